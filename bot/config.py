@@ -1,0 +1,365 @@
+"""The bot's configuration: one TOML file turned into frozen dataclasses by `load_config`."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.problems import ConfigError, Problem
+from bot.questionnaire import Module, load_module
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+PSEUDONYM_KEY_ENV = "FEEDBACK_PSEUDONYM_KEY"
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+
+# Deep-link payloads allow [A-Za-z0-9_-]; codes are also typed by hand, so keep them short.
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,19}$")
+_DURATION_PART = re.compile(r"(\d+)\s*([dhms])")
+_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """How the bot reaches Telegram and who administers it."""
+
+    api_base_url: str = DEFAULT_API_BASE_URL
+    api_base_file_url: str = DEFAULT_API_BASE_FILE_URL
+    admins: tuple[int, ...] = ()
+    facilitators_chat: int | None = None
+    error_chat: int | None = None
+    database: Path = Path("feedback.db")
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    privacy_contact: str = "the programme team"
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """What summaries may show."""
+
+    min_cell_size: int = 3
+    show_comments: bool = True
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """When questionnaires open and close relative to a cohort's times."""
+
+    pre_opens_before: timedelta = timedelta(days=14)
+    post_open_for: timedelta = timedelta(days=7)
+    reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=72))
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One delivery of a module at a site, joined with a short code."""
+
+    code: str
+    module: str
+    site: str
+    start: datetime
+    end: datetime
+    facilitators_chat: int | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the bot and the command line need, validated."""
+
+    path: Path
+    bot: BotSettings
+    analysis: AnalysisSettings
+    schedule: ScheduleSettings
+    modules: dict[str, Module]
+    cohorts: dict[str, Cohort]
+
+    def cohort(self, code: str) -> Cohort | None:
+        """Find a cohort by its code, ignoring case as people type codes by hand."""
+        return self.cohorts.get(code.strip().upper())
+
+    def module_of(self, cohort: Cohort) -> Module:
+        return self.modules[cohort.module]
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """Parse '7d', '24h', '90m', '1d12h' or '30s'; None if it is not such a duration."""
+    cleaned = text.strip().lower()
+    if not cleaned or _DURATION_PART.sub("", cleaned).strip():
+        return None
+    seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(cleaned))
+    return timedelta(seconds=seconds)
+
+
+def load_config(path: Path | str) -> Config:
+    """Read the config file and every questionnaire it names; raise ConfigError listing problems."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([Problem(path, "", "config file not found")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(path, "", f"not valid TOML: {exc}")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(path, "", f"cannot be read: {exc}")]) from None
+    return _Reader(path, raw).config()
+
+
+class _Reader:
+    """Walks the raw TOML, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, path: Path, raw: dict[str, Any]) -> None:
+        self.path = path
+        self.raw = raw
+        self.problems: list[Problem] = []
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.path, key, message))
+
+    def table(self, key: str) -> dict[str, Any]:
+        value = self.raw.get(key, {})
+        if not isinstance(value, dict):
+            self.problem(key, f"expected a [{key}] table")
+            return {}
+        return value
+
+    def unknown_keys(self, prefix: str, table: dict[str, Any], known: set[str]) -> None:
+        for name in table:
+            if name not in known:
+                self.problem(f"{prefix}.{name}", f"unknown key (expected one of {sorted(known)})")
+
+    def config(self) -> Config:
+        self.unknown_keys(
+            "(top level)", self.raw, {"bot", "analysis", "schedule", "modules", "cohorts"}
+        )
+        bot = self.bot_settings()
+        analysis = self.analysis_settings()
+        schedule = self.schedule_settings()
+        modules = self.modules()
+        cohorts = self.cohorts(modules, bot.timezone)
+        if self.problems:
+            raise ConfigError(self.problems)
+        return Config(self.path, bot, analysis, schedule, modules, cohorts)
+
+    def bot_settings(self) -> BotSettings:
+        t = self.table("bot")
+        known = {
+            "api_base_url", "api_base_file_url", "admins", "facilitators_chat", "error_chat",
+            "database", "timezone", "privacy_contact", "token",
+        }  # fmt: skip
+        self.unknown_keys("bot", t, known)
+        if "token" in t:
+            self.problem(
+                "bot.token",
+                f"the bot token must not be stored in the file; set the {TOKEN_ENV} "
+                "environment variable instead",
+            )
+        urls = {}
+        for name, default in (
+            ("api_base_url", DEFAULT_API_BASE_URL),
+            ("api_base_file_url", DEFAULT_API_BASE_FILE_URL),
+        ):
+            value = t.get(name, default)
+            if not isinstance(value, str) or not re.match(r"^https?://[^\s]+$", value):
+                self.problem(f"bot.{name}", "expected an http(s) URL such as " + default)
+                value = default
+            urls[name] = value
+        admins_raw = t.get("admins", [])
+        admins: tuple[int, ...] = ()
+        if not isinstance(admins_raw, list) or not all(
+            isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in admins_raw
+        ):
+            self.problem("bot.admins", "expected a list of Telegram user ids (positive numbers)")
+        else:
+            admins = tuple(admins_raw)
+        facilitators = self.chat_id("bot.facilitators_chat", t.get("facilitators_chat"))
+        error_chat = self.chat_id("bot.error_chat", t.get("error_chat"))
+        database = t.get("database", "feedback.db")
+        if not isinstance(database, str) or not database.strip():
+            self.problem("bot.database", "expected a file path for the SQLite database")
+            database = "feedback.db"
+        db_path = Path(database).expanduser()
+        if not db_path.is_absolute():
+            db_path = (self.path.parent / db_path).resolve()
+        tz_name = t.get("timezone", "UTC")
+        try:
+            tz = ZoneInfo(tz_name) if isinstance(tz_name, str) else None
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = None
+        if tz is None:
+            self.problem("bot.timezone", "expected an IANA time zone name such as 'Europe/London'")
+            tz = ZoneInfo("UTC")
+        contact = t.get("privacy_contact", "the programme team")
+        if not isinstance(contact, str) or not contact.strip():
+            self.problem("bot.privacy_contact", "expected who participants can contact, as text")
+            contact = "the programme team"
+        return BotSettings(
+            api_base_url=urls["api_base_url"],
+            api_base_file_url=urls["api_base_file_url"],
+            admins=admins,
+            facilitators_chat=facilitators,
+            error_chat=error_chat,
+            database=db_path,
+            timezone=tz,
+            privacy_contact=contact.strip(),
+        )
+
+    def chat_id(self, key: str, value: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value != 0:
+            return value
+        self.problem(key, "expected a Telegram chat id, e.g. -1001234567890 for a channel")
+        return None
+
+    def analysis_settings(self) -> AnalysisSettings:
+        t = self.table("analysis")
+        self.unknown_keys("analysis", t, {"min_cell_size", "show_comments"})
+        size = t.get("min_cell_size", 3)
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 100:
+            self.problem("analysis.min_cell_size", "expected a whole number from 1 to 100")
+            size = 3
+        comments = t.get("show_comments", True)
+        if not isinstance(comments, bool):
+            self.problem("analysis.show_comments", "expected true or false")
+            comments = True
+        return AnalysisSettings(min_cell_size=size, show_comments=comments)
+
+    def duration(self, key: str, value: Any, default: timedelta) -> timedelta:
+        parsed = parse_duration(value) if isinstance(value, str) else None
+        if parsed is None:
+            self.problem(key, "expected a duration such as '7d', '24h', '30m' or '1d12h'")
+            return default
+        return parsed
+
+    def schedule_settings(self) -> ScheduleSettings:
+        t = self.table("schedule")
+        self.unknown_keys("schedule", t, {"pre_opens_before", "post_open_for", "reminders"})
+        defaults = ScheduleSettings()
+        pre = self.duration(
+            "schedule.pre_opens_before", t.get("pre_opens_before", "14d"), defaults.pre_opens_before
+        )
+        post = self.duration(
+            "schedule.post_open_for", t.get("post_open_for", "7d"), defaults.post_open_for
+        )
+        if post <= timedelta(0):
+            self.problem("schedule.post_open_for", "must be longer than zero")
+        raw_reminders = t.get("reminders", ["24h", "72h"])
+        reminders: list[timedelta] = []
+        if not isinstance(raw_reminders, list) or len(raw_reminders) > 2:
+            self.problem("schedule.reminders", "expected a list of at most two durations")
+        else:
+            for i, item in enumerate(raw_reminders):
+                delay = self.duration(f"schedule.reminders[{i}]", item, timedelta(hours=24))
+                if delay >= post:
+                    self.problem(
+                        f"schedule.reminders[{i}]",
+                        "must fall before the post questionnaire closes (post_open_for)",
+                    )
+                reminders.append(delay)
+        return ScheduleSettings(pre, post, tuple(sorted(reminders)))
+
+    def modules(self) -> dict[str, Module]:
+        items = self.raw.get("modules", [])
+        modules: dict[str, Module] = {}
+        if not isinstance(items, list) or not items:
+            self.problem("modules", "expected at least one [[modules]] entry")
+            return modules
+        for index, item in enumerate(items):
+            key = f"modules[{index}]"
+            if not isinstance(item, dict):
+                self.problem(key, "expected a table")
+                continue
+            self.unknown_keys(key, item, {"id", "title", "questionnaire"})
+            module_id = item.get("id")
+            if not isinstance(module_id, str) or not re.match(
+                r"^[a-z0-9][a-z0-9-]{0,39}$", module_id
+            ):
+                self.problem(f"{key}.id", "expected a short id of lower-case letters, digits and -")
+                continue
+            if module_id in modules:
+                self.problem(f"{key}.id", f"duplicate module id {module_id!r}")
+                continue
+            title = item.get("title", "")
+            if not isinstance(title, str):
+                self.problem(f"{key}.title", "expected text")
+                title = ""
+            qfile = item.get("questionnaire")
+            if not isinstance(qfile, str) or not qfile.strip():
+                self.problem(f"{key}.questionnaire", "expected the path of the questionnaire file")
+                continue
+            qpath = Path(qfile).expanduser()
+            if not qpath.is_absolute():
+                qpath = (self.path.parent / qpath).resolve()
+            try:
+                modules[module_id] = load_module(module_id, title, qpath)
+            except ConfigError as exc:
+                self.problems.extend(exc.problems)
+        return modules
+
+    def cohorts(self, modules: dict[str, Module], tz: ZoneInfo) -> dict[str, Cohort]:
+        items = self.raw.get("cohorts", [])
+        cohorts: dict[str, Cohort] = {}
+        if not isinstance(items, list):
+            self.problem("cohorts", "expected [[cohorts]] entries")
+            return cohorts
+        for index, item in enumerate(items):
+            key = f"cohorts[{index}]"
+            if not isinstance(item, dict):
+                self.problem(key, "expected a table")
+                continue
+            known = {"code", "module", "site", "start", "end", "facilitators_chat"}
+            self.unknown_keys(key, item, known)
+            code = item.get("code")
+            if not isinstance(code, str) or not CODE_PATTERN.match(code):
+                self.problem(
+                    f"{key}.code",
+                    "expected a join code of 2–20 letters, digits and '-', such as 'RS-LDN-0314'",
+                )
+                continue
+            code = code.upper()
+            key = f"{key} ({code})"
+            if code in cohorts:
+                self.problem(f"{key}.code", f"duplicate cohort code {code!r}")
+                continue
+            module = item.get("module")
+            if module not in modules:
+                if isinstance(module, str) and module:
+                    self.problem(f"{key}.module", f"no module with id {module!r} in [[modules]]")
+                else:
+                    self.problem(f"{key}.module", "expected the id of a module")
+                continue
+            site = item.get("site", "")
+            if not isinstance(site, str) or not site.strip():
+                self.problem(f"{key}.site", "expected the site's name")
+                continue
+            start = self.moment(f"{key}.start", item.get("start"), tz)
+            end = self.moment(f"{key}.end", item.get("end"), tz)
+            if start is None or end is None:
+                continue
+            if end <= start:
+                self.problem(f"{key}.end", "must be after start")
+                continue
+            chat = self.chat_id(f"{key}.facilitators_chat", item.get("facilitators_chat"))
+            cohorts[code] = Cohort(code, module, site.strip(), start, end, chat)
+        return cohorts
+
+    def moment(self, key: str, value: Any, tz: ZoneInfo) -> datetime | None:
+        """A TOML date-time; one without an offset is read in the configured time zone."""
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=tz) if value.tzinfo is None else value
+        if isinstance(value, date):
+            return datetime.combine(value, time(0, 0), tz)
+        self.problem(key, "expected a date-time such as 2026-03-14T09:30:00 (no quotes)")
+        return None
+
+
+def bot_token() -> str | None:
+    """The bot token, from the environment only."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    return token or None

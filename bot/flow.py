@@ -1,0 +1,208 @@
+"""Where a participant is in a questionnaire, derived only from what is stored.
+
+Pure functions: no Telegram, no database. The handlers load a `Progress` from the
+database and ask these functions what to show next, so a restart changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from bot.config import Cohort, ScheduleSettings
+from bot.questionnaire import Module, Phase, Question
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What is stored about one participant's response to one phase."""
+
+    answers: dict[str, str | None] = field(default_factory=dict)
+    answered_elsewhere: frozenset[str] = frozenset()
+    position: str | None = None
+    submitted: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the participant sees now: a question, the review, or the thank-you."""
+
+    kind: Literal["question", "review", "done"]
+    sequence: tuple[Question, ...]
+    index: int = 0
+
+    @property
+    def question(self) -> Question:
+        assert self.kind == "question"
+        return self.sequence[self.index]
+
+    @property
+    def total(self) -> int:
+        return len(self.sequence)
+
+
+def sequence(
+    module: Module, phase: Phase, answered_elsewhere: frozenset[str]
+) -> tuple[Question, ...]:
+    """The questions of a phase: profile questions not yet answered in the other phase first."""
+    profile = tuple(q for q in module.profile_questions if q.id not in answered_elsewhere)
+    own = tuple(q for q in module.questionnaire(phase).questions if not q.profile)
+    return profile + own
+
+
+def current_step(module: Module, phase: Phase, progress: Progress) -> Step:
+    """The question to show: the one gone back to, else the first unanswered, else the review."""
+    questions = sequence(module, phase, progress.answered_elsewhere)
+    if progress.submitted:
+        return Step("done", questions)
+    if progress.position is not None:
+        for index, question in enumerate(questions):
+            if question.id == progress.position:
+                return Step("question", questions, index)
+    for index, question in enumerate(questions):
+        if question.id not in progress.answers:
+            return Step("question", questions, index)
+    return Step("review", questions, len(questions))
+
+
+def back_target(step: Step) -> str | None:
+    """The question id Back leads to from this step, or None at the first question."""
+    if step.kind == "review":
+        return step.sequence[-1].id if step.sequence else None
+    if step.kind == "question" and step.index > 0:
+        return step.sequence[step.index - 1].id
+    return None
+
+
+def missing_required(step: Step, answers: dict[str, str | None]) -> list[Question]:
+    """Required questions without an answer (a guard before Submit)."""
+    return [q for q in step.sequence if q.required and answers.get(q.id) is None]
+
+
+# --- questionnaire windows -------------------------------------------------------
+
+
+def phase_window(
+    cohort: Cohort, phase: Phase, schedule: ScheduleSettings
+) -> tuple[datetime, datetime]:
+    """When a phase's questionnaire is open: pre before and during the module, post after it."""
+    if phase == "pre":
+        return cohort.start - schedule.pre_opens_before, cohort.end
+    return cohort.end, cohort.end + schedule.post_open_for
+
+
+def is_open(cohort: Cohort, phase: Phase, schedule: ScheduleSettings, now: datetime) -> bool:
+    opens, closes = phase_window(cohort, phase, schedule)
+    return opens <= now < closes
+
+
+def open_phase(cohort: Cohort, schedule: ScheduleSettings, now: datetime) -> Phase | None:
+    """The phase a participant of this cohort answers now, if any."""
+    for phase in ("post", "pre"):
+        if is_open(cohort, phase, schedule, now):
+            return phase
+    return None
+
+
+# --- callback data ----------------------------------------------------------------
+# Short, self-describing and checked against the stored state on every tap, so a
+# stale, replayed or forged button can never change anything (64 bytes at most).
+
+SKIP = "-"
+
+
+@dataclass(frozen=True)
+class Answer:
+    cohort: str
+    phase: Phase
+    question: str
+    value: str  # a rating digit, a choice index, or SKIP
+
+
+@dataclass(frozen=True)
+class Back:
+    cohort: str
+    phase: Phase
+    question: str  # the question (or "" for the review) the tap came from
+
+
+@dataclass(frozen=True)
+class Submit:
+    cohort: str
+    phase: Phase
+
+
+@dataclass(frozen=True)
+class Consent:
+    cohort: str
+    agreed: bool
+
+
+@dataclass(frozen=True)
+class Begin:
+    cohort: str
+    phase: Phase
+
+
+Action = Answer | Back | Submit | Consent | Begin
+
+_CODE = r"[A-Z0-9][A-Z0-9-]{1,19}"
+_PHASE = r"(?:pre|post)"
+_QID = r"[a-z][a-z0-9_]{0,23}"
+_PATTERNS: tuple[tuple[re.Pattern[str], type], ...] = (
+    (re.compile(rf"^a:({_CODE}):({_PHASE}):({_QID}):(\d{{1,2}}|-)$"), Answer),
+    (re.compile(rf"^k:({_CODE}):({_PHASE}):((?:{_QID})?)$"), Back),
+    (re.compile(rf"^s:({_CODE}):({_PHASE})$"), Submit),
+    (re.compile(rf"^g:({_CODE}):({_PHASE})$"), Begin),
+)
+_CONSENT = re.compile(rf"^c:({_CODE}):([yn])$")
+
+
+def encode(action: Action) -> str:
+    match action:
+        case Answer(cohort, phase, question, value):
+            data = f"a:{cohort}:{phase}:{question}:{value}"
+        case Back(cohort, phase, question):
+            data = f"k:{cohort}:{phase}:{question}"
+        case Submit(cohort, phase):
+            data = f"s:{cohort}:{phase}"
+        case Begin(cohort, phase):
+            data = f"g:{cohort}:{phase}"
+        case Consent(cohort, agreed):
+            data = f"c:{cohort}:{'y' if agreed else 'n'}"
+    assert len(data.encode()) <= 64, data
+    return data
+
+
+def decode(data: str | None) -> Action | None:
+    """Parse callback data; None for anything malformed."""
+    if not data or len(data) > 64:
+        return None
+    match = _CONSENT.match(data)
+    if match:
+        return Consent(match[1], match[2] == "y")
+    for pattern, kind in _PATTERNS:
+        match = pattern.match(data)
+        if match:
+            return kind(*match.groups())  # type: ignore[no-any-return]
+    return None
+
+
+def button_value(question: Question, value: str) -> str | None:
+    """Turn a button's value into the stored answer (None = skip); raise ValueError if invalid."""
+    if value == SKIP:
+        if question.required:
+            raise ValueError("required question cannot be skipped")
+        return None
+    if question.kind == "rating":
+        normalised = question.normalise(value)
+    elif question.kind == "choice":
+        index = int(value)
+        normalised = question.options[index] if 0 <= index < len(question.options) else None
+    else:
+        normalised = None  # free text is typed, never a button
+    if normalised is None:
+        raise ValueError(f"{value!r} is not an answer to {question.id}")
+    return normalised

@@ -1,0 +1,50 @@
+"""The last line of defence: log with context, reassure the participant, never show a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.context import BotContext
+
+log = logging.getLogger(__name__)
+
+SORRY = (
+    "Sorry — something went wrong on my side. Your answers so far are saved; "
+    "send /resume to carry on."
+)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure with the update's ids, then tell the participant kindly."""
+    user_id = chat_id = update_id = None
+    if isinstance(update, Update):
+        update_id = update.update_id
+        user_id = update.effective_user.id if update.effective_user else None
+        chat_id = update.effective_chat.id if update.effective_chat else None
+    log.error(
+        "error handling update %s (user %s, chat %s)",
+        update_id,
+        user_id,
+        chat_id,
+        exc_info=context.error,
+    )
+    if (
+        isinstance(update, Update)
+        and update.effective_chat
+        and update.effective_chat.type == "private"
+    ):
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            await context.bot.send_message(update.effective_chat.id, SORRY)
+        except TelegramError:
+            pass  # the transport itself is failing; the log already has it
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_error_handler(on_error)

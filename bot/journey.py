@@ -1,0 +1,305 @@
+"""The participant journey as plain async functions over the database (no Telegram).
+
+Each function validates what the participant did against the stored state and either
+changes the database in one transaction or refuses with a reason, changing nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot import flow
+from bot.config import Cohort, Config
+from bot.flow import Progress, Step
+from bot.questionnaire import Module, Phase, Question
+from bot.storage import Database, ParticipantRow, Tx
+
+# Bump when the privacy notice's wording changes materially; consents record it.
+NOTICE_VERSION = 1
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """What the handlers need, built once at start-up."""
+
+    config: Config
+    db: Database
+    pseudonym_key: bytes
+    clock: Callable[[], datetime] = utc_now
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def pseudonym(key: bytes, telegram_id: int) -> str:
+    """A stable pseudonymous id: a keyed HMAC, so ids cannot be reversed or guessed."""
+    digest = hmac.new(key, str(telegram_id).encode(), hashlib.sha256).hexdigest()
+    return f"p-{digest[:16]}"
+
+
+class Refusal(enum.Enum):
+    UNKNOWN_CODE = "unknown_code"
+    NOT_OPEN = "not_open"
+    NOT_JOINED = "not_joined"
+    CLOSED = "closed"
+    SUBMITTED = "submitted"
+    STALE = "stale"
+    INVALID = "invalid"
+    REQUIRED = "required"
+    NOT_TEXT = "not_text"
+    TOO_LONG = "too_long"
+    EMPTY = "empty"
+    INCOMPLETE = "incomplete"
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything needed to show a participant where they are."""
+
+    participant: ParticipantRow
+    cohort: Cohort
+    module: Module
+    phase: Phase
+    step: Step
+    answers: dict[str, str | None]
+    message_id: int | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of an action: the view to show next, or why nothing changed."""
+
+    view: View | None = None
+    refusal: Refusal | None = None
+    cohort: Cohort | None = None  # for refusals that name the cohort
+    answered: Question | None = None  # the question a typed reply answered
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None
+
+
+async def _view(
+    tx: Tx, svc: Services, participant: ParticipantRow, cohort: Cohort, phase: Phase
+) -> View:
+    module = svc.config.module_of(cohort)
+    response = await tx.response(participant.id, phase)
+    answers = await tx.answers(participant.id, phase)
+    other: Phase = "post" if phase == "pre" else "pre"
+    other_answers = await tx.answers(participant.id, other)
+    profile_ids = {q.id for q in module.profile_questions}
+    progress = Progress(
+        answers=answers,
+        answered_elsewhere=frozenset(q for q in other_answers if q in profile_ids),
+        position=response.position if response else None,
+        submitted=bool(response and response.submitted_at),
+    )
+    step = flow.current_step(module, phase, progress)
+    return View(
+        participant, cohort, module, phase, step, answers, response.message_id if response else None
+    )
+
+
+def _cohort_phase_open(svc: Services, cohort: Cohort, phase: Phase) -> bool:
+    return flow.is_open(cohort, phase, svc.config.schedule, svc.now())
+
+
+async def request_join(svc: Services, telegram_id: int, code: str) -> Outcome:
+    """Someone asked to join with a code: resume if they already joined, else ask consent."""
+    cohort = svc.config.cohort(code)
+    if cohort is None:
+        return Outcome(refusal=Refusal.UNKNOWN_CODE)
+    phase = flow.open_phase(cohort, svc.config.schedule, svc.now())
+    if phase is None:
+        return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
+    async with svc.db.write() as tx:
+        participant = await tx.participant(telegram_id, cohort.code)
+        if participant is None:
+            # Nothing is stored before consent: the notice carries the code in its buttons.
+            return Outcome(cohort=cohort)
+        await tx.touch_participant(participant.id, svc.now())
+        await tx.start_response(participant.id, phase, svc.now())
+        return Outcome(view=await _view(tx, svc, participant, cohort, phase), cohort=cohort)
+
+
+async def give_consent(svc: Services, telegram_id: int, code: str) -> Outcome:
+    """Record consent and start the open questionnaire."""
+    cohort = svc.config.cohort(code)
+    if cohort is None:
+        return Outcome(refusal=Refusal.INVALID)
+    phase = flow.open_phase(cohort, svc.config.schedule, svc.now())
+    if phase is None:
+        return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
+    now = svc.now()
+    async with svc.db.write() as tx:
+        participant = await tx.add_participant(
+            telegram_id, cohort.code, pseudonym(svc.pseudonym_key, telegram_id), now, NOTICE_VERSION
+        )
+        await tx.start_response(participant.id, phase, now)
+        return Outcome(view=await _view(tx, svc, participant, cohort, phase), cohort=cohort)
+
+
+async def resume(svc: Services, telegram_id: int) -> Outcome:
+    """Continue the active cohort's open questionnaire where the participant left it."""
+    async with svc.db.write() as tx:
+        participant = await tx.active_participant(telegram_id)
+        if participant is None:
+            return Outcome(refusal=Refusal.NOT_JOINED)
+        cohort = svc.config.cohort(participant.cohort)
+        if cohort is None:
+            return Outcome(refusal=Refusal.NOT_JOINED)
+        phase = flow.open_phase(cohort, svc.config.schedule, svc.now())
+        if phase is None:
+            return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
+        await tx.start_response(participant.id, phase, svc.now())
+        return Outcome(view=await _view(tx, svc, participant, cohort, phase), cohort=cohort)
+
+
+async def current_view(svc: Services, telegram_id: int) -> View | None:
+    """The open questionnaire the participant is in, without changing anything."""
+    async with svc.db.read() as tx:
+        participant = await tx.active_participant(telegram_id)
+        if participant is None:
+            return None
+        cohort = svc.config.cohort(participant.cohort)
+        if cohort is None:
+            return None
+        phase = flow.open_phase(cohort, svc.config.schedule, svc.now())
+        if phase is None or await tx.response(participant.id, phase) is None:
+            return None
+        return await _view(tx, svc, participant, cohort, phase)
+
+
+async def _locate(
+    tx: Tx, svc: Services, telegram_id: int, code: str, phase: Phase
+) -> tuple[ParticipantRow, Cohort] | Outcome:
+    cohort = svc.config.cohort(code)
+    if cohort is None:
+        return Outcome(refusal=Refusal.INVALID)
+    participant = await tx.participant(telegram_id, cohort.code)
+    if participant is None:
+        return Outcome(refusal=Refusal.NOT_JOINED)
+    if not _cohort_phase_open(svc, cohort, phase):
+        return Outcome(refusal=Refusal.CLOSED, cohort=cohort)
+    return participant, cohort
+
+
+async def answer_button(svc: Services, telegram_id: int, action: flow.Answer) -> Outcome:
+    """Store a tapped answer if it answers the question being shown; then show the next."""
+    async with svc.db.write() as tx:
+        located = await _locate(tx, svc, telegram_id, action.cohort, action.phase)
+        if isinstance(located, Outcome):
+            return located
+        participant, cohort = located
+        view = await _view(tx, svc, participant, cohort, action.phase)
+        if view.step.kind == "done":
+            return Outcome(view=view, refusal=Refusal.SUBMITTED)
+        # A double tap or an old message's button names a question that is no longer current.
+        if view.step.kind != "question" or view.step.question.id != action.question:
+            return Outcome(view=view, refusal=Refusal.STALE)
+        question = view.step.question
+        try:
+            value = flow.button_value(question, action.value)
+        except ValueError:
+            refusal = Refusal.REQUIRED if action.value == flow.SKIP else Refusal.INVALID
+            return Outcome(view=view, refusal=refusal)
+        await _store(tx, svc, participant, action.phase, question.id, value)
+        return Outcome(view=await _view(tx, svc, participant, cohort, action.phase))
+
+
+async def answer_text(svc: Services, telegram_id: int, text: str) -> Outcome:
+    """Store a typed answer to the free-text question being shown."""
+    async with svc.db.write() as tx:
+        participant = await tx.active_participant(telegram_id)
+        if participant is None:
+            return Outcome(refusal=Refusal.NOT_JOINED)
+        cohort = svc.config.cohort(participant.cohort)
+        phase = flow.open_phase(cohort, svc.config.schedule, svc.now()) if cohort else None
+        if cohort is None or phase is None or await tx.response(participant.id, phase) is None:
+            return Outcome(refusal=Refusal.NOT_JOINED)
+        view = await _view(tx, svc, participant, cohort, phase)
+        if view.step.kind != "question" or view.step.question.kind != "text":
+            return Outcome(view=view, refusal=Refusal.NOT_TEXT)
+        question = view.step.question
+        if len(text.strip()) > question.max_length:
+            return Outcome(view=view, refusal=Refusal.TOO_LONG)
+        value = question.normalise(text)
+        if value is None:
+            return Outcome(view=view, refusal=Refusal.EMPTY)
+        await _store(tx, svc, participant, phase, question.id, value)
+        return Outcome(view=await _view(tx, svc, participant, cohort, phase), answered=question)
+
+
+async def _store(
+    tx: Tx,
+    svc: Services,
+    participant: ParticipantRow,
+    phase: Phase,
+    question: str,
+    value: str | None,
+) -> None:
+    await tx.save_answer(participant.id, phase, question, value, svc.now())
+    await tx.set_position(participant.id, phase, None)
+
+
+async def go_back(svc: Services, telegram_id: int, action: flow.Back) -> Outcome:
+    """Show the question before the one the participant is on."""
+    async with svc.db.write() as tx:
+        located = await _locate(tx, svc, telegram_id, action.cohort, action.phase)
+        if isinstance(located, Outcome):
+            return located
+        participant, cohort = located
+        view = await _view(tx, svc, participant, cohort, action.phase)
+        if view.step.kind == "done":
+            return Outcome(view=view, refusal=Refusal.SUBMITTED)
+        here = view.step.question.id if view.step.kind == "question" else ""
+        target = flow.back_target(view.step)
+        if here != action.question or target is None:
+            return Outcome(view=view, refusal=Refusal.STALE)
+        await tx.set_position(participant.id, action.phase, target)
+        return Outcome(view=await _view(tx, svc, participant, cohort, action.phase))
+
+
+async def submit(svc: Services, telegram_id: int, action: flow.Submit) -> Outcome:
+    """Submit a complete questionnaire; after this it cannot be changed in the chat."""
+    async with svc.db.write() as tx:
+        located = await _locate(tx, svc, telegram_id, action.cohort, action.phase)
+        if isinstance(located, Outcome):
+            return located
+        participant, cohort = located
+        view = await _view(tx, svc, participant, cohort, action.phase)
+        if view.step.kind == "done":
+            return Outcome(view=view, refusal=Refusal.SUBMITTED)
+        if view.step.kind != "review":
+            return Outcome(view=view, refusal=Refusal.STALE)
+        if flow.missing_required(view.step, view.answers):
+            return Outcome(view=view, refusal=Refusal.INCOMPLETE)
+        await tx.submit(participant.id, action.phase, svc.now())
+        return Outcome(view=await _view(tx, svc, participant, cohort, action.phase))
+
+
+async def begin(svc: Services, telegram_id: int, action: flow.Begin) -> Outcome:
+    """Start or continue a questionnaire from a pushed message's button."""
+    async with svc.db.write() as tx:
+        located = await _locate(tx, svc, telegram_id, action.cohort, action.phase)
+        if isinstance(located, Outcome):
+            return located
+        participant, cohort = located
+        await tx.touch_participant(participant.id, svc.now())
+        await tx.start_response(participant.id, action.phase, svc.now())
+        return Outcome(view=await _view(tx, svc, participant, cohort, action.phase))
+
+
+async def remember_message(svc: Services, view: View, message_id: int) -> None:
+    """Record which chat message shows the questionnaire, to tidy it up later."""
+    async with svc.db.write() as tx:
+        await tx.set_message(view.participant.id, view.phase, message_id)

@@ -1,0 +1,231 @@
+"""What participants read: message texts and inline keyboards for each step."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import flow
+from bot.config import Cohort
+from bot.journey import Refusal, View
+from bot.questionnaire import Phase, Question
+
+PHASE_NAMES = {"pre": "pre-module", "post": "post-module"}
+CHECK = "✓ "
+
+
+def _button(text: str, action: flow.Action) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=flow.encode(action))
+
+
+def welcome() -> str:
+    return (
+        "👋 Hello! I collect feedback for training modules.\n\n"
+        "Please type the <b>cohort code</b> your facilitator gave you "
+        "(it is on the slide, e.g. <code>RS-LDN-0314</code>), or scan the QR code again."
+    )
+
+
+def help_text(contact: str) -> str:
+    return (
+        "<b>How this works</b>\n"
+        "• Join with the link or QR code from your facilitator, or send /start and type the "
+        "cohort code.\n"
+        "• Each question has buttons: tap one. <b>Skip</b> leaves an optional question out; "
+        "<b>Back</b> changes your previous answer.\n"
+        "• At the end you can check your answers and tap <b>Submit</b>.\n"
+        "• You can stop at any time and carry on later with /resume.\n\n"
+        f"Questions about your data: {escape(contact)}."
+    )
+
+
+def privacy_notice(
+    cohort: Cohort, module_title: str, contact: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    text = (
+        f"<b>{escape(module_title)}</b> · {escape(cohort.site)} · <code>{cohort.code}</code>\n\n"
+        "Before we start — <b>what happens to your answers</b>\n"
+        "• I store your answers to this module's questionnaires, the time you gave them, and "
+        "a pseudonymous id. Your name and Telegram username are not stored.\n"
+        "• Facilitators and the programme team see only combined results; small groups are "
+        "never shown with exact numbers.\n"
+        "• You can skip optional questions, see what is stored with /mydata, and erase it "
+        "with /forgetme.\n"
+        f"• Questions: {escape(contact)}.\n\n"
+        "Do you agree to take part?"
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                _button("I agree", flow.Consent(cohort.code, True)),
+                _button("No thanks", flow.Consent(cohort.code, False)),
+            ]
+        ]
+    )
+    return text, keyboard
+
+
+def declined(code: str) -> str:
+    return (
+        "No problem — nothing about you has been stored. "
+        f"If you change your mind, send <code>/start {escape(code)}</code>."
+    )
+
+
+def _question(view: View) -> tuple[str, InlineKeyboardMarkup]:
+    step = view.step
+    question = step.question
+    code, phase = view.cohort.code, view.phase
+    lines = [f"<b>Question {step.index + 1} of {step.total}</b>", "", escape(question.text)]
+    current = view.answers.get(question.id)
+    rows: list[list[InlineKeyboardButton]] = []
+    if question.kind == "rating":
+        lines += ["", f"1 = {escape(question.low)} · 5 = {escape(question.high)}"]
+        rows.append(
+            [
+                _button(
+                    (CHECK if current == v else "") + v,
+                    flow.Answer(code, phase, question.id, v),
+                )
+                for v in ("1", "2", "3", "4", "5")
+            ]
+        )
+    elif question.kind == "choice":
+        rows.extend(
+            [
+                _button(
+                    (CHECK if current == option else "") + option,
+                    flow.Answer(code, phase, question.id, str(i)),
+                )
+            ]
+            for i, option in enumerate(question.options)
+        )
+    else:
+        hint = f"Type your answer as a message (up to {question.max_length} characters)."
+        lines += ["", f"<i>{hint}</i>"]
+        if current:
+            lines += ["", f"Your answer so far: “{escape(current)}”"]
+    nav: list[InlineKeyboardButton] = []
+    back = flow.back_target(step)
+    if back is not None:
+        nav.append(_button("⬅ Back", flow.Back(code, phase, question.id)))
+    if not question.required:
+        nav.append(_button("Skip", flow.Answer(code, phase, question.id, flow.SKIP)))
+    if nav:
+        rows.append(nav)
+    if view.step.index == 0:
+        intro = view.module.questionnaire(phase).intro
+        header = f"<b>{escape(view.module.title)}</b> — {PHASE_NAMES[phase]} questionnaire"
+        lines = [header, *([escape(intro)] if intro else []), "", *lines]
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def _shown_answer(question: Question, value: str | None) -> str:
+    if value is None:
+        return "<i>skipped</i>"
+    if question.kind == "text" and len(value) > 200:
+        value = value[:200] + "…"
+    return escape(value)
+
+
+def _review(view: View) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [f"<b>Your {PHASE_NAMES[view.phase]} answers</b>", ""]
+    for number, question in enumerate(view.step.sequence, start=1):
+        value = view.answers.get(question.id)
+        lines.append(f"{number}. {escape(question.label)}: <b>{_shown_answer(question, value)}</b>")
+    lines += ["", "Tap <b>Submit</b> to send them, or <b>Back</b> to change an answer."]
+    code, phase = view.cohort.code, view.phase
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                _button("⬅ Back", flow.Back(code, phase, "")),
+                _button("✅ Submit", flow.Submit(code, phase)),
+            ]
+        ]
+    )
+    return "\n".join(lines), keyboard
+
+
+def _done(view: View) -> tuple[str, InlineKeyboardMarkup | None]:
+    text = (
+        f"✅ Thank you! Your {PHASE_NAMES[view.phase]} answers for "
+        f"<b>{escape(view.module.title)}</b> are submitted."
+    )
+    if view.phase == "pre":
+        text += "\n\nI will message you again when the module ends for a few short questions."
+    return text, None
+
+
+def step_screen(view: View) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The message that shows a participant's current step."""
+    if view.step.kind == "question":
+        return _question(view)
+    if view.step.kind == "review":
+        return _review(view)
+    return _done(view)
+
+
+def answered_stub(question: Question, value: str | None) -> str:
+    """What an old question message turns into once answered by a typed reply."""
+    return f"{escape(question.text)}\n\n{CHECK}<b>{_shown_answer(question, value)}</b>"
+
+
+REFUSAL_TOASTS: dict[Refusal, str] = {
+    Refusal.STALE: "That question has already been answered — see the latest question.",
+    Refusal.SUBMITTED: "These answers are already submitted and can no longer be changed.",
+    Refusal.CLOSED: "This questionnaire has closed — thank you.",
+    Refusal.INVALID: "That button is no longer valid.",
+    Refusal.NOT_JOINED: "Please join first: send /start and your cohort code.",
+    Refusal.REQUIRED: "This question needs an answer.",
+    Refusal.INCOMPLETE: "Some required questions still need an answer.",
+    Refusal.NOT_OPEN: "This questionnaire is not open at the moment.",
+}
+
+
+def refusal_toast(refusal: Refusal) -> str:
+    return REFUSAL_TOASTS.get(refusal, "That did not work — please try again.")
+
+
+def unknown_code(code: str) -> str:
+    return (
+        f"I don't know the cohort code <code>{escape(code[:40])}</code>. "
+        "Please check it on the slide and type it again (for example <code>RS-LDN-0314</code>)."
+    )
+
+
+def not_open(cohort: Cohort, phase_opens: str | None) -> str:
+    text = f"The questionnaires for <code>{cohort.code}</code> are not open at the moment."
+    if phase_opens:
+        text += f" They open on {escape(phase_opens)}."
+    return text
+
+
+def nothing_to_resume() -> str:
+    return "You have no questionnaire open right now. To join a module, type its cohort code."
+
+
+def use_buttons() -> str:
+    return "Please answer with the buttons under the question below."
+
+
+def text_only(max_length: int) -> str:
+    return (
+        "I can only take a typed answer here — please type it as a message "
+        f"(up to {max_length} characters)."
+    )
+
+
+def too_long(length: int, max_length: int) -> str:
+    return (
+        f"That answer is {length} characters long; the limit is {max_length}. "
+        "Please shorten it and send it again."
+    )
+
+
+def private_only(bot_username: str) -> str:
+    return f"Please message me privately to answer questionnaires: @{escape(bot_username)}"
+
+
+def phase_name(phase: Phase) -> str:
+    return PHASE_NAMES[phase]

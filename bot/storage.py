@@ -1,0 +1,337 @@
+"""The SQLite database: schema, migrations, and every SQL statement the bot runs.
+
+One aiosqlite connection serves the whole application. Statements from concurrent
+tasks on one connection would interleave inside each other's transactions, so every
+unit of work holds a lock; writes start with BEGIN IMMEDIATE so they never fail
+half-way with SQLITE_BUSY when another process (the report command) reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+# Ordered migrations: index + 1 is the schema version they lead to. Never edit a
+# released entry; append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE cohorts (
+        code      TEXT PRIMARY KEY,
+        module    TEXT NOT NULL,
+        site      TEXT NOT NULL,
+        start_at  TEXT NOT NULL,
+        end_at    TEXT NOT NULL
+    );
+    -- One row per person per cohort. telegram_id is NULL for answers imported from
+    -- paper or web forms; pseudonym is what exports and reports show.
+    CREATE TABLE participants (
+        id           INTEGER PRIMARY KEY,
+        cohort       TEXT NOT NULL REFERENCES cohorts(code),
+        telegram_id  INTEGER,
+        pseudonym    TEXT NOT NULL,
+        joined_at    TEXT NOT NULL,
+        active_at    TEXT NOT NULL,
+        UNIQUE (cohort, telegram_id),
+        UNIQUE (cohort, pseudonym)
+    );
+    CREATE INDEX participants_by_user ON participants (telegram_id, active_at);
+    CREATE TABLE consents (
+        participant_id  INTEGER PRIMARY KEY REFERENCES participants(id) ON DELETE CASCADE,
+        notice_version  INTEGER NOT NULL,
+        given_at        TEXT NOT NULL
+    );
+    -- A participant's response to one phase's questionnaire (the submission).
+    -- position: the question shown after Back (NULL: the first unanswered one);
+    -- message_id: the chat message currently showing the questionnaire.
+    CREATE TABLE responses (
+        participant_id  INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        phase           TEXT NOT NULL CHECK (phase IN ('pre', 'post')),
+        started_at      TEXT NOT NULL,
+        submitted_at    TEXT,
+        position        TEXT,
+        message_id      INTEGER,
+        PRIMARY KEY (participant_id, phase)
+    );
+    -- value NULL means the participant chose Skip.
+    CREATE TABLE answers (
+        participant_id  INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        phase           TEXT NOT NULL CHECK (phase IN ('pre', 'post')),
+        question        TEXT NOT NULL,
+        value           TEXT,
+        answered_at     TEXT NOT NULL,
+        PRIMARY KEY (participant_id, phase, question)
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def utc_text(moment: datetime) -> str:
+    """Timestamps are stored as UTC ISO-8601 text so they sort and compare as strings."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    id: int
+    cohort: str
+    telegram_id: int | None
+    pseudonym: str
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    participant_id: int
+    phase: str
+    started_at: str
+    submitted_at: str | None
+    position: str | None
+    message_id: int | None
+
+
+def create_private_file(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+
+
+def prepare_file(path: Path) -> None:
+    """Create (owner-only), switch to WAL and migrate a database file."""
+    create_private_file(path)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        migrate(conn)
+    finally:
+        conn.close()
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring a database to the current schema; safe to run at every start-up."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+        " applied_at TEXT NOT NULL)"
+    )
+    conn.commit()
+    applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    for version, script in enumerate(MIGRATIONS, start=1):
+        if version in applied:
+            continue
+        # executescript commits first, so the DDL and its record share one explicit transaction.
+        conn.executescript(
+            f"BEGIN IMMEDIATE;\n{script}\n"
+            f"INSERT INTO schema_migrations VALUES ({version}, "
+            f"'{utc_text(datetime.now(UTC))}');\nCOMMIT;"
+        )
+    return SCHEMA_VERSION
+
+
+class Tx:
+    """The SQL of one unit of work, run on the shared connection while holding its lock."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def _one(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Row | None:
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            return await cur.fetchone()
+
+    async def _all(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    # cohorts -----------------------------------------------------------------
+
+    async def upsert_cohort(
+        self, code: str, module: str, site: str, start: datetime, end: datetime
+    ) -> None:
+        await self.conn.execute(
+            "INSERT INTO cohorts (code, module, site, start_at, end_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (code) DO UPDATE SET module = excluded.module, site = excluded.site,"
+            " start_at = excluded.start_at, end_at = excluded.end_at",
+            (code, module, site, utc_text(start), utc_text(end)),
+        )
+
+    # participants ---------------------------------------------------------------
+
+    async def participant(self, telegram_id: int, cohort: str) -> ParticipantRow | None:
+        row = await self._one(
+            "SELECT id, cohort, telegram_id, pseudonym FROM participants"
+            " WHERE telegram_id = ? AND cohort = ?",
+            (telegram_id, cohort),
+        )
+        return ParticipantRow(*row) if row else None
+
+    async def active_participant(self, telegram_id: int) -> ParticipantRow | None:
+        """The cohort this person joined or returned to most recently."""
+        row = await self._one(
+            "SELECT id, cohort, telegram_id, pseudonym FROM participants WHERE telegram_id = ?"
+            " ORDER BY active_at DESC, id DESC LIMIT 1",
+            (telegram_id,),
+        )
+        return ParticipantRow(*row) if row else None
+
+    async def add_participant(
+        self, telegram_id: int, cohort: str, pseudonym: str, now: datetime, notice_version: int
+    ) -> ParticipantRow:
+        """Record a person who agreed to the privacy notice (and only then)."""
+        stamp = utc_text(now)
+        cur = await self.conn.execute(
+            "INSERT INTO participants (cohort, telegram_id, pseudonym, joined_at, active_at)"
+            " VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (cohort, telegram_id) DO UPDATE SET active_at = excluded.active_at"
+            " RETURNING id",
+            (cohort, telegram_id, pseudonym, stamp, stamp),
+        )
+        row = await cur.fetchone()
+        await cur.close()
+        assert row is not None
+        participant_id = int(row[0])
+        await self.conn.execute(
+            "INSERT OR IGNORE INTO consents (participant_id, notice_version, given_at)"
+            " VALUES (?, ?, ?)",
+            (participant_id, notice_version, stamp),
+        )
+        return ParticipantRow(participant_id, cohort, telegram_id, pseudonym)
+
+    async def imported_participant(self, cohort: str, pseudonym: str, now: datetime) -> int:
+        """The id of a participant known only by an imported id (paper or web form)."""
+        stamp = utc_text(now)
+        await self.conn.execute(
+            "INSERT OR IGNORE INTO participants (cohort, telegram_id, pseudonym, joined_at,"
+            " active_at) VALUES (?, NULL, ?, ?, ?)",
+            (cohort, pseudonym, stamp, stamp),
+        )
+        row = await self._one(
+            "SELECT id FROM participants WHERE cohort = ? AND pseudonym = ?", (cohort, pseudonym)
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def touch_participant(self, participant_id: int, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE participants SET active_at = ? WHERE id = ?", (utc_text(now), participant_id)
+        )
+
+    # responses and answers ---------------------------------------------------------
+
+    async def response(self, participant_id: int, phase: str) -> ResponseRow | None:
+        row = await self._one(
+            "SELECT participant_id, phase, started_at, submitted_at, position, message_id"
+            " FROM responses WHERE participant_id = ? AND phase = ?",
+            (participant_id, phase),
+        )
+        return ResponseRow(*row) if row else None
+
+    async def start_response(self, participant_id: int, phase: str, now: datetime) -> None:
+        await self.conn.execute(
+            "INSERT OR IGNORE INTO responses (participant_id, phase, started_at) VALUES (?, ?, ?)",
+            (participant_id, phase, utc_text(now)),
+        )
+
+    async def set_position(self, participant_id: int, phase: str, position: str | None) -> None:
+        await self.conn.execute(
+            "UPDATE responses SET position = ? WHERE participant_id = ? AND phase = ?",
+            (position, participant_id, phase),
+        )
+
+    async def set_message(self, participant_id: int, phase: str, message_id: int | None) -> None:
+        await self.conn.execute(
+            "UPDATE responses SET message_id = ? WHERE participant_id = ? AND phase = ?",
+            (message_id, participant_id, phase),
+        )
+
+    async def submit(self, participant_id: int, phase: str, now: datetime) -> bool:
+        """Mark a response submitted; False if it already was."""
+        cur = await self.conn.execute(
+            "UPDATE responses SET submitted_at = ?, position = NULL"
+            " WHERE participant_id = ? AND phase = ? AND submitted_at IS NULL",
+            (utc_text(now), participant_id, phase),
+        )
+        changed = cur.rowcount
+        await cur.close()
+        return changed == 1
+
+    async def answers(self, participant_id: int, phase: str) -> dict[str, str | None]:
+        rows = await self._all(
+            "SELECT question, value FROM answers WHERE participant_id = ? AND phase = ?",
+            (participant_id, phase),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def save_answer(
+        self, participant_id: int, phase: str, question: str, value: str | None, now: datetime
+    ) -> None:
+        """Store or change an answer; the primary key makes a repeat overwrite, never add."""
+        await self.conn.execute(
+            "INSERT INTO answers (participant_id, phase, question, value, answered_at)"
+            " VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (participant_id, phase, question)"
+            " DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
+            (participant_id, phase, question, value, utc_text(now)),
+        )
+
+
+class Database:
+    """The application's single connection, with a lock that keeps units of work apart."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Open (creating if needed, owner-only) and migrate the database."""
+        await asyncio.to_thread(prepare_file, path)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            # FULL: an answer the participant saw accepted survives a power cut too.
+            await conn.execute("PRAGMA synchronous = FULL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA busy_timeout = 5000")
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        """A write transaction: committed on success, rolled back on any error."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._conn)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A consistent read: one deferred transaction, so the reads see one snapshot."""
+        async with self._lock:
+            await self._conn.execute("BEGIN")
+            try:
+                yield Tx(self._conn)
+            finally:
+                await self._conn.execute("COMMIT")
