@@ -206,7 +206,7 @@ def nothing_to_resume() -> str:
 
 
 def use_buttons() -> str:
-    return "Please answer with the buttons under the question below."
+    return "Please answer with the buttons under the question."
 
 
 def text_only(max_length: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -38,12 +39,12 @@ async def on_error(update: object, context: BotContext) -> None:
         and update.effective_chat
         and update.effective_chat.type == "private"
     ):
-        try:
-            if update.callback_query is not None:
+        # Each may fail on its own (the query may already be answered); the log has the cause.
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
                 await update.callback_query.answer()
+        with contextlib.suppress(TelegramError):
             await context.bot.send_message(update.effective_chat.id, SORRY)
-        except TelegramError:
-            pass  # the transport itself is failing; the log already has it
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

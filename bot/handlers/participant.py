@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -41,9 +41,21 @@ async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None
     return edited if isinstance(edited, Message) else message
 
 
-async def _send_view(context: BotContext, chat_id: int, view: View) -> None:
+async def _ack(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a callback query; a redelivered or late one is "too old", which is harmless."""
+    try:
+        await query.answer(text)
+    except BadRequest as exc:
+        log.info("callback query %s not answered: %s", query.id, exc)
+
+
+async def _send_view(
+    context: BotContext, chat_id: int, view: View, preface: str | None = None
+) -> None:
     """Show the current step as a new message and retire the keyboard of the previous one."""
     text, markup = screens.step_screen(view)
+    if preface:
+        text = f"<i>{preface}</i>\n\n{text}"
     sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
     previous = view.message_id
     if previous is not None and previous != sent.message_id:
@@ -163,8 +175,7 @@ async def text_message(update: Update, context: BotContext) -> None:
     if CODE_PATTERN.match(candidate) and context.svc.config.cohort(candidate) is not None:
         await _join(update, context, candidate)
         return
-    await message.reply_text(screens.use_buttons())
-    await _send_view(context, message.chat_id, view)
+    await _send_view(context, message.chat_id, view, preface=screens.use_buttons())
 
 
 async def _after_text_answer(context: BotContext, chat_id: int, outcome: Outcome) -> None:
@@ -202,15 +213,13 @@ async def button(update: Update, context: BotContext) -> None:
     action = flow.decode(query.data)
     message = query.message
     if action is None or not isinstance(message, Message) or message.chat.type != "private":
-        await query.answer(screens.refusal_toast(Refusal.INVALID))
+        await _ack(query, screens.refusal_toast(Refusal.INVALID))
         return
     svc = context.svc
     user_id = query.from_user.id
     if isinstance(action, flow.Consent):
         if not action.agreed:
-            await asyncio.gather(
-                query.answer(), _edit(message, screens.declined(action.cohort), None)
-            )
+            await asyncio.gather(_ack(query), _edit(message, screens.declined(action.cohort), None))
             return
         outcome = await journey.give_consent(svc, user_id, action.cohort)
     elif isinstance(action, flow.Answer):
@@ -223,10 +232,10 @@ async def button(update: Update, context: BotContext) -> None:
         outcome = await journey.begin(svc, user_id, action)
     if not outcome.ok or outcome.view is None:
         refusal = outcome.refusal or Refusal.INVALID
-        await query.answer(screens.refusal_toast(refusal))
+        await _ack(query, screens.refusal_toast(refusal))
         return
     # The answer is committed; acknowledging the tap and showing the next step can overlap.
-    await asyncio.gather(query.answer(), _show_in_place(context, message, outcome.view))
+    await asyncio.gather(_ack(query), _show_in_place(context, message, outcome.view))
 
 
 async def group_start(update: Update, context: BotContext) -> None:

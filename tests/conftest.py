@@ -1,0 +1,190 @@
+"""The test kit: the real Application on a real temporary database, Telegram simulated."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot.app import App, build_application
+from bot.config import Config, load_config
+from bot.sim.telegram import FakeTelegram
+from bot.sim.transport import SimulatedRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
+KEY = b"test-pseudonym-key-0123456789"
+# The cohort runs 09:00–17:00 on this day; tests start during it (pre open).
+COHORT_START = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
+COHORT_END = datetime(2026, 3, 14, 17, 0, tzinfo=UTC)
+
+
+def write_config(directory: Path, extra: str = "") -> Path:
+    """A config with one Risk Support cohort and one Getting Help cohort, times in UTC."""
+    path = directory / "config.toml"
+    path.write_text(
+        f"""
+[bot]
+api_base_url = "http://127.0.0.1:9/bot"
+api_base_file_url = "http://127.0.0.1:9/file/bot"
+admins = [999]
+facilitators_chat = -1001000000001
+database = "feedback.db"
+timezone = "UTC"
+
+[schedule]
+pre_opens_before = "7d"
+post_open_for = "2d"
+reminders = ["1h", "1d"]
+
+[[modules]]
+id = "risk-support"
+questionnaire = "{ROOT / "questionnaires" / "risk-support.toml"}"
+
+[[modules]]
+id = "getting-help"
+questionnaire = "{ROOT / "questionnaires" / "getting-help.toml"}"
+
+[[cohorts]]
+code = "RS-LDN-0314"
+module = "risk-support"
+site = "London"
+start = {COHORT_START.strftime("%Y-%m-%dT%H:%M:%SZ")}
+end = {COHORT_END.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+[[cohorts]]
+code = "GH-LDN-0314"
+module = "getting-help"
+site = "London"
+start = {COHORT_START.strftime("%Y-%m-%dT%H:%M:%SZ")}
+end = {COHORT_END.strftime("%Y-%m-%dT%H:%M:%SZ")}
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@dataclass
+class Clock:
+    """A clock the tests move by hand."""
+
+    now: datetime = COHORT_START + timedelta(hours=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class Harness:
+    """Drives the real bot as Telegram users would, one update at a time."""
+
+    config: Config
+    clock: Clock
+    fake: FakeTelegram = field(default_factory=lambda: FakeTelegram(TOKEN))
+    app: App | None = None
+
+    async def start(self) -> App:
+        self.app = build_application(
+            self.config,
+            TOKEN,
+            KEY,
+            clock=self.clock,
+            request=SimulatedRequest(self.fake),
+            get_updates_request=SimulatedRequest(self.fake),
+        )
+        await self.app.initialize()
+        assert self.app.post_init is not None
+        await self.app.post_init(self.app)
+        return self.app
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await self.app.shutdown()
+            assert self.app.post_shutdown is not None
+            await self.app.post_shutdown(self.app)
+            self.app = None
+
+    async def restart(self) -> None:
+        """A fresh Application on the same database: nothing survives but what is stored."""
+        await self.stop()
+        await self.start()
+
+    async def deliver(self) -> None:
+        """Hand every queued update to the bot, through the real update processor."""
+        assert self.app is not None
+        for raw in self.fake.drain_updates():
+            update = Update.de_json(raw, self.app.bot)
+            await self.app.update_processor.process_update(update, self.app.process_update(update))
+
+    async def send(self, user_id: int, text: str) -> None:
+        self.fake.user(user_id)
+        self.fake.send_text(user_id, text)
+        await self.deliver()
+
+    async def tap(self, user_id: int, button_text: str, message_id: int | None = None) -> None:
+        message_id = message_id or self.last(user_id)["message_id"]
+        self.fake.tap(user_id, message_id, button_text=button_text)
+        await self.deliver()
+
+    async def forge(self, user_id: int, data: str, message_id: int | None = None) -> None:
+        message_id = message_id or self.last(user_id)["message_id"]
+        self.fake.forge_tap(user_id, message_id, data)
+        await self.deliver()
+
+    def last(self, user_id: int) -> dict[str, Any]:
+        return self.fake.last_message(user_id)
+
+    def text(self, user_id: int) -> str:
+        return str(self.last(user_id).get("text", ""))
+
+    def buttons(self, user_id: int) -> list[str]:
+        return [b for row in FakeTelegram.buttons(self.last(user_id)) for b in row]
+
+    def toasts(self) -> list[str]:
+        return [str(a.get("text") or "") for a in self.fake.callback_answers]
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read the database directly, as an auditor would."""
+        conn = sqlite3.connect(self.config.bot.database)
+        try:
+            return list(conn.execute(sql, params))
+        finally:
+            conn.close()
+
+    def answers(self, user_id: int, phase: str = "pre") -> dict[str, str | None]:
+        rows = self.rows(
+            "SELECT a.question, a.value FROM answers a JOIN participants p"
+            " ON p.id = a.participant_id WHERE p.telegram_id = ? AND a.phase = ?",
+            (user_id, phase),
+        )
+        return dict(rows)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return load_config(write_config(tmp_path))
+
+
+@pytest.fixture
+async def bot(config: Config, clock: Clock) -> AsyncIterator[Harness]:
+    harness = Harness(config, clock)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
