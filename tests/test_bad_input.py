@@ -184,3 +184,18 @@ async def test_update_without_user_is_harmless(bot: Harness) -> None:
     update = Update.de_json(raw, bot.app.bot)
     await bot.app.process_update(update)
     assert bot.fake.messages(-1003000000001) == []
+
+
+async def test_tap_on_live_message_left_behind_by_a_crash_catches_up(bot: Harness) -> None:
+    await join(bot)
+    message_id = bot.last(ALICE)["message_id"]
+    # The answer was stored, but the bot died before editing the message.
+    bot.fake.inject_fault("editMessageText", "timeout")
+    await bot.tap(ALICE, "Education")
+    await bot.restart()
+    assert "Question 1 of 5" in bot.text(ALICE) or "went wrong" in bot.text(ALICE)
+    # The participant taps again on what they still see: the message catches up.
+    await bot.forge(ALICE, "a:RS-LDN-0314:pre:sector:2", message_id=message_id)
+    live = next(m for m in bot.fake.messages(ALICE) if m["message_id"] == message_id)
+    assert "Question 2 of 5" in live["text"]
+    assert bot.answers(ALICE) == {"sector": "Education"}

@@ -232,7 +232,16 @@ async def button(update: Update, context: BotContext) -> None:
         outcome = await journey.begin(svc, user_id, action)
     if not outcome.ok or outcome.view is None:
         refusal = outcome.refusal or Refusal.INVALID
-        await _ack(query, screens.refusal_toast(refusal))
+        view = outcome.view
+        if view is not None and view.message_id in (None, message.message_id):
+            # The tapped message is the live one but shows an old step (say the bot was
+            # restarted between storing an answer and editing): bring it up to date.
+            await asyncio.gather(
+                _ack(query, screens.refusal_toast(refusal)),
+                _show_in_place(context, message, view),
+            )
+        else:
+            await _ack(query, screens.refusal_toast(refusal))
         return
     # The answer is committed; acknowledging the tap and showing the next step can overlap.
     await asyncio.gather(_ack(query), _show_in_place(context, message, outcome.view))
