@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,6 +17,10 @@ from bot.app import App, build_application
 from bot.config import Config, load_config
 from bot.sim.telegram import FakeTelegram
 from bot.sim.transport import SimulatedRequest
+
+# PTB 22 warns (an error under our warning filter) whenever RetryAfter carries an int;
+# opting in to timedelta values is what its next major version does anyway.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"

@@ -71,6 +71,12 @@ async def _show_in_place(context: BotContext, message: Message, view: View) -> N
     if edited is None:
         await _send_view(context, message.chat_id, view)
     elif view.message_id != message.message_id:
+        # Another message was the live one (say /resume raced this tap): retire its buttons.
+        if view.message_id is not None:
+            with contextlib.suppress(TelegramError):
+                await context.bot.edit_message_reply_markup(
+                    message.chat_id, view.message_id, reply_markup=None
+                )
         await journey.remember_message(context.svc, view, message.message_id)
 
 

@@ -1,0 +1,105 @@
+"""In-process transport that lets python-telegram-bot talk to a ``FakeTelegram``.
+
+PTB routes every Bot API call through ``BaseRequest.do_request(url, method, request_data)``
+and only then interprets the (status, bytes) pair, so plugging in here exercises PTB's real
+error handling (BadRequest, RetryAfter, TimedOut, ...) without sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import IO
+from urllib.parse import unquote
+
+from telegram._utils.types import ODVInput
+from telegram.error import TimedOut
+from telegram.request import BaseRequest, RequestData
+
+from bot.sim.telegram import FakeTelegram, SimulatedTimeout, UploadedFiles
+
+_FILE_MARKER = "/file/bot"
+
+
+class SimulatedRequest(BaseRequest):
+    """A ``telegram.request.BaseRequest`` answered by a ``FakeTelegram`` in the same loop.
+
+    A PTB ``Application`` needs two of these (one for getUpdates, one for everything else);
+    both may wrap the same fake. ``latency`` adds a simulated round trip to every call, half
+    before the fake applies it and half after, so benchmarks see realistic interleaving.
+    """
+
+    __slots__ = ("_fake", "_latency", "_read_timeout")
+
+    def __init__(self, fake: FakeTelegram, latency: float = 0.0, read_timeout: float | None = 5.0):
+        self._fake = fake
+        self._latency = latency
+        self._read_timeout = read_timeout
+
+    @property
+    def fake(self) -> FakeTelegram:
+        return self._fake
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        """Nothing to open: there is no connection pool."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if _FILE_MARKER in url:
+            return self._download(url)
+        api_method = url.rstrip("/").rsplit("/", 1)[-1]
+        # json_parameters is exactly what goes over the wire (every value a string), so the
+        # fake decodes the same representation here as it does behind the HTTP server.
+        params: dict[str, str] = dict(request_data.json_parameters) if request_data else {}
+        files = _uploaded_files(request_data)
+        await self._travel()
+        try:
+            status, body = await self._fake.call(api_method, params, files)
+        except SimulatedTimeout as exc:
+            # Real timeouts only surface after read_timeout; failing at once keeps tests fast.
+            raise TimedOut(f"Simulated timeout calling {api_method}") from exc
+        await self._travel()
+        return status, json.dumps(body).encode()
+
+    async def _travel(self) -> None:
+        if self._latency > 0:
+            await asyncio.sleep(self._latency / 2)
+
+    def _download(self, url: str) -> tuple[int, bytes]:
+        """Serve ``File.download_*``: URLs look like ``<base_file_url>/<token>/<file_path>``."""
+        # PTB percent-encodes the token (its ':' becomes %3A) when building file URLs.
+        token, _, file_path = unquote(url.split(_FILE_MARKER, 1)[1]).partition("/")
+        stored = self._fake.file_by_path(file_path) if token == self._fake.token else None
+        if stored is None:
+            body = {"ok": False, "error_code": 404, "description": "Not Found"}
+            return 404, json.dumps(body).encode()
+        return 200, stored.data
+
+
+def _uploaded_files(request_data: RequestData | None) -> UploadedFiles:
+    """Multipart parts as name -> (filename, bytes); PTB may hand over open file handles."""
+    if request_data is None or not request_data.contains_files:
+        return {}
+    files: UploadedFiles = {}
+    for name, (filename, content, _mime_type) in request_data.multipart_data.items():
+        files[name] = (filename, _read(content))
+    return files
+
+
+def _read(content: bytes | IO[bytes]) -> bytes:
+    return content if isinstance(content, bytes) else content.read()
