@@ -52,7 +52,7 @@ def build_application(
         if services is not None:
             await services.db.close()
 
-    builder = (
+    builder: Any = (
         ApplicationBuilder()
         .token(token)
         .base_url(config.bot.api_base_url)

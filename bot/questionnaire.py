@@ -6,7 +6,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from bot.problems import ConfigError, Problem
 
@@ -265,7 +265,7 @@ def _load_question(
         return None
     return Question(
         id=qid,
-        kind=kind,
+        kind=cast(Kind, kind),
         text=text.strip(),
         label=label.strip() or text.strip(),
         required=flags["required"],
