@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import LinkPreviewOptions
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot import scheduler
 from bot.config import Config
 from bot.context import SERVICES_KEY, BotContext
-from bot.handlers import errors, participant
+from bot.handlers import admin, errors, participant
 from bot.journey import Services, utc_now
 from bot.processor import PerUserUpdateProcessor
 from bot.storage import Database
 
 App = Application[Any, BotContext, Any, Any, Any, Any]
+log = logging.getLogger(__name__)
 
 
 async def sync_cohorts(db: Database, config: Config) -> None:
@@ -28,6 +32,27 @@ async def sync_cohorts(db: Database, config: Config) -> None:
             await tx.upsert_cohort(
                 cohort.code, cohort.module, cohort.site, cohort.start, cohort.end
             )
+
+
+PARTICIPANT_COMMANDS = [
+    BotCommand("resume", "carry on with your questionnaire"),
+    BotCommand("help", "how this works"),
+    BotCommand("start", "join with a cohort code"),
+]
+
+
+async def set_command_menus(application: App, config: Config) -> None:
+    """Participants see their commands; each admin also sees the admin commands."""
+    try:
+        await application.bot.set_my_commands(PARTICIPANT_COMMANDS)
+        admin_menu = PARTICIPANT_COMMANDS + [
+            BotCommand(name, description) for name, description in admin.ADMIN_COMMANDS.items()
+        ]
+        for admin_id in config.bot.admins:
+            await application.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
+    except TelegramError as exc:
+        # An admin who never opened a chat with the bot makes this fail; not fatal.
+        log.warning("could not set the command menus: %s", exc)
 
 
 def build_application(
@@ -46,6 +71,9 @@ def build_application(
         db = await Database.open(config.bot.database)
         await sync_cohorts(db, config)
         application.bot_data[SERVICES_KEY] = Services(config, db, pseudonym_key, clock)
+        await set_command_menus(application, config)
+        # Jobs are not persisted: rebuild them from the database; overdue ones run now.
+        await scheduler.reschedule(application)
 
     async def close_services(application: App) -> None:
         services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
@@ -74,6 +102,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application: App = builder.build()
+    admin.register(application)  # before the participant flow: it claims x: buttons
     participant.register(application)
     errors.register(application)
     return application

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.config import Cohort, ScheduleSettings
-from bot.questionnaire import Module, Phase, Question
+from bot.questionnaire import PHASES, Module, Phase, Question
 
 
 @dataclass(frozen=True)
@@ -84,26 +84,64 @@ def missing_required(step: Step, answers: dict[str, str | None]) -> list[Questio
 # --- questionnaire windows -------------------------------------------------------
 
 
-def phase_window(
-    cohort: Cohort, phase: Phase, schedule: ScheduleSettings
-) -> tuple[datetime, datetime]:
-    """When a phase's questionnaire is open: pre before and during the module, post after it."""
+@dataclass(frozen=True)
+class Window:
+    """When a questionnaire is open; closes None means until an admin closes it."""
+
+    opens: datetime
+    closes: datetime | None
+
+    def contains(self, now: datetime) -> bool:
+        return self.opens <= now and (self.closes is None or now < self.closes)
+
+
+def default_window(cohort: Cohort, phase: Phase, schedule: ScheduleSettings) -> Window:
+    """From the config: pre before and during the module, post for a while after it."""
     if phase == "pre":
-        return cohort.start - schedule.pre_opens_before, cohort.end
-    return cohort.end, cohort.end + schedule.post_open_for
+        return Window(cohort.start - schedule.pre_opens_before, cohort.end)
+    return Window(cohort.end, cohort.end + schedule.post_open_for)
 
 
-def is_open(cohort: Cohort, phase: Phase, schedule: ScheduleSettings, now: datetime) -> bool:
-    opens, closes = phase_window(cohort, phase, schedule)
-    return opens <= now < closes
+Windows = dict[Phase, Window]
 
 
-def open_phase(cohort: Cohort, schedule: ScheduleSettings, now: datetime) -> Phase | None:
-    """The phase a participant of this cohort answers now, if any."""
+def windows_for(
+    cohort: Cohort,
+    schedule: ScheduleSettings,
+    overrides: dict[str, tuple[datetime, datetime | None]],
+) -> Windows:
+    """The configured windows, with an admin's /open or /close taking precedence."""
+    result: Windows = {}
+    for phase in PHASES:
+        override = overrides.get(phase)
+        result[phase] = Window(*override) if override else default_window(cohort, phase, schedule)
+    return result
+
+
+def open_phase(windows: Windows, now: datetime) -> Phase | None:
+    """The phase a participant answers now: post once it is open, else pre."""
     for phase in ("post", "pre"):
-        if is_open(cohort, phase, schedule, now):
+        if windows[phase].contains(now):
             return phase
     return None
+
+
+def opened_window(
+    current: Window, default: Window, phase: Phase, schedule: ScheduleSettings, now: datetime
+) -> Window:
+    """The window after an admin's /open: open now, until the configured close if that is
+    still ahead, else for the usual period (post) or until closed (pre)."""
+    del current
+    if default.closes is not None and default.closes > now:
+        return Window(now, default.closes)
+    if phase == "post":
+        return Window(now, now + schedule.post_open_for)
+    return Window(now, None)
+
+
+def closed_window(current: Window, now: datetime) -> Window:
+    """The window after an admin's /close: closed from now on."""
+    return Window(min(current.opens, now), now)
 
 
 # --- callback data ----------------------------------------------------------------

@@ -6,18 +6,19 @@ changes the database in one transaction or refuses with a reason, changing nothi
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot import flow
 from bot.config import Cohort, Config
 from bot.flow import Progress, Step
 from bot.questionnaire import Module, Phase, Question
-from bot.storage import Database, ParticipantRow, Tx
+from bot.storage import Database, ParticipantRow, Tx, parse_utc
 
 # Bump when the privacy notice's wording changes materially; consents record it.
 NOTICE_VERSION = 1
@@ -35,6 +36,8 @@ class Services:
     db: Database
     pseudonym_key: bytes
     clock: Callable[[], datetime] = utc_now
+    # One lifecycle run at a time: jobs and admin commands may both trigger one.
+    lifecycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def now(self) -> datetime:
         return self.clock()
@@ -109,8 +112,18 @@ async def _view(
     )
 
 
-def _cohort_phase_open(svc: Services, cohort: Cohort, phase: Phase) -> bool:
-    return flow.is_open(cohort, phase, svc.config.schedule, svc.now())
+async def cohort_windows(tx: Tx, svc: Services, cohort: Cohort) -> flow.Windows:
+    """The cohort's questionnaire windows, admins' overrides included."""
+    stored = await tx.window_overrides(cohort.code)
+    overrides = {
+        phase: (parse_utc(opens), parse_utc(closes) if closes else None)
+        for phase, (opens, closes) in stored.items()
+    }
+    return flow.windows_for(cohort, svc.config.schedule, overrides)
+
+
+async def _open_phase(tx: Tx, svc: Services, cohort: Cohort) -> Phase | None:
+    return flow.open_phase(await cohort_windows(tx, svc, cohort), svc.now())
 
 
 async def request_join(svc: Services, telegram_id: int, code: str) -> Outcome:
@@ -118,10 +131,10 @@ async def request_join(svc: Services, telegram_id: int, code: str) -> Outcome:
     cohort = svc.config.cohort(code)
     if cohort is None:
         return Outcome(refusal=Refusal.UNKNOWN_CODE)
-    phase = flow.open_phase(cohort, svc.config.schedule, svc.now())
-    if phase is None:
-        return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
     async with svc.db.write() as tx:
+        phase = await _open_phase(tx, svc, cohort)
+        if phase is None:
+            return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
         participant = await tx.participant(telegram_id, cohort.code)
         if participant is None:
             # Nothing is stored before consent: the notice carries the code in its buttons.
@@ -136,11 +149,11 @@ async def give_consent(svc: Services, telegram_id: int, code: str) -> Outcome:
     cohort = svc.config.cohort(code)
     if cohort is None:
         return Outcome(refusal=Refusal.INVALID)
-    phase = flow.open_phase(cohort, svc.config.schedule, svc.now())
-    if phase is None:
-        return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
     now = svc.now()
     async with svc.db.write() as tx:
+        phase = await _open_phase(tx, svc, cohort)
+        if phase is None:
+            return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
         participant = await tx.add_participant(
             telegram_id, cohort.code, pseudonym(svc.pseudonym_key, telegram_id), now, NOTICE_VERSION
         )
@@ -157,7 +170,7 @@ async def resume(svc: Services, telegram_id: int) -> Outcome:
         cohort = svc.config.cohort(participant.cohort)
         if cohort is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
-        phase = flow.open_phase(cohort, svc.config.schedule, svc.now())
+        phase = await _open_phase(tx, svc, cohort)
         if phase is None:
             return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
         await tx.start_response(participant.id, phase, svc.now())
@@ -173,7 +186,7 @@ async def current_view(svc: Services, telegram_id: int) -> View | None:
         cohort = svc.config.cohort(participant.cohort)
         if cohort is None:
             return None
-        phase = flow.open_phase(cohort, svc.config.schedule, svc.now())
+        phase = await _open_phase(tx, svc, cohort)
         if phase is None or await tx.response(participant.id, phase) is None:
             return None
         return await _view(tx, svc, participant, cohort, phase)
@@ -188,7 +201,7 @@ async def _locate(
     participant = await tx.participant(telegram_id, cohort.code)
     if participant is None:
         return Outcome(refusal=Refusal.NOT_JOINED)
-    if not _cohort_phase_open(svc, cohort, phase):
+    if not (await cohort_windows(tx, svc, cohort))[phase].contains(svc.now()):
         return Outcome(refusal=Refusal.CLOSED, cohort=cohort)
     return participant, cohort
 
@@ -223,7 +236,7 @@ async def answer_text(svc: Services, telegram_id: int, text: str) -> Outcome:
         if participant is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
         cohort = svc.config.cohort(participant.cohort)
-        phase = flow.open_phase(cohort, svc.config.schedule, svc.now()) if cohort else None
+        phase = await _open_phase(tx, svc, cohort) if cohort else None
         if cohort is None or phase is None or await tx.response(participant.id, phase) is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
         view = await _view(tx, svc, participant, cohort, phase)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -229,3 +230,25 @@ def private_only(bot_username: str) -> str:
 
 def phase_name(phase: Phase) -> str:
     return PHASE_NAMES[phase]
+
+
+def _closing(closes: datetime | None, tz: tzinfo) -> str:
+    if closes is None:
+        return ""
+    return f" It closes on {closes.astimezone(tz).strftime('%A %d %B at %H:%M')}."
+
+
+def post_push(module_title: str, closes: datetime | None, tz: tzinfo) -> str:
+    return (
+        f"👋 Thank you for taking part in <b>{escape(module_title)}</b>!\n\n"
+        "Please tell us how it went: a few short questions, about three minutes."
+        + _closing(closes, tz)
+    )
+
+
+def reminder(module_title: str, closes: datetime | None, tz: tzinfo) -> str:
+    return (
+        f"⏰ A reminder: your feedback on <b>{escape(module_title)}</b> helps us improve it."
+        + _closing(closes, tz)
+        + " Tap below to carry on where you left off."
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,6 +68,66 @@ MIGRATIONS: tuple[str, ...] = (
         value           TEXT,
         answered_at     TEXT NOT NULL,
         PRIMARY KEY (participant_id, phase, question)
+    );
+    """,
+    """
+    -- Admin overrides of when a questionnaire is open (/open, /close); without a row the
+    -- cohort's configured times apply. closes_at NULL: open until an admin closes it.
+    CREATE TABLE windows (
+        cohort     TEXT NOT NULL REFERENCES cohorts(code),
+        phase      TEXT NOT NULL CHECK (phase IN ('pre', 'post')),
+        opens_at   TEXT NOT NULL,
+        closes_at  TEXT,
+        set_by     INTEGER,
+        set_at     TEXT NOT NULL,
+        PRIMARY KEY (cohort, phase)
+    );
+    -- Lifecycle events already carried out (post pushed, reminders, summary queued).
+    CREATE TABLE events (
+        cohort   TEXT NOT NULL REFERENCES cohorts(code),
+        kind     TEXT NOT NULL,
+        done_at  TEXT NOT NULL,
+        PRIMARY KEY (cohort, kind)
+    );
+    -- Messages a participant has been sent by the scheduler (push, reminders).
+    CREATE TABLE deliveries (
+        participant_id  INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        kind            TEXT NOT NULL,
+        sent_at         TEXT NOT NULL,
+        PRIMARY KEY (participant_id, kind)
+    );
+    -- Posts to facilitators' chats, sent in seq order within a batch, each exactly once.
+    -- state: pending | sent | failed. marker: the callback data of the post's button,
+    -- unique, used to find out whether a send that timed out was delivered after all.
+    CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY,
+        batch            TEXT NOT NULL,
+        seq              INTEGER NOT NULL,
+        chat_id          INTEGER NOT NULL,
+        kind             TEXT NOT NULL CHECK (kind IN ('text', 'photos')),
+        body             TEXT NOT NULL,
+        marker           TEXT,
+        state            TEXT NOT NULL DEFAULT 'pending',
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        uncertain        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        message_ids      TEXT,
+        error            TEXT,
+        created_at       TEXT NOT NULL,
+        sent_at          TEXT,
+        UNIQUE (batch, seq)
+    );
+    CREATE TABLE outbox_files (
+        outbox_id  INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+        position   INTEGER NOT NULL,
+        name       TEXT NOT NULL,
+        data       BLOB NOT NULL,
+        PRIMARY KEY (outbox_id, position)
+    );
+    -- The newest message id the bot has seen of its own in a group or channel.
+    CREATE TABLE chat_cursors (
+        chat_id          INTEGER PRIMARY KEY,
+        last_message_id  INTEGER NOT NULL
     );
     """,
 )
@@ -141,18 +201,25 @@ def migrate(conn: sqlite3.Connection) -> int:
     return SCHEMA_VERSION
 
 
+Params = Iterable[object] | Mapping[str, object]
+
+
+def _bind(params: Params) -> tuple[object, ...] | Mapping[str, object]:
+    return params if isinstance(params, Mapping) else tuple(params)
+
+
 class Tx:
     """The SQL of one unit of work, run on the shared connection while holding its lock."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 
-    async def _one(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cur:
+    async def _one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self.conn.execute(sql, _bind(params)) as cur:
             return await cur.fetchone()
 
-    async def _all(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cur:
+    async def _all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self.conn.execute(sql, _bind(params)) as cur:
             return list(await cur.fetchall())
 
     # cohorts -----------------------------------------------------------------
@@ -285,6 +352,222 @@ class Tx:
             " DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
             (participant_id, phase, question, value, utc_text(now)),
         )
+
+    # questionnaire windows -----------------------------------------------------------
+
+    async def window_overrides(self, cohort: str) -> dict[str, tuple[str, str | None]]:
+        rows = await self._all(
+            "SELECT phase, opens_at, closes_at FROM windows WHERE cohort = ?", (cohort,)
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    async def set_window(
+        self,
+        cohort: str,
+        phase: str,
+        opens: datetime,
+        closes: datetime | None,
+        admin: int | None,
+        now: datetime,
+    ) -> None:
+        await self.conn.execute(
+            "INSERT INTO windows (cohort, phase, opens_at, closes_at, set_by, set_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cohort, phase) DO UPDATE SET"
+            " opens_at = excluded.opens_at, closes_at = excluded.closes_at,"
+            " set_by = excluded.set_by, set_at = excluded.set_at",
+            (
+                cohort,
+                phase,
+                utc_text(opens),
+                utc_text(closes) if closes else None,
+                admin,
+                utc_text(now),
+            ),
+        )
+
+    # lifecycle events and deliveries ------------------------------------------------------
+
+    async def events_done(self, cohort: str) -> set[str]:
+        rows = await self._all("SELECT kind FROM events WHERE cohort = ?", (cohort,))
+        return {row[0] for row in rows}
+
+    async def mark_event(self, cohort: str, kind: str, now: datetime) -> bool:
+        """Record an event as done; False if it already was (so it is never done twice)."""
+        cur = await self.conn.execute(
+            "INSERT OR IGNORE INTO events (cohort, kind, done_at) VALUES (?, ?, ?)",
+            (cohort, kind, utc_text(now)),
+        )
+        inserted = cur.rowcount == 1
+        await cur.close()
+        return inserted
+
+    async def reachable_participants(
+        self, cohort: str, phase: str, kind: str
+    ) -> list[tuple[int, int]]:
+        """(participant id, Telegram id) of consenting people who have not submitted `phase`
+        and have not yet been sent `kind`."""
+        rows = await self._all(
+            "SELECT p.id, p.telegram_id FROM participants p"
+            " JOIN consents c ON c.participant_id = p.id"
+            " WHERE p.cohort = ? AND p.telegram_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id"
+            "   AND r.phase = ? AND r.submitted_at IS NOT NULL)"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.participant_id = p.id"
+            "   AND d.kind = ?)"
+            " ORDER BY p.id",
+            (cohort, phase, kind),
+        )
+        return [(int(row[0]), int(row[1])) for row in rows]
+
+    async def record_delivery(self, participant_id: int, kind: str, now: datetime) -> None:
+        await self.conn.execute(
+            "INSERT OR IGNORE INTO deliveries (participant_id, kind, sent_at) VALUES (?, ?, ?)",
+            (participant_id, kind, utc_text(now)),
+        )
+
+    # status --------------------------------------------------------------------------------
+
+    async def cohort_counts(self, cohort: str) -> dict[str, int]:
+        """Joined, and started / submitted per phase, for /status."""
+        row = await self._one(
+            "SELECT"
+            " (SELECT count(*) FROM participants WHERE cohort = :c AND telegram_id IS NOT NULL),"
+            " (SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id"
+            "   WHERE p.cohort = :c AND r.phase = 'pre'),"
+            " (SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id"
+            "   WHERE p.cohort = :c AND r.phase = 'pre' AND r.submitted_at IS NOT NULL),"
+            " (SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id"
+            "   WHERE p.cohort = :c AND r.phase = 'post'),"
+            " (SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id"
+            "   WHERE p.cohort = :c AND r.phase = 'post' AND r.submitted_at IS NOT NULL)",
+            {"c": cohort},
+        )
+        assert row is not None
+        keys = ("joined", "pre_started", "pre_submitted", "post_started", "post_submitted")
+        return dict(zip(keys, (int(v) for v in row), strict=True))
+
+    # outbox ----------------------------------------------------------------------------------
+
+    async def batch_exists(self, batch: str) -> bool:
+        return await self._one("SELECT 1 FROM outbox WHERE batch = ?", (batch,)) is not None
+
+    async def enqueue_post(
+        self,
+        batch: str,
+        seq: int,
+        chat_id: int,
+        kind: str,
+        body: str,
+        marker: str | None,
+        files: list[tuple[str, bytes]],
+        now: datetime,
+    ) -> None:
+        cur = await self.conn.execute(
+            "INSERT INTO outbox (batch, seq, chat_id, kind, body, marker, next_attempt_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (batch, seq, chat_id, kind, body, marker, utc_text(now), utc_text(now)),
+        )
+        row = await cur.fetchone()
+        await cur.close()
+        assert row is not None
+        await self.conn.executemany(
+            "INSERT INTO outbox_files (outbox_id, position, name, data) VALUES (?, ?, ?, ?)",
+            [(row[0], i, name, data) for i, (name, data) in enumerate(files)],
+        )
+
+    async def due_posts(self, now: datetime) -> list[OutboxRow]:
+        """Pending posts whose turn has come: due, and every earlier post of the batch sent."""
+        rows = await self._all(
+            "SELECT o.id, o.batch, o.seq, o.chat_id, o.kind, o.body, o.marker, o.attempts,"
+            " o.uncertain FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.batch = o.batch AND e.seq < o.seq"
+            "   AND e.state != 'sent') ORDER BY o.id",
+            (utc_text(now),),
+        )
+        posts = []
+        for row in rows:
+            files = await self._all(
+                "SELECT name, data FROM outbox_files WHERE outbox_id = ? ORDER BY position",
+                (row[0],),
+            )
+            post_id, batch, seq, chat_id, kind, body, marker, attempts, uncertain = row
+            posts.append(
+                OutboxRow(
+                    post_id,
+                    batch,
+                    seq,
+                    chat_id,
+                    kind,
+                    body,
+                    marker,
+                    attempts,
+                    uncertain,
+                    files=[(f[0], bytes(f[1])) for f in files],
+                )
+            )
+        return posts
+
+    async def next_post_due(self) -> str | None:
+        row = await self._one("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'")
+        return row[0] if row else None
+
+    async def post_sent(self, post_id: int, message_ids: list[int], now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?, message_ids = ?, error = NULL,"
+            " attempts = attempts + 1 WHERE id = ?",
+            (utc_text(now), ",".join(map(str, message_ids)), post_id),
+        )
+
+    async def post_retry(
+        self, post_id: int, error: str, next_attempt: datetime, uncertain: int
+    ) -> None:
+        """Schedule another attempt; uncertain counts probes since an ambiguous timeout."""
+        await self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, error = ?, next_attempt_at = ?,"
+            " uncertain = ? WHERE id = ?",
+            (error, utc_text(next_attempt), uncertain, post_id),
+        )
+
+    async def post_failed(self, post_id: int, error: str) -> None:
+        await self.conn.execute(
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, error = ? WHERE id = ?",
+            (error, post_id),
+        )
+
+    async def posts_of(self, batch: str) -> list[tuple[int, str, str | None]]:
+        """(seq, state, message ids) of a batch, for tests and /status."""
+        rows = await self._all(
+            "SELECT seq, state, message_ids FROM outbox WHERE batch = ? ORDER BY seq", (batch,)
+        )
+        return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+    async def chat_cursor(self, chat_id: int) -> int | None:
+        row = await self._one(
+            "SELECT last_message_id FROM chat_cursors WHERE chat_id = ?", (chat_id,)
+        )
+        return int(row[0]) if row else None
+
+    async def advance_chat_cursor(self, chat_id: int, message_id: int) -> None:
+        await self.conn.execute(
+            "INSERT INTO chat_cursors (chat_id, last_message_id) VALUES (?, ?)"
+            " ON CONFLICT (chat_id) DO UPDATE SET last_message_id ="
+            " max(last_message_id, excluded.last_message_id)",
+            (chat_id, message_id),
+        )
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    batch: str
+    seq: int
+    chat_id: int
+    kind: str
+    body: str
+    marker: str | None
+    attempts: int
+    uncertain: int
+    files: list[tuple[str, bytes]]
 
 
 class Database:

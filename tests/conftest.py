@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from bot import lifecycle, scheduler
 from bot.app import App, build_application
 from bot.config import Config, load_config
+from bot.context import services_of
+from bot.lifecycle import Event
 from bot.sim.telegram import FakeTelegram
 from bot.sim.transport import SimulatedRequest
 
@@ -28,6 +31,8 @@ KEY = b"test-pseudonym-key-0123456789"
 # The cohort runs 09:00–17:00 on this day; tests start during it (pre open).
 COHORT_START = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
 COHORT_END = datetime(2026, 3, 14, 17, 0, tzinfo=UTC)
+FACILITATORS = -1001000000001
+ADMIN = 999
 
 
 def write_config(directory: Path, extra: str = "") -> Path:
@@ -99,6 +104,7 @@ class Harness:
     app: App | None = None
 
     async def start(self) -> App:
+        self.fake.channel(FACILITATORS, "Facilitators")
         self.app = build_application(
             self.config,
             TOKEN,
@@ -123,6 +129,18 @@ class Harness:
         """A fresh Application on the same database: nothing survives but what is stored."""
         await self.stop()
         await self.start()
+
+    async def run_due(self) -> list[Event]:
+        """What the scheduled jobs do when they fire: at the harness clock's time."""
+        assert self.app is not None
+        return await lifecycle.run_due(
+            self.app.bot, services_of(self.app), scheduler.reporter(self.app)
+        )
+
+    def channel_texts(self) -> list[str]:
+        return [
+            str(m.get("text") or m.get("caption") or "") for m in self.fake.messages(FACILITATORS)
+        ]
 
     async def deliver(self) -> None:
         """Hand every queued update to the bot, through the real update processor."""

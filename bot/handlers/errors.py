@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot import scheduler
 from bot.context import BotContext
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,23 @@ async def on_error(update: object, context: BotContext) -> None:
                 await update.callback_query.answer()
         with contextlib.suppress(TelegramError):
             await context.bot.send_message(update.effective_chat.id, SORRY)
+
+
+_last_report: dict[str, float] = {}
+REPORT_EVERY_SECONDS = 60.0
+
+
+async def _tell_admins(context: BotContext, update_id: int | None, user_id: int | None) -> None:
+    """Report to the admins, at most once a minute per kind of error, without the token."""
+    error = context.error
+    kind = type(error).__name__
+    now = time.monotonic()
+    if now - _last_report.get(kind, -REPORT_EVERY_SECONDS) < REPORT_EVERY_SECONDS:
+        return
+    _last_report[kind] = now
+    detail = str(error).replace(context.bot.token, "[REDACTED]")[:500]
+    report = scheduler.reporter(context.application)
+    await report(f"{kind} while handling update {update_id} (user {user_id}): {detail}")
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

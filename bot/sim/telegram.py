@@ -846,6 +846,13 @@ class FakeTelegram:
         user, chat = self._chat_of(user_id, chat_id)
         return self._new_update("message", self._user_message(chat, user, _user_text(text)))
 
+    def channel(self, chat_id: int, title: str | None = None) -> JSONDict:
+        """Create a channel with the bot as an admin, so the bot can post in it."""
+        chat = self._group_chat(chat_id, "channel")
+        if title is not None:
+            chat.info["title"] = title
+        return dict(chat.info)
+
     def channel_post(self, chat_id: int, text: str) -> JSONDict:
         """A post in channel ``chat_id`` (the bot must be a member to see it)."""
         chat = self._group_chat(chat_id, "channel")

@@ -1,0 +1,214 @@
+"""A cohort's life after the module: push the post questionnaire, remind, post the summary.
+
+What is due is derived from the cohort's windows and the events already done, both in
+the database, so a restart neither loses nor repeats anything: jobs in PTB's JobQueue
+only say *when* to look.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import Forbidden, TelegramError
+
+from bot import flow, outbox, screens
+from bot.config import Cohort, ScheduleSettings
+from bot.journey import Services, cohort_windows
+from bot.questionnaire import Phase
+from bot.summaries import summary_posts
+
+log = logging.getLogger(__name__)
+
+PUSH = "post_push"
+SUMMARY = "summary"
+
+
+def reminder_kind(number: int) -> str:
+    return f"reminder_{number}"
+
+
+@dataclass(frozen=True)
+class Event:
+    cohort: str
+    kind: str
+    due: datetime
+
+
+def planned_events(
+    cohort: Cohort, windows: flow.Windows, schedule: ScheduleSettings
+) -> list[Event]:
+    """Everything a cohort's post questionnaire brings, with when it falls due."""
+    post = windows["post"]
+    events = [Event(cohort.code, PUSH, post.opens)]
+    for number, delay in enumerate(schedule.reminders, start=1):
+        due = post.opens + delay
+        if post.closes is None or due < post.closes:
+            events.append(Event(cohort.code, reminder_kind(number), due))
+    if post.closes is not None:
+        events.append(Event(cohort.code, SUMMARY, post.closes))
+    return events
+
+
+async def pending_events(svc: Services) -> list[Event]:
+    """Events not yet done, for every configured cohort, soonest first."""
+    pending: list[Event] = []
+    async with svc.db.read() as tx:
+        for cohort in svc.config.cohorts.values():
+            windows = await cohort_windows(tx, svc, cohort)
+            done = await tx.events_done(cohort.code)
+            planned = planned_events(cohort, windows, svc.config.schedule)
+            pending.extend(e for e in planned if e.kind not in done)
+    return sorted(pending, key=lambda e: e.due)
+
+
+def begin_button(cohort: Cohort, phase: Phase, label: str) -> InlineKeyboardMarkup:
+    data = flow.encode(flow.Begin(cohort.code, phase))
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+
+
+async def message_participants(
+    bot: Bot, svc: Services, cohort: Cohort, kind: str, phase: Phase, text: str, button: str
+) -> tuple[int, bool]:
+    """Send `text` once to every consenting participant who has not submitted `phase`;
+    returns (how many were sent, whether everyone was reached)."""
+    async with svc.db.read() as tx:
+        targets = await tx.reachable_participants(cohort.code, phase, kind)
+    markup = begin_button(cohort, phase, button)
+    sent = 0
+    for participant_id, telegram_id in targets:
+        try:
+            await bot.send_message(telegram_id, text, reply_markup=markup)
+        except Forbidden:
+            log.info("participant %s has blocked the bot; not messaged", participant_id)
+        except TelegramError as exc:
+            # Try again at the next tick; those already reached are recorded.
+            log.warning("could not message participant %s: %s", participant_id, exc)
+            return sent, False
+        else:
+            sent += 1
+        async with svc.db.write() as tx:
+            await tx.record_delivery(participant_id, kind, svc.now())
+    return sent, True
+
+
+async def push_post(bot: Bot, svc: Services, cohort: Cohort, window: flow.Window) -> bool:
+    module = svc.config.module_of(cohort)
+    text = screens.post_push(module.title, window.closes, svc.config.bot.timezone)
+    _, complete = await message_participants(bot, svc, cohort, PUSH, "post", text, "Start ▶")
+    return complete
+
+
+def reminder_text(svc: Services, cohort: Cohort, window: flow.Window) -> str:
+    module = svc.config.module_of(cohort)
+    return screens.reminder(module.title, window.closes, svc.config.bot.timezone)
+
+
+async def remind(bot: Bot, svc: Services, cohort: Cohort, kind: str, window: flow.Window) -> bool:
+    text = reminder_text(svc, cohort, window)
+    _, complete = await message_participants(bot, svc, cohort, kind, "post", text, "Continue ▶")
+    return complete
+
+
+def facilitators_chat(svc: Services, cohort: Cohort) -> int | None:
+    return cohort.facilitators_chat or svc.config.bot.facilitators_chat
+
+
+def export_marker(cohort: str | None, module: str | None) -> str:
+    """Callback data of the export button under a summary: which answers it exports."""
+    return f"x:c:{cohort}" if cohort else f"x:m:{module}"
+
+
+def parse_export_marker(data: str) -> tuple[str | None, str | None] | None:
+    kind, _, name = data.removeprefix("x:").partition(":")
+    if kind == "c" and name:
+        return name, None
+    if kind == "m" and name:
+        return None, name
+    return None
+
+
+async def queue_summary(svc: Services, cohort: Cohort) -> bool:
+    """Compute the cohort's summary (in a worker thread) and queue it, exactly once."""
+    chat = facilitators_chat(svc, cohort)
+    if chat is None:
+        log.warning("no facilitators' chat for %s: summary not posted", cohort.code)
+        async with svc.db.write() as tx:
+            await tx.mark_event(cohort.code, SUMMARY, svc.now())
+        return True
+    batch = f"summary:{cohort.code}"
+    posts = await asyncio.to_thread(
+        summary_posts, svc.config, cohort.code, None, export_marker(cohort.code, None)
+    )
+    now = svc.now()
+    async with svc.db.write() as tx:
+        if await tx.mark_event(cohort.code, SUMMARY, now):
+            for seq, post in enumerate(posts):
+                await tx.enqueue_post(
+                    batch, seq, chat, post.kind, post.body, post.marker, post.files, now
+                )
+    return True
+
+
+Reporter = Callable[[str], Awaitable[Any]]
+
+
+def summary_chats(svc: Services) -> set[int]:
+    chats = {c for c in (facilitators_chat(svc, k) for k in svc.config.cohorts.values()) if c}
+    if svc.config.bot.facilitators_chat:
+        chats.add(svc.config.bot.facilitators_chat)
+    return chats
+
+
+async def queue_greetings(svc: Services) -> None:
+    """Say hello once in every facilitators' chat the bot has not posted in yet.
+
+    It shows at start-up that the bot may post there (a problem reaches the admins long
+    before a summary is due), and it gives the outbox a message of its own to search
+    from when a later post times out.
+    """
+    for chat in sorted(summary_chats(svc)):
+        async with svc.db.read() as tx:
+            if await tx.chat_cursor(chat) is not None:
+                continue
+        text = (
+            "✅ <b>Module Feedback Bot</b> is connected. Evaluation summaries will be posted "
+            "here when each cohort's post-module questionnaire closes."
+        )
+        await outbox.enqueue(svc, f"hello:{chat}", chat, [outbox.PostContent("text", text, [])],
+                             svc.now())  # fmt: skip
+
+
+async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> list[Event]:
+    """Carry out every event that has fallen due, then send what the outbox holds."""
+    done: list[Event] = []
+    async with svc.lifecycle_lock:
+        await queue_greetings(svc)
+        now = svc.now()
+        for event in await pending_events(svc):
+            if event.due > now:
+                break
+            cohort = svc.config.cohorts[event.cohort]
+            async with svc.db.read() as tx:
+                post = (await cohort_windows(tx, svc, cohort))["post"]
+            if event.kind == SUMMARY:
+                complete = await queue_summary(svc, cohort)
+            elif not post.contains(now):
+                complete = True  # closed before it could happen: never message late
+            elif event.kind == PUSH:
+                complete = await push_post(bot, svc, cohort, post)
+            else:
+                complete = await remind(bot, svc, cohort, event.kind, post)
+            if complete and event.kind != SUMMARY:
+                async with svc.db.write() as tx:
+                    await tx.mark_event(cohort.code, event.kind, svc.now())
+            if complete:
+                done.append(event)
+                log.info("%s for %s done", event.kind, event.cohort)
+        await outbox.flush(bot, svc, report)
+    return done

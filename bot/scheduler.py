@@ -1,0 +1,72 @@
+"""When to look at the lifecycle: named JobQueue jobs rebuilt from the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram.ext import Application, ContextTypes
+
+from bot import lifecycle
+from bot.context import services_of
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 10
+EVENT_JOB_PREFIX = "event:"
+# Jobs may run late (a busy machine, a suspended laptop): run them anyway, never skip.
+JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True}
+
+AnyApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+def reporter(application: AnyApp) -> Callable[[str], Awaitable[Any]]:
+    """Tell the admins (the error chat, else the first admin) about something to act on."""
+
+    async def report(text: str) -> None:
+        svc = services_of(application)
+        chat = svc.config.bot.error_chat or (svc.config.bot.admins[:1] or [None])[0]
+        if chat is None:
+            return
+        try:
+            await application.bot.send_message(chat, f"⚠️ {text}"[:4000], parse_mode=None)
+        except Exception:  # reporting must never take the bot down
+            log.exception("could not report to the admins")
+
+    return report
+
+
+async def lifecycle_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Carry out what has fallen due (pushes, reminders, summaries) and flush the outbox."""
+    application = context.application
+    await lifecycle.run_due(application.bot, services_of(application), reporter(application))
+
+
+async def reschedule(application: AnyApp) -> None:
+    """(Re)create one named job per pending event, plus the safety tick; run overdue work."""
+    job_queue = application.job_queue
+    if job_queue is None:
+        return
+    svc = services_of(application)
+    for job in job_queue.jobs():
+        if job.name and job.name.startswith(EVENT_JOB_PREFIX):
+            job.schedule_removal()
+    now = svc.now()
+    for event in await lifecycle.pending_events(svc):
+        when: datetime | float = event.due if event.due > now else 0
+        if isinstance(when, datetime):
+            # The job queue runs on the real clock; convert the injected clock's offset.
+            when = datetime.now(UTC) + (event.due - now)
+        job_queue.run_once(
+            lifecycle_job,
+            when=when,
+            name=f"{EVENT_JOB_PREFIX}{event.cohort}:{event.kind}",
+            job_kwargs=JOB_KWARGS,
+        )
+    if not job_queue.get_jobs_by_name("lifecycle-tick"):
+        job_queue.run_repeating(
+            lifecycle_job, interval=TICK_SECONDS, first=TICK_SECONDS, name="lifecycle-tick",
+            job_kwargs=JOB_KWARGS,
+        )  # fmt: skip

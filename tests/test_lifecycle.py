@@ -1,0 +1,218 @@
+"""The cohort's life after the module, on a clock the test moves: push, reminders, summary."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.lifecycle import Event
+from conftest import ADMIN, COHORT_END, FACILITATORS, Harness
+
+CODE = "RS-LDN-0314"
+PRE = ("Education", "Clinician", "2", "3", "2", "✅ Submit")
+POST = ("Yes", "5", "4", "4", "4", "4", "Skip", "✅ Submit")
+
+
+async def join_and_answer_pre(bot: Harness, user: int, sector: str = "Education") -> None:
+    await bot.send(user, f"/start {CODE}")
+    await bot.tap(user, "I agree")
+    for label in (sector, *PRE[1:]):
+        await bot.tap(user, label)
+
+
+async def answer_post(bot: Harness, user: int) -> None:
+    for label in POST:
+        await bot.tap(user, label)
+    assert "Thank you" in bot.text(user)
+
+
+def kinds(done: list[Event]) -> list[str]:
+    """What was done for the Risk Support cohort (the config has a second cohort too)."""
+    return [e.kind for e in done if e.cohort == CODE]
+
+
+def summary_count(bot: Harness) -> int:
+    return sum("Evaluation summary" in t and CODE in t for t in bot.channel_texts())
+
+
+async def test_whole_lifecycle_of_a_short_cohort(bot: Harness) -> None:
+    users = [4001, 4002, 4003, 4004]
+    for user in users:
+        await join_and_answer_pre(bot, user)
+    await bot.send(4005, f"/start {CODE}")
+    await bot.tap(4005, "No thanks")
+
+    assert kinds(await bot.run_due()) == []  # nothing is due during the module
+    bot.clock.now = COHORT_END
+    done = await bot.run_due()
+    assert kinds(done) == ["post_push"]
+    for user in users:
+        assert "Thank you for taking part" in bot.text(user)
+        assert bot.buttons(user) == ["Start ▶"]
+    assert bot.fake.messages(4005)[-1]["text"].startswith("No problem")  # declined: left alone
+
+    # Two answer straight away, from the pushed message.
+    for user in users[:2]:
+        await bot.tap(user, "Start ▶")
+        assert "post-module questionnaire" in bot.text(user)
+        await answer_post(bot, user)
+
+    bot.clock.advance(hours=1)  # the first reminder (1h in the test config)
+    assert kinds(await bot.run_due()) == ["reminder_1"]
+    for user in users[2:]:
+        assert "A reminder" in bot.text(user)
+    for user in users[:2]:
+        assert "A reminder" not in bot.text(user)  # only those who have not finished
+    await bot.tap(4003, "Continue ▶")
+    await answer_post(bot, 4003)
+
+    bot.clock.advance(days=1)
+    assert kinds(await bot.run_due()) == ["reminder_2"]
+    assert "A reminder" in bot.text(4004) and "A reminder" not in bot.text(4003)
+
+    assert summary_count(bot) == 0
+    bot.clock.now = COHORT_END + timedelta(days=2)  # post closes (post_open_for = 2d)
+    assert kinds(await bot.run_due()) == ["summary"]
+    assert summary_count(bot) == 1
+    texts = "\n".join(bot.channel_texts())
+    assert "Risk Support" in texts
+    assert "met their expectations" in texts
+    photos = [m for m in bot.fake.messages(FACILITATORS) if m.get("photo")]
+    assert len(photos) >= 3  # the charts, as an album
+    # Later ticks post nothing more, and the closed questionnaire takes no answers.
+    assert kinds(await bot.run_due()) == []
+    assert summary_count(bot) == 1
+    await bot.tap(4004, "Continue ▶")
+    assert "has closed" in bot.toasts()[-1]
+
+
+async def test_restart_between_scheduling_and_firing(bot: Harness) -> None:
+    await join_and_answer_pre(bot, 4101)
+    await bot.restart()
+    bot.clock.now = COHORT_END + timedelta(minutes=5)
+    await bot.restart()  # down across the moment the push fell due
+    assert kinds(await bot.run_due()) == ["post_push"]
+    assert (
+        sum("Thank you for taking part" in str(m.get("text")) for m in bot.fake.messages(4101)) == 1
+    )
+    await bot.restart()
+    assert kinds(await bot.run_due()) == []
+    assert (
+        sum("Thank you for taking part" in str(m.get("text")) for m in bot.fake.messages(4101)) == 1
+    )
+
+
+async def test_summary_due_while_down_is_posted_once_on_start(bot: Harness) -> None:
+    await join_and_answer_pre(bot, 4201)
+    await bot.stop()
+    bot.clock.now = COHORT_END + timedelta(days=3)  # everything fell due while down
+    await bot.start()
+    assert bot.app is not None
+    names = [job.name for job in bot.app.job_queue.jobs()] if bot.app.job_queue else []
+    assert f"event:{CODE}:summary" in names  # rebuilt from the database at start-up
+    done = set(kinds(await bot.run_due()))
+    # Too late to message participants, but the summary still goes out, once.
+    assert done == {"post_push", "reminder_1", "reminder_2", "summary"}
+    assert not any(
+        "Thank you for taking part" in str(m.get("text")) for m in bot.fake.messages(4201)
+    )
+    assert summary_count(bot) == 1
+    await bot.restart()
+    await bot.run_due()
+    assert summary_count(bot) == 1
+
+
+@pytest.mark.parametrize(
+    "fault", ["server_error", "bad_gateway", "timeout", "timeout_after_delivery", "flood"]
+)
+async def test_channel_post_failures_still_give_exactly_one_summary(
+    bot: Harness, fault: str
+) -> None:
+    await join_and_answer_pre(bot, 4301)
+    bot.clock.now = COHORT_END
+    await bot.run_due()
+    await bot.tap(4301, "Start ▶")
+    await answer_post(bot, 4301)
+    bot.clock.now = COHORT_END + timedelta(days=2)
+    for method in ("sendMessage", "sendMediaGroup"):
+        bot.fake.inject_fault(method, fault, times=2, retry_after=1)
+    for _ in range(12):  # the job's ticks, each after the backoff has passed
+        await bot.run_due()
+        bot.clock.advance(minutes=11)
+    assert summary_count(bot) == 1
+    texts = bot.channel_texts()
+    assert sum("module summary" in t and CODE in t for t in texts) == 1
+    assert sum(1 for m in bot.fake.messages(FACILITATORS) if m.get("photo")) >= 3
+    first, second = bot.fake.messages(FACILITATORS)[:2]
+    assert first["text"].startswith("✅ Module Feedback Bot is connected")
+    assert second["text"].startswith("📊 Evaluation summary")
+
+
+async def test_admin_open_and_close_survive_restart(bot: Harness) -> None:
+    await bot.send(ADMIN, f"/close {CODE} pre")
+    assert "now closed" in bot.text(ADMIN)
+    await bot.restart()
+    await bot.send(4401, f"/start {CODE}")
+    assert "not open" in bot.text(4401)
+    await bot.send(ADMIN, f"/open {CODE} pre")
+    await bot.send(4401, f"/start {CODE}")
+    assert "Do you agree" in bot.text(4401)
+
+
+async def test_admin_closing_post_early_posts_the_summary(bot: Harness) -> None:
+    await join_and_answer_pre(bot, 4501)
+    await bot.send(ADMIN, f"/open {CODE} post")
+    await bot.run_due()
+    assert "Thank you for taking part" in bot.text(4501)
+    await bot.send(ADMIN, f"/close {CODE} post")
+    await bot.run_due()
+    assert summary_count(bot) == 1
+
+
+async def test_status_cohorts_remind_report_export(bot: Harness) -> None:
+    for user in (4601, 4602, 4603):
+        await join_and_answer_pre(bot, user)
+    await bot.send(4604, f"/start {CODE}")
+    await bot.tap(4604, "I agree")
+    await bot.send(ADMIN, "/status")
+    status = bot.text(ADMIN)
+    assert CODE in status and "4 joined" in status and "pre 3/4" in status and "London" in status
+    await bot.send(ADMIN, "/cohorts")
+    assert "GH-LDN-0314" in bot.text(ADMIN) and "pre open" in bot.text(ADMIN)
+    await bot.send(ADMIN, f"/remind {CODE}")
+    assert "Reminder sent to 1 participant" in bot.text(ADMIN)
+    assert "A reminder" in bot.text(4604)
+    await bot.send(ADMIN, f"/report {CODE}")
+    assert any("Evaluation summary" in str(m.get("text")) for m in bot.fake.messages(ADMIN))
+    await bot.send(ADMIN, f"/export {CODE}")
+    documents = [m["document"]["file_name"] for m in bot.fake.messages(ADMIN) if m.get("document")]
+    assert documents == [f"{CODE}-answers.csv", f"{CODE}-answers.xlsx"]
+    await bot.send(ADMIN, f"/report {CODE} channel")
+    assert summary_count(bot) == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["/status", "/cohorts", f"/open {CODE} post", f"/close {CODE} pre", f"/remind {CODE}",
+     f"/report {CODE}", f"/report {CODE} channel", f"/export {CODE}"],
+)  # fmt: skip
+async def test_admin_commands_refused_for_others(
+    bot: Harness, command: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await join_and_answer_pre(bot, 4701)
+    before = bot.rows("SELECT * FROM windows")
+    await bot.send(4701, command)
+    assert bot.text(4701) == "Sorry — this command is only for the programme team."
+    assert bot.rows("SELECT * FROM windows") == before
+    assert summary_count(bot) == 0
+    assert not any(m.get("document") for m in bot.fake.messages(4701))
+    assert any("refused admin command" in r.message and "4701" in r.message for r in caplog.records)
+
+
+async def test_command_menus(bot: Harness) -> None:
+    calls = bot.fake.calls_of("setMyCommands")
+    default = next(c for c in calls if "scope" not in c)
+    assert {c["command"] for c in default["commands"]} == {"start", "resume", "help"}
+    admin_menu = next(c for c in calls if c.get("scope", {}).get("chat_id") == ADMIN)
+    assert {"status", "report", "export"} <= {c["command"] for c in admin_menu["commands"]}
