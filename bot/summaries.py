@@ -1,12 +1,14 @@
-"""Turns the analysis package's summary into posts for a chat (blocking: run in a thread)."""
+"""Turns the analysis package's summary into posts for a chat (blocking: run in a thread).
+
+pandas, scipy and matplotlib take seconds to import; they are imported here on first use,
+in the worker thread, so that the bot answers participants at once after a restart.
+"""
 
 from __future__ import annotations
 
 from html import escape
 
-from analysis.exports import csv_bytes, load_long, xlsx_bytes
 from analysis.scope import resolve_scope
-from analysis.summary import build_summary
 from bot.config import Config
 from bot.outbox import PostContent
 
@@ -21,6 +23,8 @@ def summary_posts(
     The header comes first and alone so that, in a chat the bot has never posted in, the
     only message whose delivery cannot be checked after a timeout is that one line.
     """
+    from analysis.summary import build_summary
+
     scope = resolve_scope(config, cohort=cohort, module=module)
     summary, messages, charts = build_summary(config, scope)
     title = config.modules[scope.module].title
@@ -38,6 +42,8 @@ def summary_posts(
 
 def export_files(config: Config, cohort: str | None, module: str | None) -> list[tuple[str, bytes]]:
     """The answers of a scope as CSV and XLSX files (long format, plus a wide sheet)."""
+    from analysis.exports import csv_bytes, load_long, xlsx_bytes
+
     scope = resolve_scope(config, cohort=cohort, module=module)
     module_def = config.modules[scope.module]
     long = load_long(config.bot.database, module_def, scope.codes)

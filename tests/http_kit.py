@@ -1,0 +1,108 @@
+"""Running `feedback-bot run` as a separate process against the simulated Bot API over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.sim.server import BotApiServer
+from bot.sim.telegram import FakeTelegram
+from conftest import ROOT
+
+TOKEN = "424242:HTTP-TEST-token-abcdefghijklmnopqrstuv"
+KEY = "http-test-pseudonym-key-0123456789"
+
+
+class Watcher:
+    """Lets a test wait until the bot has made a call that satisfies a condition."""
+
+    def __init__(self, fake: FakeTelegram) -> None:
+        self.fake = fake
+        self.changed = asyncio.Condition()
+        real_call = fake.call
+
+        async def call(method: str, params: dict[str, Any], files: Any = None) -> Any:
+            result = await real_call(method, params, files)
+            async with self.changed:
+                self.changed.notify_all()
+            return result
+
+        fake.call = call  # type: ignore[method-assign]
+
+    async def until(self, condition: Callable[[], bool], within: float = 30) -> None:
+        try:
+            async with self.changed:
+                await asyncio.wait_for(self.changed.wait_for(condition), within)
+        except TimeoutError:
+            recent = [
+                (m, p.get("chat_id"), str(p.get("text", ""))[:40]) for m, p in self.fake.calls[-8:]
+            ]
+            raise AssertionError(f"the bot did not get there; its last calls: {recent}") from None
+
+
+def write_config(
+    directory: Path,
+    server: BotApiServer,
+    *,
+    ends_in: timedelta = timedelta(hours=2),
+    extra: str = "",
+) -> Path:
+    """A config with one Risk Support cohort that started an hour ago, in UTC."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    start, end = now - timedelta(hours=1), now + ends_in
+    path = directory / "config.toml"
+    path.write_text(
+        f"""
+[bot]
+api_base_url = "{server.base_url}"
+api_base_file_url = "{server.base_file_url}"
+admins = [1]
+database = "feedback.db"
+
+[[modules]]
+id = "risk-support"
+questionnaire = "{ROOT / "questionnaires" / "risk-support.toml"}"
+
+[[cohorts]]
+code = "RS-HTTP-1"
+module = "risk-support"
+site = "Leeds"
+start = {start.isoformat().replace("+00:00", "Z")}
+end = {end.isoformat().replace("+00:00", "Z")}
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+class BotProcess:
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log = config.parent / "bot.log"
+
+    async def start(self) -> None:
+        env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, FEEDBACK_PSEUDONYM_KEY=KEY)
+        with self.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--config", str(self.config),
+                env=env, stdout=log, stderr=log,
+            )  # fmt: skip
+
+    async def stop(self, sig: int) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        code = await asyncio.wait_for(self.proc.wait(), 30)
+        self.proc = None
+        return code
+
+
+def last_text(fake: FakeTelegram, user: int) -> str:
+    messages = fake.messages(user)
+    return str(messages[-1].get("text", "")) if messages else ""
