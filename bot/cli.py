@@ -91,6 +91,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the demo."""
+    from bot.demo import main as demo_main
+
+    if not 1 <= args.participants <= 2000:
+        print("--participants must be between 1 and 2000", file=sys.stderr)
+        return 2
+    return demo_main(args.participants, args.seed, args.out, args.db)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback-bot",
@@ -104,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the config and questionnaire files")
     check.add_argument("--config", required=True, help="config TOML file")
     check.set_defaults(func=cmd_check)
+    demo = sub.add_parser(
+        "demo", help="the whole system offline: simulated participants, no token needed"
+    )
+    demo.add_argument("--participants", type=int, default=40, help="how many (default 40)")
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    demo.add_argument("--out", type=Path, help="output folder (default: a new demo-output-*)")
+    demo.add_argument("--db", type=Path, help="database file (default: in the output folder)")
+    demo.set_defaults(func=cmd_demo)
     from analysis.cli import register as register_analysis
 
     register_analysis(sub)

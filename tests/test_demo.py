@@ -1,0 +1,46 @@
+"""`feedback-bot demo`: the whole product offline, its figures matching its own exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+
+def mean_text(values: list[int]) -> str:
+    exact = Decimal(sum(values)) / Decimal(len(values))
+    return str(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def test_demo_runs_offline_and_its_summary_matches_the_exports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--participants", "12", "--seed", "7", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "The facilitators' channel received" in printed
+    assert "module summary" in printed
+    channel = (out / "channel.md").read_text(encoding="utf-8")
+    assert channel.count("module summary") == 1
+    assert len(list((out / "charts").glob("*.png"))) >= 3
+    assert len(list((out / "transcripts").glob("*.txt"))) == 4
+    assert (out / "feedback.db").exists()
+
+    # An independent computation from the exported answers gives the channel's figures.
+    rows = list(
+        csv.DictReader(io.StringIO((out / "RS-DEMO-0314-answers.csv").read_text("utf-8-sig")))
+    )
+    assert rows and all(r["participant"].startswith("p-") for r in rows)
+    relevance = [int(r["value"]) for r in rows if r["question"] == "relevance" and r["value"]]
+    if len(relevance) >= 3:
+        assert (
+            f"Relevance to current practice: {mean_text(relevance)} (n = {len(relevance)})"
+            in channel
+        )
+    participants = {r["participant"] for r in rows}
+    assert f"Participants: {len(participants)}" in channel
