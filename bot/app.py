@@ -16,7 +16,7 @@ from telegram.request import BaseRequest
 from bot import scheduler
 from bot.config import Config
 from bot.context import SERVICES_KEY, BotContext
-from bot.handlers import admin, errors, participant
+from bot.handlers import admin, errors, participant, privacy
 from bot.journey import Services, utc_now
 from bot.processor import PerUserUpdateProcessor
 from bot.storage import Database
@@ -37,6 +37,8 @@ async def sync_cohorts(db: Database, config: Config) -> None:
 PARTICIPANT_COMMANDS = [
     BotCommand("resume", "carry on with your questionnaire"),
     BotCommand("help", "how this works"),
+    BotCommand("mydata", "see what is stored about you"),
+    BotCommand("forgetme", "erase everything stored about you"),
     BotCommand("start", "join with a cohort code"),
 ]
 
@@ -103,6 +105,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application: App = builder.build()
     admin.register(application)  # before the participant flow: it claims x: buttons
+    privacy.register(application)  # likewise f: buttons
     participant.register(application)
     errors.register(application)
     return application

@@ -57,6 +57,13 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """How long answers are kept."""
+
+    retain_days: int = 0  # 0: keep until erased by hand
+
+
+@dataclass(frozen=True)
 class Cohort:
     """One delivery of a module at a site, joined with a short code."""
 
@@ -78,6 +85,7 @@ class Config:
     schedule: ScheduleSettings
     modules: dict[str, Module]
     cohorts: dict[str, Cohort]
+    privacy: PrivacySettings = PrivacySettings()
 
     def cohort(self, code: str) -> Cohort | None:
         """Find a cohort by its code, ignoring case as people type codes by hand."""
@@ -135,16 +143,28 @@ class _Reader:
 
     def config(self) -> Config:
         self.unknown_keys(
-            "(top level)", self.raw, {"bot", "analysis", "schedule", "modules", "cohorts"}
+            "(top level)",
+            self.raw,
+            {"bot", "analysis", "schedule", "privacy", "modules", "cohorts"},
         )
         bot = self.bot_settings()
         analysis = self.analysis_settings()
         schedule = self.schedule_settings()
         modules = self.modules()
         cohorts = self.cohorts(modules, bot.timezone)
+        privacy = self.privacy_settings()
         if self.problems:
             raise ConfigError(self.problems)
-        return Config(self.path, bot, analysis, schedule, modules, cohorts)
+        return Config(self.path, bot, analysis, schedule, modules, cohorts, privacy)
+
+    def privacy_settings(self) -> PrivacySettings:
+        t = self.table("privacy")
+        self.unknown_keys("privacy", t, {"retain_days"})
+        days = t.get("retain_days", 0)
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 36500:
+            self.problem("privacy.retain_days", "expected a whole number of days (0: keep)")
+            days = 0
+        return PrivacySettings(retain_days=days)
 
     def bot_settings(self) -> BotSettings:
         t = self.table("bot")

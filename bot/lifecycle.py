@@ -19,6 +19,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot import flow, outbox, screens
 from bot.config import Cohort, ScheduleSettings
+from bot.handlers.privacy import purge_expired
 from bot.journey import Services, cohort_windows
 from bot.questionnaire import Phase
 from bot.summaries import summary_posts
@@ -189,6 +190,7 @@ async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> li
     done: list[Event] = []
     async with svc.lifecycle_lock:
         await queue_greetings(svc)
+        await purge_expired(svc)
         now = svc.now()
         for event in await pending_events(svc):
             if event.due > now:

@@ -36,7 +36,8 @@ def help_text(contact: str) -> str:
         "• Each question has buttons: tap one. <b>Skip</b> leaves an optional question out; "
         "<b>Back</b> changes your previous answer.\n"
         "• At the end you can check your answers and tap <b>Submit</b>.\n"
-        "• You can stop at any time and carry on later with /resume.\n\n"
+        "• You can stop at any time and carry on later with /resume.\n"
+        "• /mydata shows everything stored about you; /forgetme erases it.\n\n"
         f"Questions about your data: {escape(contact)}."
     )
 

@@ -555,6 +555,66 @@ class Tx:
             (chat_id, message_id),
         )
 
+    # privacy ---------------------------------------------------------------------------------
+
+    async def personal_records(self, telegram_id: int) -> list[dict[str, object]]:
+        """Everything stored about one person, cohort by cohort (for /mydata)."""
+        people = await self._all(
+            "SELECT p.id, p.cohort, p.pseudonym, p.joined_at, c.given_at, c.notice_version"
+            " FROM participants p LEFT JOIN consents c ON c.participant_id = p.id"
+            " WHERE p.telegram_id = ? ORDER BY p.joined_at",
+            (telegram_id,),
+        )
+        records = []
+        for pid, cohort, pseudonym, joined, consented, version in people:
+            responses = await self._all(
+                "SELECT phase, started_at, submitted_at FROM responses WHERE participant_id = ?"
+                " ORDER BY phase DESC",
+                (pid,),
+            )
+            answers = await self._all(
+                "SELECT phase, question, value, answered_at FROM answers"
+                " WHERE participant_id = ? ORDER BY phase DESC, answered_at",
+                (pid,),
+            )
+            deliveries = await self._all(
+                "SELECT kind, sent_at FROM deliveries WHERE participant_id = ?", (pid,)
+            )
+            records.append(
+                {
+                    "cohort": cohort,
+                    "pseudonym": pseudonym,
+                    "joined_at": joined,
+                    "consented_at": consented,
+                    "notice_version": version,
+                    "responses": [tuple(r) for r in responses],
+                    "answers": [tuple(a) for a in answers],
+                    "deliveries": [tuple(d) for d in deliveries],
+                }
+            )
+        return records
+
+    async def erase_person(self, telegram_id: int) -> tuple[int, int]:
+        """Delete everything about one person; returns (cohorts, answers) erased."""
+        row = await self._one(
+            "SELECT count(DISTINCT p.id), count(a.question) FROM participants p"
+            " LEFT JOIN answers a ON a.participant_id = p.id WHERE p.telegram_id = ?",
+            (telegram_id,),
+        )
+        # ON DELETE CASCADE takes consents, responses, answers and deliveries along.
+        await self.conn.execute("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def purge_cohorts_ended_before(self, cutoff: datetime) -> int:
+        """Delete the participants (and so the answers) of cohorts that ended before cutoff."""
+        cur = await self.conn.execute(
+            "DELETE FROM participants WHERE cohort IN (SELECT code FROM cohorts WHERE end_at < ?)",
+            (utc_text(cutoff),),
+        )
+        deleted = cur.rowcount
+        await cur.close()
+        return int(deleted)
+
 
 @dataclass(frozen=True)
 class OutboxRow:
