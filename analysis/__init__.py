@@ -1,0 +1,1 @@
+"""Analysis of questionnaire answers: load → compute → render. Knows nothing about Telegram."""

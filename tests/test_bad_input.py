@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Harness
 from telegram import Update
+
+from conftest import Harness
 
 ALICE = 2001
 MALLORY = 2002

@@ -213,6 +213,12 @@ async def test_admin_commands_refused_for_others(
 async def test_command_menus(bot: Harness) -> None:
     calls = bot.fake.calls_of("setMyCommands")
     default = next(c for c in calls if "scope" not in c)
-    assert {c["command"] for c in default["commands"]} == {"start", "resume", "help"}
+    assert {c["command"] for c in default["commands"]} == {
+        "start",
+        "resume",
+        "help",
+        "mydata",
+        "forgetme",
+    }
     admin_menu = next(c for c in calls if c.get("scope", {}).get("chat_id") == ADMIN)
     assert {"status", "report", "export"} <= {c["command"] for c in admin_menu["commands"]}

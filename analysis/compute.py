@@ -1,0 +1,525 @@
+"""Compute: turn a scope's frames into a `ModuleSummary` of plain, exact figures.
+
+Definitions used throughout (and stated in every report's method note):
+- a participant *responded* to a phase if they gave at least one answer (not a skip) to
+  any question of that phase, submitted or not; a response is *partial* if it was
+  never submitted;
+- a *matched pair* is a participant who responded to both phases; an item's pairs are
+  the participants who rated that item in both phases;
+- every mean and share is over the answers given (skips and unanswered questions left
+  out), and its n is the number of those answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from analysis.load import Frames, module_questions
+from analysis.scope import Scope
+from analysis.stats import PairedStats, paired_stats
+from analysis.suppress import hidden_cells
+from bot.questionnaire import PHASES, Module, Phase, Question
+
+EXPECTATIONS = "met_expectations"
+EXPECTATIONS_YES = "Yes"
+HEADLINE_MEANS = ("relevance", "new_info")
+RATING_LEVELS = ("1", "2", "3", "4", "5")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One group of a breakdown; `hidden` groups are shown as "<N" (or withheld)."""
+
+    label: str
+    count: int
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Counts of participants (or answers) per group, with small cells suppressed."""
+
+    question: str
+    label: str
+    n: int  # answers given; each cell's percentage is of n
+    cells: tuple[Cell, ...]
+
+    def cell(self, label: str) -> Cell | None:
+        return next((c for c in self.cells if c.label == label), None)
+
+
+@dataclass(frozen=True)
+class Mean:
+    """A mean of whole-number ratings, kept exact as total / n."""
+
+    n: int
+    total: int
+    too_few: bool  # fewer than min_cell_size answers: not shown
+
+    @property
+    def value(self) -> Fraction | None:
+        return Fraction(self.total, self.n) if self.n else None
+
+
+@dataclass(frozen=True)
+class ItemMean:
+    """A rating item's mean in one phase."""
+
+    question: str
+    label: str
+    phase: Phase
+    mean: Mean
+
+
+@dataclass(frozen=True)
+class PhaseCount:
+    """Who responded to one phase."""
+
+    phase: Phase
+    respondents: int
+    partial: int  # of the respondents, how many never submitted
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """A rating item asked before and after: phase means and the paired change."""
+
+    question: str
+    label: str
+    text: str
+    pre: Mean
+    post: Mean
+    pairs: int
+    stats: PairedStats | None  # None when there are fewer pairs than min_cell_size
+    direction: Breakdown  # improved / same / declined
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Every answer to a rating item in one phase: counts 1–5, with skips apart."""
+
+    question: str
+    label: str
+    phase: Phase
+    counts: Breakdown
+    skipped: int
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A free-text answer."""
+
+    question: str
+    phase: Phase
+    text: str
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One cohort or site in a module-wide summary."""
+
+    name: str
+    participants: Cell
+    pre: Cell
+    post: Cell
+    pairs: Cell
+    expectations_yes: Cell | None  # count of Yes; its n is expectations_n
+    expectations_n: int
+    means: tuple[Mean, ...]  # the headline means, as in Comparison.means
+    changes: tuple[Mean, ...]  # mean change per paired item, as in Comparison.items
+
+    @property
+    def hidden(self) -> bool:
+        return self.participants.hidden
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A table with one row per cohort or per site."""
+
+    by: str  # "cohort" or "site"
+    means: tuple[tuple[str, str], ...]  # (question id, label)
+    items: tuple[tuple[str, str], ...]  # (question id, label) of paired items
+    rows: tuple[ComparisonRow, ...]
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    """Everything a facilitator's summary shows, as exact figures with their n."""
+
+    module: str
+    title: str
+    scope: Scope
+    min_cell_size: int
+    participants: int
+    phases: tuple[PhaseCount, PhaseCount]
+    pairs: int
+    expectations: Breakdown | None
+    means: tuple[ItemMean, ...]  # rating items asked in one phase only (relevance, new_info …)
+    changes: tuple[ItemChange, ...]
+    profiles: tuple[Breakdown, ...]  # sector, role …: once per participant
+    choices: tuple[Breakdown, ...]  # other choice questions, per phase asked
+    distributions: tuple[Distribution, ...]
+    comments: tuple[Comment, ...] | None  # None: comments are turned off
+    comparisons: tuple[Comparison, ...]
+
+    def phase(self, phase: Phase) -> PhaseCount:
+        return self.phases[PHASES.index(phase)]
+
+    def mean(self, question: str) -> ItemMean | None:
+        return next((m for m in self.means if m.question == question), None)
+
+
+def breakdown(
+    question: str,
+    label: str,
+    labels: Sequence[str],
+    counts: Sequence[int] | np.ndarray,
+    min_cell_size: int,
+) -> Breakdown:
+    """A breakdown with small cells and their complements hidden."""
+    counts = [int(c) for c in counts]
+    hidden = hidden_cells(counts, min_cell_size)
+    cells = tuple(Cell(lab, c, h) for lab, c, h in zip(labels, counts, hidden, strict=True))
+    return Breakdown(question, label, sum(counts), cells)
+
+
+def make_mean(values: np.ndarray, min_cell_size: int) -> Mean:
+    n = len(values)
+    return Mean(n, int(values.sum(dtype=np.int64)), n < min_cell_size)
+
+
+class _Answers:
+    """Numpy views of the answers frame, with per-question masks computed once."""
+
+    def __init__(self, frame: pd.DataFrame, questions: Sequence[str]) -> None:
+        self.participant = frame["participant"].to_numpy()
+        self.cohort = frame["cohort"].cat.codes.to_numpy()
+        self.post = frame["phase"].cat.codes.to_numpy() == 1
+        self.code = frame["code"].to_numpy()
+        codes = frame["question"].cat.codes.to_numpy()
+        # Sorting once by (question, phase) turns each item's answers into a slice; the
+        # key fits 16 bits, for which numpy's stable sort is a fast radix sort.
+        key = (codes.astype(np.int16) * 2 + self.post).astype(np.int16)
+        self.order = np.argsort(key, kind="stable")
+        ends = np.cumsum(np.bincount(key, minlength=2 * len(questions)))
+        self.bounds = {
+            (q, phase): (int(ends[i * 2 + p - 1]) if i * 2 + p else 0, int(ends[i * 2 + p]))
+            for i, q in enumerate(questions)
+            for p, phase in enumerate(PHASES)
+        }
+        self.max_participant = int(self.participant.max()) if len(self.participant) else 0
+        self._pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def rows(self, question: str, phase: Phase) -> np.ndarray:
+        start, stop = self.bounds[(question, phase)]
+        return self.order[start:stop]
+
+
+def summarise(
+    frames: Frames,
+    module: Module,
+    scope: Scope,
+    *,
+    min_cell_size: int = 3,
+    show_comments: bool = True,
+) -> ModuleSummary:
+    """Compute every figure of a scope's summary."""
+    questions = module_questions(module)
+    answers = _Answers(frames.answers, [q.id for q in questions])
+    participants = frames.participants
+    n_cohorts = len(scope.cohorts)
+    respondents = _respondents(frames, answers)
+    phases = tuple(
+        PhaseCount(
+            phase,
+            len(respondents[phase]),
+            int((~respondents[phase]["submitted"]).sum()),
+        )
+        for phase in PHASES
+    )
+    both = np.intersect1d(respondents["pre"].index.to_numpy(), respondents["post"].index.to_numpy())
+
+    expectations = None
+    choices: list[Breakdown] = []
+    for question in questions:
+        if question.kind != "choice" or question.profile:
+            continue
+        for phase in PHASES:
+            if module.question(phase, question.id) is None:
+                continue
+            counts = _choice_counts(answers.code[answers.rows(question.id, phase)], question)
+            result = breakdown(question.id, question.label, question.options, counts, min_cell_size)
+            if question.id == EXPECTATIONS and phase == "post":
+                expectations = result
+            else:
+                choices.append(result)
+
+    paired_ids = {q.id for q in module.paired_questions}
+    means: list[ItemMean] = []
+    distributions: list[Distribution] = []
+    for question in questions:
+        if question.kind != "rating" or question.profile:
+            continue
+        for phase in PHASES:
+            if module.question(phase, question.id) is None:
+                continue
+            codes = answers.code[answers.rows(question.id, phase)]
+            counts = np.bincount(np.clip(codes, 0, 6), minlength=7)
+            distributions.append(
+                Distribution(
+                    question.id,
+                    question.label,
+                    phase,
+                    breakdown(question.id, question.label, RATING_LEVELS, counts[1:6],
+                              min_cell_size),
+                    int(counts[0]),
+                )
+            )  # fmt: skip
+            if question.id not in paired_ids:
+                valid = codes[(codes >= 1) & (codes <= 5)]
+                means.append(
+                    ItemMean(question.id, question.label, phase, make_mean(valid, min_cell_size))
+                )
+
+    changes = tuple(
+        _item_change(answers, question, min_cell_size) for question in module.paired_questions
+    )
+    profiles = tuple(
+        _profile(answers, question, min_cell_size)
+        for question in module.profile_questions
+        if question.kind == "choice"
+    )
+    comments: tuple[Comment, ...] | None = None
+    if show_comments:
+        texts = frames.texts.sort_values(["cohort", "participant", "phase"], kind="stable")
+        commentable = {q.id for q in questions if q.kind == "text" and not q.profile}
+        comments = tuple(
+            Comment(str(q), cast(Phase, str(p)), str(v))
+            for q, p, v in zip(texts["question"], texts["phase"], texts["value"], strict=True)
+            if q in commentable
+        )
+
+    comparisons: list[Comparison] = []
+    if n_cohorts > 1:
+        groups = {c.code: [i] for i, c in enumerate(scope.cohorts)}
+        comparisons.append(
+            _comparison("cohort", groups, module, answers, participants, respondents,
+                        min_cell_size)
+        )  # fmt: skip
+    if len(scope.sites) > 1:
+        site_groups: dict[str, list[int]] = {}
+        for i, c in enumerate(scope.cohorts):
+            site_groups.setdefault(c.site, []).append(i)
+        comparisons.append(
+            _comparison("site", site_groups, module, answers, participants, respondents,
+                        min_cell_size)
+        )  # fmt: skip
+
+    return ModuleSummary(
+        module=module.id,
+        title=module.title,
+        scope=scope,
+        min_cell_size=min_cell_size,
+        participants=len(participants),
+        phases=(phases[0], phases[1]),
+        pairs=len(both),
+        expectations=expectations,
+        means=tuple(means),
+        changes=changes,
+        profiles=profiles,
+        choices=tuple(choices),
+        distributions=tuple(distributions),
+        comments=comments,
+        comparisons=tuple(comparisons),
+    )
+
+
+def _respondents(frames: Frames, answers: _Answers) -> dict[str, pd.DataFrame]:
+    """Per phase: the respondents (index: participant) with cohort and submitted flag."""
+    given = answers.code != 0
+    result: dict[str, pd.DataFrame] = {}
+    submitted = frames.responses
+    for p, phase in enumerate(PHASES):
+        mask = given & (answers.post == bool(p))
+        people, first = np.unique(answers.participant[mask], return_index=True)
+        done = submitted.loc[
+            (submitted["phase"] == phase) & submitted["submitted"], "participant"
+        ].to_numpy()
+        result[phase] = pd.DataFrame(
+            {"cohort": answers.cohort[mask][first], "submitted": np.isin(people, done)},
+            index=pd.Index(people, name="participant"),
+        )
+    return result
+
+
+def _choice_counts(codes: np.ndarray, question: Question) -> np.ndarray:
+    """Answers per option (codes 1…len(options)); skips and unknown values left out."""
+    k = len(question.options)
+    valid = codes[(codes >= 1) & (codes <= k)]
+    return np.bincount(valid, minlength=k + 1)[1:]
+
+
+def _profile(answers: _Answers, question: Question, min_cell_size: int) -> Breakdown:
+    """A profile question's breakdown, one answer per participant whichever phase held it."""
+    rows = np.concatenate([answers.rows(question.id, phase) for phase in PHASES])
+    codes = answers.code[rows]
+    valid = (codes >= 1) & (codes <= len(question.options))
+    # Answered once per cohort; should both phases hold one, the first (pre) counts.
+    _, first = np.unique(answers.participant[rows][valid], return_index=True)
+    counts = np.bincount(codes[valid][first], minlength=len(question.options) + 1)[1:]
+    return breakdown(question.id, question.label, question.options, counts, min_cell_size)
+
+
+def _pairs(answers: _Answers, question: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Participants who rated `question` in both phases: their pre rows, pre and post ratings."""
+    if question in answers._pairs:
+        return answers._pairs[question]
+    found = []
+    for phase in PHASES:
+        rows = answers.rows(question, phase)
+        codes = answers.code[rows]
+        keep = (codes >= 1) & (codes <= 5)
+        found.append((answers.participant[rows][keep], codes[keep], rows[keep]))
+    (pre_p, pre_v, pre_rows), (post_p, post_v, _) = found
+    # A dense lookup by participant id instead of sorting: ids are compact integers, and
+    # (participant, phase, question) is the answers table's key, so each id appears once.
+    post_by_id = np.zeros(answers.max_participant + 1, dtype=np.int8)
+    post_by_id[post_p] = post_v
+    matched = post_by_id[pre_p]
+    both = matched > 0
+    result = (pre_rows[both], pre_v[both], matched[both])
+    answers._pairs[question] = result
+    return result
+
+
+def _item_change(answers: _Answers, question: Question, min_cell_size: int) -> ItemChange:
+    phase_means = []
+    for phase in PHASES:
+        codes = answers.code[answers.rows(question.id, phase)]
+        phase_means.append(make_mean(codes[(codes >= 1) & (codes <= 5)], min_cell_size))
+    _, pre, post = _pairs(answers, question.id)
+    n = len(pre)
+    stats = paired_stats(pre, post) if n >= max(min_cell_size, 1) else None
+    diff = post.astype(np.int16) - pre
+    direction = breakdown(
+        question.id,
+        question.label,
+        ("improved", "same", "declined"),
+        (int((diff > 0).sum()), int((diff == 0).sum()), int((diff < 0).sum())),
+        min_cell_size,
+    )
+    return ItemChange(
+        question.id, question.label, question.text, phase_means[0], phase_means[1], n, stats,
+        direction,
+    )  # fmt: skip
+
+
+def _comparison(
+    by: str,
+    groups: dict[str, list[int]],
+    module: Module,
+    answers: _Answers,
+    participants: pd.DataFrame,
+    respondents: dict[str, pd.DataFrame],
+    min_cell_size: int,
+) -> Comparison:
+    """One row per group of cohorts (a cohort, or a site's cohorts)."""
+    names = list(groups)
+    # group_of[cohort code index] = row index
+    group_of = np.empty(sum(len(v) for v in groups.values()), dtype=np.int64)
+    for row, members in enumerate(groups.values()):
+        group_of[members] = row
+    k = len(names)
+
+    def per_group(cohort_codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(group_of[cohort_codes], weights=weights, minlength=k)
+
+    n_participants = per_group(participants["cohort"].cat.codes.to_numpy()).astype(int)
+    pre_idx = respondents["pre"].index.to_numpy()
+    post_idx = respondents["post"].index.to_numpy()
+    n_pre = per_group(respondents["pre"]["cohort"].to_numpy()).astype(int)
+    n_post = per_group(respondents["post"]["cohort"].to_numpy()).astype(int)
+    both = np.isin(pre_idx, post_idx)
+    n_pairs = per_group(respondents["pre"]["cohort"].to_numpy()[both]).astype(int)
+
+    rows_hidden = hidden_cells(list(n_participants), min_cell_size)
+    columns = {
+        "participants": rows_hidden,
+        "pre": hidden_cells(list(n_pre), min_cell_size, rows_hidden),
+        "post": hidden_cells(list(n_post), min_cell_size, rows_hidden),
+        "pairs": hidden_cells(list(n_pairs), min_cell_size, rows_hidden),
+    }
+
+    yes_counts = np.zeros(k, dtype=int)
+    yes_n = np.zeros(k, dtype=int)
+    expectations = module.question("post", EXPECTATIONS)
+    has_yes = expectations is not None and EXPECTATIONS_YES in expectations.options
+    if has_yes and expectations is not None:
+        rows = answers.rows(EXPECTATIONS, "post")
+        codes = answers.code[rows]
+        valid = (codes >= 1) & (codes <= len(expectations.options))
+        groups_of_rows = answers.cohort[rows][valid]
+        yes_code = expectations.options.index(EXPECTATIONS_YES) + 1
+        yes_n = per_group(groups_of_rows).astype(int)
+        yes_counts = per_group(groups_of_rows[codes[valid] == yes_code]).astype(int)
+
+    mean_items = []
+    for qid in HEADLINE_MEANS:
+        question = module.question("post", qid)
+        if (
+            question is not None
+            and question.kind == "rating"
+            and qid not in {q.id for q in module.paired_questions}
+        ):
+            mean_items.append((qid, question.label))
+    group_means: list[list[Mean]] = [[] for _ in range(k)]
+    for qid, _label in mean_items:
+        rows = answers.rows(qid, "post")
+        codes = answers.code[rows]
+        valid = (codes >= 1) & (codes <= 5)
+        g = group_of[answers.cohort[rows][valid]]
+        n = np.bincount(g, minlength=k)
+        total = np.bincount(g, weights=codes[valid], minlength=k)
+        for row in range(k):
+            hide = columns["post"][row] or n[row] < min_cell_size
+            group_means[row].append(Mean(int(n[row]), int(total[row]), bool(hide)))
+
+    items = tuple((q.id, q.label) for q in module.paired_questions)
+    group_changes: list[list[Mean]] = [[] for _ in range(k)]
+    for question in module.paired_questions:
+        pre_rows, pre, post = _pairs(answers, question.id)
+        g = group_of[answers.cohort[pre_rows]]
+        n = np.bincount(g, minlength=k)
+        total = np.bincount(g, weights=post.astype(np.int64) - pre, minlength=k)
+        for row in range(k):
+            hide = columns["pairs"][row] or n[row] < min_cell_size
+            group_changes[row].append(Mean(int(n[row]), int(total[row]), bool(hide)))
+
+    rows_out = []
+    for row, name in enumerate(names):
+        yes_cell = None
+        if has_yes:
+            # A share is withheld with its row's post count, or when its n is too small.
+            hide = columns["post"][row] or yes_n[row] < min_cell_size
+            yes_cell = Cell(EXPECTATIONS_YES, int(yes_counts[row]), bool(hide))
+        rows_out.append(
+            ComparisonRow(
+                name=name,
+                participants=Cell(name, int(n_participants[row]), columns["participants"][row]),
+                pre=Cell("pre", int(n_pre[row]), columns["pre"][row]),
+                post=Cell("post", int(n_post[row]), columns["post"][row]),
+                pairs=Cell("pairs", int(n_pairs[row]), columns["pairs"][row]),
+                expectations_yes=yes_cell,
+                expectations_n=int(yes_n[row]),
+                means=tuple(group_means[row]),
+                changes=tuple(group_changes[row]),
+            )
+        )
+    return Comparison(by, tuple(mean_items), items, tuple(rows_out))

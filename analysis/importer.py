@@ -1,0 +1,315 @@
+"""Import answers collected on paper or a web form, in the export's long format.
+
+Every row is checked against the questionnaire before anything is written; one bad
+row and nothing is imported. Writing is idempotent: the same file imported twice
+leaves the database as it was after the first time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Config
+from bot.questionnaire import PHASES, Question
+from bot.storage import Database, Tx, utc_text
+
+REQUIRED_COLUMNS = ("participant", "cohort", "phase", "question", "value")
+OPTIONAL_COLUMNS = ("site", "module", "answered_at")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """What is wrong with one line of the file."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ImportedAnswer:
+    """One validated answer, ready to store."""
+
+    line: int
+    participant: str
+    cohort: str
+    phase: str
+    question: str
+    value: str | None  # None: skipped
+    answered_at: datetime
+    timed: bool  # False: the file gave no answered_at (the cohort's start or end is used)
+
+
+@dataclass
+class ImportPlan:
+    """The file's answers, or why it cannot be imported."""
+
+    answers: list[ImportedAnswer] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did."""
+
+    rows: int
+    participants: int
+    written: int  # answers added or changed; 0 when the file was imported before
+
+
+def parse_answers(text: str, config: Config) -> ImportPlan:
+    """Validate a long-format CSV text against the config and questionnaires."""
+    plan = ImportPlan()
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        plan.problems.append(RowProblem(1, "the file is empty (expected a header row)"))
+        return plan
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    unknown = [h for h in names if h not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if missing or unknown:
+        message = []
+        if missing:
+            message.append("missing column(s) " + ", ".join(missing))
+        if unknown:
+            message.append("unknown column(s) " + ", ".join(unknown))
+        plan.problems.append(
+            RowProblem(1, "; ".join(message) + f" (expected {', '.join(REQUIRED_COLUMNS)}"
+                       f" and optionally {', '.join(OPTIONAL_COLUMNS)})")
+        )  # fmt: skip
+        return plan
+    if len(set(names)) != len(names):
+        plan.problems.append(RowProblem(1, "a column appears twice in the header"))
+        return plan
+    seen: dict[tuple[str, str, str, str], int] = {}
+    profile_seen: dict[tuple[str, str, str], tuple[str, int]] = {}
+    line = 1
+    for record in reader:
+        line_start = line + 1
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue  # blank lines, e.g. at the end of a hand-edited file
+        if len(record) != len(names):
+            plan.problems.append(
+                RowProblem(line_start, f"expected {len(names)} fields, found {len(record)}")
+            )
+            continue
+        row = dict(zip(names, record, strict=True))
+        problems, answer = _check_row(line_start, row, config)
+        plan.problems.extend(problems)
+        if answer is None:
+            continue
+        key = (answer.cohort, answer.participant, answer.phase, answer.question)
+        if key in seen:
+            plan.problems.append(
+                RowProblem(
+                    line_start,
+                    f"duplicate answer: participant {answer.participant!r} already answered "
+                    f"{answer.question} ({answer.phase}) on line {seen[key]}",
+                )
+            )
+            continue
+        seen[key] = line_start
+        module = config.modules[config.cohorts[answer.cohort].module]
+        question = module.any_question(answer.question)
+        if question is not None and question.profile:
+            profile_key = (answer.cohort, answer.participant, answer.question)
+            if profile_key in profile_seen:
+                other_phase, other_line = profile_seen[profile_key]
+                plan.problems.append(
+                    RowProblem(
+                        line_start,
+                        f"{answer.question} is a profile question, asked once per participant, "
+                        f"but participant {answer.participant!r} also answered it in "
+                        f"{other_phase} on line {other_line}",
+                    )
+                )
+                continue
+            profile_seen[profile_key] = (answer.phase, line_start)
+        plan.answers.append(answer)
+    return plan
+
+
+def _check_row(
+    line: int, row: dict[str, str], config: Config
+) -> tuple[list[RowProblem], ImportedAnswer | None]:
+    """Validate one row; return its problems, or the answer it holds."""
+    problems: list[RowProblem] = []
+
+    def bad(message: str) -> tuple[list[RowProblem], None]:
+        problems.append(RowProblem(line, message))
+        return problems, None
+
+    participant = row["participant"].strip()
+    if not participant:
+        return bad("participant is empty")
+    code = row["cohort"].strip()
+    cohort = config.cohort(code) if code else None
+    if cohort is None:
+        return bad(f"unknown cohort {code!r}" if code else "cohort is empty")
+    module = config.modules[cohort.module]
+    declared_module = row.get("module", "").strip()
+    if declared_module and declared_module != module.id:
+        problems.append(
+            RowProblem(line, f"cohort {cohort.code} runs module {module.id!r}, "
+                       f"not {declared_module!r}")
+        )  # fmt: skip
+    declared_site = row.get("site", "").strip()
+    if declared_site and declared_site.casefold() != cohort.site.casefold():
+        problems.append(
+            RowProblem(line, f"cohort {cohort.code} is at {cohort.site!r}, not {declared_site!r}")
+        )
+    phase = row["phase"].strip().lower()
+    if phase not in PHASES:
+        problems.append(RowProblem(line, f"phase {row['phase']!r} must be pre or post"))
+    question_id = row["question"].strip()
+    question = module.any_question(question_id)
+    if question is None:
+        known = ", ".join(dict.fromkeys(q.id for q in (*module.pre.questions,
+                                                       *module.post.questions)))  # fmt: skip
+        return bad(f"unknown question {question_id!r} for module {module.id} (known: {known})")
+    if phase in PHASES and not question.profile and module.question(phase, question_id) is None:  # type: ignore[arg-type]
+        problems.append(RowProblem(line, f"question {question_id} is not asked in {phase}"))
+    value, value_problem = _value(question, row["value"])
+    if value_problem:
+        problems.append(RowProblem(line, value_problem))
+    answered_at = _moment(row.get("answered_at", ""), config)
+    if answered_at is None:
+        problems.append(
+            RowProblem(
+                line,
+                f"answered_at {row['answered_at']!r} is not a date-time such as "
+                "2026-03-14T10:02:11+00:00",
+            )
+        )
+    timed = not isinstance(answered_at, str)
+    if isinstance(answered_at, str):
+        # No time given: the cohort's start (pre) or end (post), so importing the same
+        # file again writes the same moment and changes nothing.
+        answered_at = cohort.start if phase == "pre" else cohort.end
+    if problems:
+        return problems, None
+    assert isinstance(answered_at, datetime)
+    return problems, ImportedAnswer(
+        line, participant, cohort.code, phase, question_id, value, answered_at, timed
+    )
+
+
+def _value(question: Question, raw: str) -> tuple[str | None, str | None]:
+    """The stored value (None: skipped) and a problem, if any."""
+    if not raw.strip():
+        return None, None
+    if question.kind == "rating":
+        text = raw.strip()
+        # "4.0" comes out of spreadsheets that store every number as a float.
+        if text.endswith(".0"):
+            text = text[:-2]
+        value = question.normalise(text)
+        if value is None:
+            return None, f"{question.id} is rated 1 to 5; {raw.strip()!r} is not a rating"
+        return value, None
+    if question.kind == "choice":
+        wanted = raw.strip().casefold()
+        match = next((o for o in question.options if o.casefold() == wanted), None)
+        if match is None:
+            options = ", ".join(repr(o) for o in question.options)
+            return None, f"{raw.strip()!r} is not an option of {question.id} ({options})"
+        return match, None
+    value = question.normalise(raw)
+    if value is None:
+        return None, f"{question.id} takes at most {question.max_length} characters"
+    return value, None
+
+
+def _moment(raw: str, config: Config) -> datetime | str | None:
+    """A parsed date-time; "" when none was given; None when it cannot be read."""
+    text = raw.strip()
+    if not text:
+        return ""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=config.bot.timezone)
+    return moment.astimezone(UTC)
+
+
+async def write_answers(
+    config: Config,
+    answers: list[ImportedAnswer],
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Store validated answers in one transaction; unchanged answers are not touched."""
+    db = await Database.open(config.bot.database)
+    written = 0
+    try:
+        async with db.write() as tx:
+            for code in sorted({a.cohort for a in answers}):
+                cohort = config.cohorts[code]
+                await tx.upsert_cohort(cohort.code, cohort.module, cohort.site, cohort.start,
+                                       cohort.end)  # fmt: skip
+            groups: dict[tuple[str, str], list[ImportedAnswer]] = {}
+            for answer in answers:
+                groups.setdefault((answer.cohort, answer.participant), []).append(answer)
+            for done, ((cohort_code, pseudonym), items) in enumerate(groups.items(), 1):
+                first = min(a.answered_at for a in items)
+                pid = await tx.imported_participant(cohort_code, pseudonym, first)
+                for phase in PHASES:
+                    in_phase = [a for a in items if a.phase == phase]
+                    if not in_phase:
+                        continue
+                    stored = await _stored(tx, pid, phase)
+                    if await tx.response(pid, phase) is None:
+                        # A paper or web form is handed in complete: a submitted response.
+                        await tx.start_response(pid, phase, min(a.answered_at for a in in_phase))
+                        await tx.submit(pid, phase, max(a.answered_at for a in in_phase))
+                    for answer in in_phase:
+                        before = stored.get(answer.question)
+                        if (
+                            before is not None
+                            and before[0] == answer.value
+                            and (not answer.timed or before[1] == utc_text(answer.answered_at))
+                        ):
+                            continue  # already there: keep it (and its time) as it is
+                        await tx.save_answer(pid, phase, answer.question, answer.value,
+                                             answer.answered_at)  # fmt: skip
+                        written += 1
+                if progress is not None:
+                    progress(done, len(groups))
+    finally:
+        await db.close()
+    return ImportResult(len(answers), len(groups) if answers else 0, written)
+
+
+async def _stored(tx: Tx, pid: int, phase: str) -> dict[str, tuple[str | None, str]]:
+    """A participant's stored answers in a phase: question → (value, answered_at)."""
+    async with tx.conn.execute(
+        "SELECT question, value, answered_at FROM answers WHERE participant_id = ? AND phase = ?",
+        (pid, phase),
+    ) as cursor:
+        return {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
+
+
+def import_file(
+    config: Config, path: Path, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[RowProblem], ImportResult | None]:
+    """Validate and import a CSV file; on any problem, import nothing and return them all."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return [RowProblem(1, "the file is not UTF-8 text (save it as CSV UTF-8)")], None
+    plan = parse_answers(text, config)
+    if plan.problems:
+        return plan.problems, None
+    return [], asyncio.run(write_answers(config, plan.answers, progress))

@@ -1,0 +1,206 @@
+"""Render a summary as Telegram HTML messages (parse mode HTML, 4096 characters each)."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from analysis import phrases
+from analysis.compute import Comparison, ModuleSummary
+from analysis.rounding import fmt_signed, percent
+
+TELEGRAM_LIMIT = 4096
+COMMENT_LIMIT = 20  # more than this in a chat is a wall of text; the files hold them all
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=False)
+
+
+def render_telegram(summary: ModuleSummary) -> str:
+    """The whole summary as one HTML text (split it with `split_message`)."""
+    n = summary.min_cell_size
+    out = [f"<b>{_e(summary.title)} — module summary</b>"]
+    out += [_e(line) for line in phrases.scope_lines(summary)]
+    out += [_e(line) for line in phrases.response_lines(summary)]
+
+    sentence = phrases.expectations_sentence(summary)
+    if sentence is not None and summary.expectations is not None:
+        out += ["", "<b>Expectations</b>", _e(sentence)]
+        others = [
+            f"{label} {text}"
+            for label, text in phrases.breakdown_items(summary.expectations, n)
+            if label != "Yes"
+        ]
+        if others:
+            out.append(_e("Other answers: " + ", ".join(others) + "."))
+
+    if summary.means:
+        out += ["", "<b>Relevance and new information</b> (1–5)"]
+        out += [f"{_e(m.label)}: {_e(phrases.mean_text(m.mean))}" for m in summary.means]
+
+    if summary.changes:
+        out += ["", "<b>Before and after</b> (1–5; mean of everyone who answered)"]
+        for item in summary.changes:
+            out.append(
+                f"• <b>{_e(item.label)}</b>: {_e(phrases.bare_mean(item.pre))} → "
+                f"{_e(phrases.bare_mean(item.post))} "
+                f"(n = {item.pre.n} pre, {item.post.n} post)"
+            )
+            out.append("  " + _e(phrases.change_sentence(item, n)))
+
+    for found in summary.profiles:
+        out += ["", f"<b>Participants by {_e(found.label.lower())}</b> (n = {found.n})"]
+        out += [f"{_e(label)}: {_e(text)}" for label, text in phrases.breakdown_items(found, n)]
+        sentence = phrases.largest_group_sentence(found, found.label.lower())
+        if sentence:
+            out.append(_e(sentence))
+
+    for found in summary.choices:
+        out += ["", f"<b>{_e(found.label)}</b> (n = {found.n})"]
+        out += [f"{_e(label)}: {_e(text)}" for label, text in phrases.breakdown_items(found, n)]
+
+    if summary.comments:
+        out += ["", f"<b>Comments</b> ({len(summary.comments)})"]
+        out += [f"• <i>{_e(c.text)}</i>" for c in summary.comments[:COMMENT_LIMIT]]
+        if len(summary.comments) > COMMENT_LIMIT:
+            rest = len(summary.comments) - COMMENT_LIMIT
+            out.append(f"… and {rest} more in the report file.")
+
+    for comparison in summary.comparisons:
+        out += ["", *comparison_lines(comparison, n)]
+
+    out += ["", "<i>" + _e(" ".join(phrases.method_note(summary)[1:2])) + "</i>"]
+    return "\n".join(out)
+
+
+def comparison_lines(comparison: Comparison, min_cell_size: int) -> list[str]:
+    """One line per cohort or site."""
+    lines = [f"<b>By {comparison.by}</b>"]
+    for row in comparison.rows:
+        if row.hidden:
+            lines.append(
+                f"{_e(row.name)}: {_e(phrases.count_text(row.participants, min_cell_size))} "
+                "participants (figures withheld)"
+            )
+            continue
+        parts = [
+            f"{row.participants.count} participants",
+            f"pre {phrases.count_text(row.pre, min_cell_size)}",
+            f"post {phrases.count_text(row.post, min_cell_size)}",
+            f"pairs {phrases.count_text(row.pairs, min_cell_size)}",
+        ]
+        if row.expectations_yes is not None:
+            yes = row.expectations_yes
+            parts.append(
+                "met expectations "
+                + (
+                    phrases.TOO_FEW
+                    if yes.hidden
+                    else f"{percent(yes.count, row.expectations_n)}% (n = {row.expectations_n})"
+                )
+            )
+        for (_, label), mean in zip(comparison.means, row.means, strict=True):
+            parts.append(f"{label.lower()} {phrases.mean_text(mean)}")
+        for (_, label), change in zip(comparison.items, row.changes, strict=True):
+            value = change.value
+            text = (
+                phrases.TOO_FEW
+                if change.too_few or value is None
+                else f"{fmt_signed(value)} (n = {change.n} pairs)"
+            )
+            parts.append(f"change in {label[:1].lower() + label[1:]} {text}")
+        lines.append(f"<b>{_e(row.name)}</b>: " + _e("; ".join(parts)))
+    return lines
+
+
+_TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]+|[<&]")
+_TAG = re.compile(r"<(/?)([a-zA-Z-]+)([^>]*)>")
+
+
+def split_message(html: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split HTML into messages of at most `limit` characters, at line breaks where possible.
+
+    Tags still open at a split are closed at the end of one message and reopened at
+    the start of the next, and no tag or entity is ever cut.
+    """
+    messages: list[str] = []
+    current = ""
+    open_tags: list[tuple[str, str]] = []  # (name, opening tag) at the end of `current`
+
+    def closing(tags: list[tuple[str, str]]) -> str:
+        return "".join(f"</{name}>" for name, _ in reversed(tags))
+
+    def flush() -> None:
+        nonlocal current
+        text = current.rstrip("\n") + closing(open_tags)
+        if text.strip():
+            messages.append(text)
+        current = "".join(tag for _, tag in open_tags)
+
+    for line in html.split("\n"):
+        piece = line + "\n"
+        tags_after = _track(open_tags, piece)
+        if len(current) + len(piece.rstrip("\n")) + len(closing(tags_after)) <= limit:
+            current += piece
+            open_tags = tags_after
+            continue
+        if current.strip() and current != "".join(tag for _, tag in open_tags):
+            flush()
+            if len(current) + len(piece.rstrip("\n")) + len(closing(tags_after)) <= limit:
+                current += piece
+                open_tags = tags_after
+                continue
+        # One line longer than a message: cut it between tokens, at a space if possible.
+        for token in _tokens_split(piece, limit // 2):
+            after = _track(open_tags, token)
+            if len(current) + len(token.rstrip("\n")) + len(closing(after)) > limit:
+                flush()
+                after = _track(open_tags, token)
+            current += token
+            open_tags = after
+    current = current.rstrip("\n")
+    if current.strip() and current != "".join(tag for _, tag in open_tags):
+        messages.append(current + closing(open_tags))
+    return messages
+
+
+def _track(open_tags: list[tuple[str, str]], text: str) -> list[tuple[str, str]]:
+    """The tags open after `text`, given those open before it."""
+    tags = list(open_tags)
+    for match in _TAG.finditer(text):
+        closing_tag, name = match.group(1), match.group(2).lower()
+        if closing_tag:
+            for i in range(len(tags) - 1, -1, -1):
+                if tags[i][0] == name:
+                    del tags[i:]
+                    break
+        else:
+            tags.append((name, match.group(0)))
+    return tags
+
+
+def _tokens_split(text: str, size: int) -> list[str]:
+    """Cut text into pieces of about `size` characters without splitting tags or entities."""
+    pieces: list[str] = []
+    current = ""
+    for token in _TOKEN.findall(text):
+        if token.startswith("<") or token.startswith("&"):
+            units = [token]
+        else:
+            # Plain text may be cut anywhere; prefer word boundaries.
+            units = re.findall(r"\S+\s*|\s+", token)
+        for unit in units:
+            while len(unit) > size:
+                if current:
+                    pieces.append(current)
+                    current = ""
+                pieces.append(unit[:size])
+                unit = unit[size:]
+            if len(current) + len(unit) > size and current:
+                pieces.append(current)
+                current = ""
+            current += unit
+    if current:
+        pieces.append(current)
+    return pieces

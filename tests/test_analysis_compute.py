@@ -1,0 +1,196 @@
+"""Figures computed on small hand-made cohorts whose right answers are known by hand."""
+
+from __future__ import annotations
+
+import asyncio
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from analysis.compute import ModuleSummary, summarise
+from analysis.importer import parse_answers, write_answers
+from analysis.load import load_frames
+from analysis.rounding import fmt_mean, percent, round_half_away
+from analysis.scope import ScopeError, resolve_scope
+from analysis.stats import paired_stats
+from analysis.summary import build_summary
+from bot.config import Config, load_config
+
+QUESTIONNAIRES = Path(__file__).parent.parent / "questionnaires"
+
+
+def make_config(tmp_path: Path, min_cell_size: int = 3, comments: bool = True) -> Config:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[bot]
+database = "t.db"
+[analysis]
+min_cell_size = {min_cell_size}
+show_comments = {"true" if comments else "false"}
+[[modules]]
+id = "getting-help"
+questionnaire = "{QUESTIONNAIRES / "getting-help.toml"}"
+[[cohorts]]
+code = "GH-A"
+module = "getting-help"
+site = "Leeds"
+start = 2026-05-10T09:00:00
+end = 2026-05-10T16:00:00
+[[cohorts]]
+code = "GH-B"
+module = "getting-help"
+site = "York"
+start = 2026-05-11T09:00:00
+end = 2026-05-11T16:00:00
+"""
+    )
+    return load_config(path)
+
+
+def put(config: Config, rows: list[str]) -> None:
+    text = "participant,cohort,phase,question,value\n" + "\n".join(rows) + "\n"
+    plan = parse_answers(text, config)
+    assert not plan.problems, plan.problems
+    asyncio.run(write_answers(config, plan.answers))
+
+
+def cohort_rows(cohort: str, people: dict[str, dict[str, str]]) -> list[str]:
+    """people: participant → {"phase.question": value}."""
+    return [
+        f"{p},{cohort},{key.split('.')[0]},{key.split('.')[1]},{value}"
+        for p, answers in people.items()
+        for key, value in answers.items()
+    ]
+
+
+# Six participants in GH-A; hand-computed figures in the test below.
+GH_A = {
+    "a1": {"pre.sector": "NHS", "pre.conf_goals": "2", "post.conf_goals": "4",
+           "post.met_expectations": "Yes", "post.relevance": "5", "post.comment": "Good"},
+    "a2": {"pre.sector": "NHS", "pre.conf_goals": "3", "post.conf_goals": "3",
+           "post.met_expectations": "Yes", "post.relevance": "4"},
+    "a3": {"pre.sector": "NHS", "pre.conf_goals": "1", "post.conf_goals": "4",
+           "post.met_expectations": "Partly", "post.relevance": "4"},
+    "a4": {"pre.sector": "Education", "pre.conf_goals": "4", "post.conf_goals": "3",
+           "post.met_expectations": "Yes", "post.relevance": ""},
+    "a5": {"pre.sector": "Education", "pre.conf_goals": "2"},
+    "a6": {"post.sector": "Other", "post.conf_goals": "5", "post.met_expectations": "No",
+           "post.relevance": "3"},
+}  # fmt: skip
+
+
+@pytest.fixture
+def summary_a(tmp_path: Path) -> ModuleSummary:
+    config = make_config(tmp_path)
+    put(config, cohort_rows("GH-A", GH_A))
+    summary, messages, charts = build_summary(config, resolve_scope(config, cohort="GH-A"))
+    assert messages and all(len(m) <= 4096 for m in messages)
+    assert {name for name, _ in charts} >= {"before-after.png", "by-sector.png", "ratings.png"}
+    return summary
+
+
+def test_counts_and_means_by_hand(summary_a: ModuleSummary) -> None:
+    s = summary_a
+    assert s.participants == 6
+    assert (s.phase("pre").respondents, s.phase("post").respondents, s.pairs) == (5, 5, 4)
+    assert s.phase("pre").partial == 0  # imported forms are submitted
+    expectations = s.expectations
+    assert expectations is not None and expectations.n == 5
+    assert [c.count for c in expectations.cells] == [3, 1, 1]
+    # Yes 3 shown; Partly 1 and No 1 both below 3: two hidden, nothing to complement.
+    assert [c.hidden for c in expectations.cells] == [False, True, True]
+    relevance = s.mean("relevance")
+    assert relevance is not None and relevance.mean.n == 4  # a4 skipped
+    assert relevance.mean.value == Fraction(16, 4)
+    item = s.changes[0]
+    assert item.question == "conf_goals"
+    assert (item.pre.n, item.pre.total) == (5, 12)  # 2+3+1+4+2
+    assert (item.post.n, item.post.total) == (5, 19)  # 4+3+4+3+5
+    assert item.pairs == 4
+    assert item.stats is not None
+    assert item.stats.mean_change == Fraction(4, 4)  # +2, 0, +3, −1
+    assert (item.stats.improved, item.stats.same, item.stats.declined) == (2, 1, 1)
+    # Sector once per participant, whichever phase held it (a6 answered in post).
+    sector = s.profiles[0]
+    assert sector.n == 6
+    assert [(c.label, c.count) for c in sector.cells][:2] == [("NHS", 3), ("Local authority", 0)]
+    assert s.comments is not None and [c.text for c in s.comments] == ["Good"]
+
+
+def test_paired_statistics_match_scipy() -> None:
+    pre = np.array([2, 3, 1, 4, 2, 3, 1, 2, 5, 3, 2, 2, 3, 4, 1, 2])
+    post = np.array([4, 3, 4, 3, 3, 4, 3, 2, 5, 4, 4, 3, 3, 5, 3, 4])
+    result = paired_stats(pre, post)
+    diff = post - pre
+    assert result.mean_change == Fraction(int(diff.sum()), len(diff))
+    t = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    assert result.ci_low == pytest.approx(diff.mean() - t)
+    assert result.ci_high == pytest.approx(diff.mean() + t)
+    expected = stats.wilcoxon(pre, post)
+    assert result.p_value == pytest.approx(expected.pvalue)
+    assert result.method == "normal approximation"  # 16 pairs with ties
+    nonzero = diff[diff != 0]
+    ranks = stats.rankdata(np.abs(nonzero))
+    plus, minus = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
+    assert result.rank_biserial == pytest.approx((plus - minus) / (plus + minus))
+    # By hand: changes +1, +2, +3 (no ties, no zeros) → exact test, r = 1.
+    small = paired_stats(np.array([1, 1, 1]), np.array([2, 3, 4]))
+    assert small.method == "exact" and small.rank_biserial == 1.0
+    assert small.p_value == pytest.approx(0.25)  # 2 × (1/8)
+
+
+def test_rounding_is_half_away_from_zero() -> None:
+    assert fmt_mean(Fraction(2875, 1000)) == "2.88"
+    assert fmt_mean(Fraction(-2875, 1000)) == "-2.88"
+    assert fmt_mean(Fraction(143, 40)) == "3.58"  # 3.575 exactly
+    assert percent(1, 8) == 13  # 12.5
+    assert percent(7, 8) == 88  # 87.5
+    assert str(round_half_away(0.125, 2)) == "0.13"
+
+
+def test_too_few_and_comparisons(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    put(config, cohort_rows("GH-A", GH_A))
+    put(config, cohort_rows("GH-B", {
+        "b1": {"pre.sector": "NHS", "pre.conf_goals": "2", "post.conf_goals": "3",
+               "post.met_expectations": "Yes", "post.relevance": "5"},
+        "b2": {"pre.sector": "NHS", "pre.conf_goals": "2", "post.conf_goals": "5",
+               "post.met_expectations": "Yes", "post.relevance": "5"},
+    }))  # fmt: skip
+    only_b = build_summary(config, resolve_scope(config, cohort="GH-B"), charts=False)[0]
+    assert only_b.changes[0].stats is None  # 2 pairs < 3
+    assert only_b.changes[0].pre.too_few
+    module = build_summary(config, resolve_scope(config, module="getting-help"), charts=False)[0]
+    assert module.participants == 8
+    by_cohort, by_site = module.comparisons
+    assert [r.name for r in by_cohort.rows] == ["GH-A", "GH-B"]
+    # GH-B has 2 participants: hidden, and GH-A with it, or 8 − 6 would give it away.
+    assert [r.participants.hidden for r in by_cohort.rows] == [True, True]
+    assert by_site.by == "site" and [r.name for r in by_site.rows] == ["Leeds", "York"]
+    with pytest.raises(ScopeError):
+        resolve_scope(config, module="getting-help", site="Paris")
+
+
+def test_comments_can_be_turned_off(tmp_path: Path) -> None:
+    config = make_config(tmp_path, comments=False)
+    put(config, cohort_rows("GH-A", GH_A))
+    summary, messages, _ = build_summary(config, resolve_scope(config, cohort="GH-A"), charts=False)
+    assert summary.comments is None
+    assert "Good" not in "".join(messages)
+
+
+def test_load_reads_a_database_being_written(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    put(config, cohort_rows("GH-A", GH_A))
+    module = config.modules["getting-help"]
+    frames = load_frames(config.bot.database, module, ["GH-A"])
+    assert len(frames.participants) == 6
+    assert set(frames.answers["question"].cat.categories) >= {"sector", "conf_goals"}
+    assert str(frames.answers["phase"].dtype) == "category"
+    assert int((frames.answers["code"] == 0).sum()) == 1  # a4 skipped relevance
+    summary = summarise(frames, module, resolve_scope(config, cohort="GH-A"), min_cell_size=1)
+    assert not any(c.hidden for c in summary.profiles[0].cells if c.count > 0)
