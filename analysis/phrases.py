@@ -108,14 +108,14 @@ def breakdown_items(found: Breakdown, min_cell_size: int) -> list[tuple[str, str
 
 
 def largest_group_sentence(found: Breakdown, noun: str) -> str | None:
-    """ "44% were Clinician (18 of 41)." for the largest shown group."""
+    """ "The largest group by role: Clinician, 44% of participants (18 of 41)." """
     shown = [c for c in found.cells if not c.hidden and c.count > 0]
     if not shown or found.n == 0:
         return None
     top = max(shown, key=lambda c: c.count)
     return (
-        f"The largest group by {noun}: {percent(top.count, found.n)}% were "
-        f"{top.label} ({top.count} of {found.n})."
+        f"The largest group by {noun}: {top.label}, {percent(top.count, found.n)}% of "
+        f"participants ({top.count} of {found.n})."
     )
 
 

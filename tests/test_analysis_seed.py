@@ -47,7 +47,7 @@ def test_seed_figures_are_reproduced(config: Path, tmp_path: Path, capsys) -> No
     telegram = (out / "telegram.html").read_text()
     for text in (printed, report, telegram):
         assert "78% of respondents stated that the module met their expectations (n = 41)" in text
-        assert "44% were Clinician (20 of 45)" in text or "Clinician 20 (44%)" in text
+        assert "Clinician, 44% of participants (20 of 45)" in text or "Clinician 20 (44%)" in text
     assert "| Relevance to current practice | post | 4.31 (n = 42) |" in report
     assert "| Information that was new | post | 3.61 (n = 41) |" in report
     for pre, post in (("2.87", "3.60"), ("2.74", "3.57"), ("2.56", "3.67")):
