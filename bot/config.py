@@ -54,6 +54,7 @@ class ScheduleSettings:
     pre_opens_before: timedelta = timedelta(days=14)
     post_open_for: timedelta = timedelta(days=7)
     reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=72))
+    daily_digest: time | None = None  # local time of a daily progress post, if wanted
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,9 @@ class _Reader:
 
     def schedule_settings(self) -> ScheduleSettings:
         t = self.table("schedule")
-        self.unknown_keys("schedule", t, {"pre_opens_before", "post_open_for", "reminders"})
+        self.unknown_keys(
+            "schedule", t, {"pre_opens_before", "post_open_for", "reminders", "daily_digest"}
+        )
         defaults = ScheduleSettings()
         pre = self.duration(
             "schedule.pre_opens_before", t.get("pre_opens_before", "14d"), defaults.pre_opens_before
@@ -282,7 +285,15 @@ class _Reader:
                         "must fall before the post questionnaire closes (post_open_for)",
                     )
                 reminders.append(delay)
-        return ScheduleSettings(pre, post, tuple(sorted(reminders)))
+        digest_raw = t.get("daily_digest")
+        digest: time | None = None
+        if digest_raw is not None:
+            match = re.match(r"^([01]?\d|2[0-3]):([0-5]\d)$", str(digest_raw).strip())
+            if not isinstance(digest_raw, str) or match is None:
+                self.problem("schedule.daily_digest", "expected a local time such as '18:00'")
+            else:
+                digest = time(int(match[1]), int(match[2]))
+        return ScheduleSettings(pre, post, tuple(sorted(reminders)), digest)
 
     def modules(self) -> dict[str, Module]:
         items = self.raw.get("modules", [])

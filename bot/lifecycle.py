@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PUSH = "post_push"
 SUMMARY = "summary"
+DIGEST = "digest:"
 
 
 def reminder_kind(number: int) -> str:
@@ -41,12 +42,29 @@ class Event:
     due: datetime
 
 
+def digest_times(
+    windows: flow.Windows, schedule: ScheduleSettings, tz: tzinfo, now: datetime
+) -> list[datetime]:
+    """Today's and tomorrow's digest times that fall while a questionnaire is open."""
+    if schedule.daily_digest is None:
+        return []
+    today = now.astimezone(tz).date()
+    moments = [
+        datetime.combine(today + timedelta(days=d), schedule.daily_digest, tz) for d in (0, 1)
+    ]
+    return [m for m in moments if any(w.contains(m) for w in windows.values())]
+
+
 def planned_events(
-    cohort: Cohort, windows: flow.Windows, schedule: ScheduleSettings
+    cohort: Cohort,
+    windows: flow.Windows,
+    schedule: ScheduleSettings,
+    digests: list[datetime] | None = None,
 ) -> list[Event]:
     """Everything a cohort's post questionnaire brings, with when it falls due."""
     post = windows["post"]
     events = [Event(cohort.code, PUSH, post.opens)]
+    events += [Event(cohort.code, f"{DIGEST}{d.date().isoformat()}", d) for d in digests or []]
     for number, delay in enumerate(schedule.reminders, start=1):
         due = post.opens + delay
         if post.closes is None or due < post.closes:
@@ -63,7 +81,8 @@ async def pending_events(svc: Services) -> list[Event]:
         for cohort in svc.config.cohorts.values():
             windows = await cohort_windows(tx, svc, cohort)
             done = await tx.events_done(cohort.code)
-            planned = planned_events(cohort, windows, svc.config.schedule)
+            digests = digest_times(windows, svc.config.schedule, svc.config.bot.timezone, svc.now())
+            planned = planned_events(cohort, windows, svc.config.schedule, digests)
             pending.extend(e for e in planned if e.kind not in done)
     return sorted(pending, key=lambda e: e.due)
 
@@ -156,6 +175,21 @@ async def queue_summary(svc: Services, cohort: Cohort) -> bool:
     return True
 
 
+async def queue_digest(svc: Services, cohort: Cohort, event: Event, now: datetime) -> bool:
+    """A short daily progress post; one that is hours late (the bot was down) is skipped."""
+    chat = facilitators_chat(svc, cohort)
+    if chat is not None and now - event.due < timedelta(hours=1):
+        async with svc.db.read() as tx:
+            counts = await tx.cohort_counts(cohort.code)
+        module = svc.config.module_of(cohort)
+        text = screens.digest(module.title, cohort.code, cohort.site, counts)
+        batch = f"{event.kind}:{cohort.code}"
+        await outbox.enqueue(svc, batch, chat, [outbox.PostContent("text", text, [])], now)
+    async with svc.db.write() as tx:
+        await tx.mark_event(cohort.code, event.kind, now)
+    return True
+
+
 Reporter = Callable[[str], Awaitable[Any]]
 
 
@@ -200,6 +234,8 @@ async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> li
                 post = (await cohort_windows(tx, svc, cohort))["post"]
             if event.kind == SUMMARY:
                 complete = await queue_summary(svc, cohort)
+            elif event.kind.startswith(DIGEST):
+                complete = await queue_digest(svc, cohort, event, now)
             elif not post.contains(now):
                 complete = True  # closed before it could happen: never message late
             elif event.kind == PUSH:

@@ -253,3 +253,13 @@ def reminder(module_title: str, closes: datetime | None, tz: tzinfo) -> str:
         + _closing(closes, tz)
         + " Tap below to carry on where you left off."
     )
+
+
+def digest(module_title: str, code: str, site: str, counts: dict[str, int]) -> str:
+    return (
+        f"🗓 <b>Daily update</b> — {escape(module_title)}, <code>{code}</code> ({escape(site)})\n"
+        f"{counts['joined']} joined · pre-module: {counts['pre_submitted']} submitted, "
+        f"{counts['pre_started'] - counts['pre_submitted']} in progress · post-module: "
+        f"{counts['post_submitted']} submitted, "
+        f"{counts['post_started'] - counts['post_submitted']} in progress"
+    )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from bot.config import load_config
 from bot.lifecycle import Event
-from conftest import ADMIN, COHORT_END, FACILITATORS, Harness
+from conftest import ADMIN, COHORT_END, FACILITATORS, Clock, Harness, write_config
 
 CODE = "RS-LDN-0314"
 PRE = ("Education", "Clinician", "2", "3", "2", "✅ Submit")
@@ -222,3 +224,31 @@ async def test_command_menus(bot: Harness) -> None:
     }
     admin_menu = next(c for c in calls if c.get("scope", {}).get("chat_id") == ADMIN)
     assert {"status", "report", "export"} <= {c["command"] for c in admin_menu["commands"]}
+
+
+async def test_daily_digest_while_open(tmp_path: Path, clock: Clock) -> None:
+    path = write_config(tmp_path)
+    text = path.read_text().replace(
+        'reminders = ["1h", "1d"]', 'reminders = ["1h", "1d"]\ndaily_digest = "12:00"'
+    )
+    path.write_text(text)
+    bot = Harness(load_config(path), clock)
+    await bot.start()
+    try:
+        await join_and_answer_pre(bot, 4801)
+        clock.now = COHORT_END.replace(hour=12)
+        await bot.run_due()
+        await bot.run_due()
+        digests = [t for t in bot.channel_texts() if "Daily update" in t and CODE in t]
+        assert digests == [
+            f"🗓 Daily update — Risk Support, {CODE} (London)\n1 joined · pre-module: 1 submitted, "
+            "0 in progress · post-module: 0 submitted, 0 in progress"
+        ]
+        clock.advance(days=1)  # the post questionnaire is open: another one
+        await bot.run_due()
+        assert sum("Daily update" in t and CODE in t for t in bot.channel_texts()) == 2
+        clock.advance(days=2)  # all closed: no more
+        await bot.run_due()
+        assert sum("Daily update" in t and CODE in t for t in bot.channel_texts()) == 2
+    finally:
+        await bot.stop()
