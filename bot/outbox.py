@@ -166,6 +166,8 @@ async def _deliver(
             if post.uncertain <= PROBES_BEFORE_RESEND:
                 await _retry(svc, post, "not found yet after a timeout", uncertain=True)
                 return False
+        async with svc.db.write() as tx:
+            await tx.post_in_flight(post.id)
         message_ids = await _send(bot, post)
     except RetryAfter as exc:
         wait = exc.retry_after

@@ -528,6 +528,13 @@ class Tx:
             (error, utc_text(next_attempt), uncertain, post_id),
         )
 
+    async def post_in_flight(self, post_id: int) -> None:
+        """Mark a post as possibly delivered before sending it: if the bot dies before it
+        hears back, the next attempt looks for it before sending it again."""
+        await self.conn.execute(
+            "UPDATE outbox SET uncertain = max(uncertain, 1) WHERE id = ?", (post_id,)
+        )
+
     async def post_failed(self, post_id: int, error: str) -> None:
         await self.conn.execute(
             "UPDATE outbox SET state = 'failed', attempts = attempts + 1, error = ? WHERE id = ?",

@@ -252,3 +252,33 @@ async def test_daily_digest_while_open(tmp_path: Path, clock: Clock) -> None:
         assert sum("Daily update" in t and CODE in t for t in bot.channel_texts()) == 2
     finally:
         await bot.stop()
+
+
+async def test_bot_dying_mid_post_never_posts_twice(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import outbox
+
+    await join_and_answer_pre(bot, 4901)
+    bot.clock.now = COHORT_END
+    await bot.run_due()  # the greeting gives the channel a known message
+    real_mark_sent = outbox._mark_sent
+
+    class Died(Exception):
+        pass
+
+    async def die_after_delivery(*args: object) -> None:
+        raise Died  # the message went out; the process ended before recording it
+
+    monkeypatch.setattr(outbox, "_mark_sent", die_after_delivery)
+    bot.clock.now = COHORT_END + timedelta(days=2)
+    with pytest.raises(Died):
+        await bot.run_due()
+    monkeypatch.setattr(outbox, "_mark_sent", real_mark_sent)
+    assert summary_count(bot) == 1  # the header went out ...
+    await bot.restart()
+    for _ in range(6):
+        await bot.run_due()
+        bot.clock.advance(minutes=11)
+    assert summary_count(bot) == 1  # ... and is not sent again
+    assert sum("module summary" in t and CODE in t for t in bot.channel_texts()) == 1
