@@ -35,7 +35,8 @@ def _figure(height: float) -> Figure:
 
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
+    # Fast zlib level: the charts are small and bound for a chat; encoding time matters more.
+    figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 
@@ -66,7 +67,7 @@ def pre_post_chart(summary: ModuleSummary, ax: Axes | None = None) -> Axes:
         (height / 2, "post", POST_COLOUR),
     ):
         values = [float(getattr(i, phase).value or 0) for i in items]
-        bars = ax.barh([p - offset for p in positions], values, height, color=colour,
+        bars = ax.barh([p + offset for p in positions], values, height, color=colour,
                        label=f"{phase.capitalize()}-module")  # fmt: skip
         for bar, item in zip(bars, items, strict=True):
             mean = getattr(item, phase)
@@ -79,7 +80,9 @@ def pre_post_chart(summary: ModuleSummary, ax: Axes | None = None) -> Axes:
     ax.set_xticks([1, 2, 3, 4, 5])
     ax.set_xlabel("Mean rating (1–5)", fontsize=FONT)
     ax.set_title(f"{summary.title}: before and after", fontsize=FONT + 2, loc="left")
-    ax.legend(fontsize=FONT - 2, loc="lower right")
+    # Below the axes, where no bar or value label can be hidden behind it.
+    ax.legend(fontsize=FONT - 2, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2,
+              frameon=False)  # fmt: skip
     ax.spines[["top", "right"]].set_visible(False)
     if not items:
         ax.text(0.5, 0.5, "too few responses", transform=ax.transAxes, ha="center")
