@@ -215,12 +215,12 @@ class Tx:
         self.conn = conn
 
     async def _one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self.conn.execute(sql, _bind(params)) as cur:
-            return await cur.fetchone()
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
 
     async def _all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self.conn.execute(sql, _bind(params)) as cur:
-            return list(await cur.fetchall())
+        # One trip to aiosqlite's thread instead of three (execute, fetch, close).
+        return list(await self.conn.execute_fetchall(sql, _bind(params)))
 
     # cohorts -----------------------------------------------------------------
 

@@ -23,8 +23,11 @@ async def test_double_tap_stores_once_and_does_not_skip_a_question(bot: Harness)
     # Two taps on the same button arrive before the first edit reaches the phone.
     bot.fake.tap(ALICE, message_id, button_text="Education")
     bot.fake.tap(ALICE, message_id, data="a:RS-LDN-0314:pre:sector:2")
+    edits = len(bot.fake.calls_of("editMessageText"))
     await bot.deliver()
     assert bot.answers(ALICE) == {"sector": "Education"}
+    # The second tap costs no edit: the message already shows the next question.
+    assert len(bot.fake.calls_of("editMessageText")) == edits + 1
     assert "Question 2 of 5" in bot.text(ALICE)
     assert "already been answered" in bot.toasts()[-1]
     # Every callback query was answered, so no client keeps spinning.

@@ -57,6 +57,7 @@ async def _send_view(
     if preface:
         text = f"<i>{preface}</i>\n\n{text}"
     sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
+    _remember_shown(context, sent.message_id, text)
     previous = view.message_id
     if previous is not None and previous != sent.message_id:
         # Already without buttons, deleted by the user, or too old: nothing to tidy.
@@ -65,12 +66,31 @@ async def _send_view(
     await journey.remember_message(context.svc, view, sent.message_id)
 
 
+SHOWN = "shown"
+
+
+def _remember_shown(context: BotContext, message_id: int, text: str) -> None:
+    """What the live message shows, so a double tap need not repeat an identical edit.
+
+    Memory only: after a restart it is empty, and the first stale tap refreshes the message.
+    """
+    if context.chat_data is not None:
+        context.chat_data[SHOWN] = (message_id, text)
+
+
+def _already_shown(context: BotContext, message_id: int, view: View) -> bool:
+    shown = context.chat_data.get(SHOWN) if context.chat_data is not None else None
+    return shown == (message_id, screens.step_screen(view)[0])
+
+
 async def _show_in_place(context: BotContext, message: Message, view: View) -> None:
     text, markup = screens.step_screen(view)
     edited = await _edit(message, text, markup)
     if edited is None:
         await _send_view(context, message.chat_id, view)
-    elif view.message_id != message.message_id:
+        return
+    _remember_shown(context, message.message_id, text)
+    if view.message_id != message.message_id:
         # Another message was the live one (say /resume raced this tap): retire its buttons.
         if view.message_id is not None:
             with contextlib.suppress(TelegramError):
@@ -238,7 +258,11 @@ async def button(update: Update, context: BotContext) -> None:
     if not outcome.ok or outcome.view is None:
         refusal = outcome.refusal or Refusal.INVALID
         view = outcome.view
-        if view is not None and view.message_id in (None, message.message_id):
+        if (
+            view is not None
+            and view.message_id in (None, message.message_id)
+            and not _already_shown(context, message.message_id, view)
+        ):
             # The tapped message is the live one but shows an old step (say the bot was
             # restarted between storing an answer and editing): bring it up to date.
             await asyncio.gather(
