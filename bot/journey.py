@@ -206,16 +206,29 @@ async def _locate(
     return participant, cohort
 
 
+async def _editable_view(
+    tx: Tx, svc: Services, telegram_id: int, code: str, phase: Phase
+) -> View | Outcome:
+    """The participant's view of an open, unsubmitted questionnaire, or why there is none."""
+    located = await _locate(tx, svc, telegram_id, code, phase)
+    if isinstance(located, Outcome):
+        return located
+    view = await _view(tx, svc, *located, phase)
+    if view.step.kind == "done":
+        return Outcome(view=view, refusal=Refusal.SUBMITTED)
+    return view
+
+
+async def _refreshed(tx: Tx, svc: Services, view: View) -> View:
+    return await _view(tx, svc, view.participant, view.cohort, view.phase)
+
+
 async def answer_button(svc: Services, telegram_id: int, action: flow.Answer) -> Outcome:
     """Store a tapped answer if it answers the question being shown; then show the next."""
     async with svc.db.write() as tx:
-        located = await _locate(tx, svc, telegram_id, action.cohort, action.phase)
-        if isinstance(located, Outcome):
-            return located
-        participant, cohort = located
-        view = await _view(tx, svc, participant, cohort, action.phase)
-        if view.step.kind == "done":
-            return Outcome(view=view, refusal=Refusal.SUBMITTED)
+        view = await _editable_view(tx, svc, telegram_id, action.cohort, action.phase)
+        if isinstance(view, Outcome):
+            return view
         # A double tap or an old message's button names a question that is no longer current.
         if view.step.kind != "question" or view.step.question.id != action.question:
             return Outcome(view=view, refusal=Refusal.STALE)
@@ -225,8 +238,8 @@ async def answer_button(svc: Services, telegram_id: int, action: flow.Answer) ->
         except ValueError:
             refusal = Refusal.REQUIRED if action.value == flow.SKIP else Refusal.INVALID
             return Outcome(view=view, refusal=refusal)
-        await _store(tx, svc, participant, action.phase, question.id, value)
-        return Outcome(view=await _view(tx, svc, participant, cohort, action.phase))
+        await _store(tx, svc, view.participant, view.phase, question.id, value)
+        return Outcome(view=await _refreshed(tx, svc, view))
 
 
 async def answer_text(svc: Services, telegram_id: int, text: str) -> Outcome:
@@ -249,7 +262,7 @@ async def answer_text(svc: Services, telegram_id: int, text: str) -> Outcome:
         if value is None:
             return Outcome(view=view, refusal=Refusal.EMPTY)
         await _store(tx, svc, participant, phase, question.id, value)
-        return Outcome(view=await _view(tx, svc, participant, cohort, phase), answered=question)
+        return Outcome(view=await _refreshed(tx, svc, view), answered=question)
 
 
 async def _store(
@@ -267,37 +280,29 @@ async def _store(
 async def go_back(svc: Services, telegram_id: int, action: flow.Back) -> Outcome:
     """Show the question before the one the participant is on."""
     async with svc.db.write() as tx:
-        located = await _locate(tx, svc, telegram_id, action.cohort, action.phase)
-        if isinstance(located, Outcome):
-            return located
-        participant, cohort = located
-        view = await _view(tx, svc, participant, cohort, action.phase)
-        if view.step.kind == "done":
-            return Outcome(view=view, refusal=Refusal.SUBMITTED)
+        view = await _editable_view(tx, svc, telegram_id, action.cohort, action.phase)
+        if isinstance(view, Outcome):
+            return view
         here = view.step.question.id if view.step.kind == "question" else ""
         target = flow.back_target(view.step)
         if here != action.question or target is None:
             return Outcome(view=view, refusal=Refusal.STALE)
-        await tx.set_position(participant.id, action.phase, target)
-        return Outcome(view=await _view(tx, svc, participant, cohort, action.phase))
+        await tx.set_position(view.participant.id, view.phase, target)
+        return Outcome(view=await _refreshed(tx, svc, view))
 
 
 async def submit(svc: Services, telegram_id: int, action: flow.Submit) -> Outcome:
     """Submit a complete questionnaire; after this it cannot be changed in the chat."""
     async with svc.db.write() as tx:
-        located = await _locate(tx, svc, telegram_id, action.cohort, action.phase)
-        if isinstance(located, Outcome):
-            return located
-        participant, cohort = located
-        view = await _view(tx, svc, participant, cohort, action.phase)
-        if view.step.kind == "done":
-            return Outcome(view=view, refusal=Refusal.SUBMITTED)
+        view = await _editable_view(tx, svc, telegram_id, action.cohort, action.phase)
+        if isinstance(view, Outcome):
+            return view
         if view.step.kind != "review":
             return Outcome(view=view, refusal=Refusal.STALE)
         if flow.missing_required(view.step, view.answers):
             return Outcome(view=view, refusal=Refusal.INCOMPLETE)
-        await tx.submit(participant.id, action.phase, svc.now())
-        return Outcome(view=await _view(tx, svc, participant, cohort, action.phase))
+        await tx.submit(view.participant.id, view.phase, svc.now())
+        return Outcome(view=await _refreshed(tx, svc, view))
 
 
 async def begin(svc: Services, telegram_id: int, action: flow.Begin) -> Outcome:
