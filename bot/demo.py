@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from bot.app import App, build_application
 from bot.config import Config, load_config
@@ -100,17 +99,7 @@ class Room:
 
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
-        self.changed = asyncio.Condition()
         self.transcripts: dict[int, list[str]] = {}
-        real_call = fake.call
-
-        async def call(method: str, params: dict[str, Any], files: Any = None) -> Any:
-            result = await real_call(method, params, files)
-            async with self.changed:
-                self.changed.notify_all()
-            return result
-
-        fake.call = call  # type: ignore[method-assign]
 
     def last_text(self, user: int) -> str:
         messages = self.fake.messages(user)
@@ -121,12 +110,7 @@ class Room:
         return [b for row in FakeTelegram.buttons(messages[-1]) for b in row] if messages else []
 
     async def until(self, condition: Callable[[], bool], within: float = 60) -> bool:
-        try:
-            async with self.changed:
-                await asyncio.wait_for(self.changed.wait_for(condition), within)
-        except TimeoutError:
-            return False
-        return True
+        return await self.fake.wait_until(condition, within)
 
     def _log(self, user: int, action: str) -> None:
         """Keep what the participant did and what the bot showed next, for the transcript."""

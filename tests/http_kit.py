@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from bot.sim.server import BotApiServer
 from bot.sim.telegram import FakeTelegram
@@ -23,26 +22,13 @@ class Watcher:
 
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
-        self.changed = asyncio.Condition()
-        real_call = fake.call
-
-        async def call(method: str, params: dict[str, Any], files: Any = None) -> Any:
-            result = await real_call(method, params, files)
-            async with self.changed:
-                self.changed.notify_all()
-            return result
-
-        fake.call = call  # type: ignore[method-assign]
 
     async def until(self, condition: Callable[[], bool], within: float = 30) -> None:
-        try:
-            async with self.changed:
-                await asyncio.wait_for(self.changed.wait_for(condition), within)
-        except TimeoutError:
+        if not await self.fake.wait_until(condition, within):
             recent = [
                 (m, p.get("chat_id"), str(p.get("text", ""))[:40]) for m, p in self.fake.calls[-8:]
             ]
-            raise AssertionError(f"the bot did not get there; its last calls: {recent}") from None
+            raise AssertionError(f"the bot did not get there; its last calls: {recent}")
 
 
 def write_config(

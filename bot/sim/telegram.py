@@ -562,6 +562,7 @@ class FakeTelegram:
         self._open_queries: dict[str, float] = {}  # callback query id -> creation time
         self._faults: dict[str, deque[Fault]] = {}
         self._poller: asyncio.Future[None] | None = None
+        self._changed: asyncio.Condition | None = None
         self._webhook_url = ""
         self._allowed_updates: list[str] | None = None
         self._global_bucket = _TokenBucket(30, 30, 30, clock())
@@ -609,6 +610,34 @@ class FakeTelegram:
         self, method: str, params: dict[str, Any], files: UploadedFiles | None = None
     ) -> tuple[int, JSONDict]:
         """Handle one Bot API call; returns (HTTP status, JSON body) as Telegram would."""
+        try:
+            return await self._call(method, params, files)
+        finally:
+            await self._notify()
+
+    async def _notify(self) -> None:
+        if self._changed is not None:
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def wait_until(self, condition: Callable[[], bool], within: float = 30) -> bool:
+        """Wait until the bot's calls make `condition` true; False if `within` passes first.
+
+        Checked after every call the bot makes, so a test or a simulated participant can
+        wait for the bot's reply without sleeping.
+        """
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        try:
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(condition), within)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _call(
+        self, method: str, params: dict[str, Any], files: UploadedFiles | None
+    ) -> tuple[int, JSONDict]:
         known = self._methods.get(method.lower())
         name = known[0] if known else method
         values = decode_params(params)
