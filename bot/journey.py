@@ -161,6 +161,26 @@ async def give_consent(svc: Services, telegram_id: int, code: str) -> Outcome:
         return Outcome(view=await _view(tx, svc, participant, cohort, phase), cohort=cohort)
 
 
+async def decline(svc: Services, telegram_id: int, code: str) -> View | None:
+    """Someone tapped No thanks. If they had just agreed (a quick change of mind) and have
+    answered nothing yet, their participation is removed; None means nothing is kept.
+    If they have answers, nothing changes and their current view is returned."""
+    cohort = svc.config.cohort(code)
+    if cohort is None:
+        return None
+    async with svc.db.write() as tx:
+        participant = await tx.participant(telegram_id, cohort.code)
+        if participant is None:
+            return None
+        phase = await _open_phase(tx, svc, cohort)
+        answered = any([await tx.answers(participant.id, p) for p in ("pre", "post")])
+        if answered and phase is not None:
+            return await _view(tx, svc, participant, cohort, phase)
+        if not answered:
+            await tx.erase_participation(participant.id)
+        return None
+
+
 async def resume(svc: Services, telegram_id: int) -> Outcome:
     """Continue the active cohort's open questionnaire where the participant left it."""
     async with svc.db.write() as tx:

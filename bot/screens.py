@@ -189,6 +189,13 @@ def refusal_toast(refusal: Refusal) -> str:
     return REFUSAL_TOASTS.get(refusal, "That did not work — please try again.")
 
 
+def already_agreed() -> str:
+    return (
+        "You have already agreed and started answering, so your answers are kept. "
+        "/forgetme erases them."
+    )
+
+
 def unknown_code(code: str) -> str:
     return (
         f"I don't know the cohort code <code>{escape(code[:40])}</code>. "

@@ -612,6 +612,10 @@ class Tx:
         await self.conn.execute("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    async def erase_participation(self, participant_id: int) -> None:
+        """Delete one participation (one cohort) and everything hanging off it."""
+        await self.conn.execute("DELETE FROM participants WHERE id = ?", (participant_id,))
+
     async def purge_cohorts_ended_before(self, cutoff: datetime) -> int:
         """Delete the participants (and so the answers) of cohorts that ended before cutoff."""
         cur = await self.conn.execute(

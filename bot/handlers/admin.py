@@ -17,6 +17,7 @@ from analysis.scope import ScopeError
 from bot import flow, lifecycle, outbox, scheduler
 from bot.config import Cohort
 from bot.context import BotContext
+from bot.handlers import replies
 from bot.journey import Services, cohort_windows
 from bot.questionnaire import PHASES, Phase
 from bot.summaries import export_files, summary_posts
@@ -279,9 +280,9 @@ async def export_button(update: Update, context: BotContext) -> None:
     scope = lifecycle.parse_export_marker(query.data or "")
     if not is_admin(context.svc, query.from_user.id) or scope is None:
         log.warning("refused export button from user %s", query.from_user.id)
-        await query.answer(REFUSAL, show_alert=True)
+        await replies.ack(query, REFUSAL, alert=True)
         return
-    await query.answer("Sending the exports to you privately…")
+    await replies.ack(query, "Sending the exports to you privately…")
     try:
         await _send_exports(context, query.from_user.id, *scope)
     except Exception:

@@ -7,8 +7,8 @@ import contextlib
 import logging
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram import CallbackQuery, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -20,6 +20,7 @@ from telegram.ext import (
 from bot import flow, journey, screens
 from bot.config import CODE_PATTERN
 from bot.context import BotContext
+from bot.handlers import replies
 from bot.journey import Outcome, Refusal, View
 
 log = logging.getLogger(__name__)
@@ -27,26 +28,6 @@ log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE
 # Anything a person can send that is not plain text: it never answers a question.
 NOT_TEXT = PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGE
-
-
-async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> Message | None:
-    """Edit a message in place; a double tap's identical edit is not an error."""
-    try:
-        edited = await message.edit_text(text, reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" in str(exc).lower():
-            return message
-        log.info("could not edit message %s: %s", message.message_id, exc)
-        return None
-    return edited if isinstance(edited, Message) else message
-
-
-async def _ack(query: CallbackQuery, text: str | None = None) -> None:
-    """Answer a callback query; a redelivered or late one is "too old", which is harmless."""
-    try:
-        await query.answer(text)
-    except BadRequest as exc:
-        log.info("callback query %s not answered: %s", query.id, exc)
 
 
 async def _send_view(
@@ -85,7 +66,7 @@ def _already_shown(context: BotContext, message_id: int, view: View) -> bool:
 
 async def _show_in_place(context: BotContext, message: Message, view: View) -> None:
     text, markup = screens.step_screen(view)
-    edited = await _edit(message, text, markup)
+    edited = await replies.edit(message, text, markup)
     if edited is None:
         await _send_view(context, message.chat_id, view)
         return
@@ -238,13 +219,13 @@ async def button(update: Update, context: BotContext) -> None:
     action = flow.decode(query.data)
     message = query.message
     if action is None or not isinstance(message, Message) or message.chat.type != "private":
-        await _ack(query, screens.refusal_toast(Refusal.INVALID))
+        await replies.ack(query, screens.refusal_toast(Refusal.INVALID))
         return
     svc = context.svc
     user_id = query.from_user.id
     if isinstance(action, flow.Consent):
         if not action.agreed:
-            await asyncio.gather(_ack(query), _edit(message, screens.declined(action.cohort), None))
+            await _decline(context, query, message, action.cohort)
             return
         outcome = await journey.give_consent(svc, user_id, action.cohort)
     elif isinstance(action, flow.Answer):
@@ -266,14 +247,27 @@ async def button(update: Update, context: BotContext) -> None:
             # The tapped message is the live one but shows an old step (say the bot was
             # restarted between storing an answer and editing): bring it up to date.
             await asyncio.gather(
-                _ack(query, screens.refusal_toast(refusal)),
+                replies.ack(query, screens.refusal_toast(refusal)),
                 _show_in_place(context, message, view),
             )
         else:
-            await _ack(query, screens.refusal_toast(refusal))
+            await replies.ack(query, screens.refusal_toast(refusal))
         return
     # The answer is committed; acknowledging the tap and showing the next step can overlap.
-    await asyncio.gather(_ack(query), _show_in_place(context, message, outcome.view))
+    await asyncio.gather(replies.ack(query), _show_in_place(context, message, outcome.view))
+
+
+async def _decline(context: BotContext, query: CallbackQuery, message: Message, code: str) -> None:
+    """'No thanks' keeps nothing — also when it comes right after an 'I agree'."""
+    view = await journey.decline(context.svc, query.from_user.id, code)
+    if view is None:
+        await asyncio.gather(replies.ack(query), replies.edit(message, screens.declined(code)))
+        return
+    # They agreed and have already answered: keep the answers, say how to erase them.
+    await asyncio.gather(
+        replies.ack(query, screens.already_agreed(), alert=True),
+        _show_in_place(context, message, view),
+    )
 
 
 async def group_start(update: Update, context: BotContext) -> None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import timedelta
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
+from bot.handlers import replies
 from bot.journey import Services
 from bot.storage import parse_utc
 
@@ -106,18 +105,24 @@ async def forget_button(update: Update, context: BotContext) -> None:
     """Erase in one transaction, or leave everything as it is."""
     query = update.callback_query
     assert query is not None
-    with contextlib.suppress(BadRequest):  # too old to answer: act on it all the same
-        await query.answer()
+    await replies.ack(query)  # too old to answer: act on it all the same
+    message = query.message
     if query.data != ERASE:
-        await query.edit_message_text("Nothing was erased.")
+        if isinstance(message, Message):
+            await replies.edit(message, "Nothing was erased.")
         return
     async with context.svc.db.write() as tx:
         cohorts, answers = await tx.erase_person(query.from_user.id)
     log.info("erased a participant's data: %s cohort(s), %s answer(s)", cohorts, answers)
-    await query.edit_message_text(
-        f"Done: everything about you is erased ({answers} answer(s) in {cohorts} cohort(s)). "
-        "You will get no more reminders. You can join again any time with a cohort code."
-    )
+    if cohorts == 0 and isinstance(message, Message) and "erased" in (message.text or ""):
+        return  # a second tap on the same button: already done and said
+    if isinstance(message, Message):
+        await replies.edit(
+            message,
+            f"Done: everything about you is erased ({answers} answer(s) in {cohorts} "
+            "cohort(s)). You will get no more reminders. You can join again any time with a "
+            "cohort code.",
+        )
 
 
 async def purge_expired(svc: Services) -> int:

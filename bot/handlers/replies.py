@@ -1,0 +1,35 @@
+"""Answering taps and editing messages without tripping over Telegram's harmless refusals."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest
+
+log = logging.getLogger(__name__)
+
+
+async def ack(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a callback query; a redelivered or late one is "too old", which is harmless."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        log.info("callback query %s not answered: %s", query.id, exc)
+
+
+async def edit(
+    message: Message, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Edit a message in place; a double tap's identical edit is not an error.
+
+    Returns None when the message cannot be edited (deleted, too old).
+    """
+    try:
+        edited = await message.edit_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return message
+        log.info("could not edit message %s: %s", message.message_id, exc)
+        return None
+    return edited if isinstance(edited, Message) else message
