@@ -47,8 +47,6 @@ from hypothesis.stateful import (
     rule,
 )
 from telegram import Update
-from telegram._utils.types import ODVInput
-from telegram.request import BaseRequest, RequestData
 
 from bot import flow
 from bot.app import App, build_application
@@ -75,40 +73,6 @@ SEED = int(os.environ.get("FUZZ_SEED", "314"))
 # --------------------------------------------------------------------------- the shared bot
 
 
-class SwappableRequest(BaseRequest):
-    """A request object whose simulated Telegram can be replaced between examples."""
-
-    def __init__(self, fake: FakeTelegram) -> None:
-        self.target = SimulatedRequest(fake)
-
-    def use(self, fake: FakeTelegram) -> None:
-        self.target = SimulatedRequest(fake)
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.target.read_timeout
-
-    async def initialize(self) -> None:
-        """Nothing to open."""
-
-    async def shutdown(self) -> None:
-        """Nothing to close."""
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        return await self.target.do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
-
-
 @dataclass
 class Keyboard:
     """Callback data the bot once showed under a message (harvested for stale taps)."""
@@ -125,7 +89,7 @@ class World:
     config: Config
     clock: Clock
     runner: asyncio.Runner
-    request: SwappableRequest
+    request: SimulatedRequest
     app: App
     db: sqlite3.Connection
     errors: list[str] = field(default_factory=list)
@@ -171,7 +135,7 @@ def _world(directory: Path) -> Iterator[World]:
     config = load_config(write_config(directory))
     clock = Clock()
     with asyncio.Runner() as runner:
-        request = SwappableRequest(FakeTelegram(TOKEN))
+        request = SimulatedRequest(FakeTelegram(TOKEN))
         # AIORateLimiter paces sends to Telegram's ~30 messages/s in real time, which would
         # make this test a benchmark of asyncio.sleep; the simulator enforces no limits here.
         app = build_application(

@@ -40,6 +40,10 @@ class SimulatedRequest(BaseRequest):
     def fake(self) -> FakeTelegram:
         return self._fake
 
+    def use(self, fake: FakeTelegram) -> None:
+        """Answer from another simulated Telegram from now on (a fresh one per fuzz example)."""
+        self._fake = fake
+
     @property
     def read_timeout(self) -> float | None:
         return self._read_timeout
