@@ -67,14 +67,21 @@ def _resolve(args: argparse.Namespace, config: Config) -> Any:
         return None
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    """Write the summary files for a cohort, a site or a module and print the headline."""
+def _config_and_scope(args: argparse.Namespace) -> tuple[Config, Any] | int:
+    """The config and the scope the arguments name, or the exit status that says why not."""
     config = _config(args.config)
     if config is None:
         return 1
     scope = _resolve(args, config)
-    if scope is None:
-        return 2
+    return 2 if scope is None else (config, scope)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the summary files for a cohort, a site or a module and print the headline."""
+    found = _config_and_scope(args)
+    if isinstance(found, int):
+        return found
+    config, scope = found
     # Imported here: pandas and matplotlib are slow to import and `check`/`run` skip them.
     from analysis.charts import summary_charts
     from analysis.exports import csv_bytes, load_long, xlsx_bytes
@@ -136,12 +143,10 @@ def headline(summary: Any) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write every answer of a cohort or module as CSV or XLSX."""
-    config = _config(args.config)
-    if config is None:
-        return 1
-    scope = _resolve(args, config)
-    if scope is None:
-        return 2
+    found = _config_and_scope(args)
+    if isinstance(found, int):
+        return found
+    config, scope = found
     from analysis.exports import iter_long, load_long, write_csv, xlsx_bytes
 
     module = config.modules[scope.module]
