@@ -44,14 +44,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
-import os
 import random
 import signal
 import sqlite3
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -61,6 +58,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.sim.process import BotProcess
 from bot.sim.server import BotApiServer
 from bot.sim.telegram import FakeTelegram, JSONDict, SimulatedTimeout
 
@@ -135,43 +133,6 @@ end = {_utc(ended)}
         encoding="utf-8",
     )
     return path
-
-
-class BotProcess:
-    """``python -m bot run`` as a child process, logging to a file."""
-
-    def __init__(self, config: Path) -> None:
-        self.config = config
-        self.log = config.parent / "bot.log"
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, FEEDBACK_PSEUDONYM_KEY=KEY)
-        with self.log.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", "--config", str(self.config),
-                env=env, stdout=log, stderr=log,
-            )  # fmt: skip
-
-    async def stop(self, sig: int, within: float = 30) -> int:
-        assert self.proc is not None
-        if self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):  # killed from kill_now already
-                self.proc.send_signal(sig)
-        code = await asyncio.wait_for(self.proc.wait(), within)
-        self.proc = None
-        return code
-
-    def kill_now(self) -> None:
-        """SIGKILL at once, from inside a Bot API call (``stop`` collects the exit status)."""
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGKILL)
-
-    async def ensure_dead(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
-        self.proc = None
 
 
 # --------------------------------------------------------------------------- what users see
@@ -623,7 +584,7 @@ class CrashLoop:
         started = time.monotonic()
         summary_due = datetime.now(UTC) + timedelta(seconds=self.summary_after)
         async with BotApiServer(self.fake, hold_seconds=2) as server:
-            bot = BotProcess(write_config(self.directory, server, summary_due))
+            bot = BotProcess(write_config(self.directory, server, summary_due), TOKEN, KEY)
             try:
                 await self.start_bot(bot)
                 await self._loop(bot)

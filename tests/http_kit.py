@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.sim.process import BotProcess
 from bot.sim.server import BotApiServer
 from bot.sim.telegram import FakeTelegram
 from conftest import ROOT
@@ -67,26 +65,9 @@ end = {end.isoformat().replace("+00:00", "Z")}
     return path
 
 
-class BotProcess:
-    def __init__(self, config: Path) -> None:
-        self.config = config
-        self.proc: asyncio.subprocess.Process | None = None
-        self.log = config.parent / "bot.log"
-
-    async def start(self) -> None:
-        env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, FEEDBACK_PSEUDONYM_KEY=KEY)
-        with self.log.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", "--config", str(self.config),
-                env=env, stdout=log, stderr=log,
-            )  # fmt: skip
-
-    async def stop(self, sig: int) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        code = await asyncio.wait_for(self.proc.wait(), 30)
-        self.proc = None
-        return code
+def bot_process(config: Path) -> BotProcess:
+    """`feedback-bot run` on this config, with the test token and pseudonym key."""
+    return BotProcess(config, TOKEN, KEY)
 
 
 def last_text(fake: FakeTelegram, user: int) -> str:

@@ -18,7 +18,7 @@ import pytest
 
 from bot.sim.server import BotApiServer
 from bot.sim.telegram import FakeTelegram
-from http_kit import TOKEN, BotProcess, Watcher, last_text, write_config
+from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
 
 CHANNEL = -1009000000001
 ROOM = (6001, 6002, 6003, 6004)
@@ -70,7 +70,7 @@ reminders = ["6s"]
     )
     text = config.read_text().replace("database =", f"facilitators_chat = {CHANNEL}\ndatabase =")
     config.write_text(text)
-    bot = BotProcess(config)
+    bot = bot_process(config)
     await bot.start()
     try:
         for user in ROOM:

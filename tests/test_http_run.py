@@ -15,7 +15,7 @@ import pytest
 
 from bot.sim.server import BotApiServer
 from bot.sim.telegram import FakeTelegram
-from http_kit import KEY, TOKEN, BotProcess, Watcher, last_text, write_config
+from http_kit import KEY, TOKEN, Watcher, bot_process, last_text, write_config
 
 USERS = (5001, 5002, 5003)
 
@@ -47,7 +47,7 @@ async def test_run_over_http_with_kill_and_restart(
     srv, watch = server
     fake = srv.fake
     config = write_config(tmp_path, srv)
-    bot = BotProcess(config)
+    bot = bot_process(config)
     await bot.start()
     try:
         for user in USERS:

@@ -1,0 +1,48 @@
+"""`python -m bot run` as a child process, for tests and benchmarks that kill it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+
+
+class BotProcess:
+    """The real bot in its own process, logging to bot.log beside its config."""
+
+    def __init__(self, config: Path, token: str, pseudonym_key: str) -> None:
+        self.config = config
+        self.env = dict(os.environ, TELEGRAM_BOT_TOKEN=token, FEEDBACK_PSEUDONYM_KEY=pseudonym_key)
+        self.log = config.parent / "bot.log"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--config", str(self.config),
+                env=self.env, stdout=log, stderr=log,
+            )  # fmt: skip
+
+    async def stop(self, sig: int, within: float = 30) -> int:
+        """Send `sig` and return the exit status (negative: killed by that signal)."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):  # already killed by kill_now
+                self.proc.send_signal(sig)
+        code = await asyncio.wait_for(self.proc.wait(), within)
+        self.proc = None
+        return code
+
+    def kill_now(self) -> None:
+        """SIGKILL at once, from inside a Bot API call (`stop` collects the exit status)."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+
+    async def ensure_dead(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+        self.proc = None
