@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, load_config
-from bot.problems import ConfigError
+from core.config import Config, load_config
+from core.problems import ConfigError
 
 
 def register(subparsers: Any) -> None:

@@ -24,7 +24,7 @@ from analysis.load import Frames, module_questions
 from analysis.scope import Scope
 from analysis.stats import PairedStats, paired_stats
 from analysis.suppress import hidden_cells
-from bot.questionnaire import PHASES, Module, Phase, Question
+from core.questionnaire import PHASES, Module, Phase, Question
 
 EXPECTATIONS = "met_expectations"
 EXPECTATIONS_YES = "Yes"

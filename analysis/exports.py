@@ -25,7 +25,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from analysis.load import connect_read_only, module_questions
-from bot.questionnaire import Module
+from core.questionnaire import Module
 
 LONG_COLUMNS = (
     "participant", "cohort", "site", "module", "phase", "question", "value", "answered_at",

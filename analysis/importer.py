@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.config import Config
-from bot.questionnaire import PHASES, Question
-from bot.storage import Database, Tx, utc_text
+from core.config import Config
+from core.questionnaire import PHASES, Question
+from core.storage import Database, Tx, utc_text
 
 REQUIRED_COLUMNS = ("participant", "cohort", "phase", "question", "value")
 OPTIONAL_COLUMNS = ("site", "module", "answered_at")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bot.questionnaire import PHASES, Module, Question
+from core.questionnaire import PHASES, Module, Question
 
 PHASE_DTYPE = pd.CategoricalDtype(list(PHASES), ordered=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import Config
+from core.config import Config
 
 
 class ScopeError(ValueError):

@@ -7,7 +7,7 @@ from analysis.compute import ModuleSummary, summarise
 from analysis.load import load_frames
 from analysis.render_telegram import render_telegram, split_message
 from analysis.scope import Scope
-from bot.config import Config
+from core.config import Config
 
 
 def compute_summary(config: Config, scope: Scope) -> ModuleSummary:

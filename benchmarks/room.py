@@ -68,10 +68,10 @@ from telegram.ext import (
 )
 
 from bot.app import build_application
-from bot.config import load_config
 from bot.sim.telegram import FakeTelegram, JSONDict
 from bot.sim.transport import SimulatedRequest
-from bot.storage import Database
+from core.config import load_config
+from core.storage import Database
 
 if TYPE_CHECKING:
     from _typeshed import FileDescriptorLike
@@ -1381,7 +1381,7 @@ def main(argv: list[str] | None = None) -> int:
 
     meter = DbMeter()
     if not meter_database(meter):
-        log("bot.storage.Database has no write/read: database figures will read 0")
+        log("core.storage.Database has no write/read: database figures will read 0")
     state = VirtualTime()
     if not track_aiosqlite(state):
         log("aiosqlite internals changed: cannot track its thread, running in real time")

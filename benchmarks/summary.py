@@ -24,7 +24,7 @@ from analysis.load import load_frames
 from analysis.render_markdown import render_markdown
 from analysis.render_telegram import render_telegram, split_message
 from analysis.scope import resolve_scope
-from bot.config import load_config
+from core.config import load_config
 
 
 def peak_mb() -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.storage import migrate
+from core.storage import migrate
 
 ITEMS = 8  # paired confidence items
 

@@ -14,12 +14,12 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest
 
 from bot import scheduler
-from bot.config import Config
 from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import admin, errors, participant, privacy
-from bot.journey import Services, utc_now
 from bot.processor import PerUserUpdateProcessor
-from bot.storage import Database
+from core.config import Config
+from core.services import Services, utc_now
+from core.storage import Database
 
 App = Application[Any, BotContext, Any, Any, Any, Any]
 log = logging.getLogger(__name__)

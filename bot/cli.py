@@ -8,8 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from bot.config import PSEUDONYM_KEY_ENV, TOKEN_ENV, Config, bot_token, load_config
-from bot.problems import ConfigError
+from core.config import PSEUDONYM_KEY_ENV, TOKEN_ENV, Config, bot_token, load_config
+from core.problems import ConfigError
 
 log = logging.getLogger("bot")
 

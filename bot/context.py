@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.journey import Services
+from core.services import Services
 
 SERVICES_KEY = "services"
 

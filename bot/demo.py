@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App, build_application
-from bot.config import Config, load_config
 from bot.sim.telegram import FakeTelegram
 from bot.sim.transport import SimulatedRequest
+from core.config import Config, load_config
 
 TOKEN = "100200300:DEMO-token-not-a-real-one"
 CODE = "RS-DEMO-0314"

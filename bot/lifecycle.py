@@ -17,12 +17,14 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
-from bot import flow, outbox, screens
-from bot.config import Cohort, ScheduleSettings
+from bot import outbox, screens
 from bot.handlers.privacy import purge_expired
-from bot.journey import Services, cohort_windows
-from bot.questionnaire import Phase
 from bot.summaries import summary_posts
+from core import flow
+from core.config import Cohort, ScheduleSettings
+from core.journey import cohort_windows
+from core.questionnaire import Phase
+from core.services import Services
 
 log = logging.getLogger(__name__)
 

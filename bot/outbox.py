@@ -20,8 +20,8 @@ import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.journey import Services
-from bot.storage import OutboxRow
+from core.services import Services
+from core.storage import OutboxRow
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import flow
-from bot.config import Cohort
-from bot.journey import Refusal, View
-from bot.questionnaire import Phase, Question
+from core import flow
+from core.config import Cohort
+from core.journey import Refusal, View
+from core.questionnaire import Phase, Question
 
 PHASE_NAMES = {"pre": "pre-module", "post": "post-module"}
 CHECK = "✓ "

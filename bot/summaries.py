@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 
 from analysis.scope import resolve_scope
-from bot.config import Config
 from bot.outbox import PostContent
+from core.config import Config
 
 ALBUM_LIMIT = 10  # photos in one media group
 

@@ -15,11 +15,11 @@ from telegram import Update
 
 from bot import lifecycle, scheduler
 from bot.app import App, build_application
-from bot.config import Config, load_config
 from bot.context import services_of
 from bot.lifecycle import Event
 from bot.sim.telegram import FakeTelegram
 from bot.sim.transport import SimulatedRequest
+from core.config import Config, load_config
 
 # PTB 22 warns (an error under our warning filter) whenever RetryAfter carries an int;
 # opting in to timedelta values is what its next major version does anyway.

@@ -17,7 +17,7 @@ from analysis.rounding import fmt_mean, percent, round_half_away
 from analysis.scope import ScopeError, resolve_scope
 from analysis.stats import paired_stats
 from analysis.summary import build_summary
-from bot.config import Config, load_config
+from core.config import Config, load_config
 
 QUESTIONNAIRES = Path(__file__).parent.parent / "questionnaires"
 

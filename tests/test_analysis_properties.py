@@ -17,7 +17,7 @@ from analysis.importer import parse_answers, write_answers
 from analysis.render_telegram import split_message
 from analysis.rounding import percent
 from analysis.suppress import hidden_cells
-from bot.config import load_config
+from core.config import load_config
 
 QUESTIONNAIRES = Path(__file__).parent.parent / "questionnaires"
 counts_strategy = st.lists(st.integers(0, 60), min_size=1, max_size=7)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import load_config, parse_duration
-from bot.problems import ConfigError
+from core.config import load_config, parse_duration
+from core.problems import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 

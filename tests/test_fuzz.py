@@ -48,15 +48,15 @@ from hypothesis.stateful import (
 )
 from telegram import Update
 
-from bot import flow
 from bot.app import App, build_application
-from bot.config import Config, load_config
 from bot.context import services_of
-from bot.questionnaire import Module, Question
 from bot.sim.telegram import FakeTelegram, JSONDict
 from bot.sim.transport import SimulatedRequest
-from bot.storage import parse_utc
 from conftest import COHORT_END, COHORT_START, KEY, TOKEN, Clock, Harness, write_config
+from core import flow
+from core.config import Config, load_config
+from core.questionnaire import Module, Question
+from core.storage import parse_utc
 
 USERS = (7001, 7002, 7003, 7004)
 FACILITATORS = -1001000000001  # the facilitators' channel in conftest's config

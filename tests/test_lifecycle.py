@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
 from bot.lifecycle import Event
 from conftest import ADMIN, COHORT_END, FACILITATORS, Clock, Harness, write_config
+from core.config import load_config
 
 CODE = "RS-LDN-0314"
 PRE = ("Education", "Clinician", "2", "3", "2", "✅ Submit")

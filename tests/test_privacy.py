@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
 from bot.summaries import export_files
 from conftest import ADMIN, COHORT_END, KEY, TOKEN, Clock, Harness, write_config
+from core.config import load_config
 
 CODE = "RS-LDN-0314"
 

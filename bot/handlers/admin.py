@@ -14,13 +14,15 @@ from telegram import InputMediaPhoto, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from analysis.scope import ScopeError
-from bot import flow, lifecycle, outbox, scheduler
-from bot.config import Cohort
+from bot import lifecycle, outbox, scheduler
 from bot.context import BotContext
 from bot.handlers import replies
-from bot.journey import Services, cohort_windows
-from bot.questionnaire import PHASES, Phase
 from bot.summaries import export_files, summary_posts
+from core import flow
+from core.config import Cohort
+from core.journey import cohort_windows
+from core.questionnaire import PHASES, Phase
+from core.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import flow, journey, screens
-from bot.config import CODE_PATTERN
+from bot import screens
 from bot.context import BotContext
 from bot.handlers import replies
-from bot.journey import Outcome, Refusal, View
+from core import flow, journey
+from core.config import CODE_PATTERN
+from core.journey import Outcome, Refusal, View
 
 log = logging.getLogger(__name__)
 

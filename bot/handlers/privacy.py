@@ -12,8 +12,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.handlers import replies
-from bot.journey import Services
-from bot.storage import parse_utc
+from core.services import Services
+from core.storage import parse_utc
 
 log = logging.getLogger(__name__)
 

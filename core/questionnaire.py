@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from bot.problems import ConfigError, Problem
+from core.problems import ConfigError, Problem
 
 Kind = Literal["rating", "choice", "text"]
 Phase = Literal["pre", "post"]

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from bot.config import Cohort, ScheduleSettings
-from bot.questionnaire import PHASES, Module, Phase, Question
+from core.config import Cohort, ScheduleSettings
+from core.questionnaire import PHASES, Module, Phase, Question
 
 
 @dataclass(frozen=True)

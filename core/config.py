@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.problems import ConfigError, Problem
-from bot.questionnaire import Module, load_module
+from core.problems import ConfigError, Problem
+from core.questionnaire import Module, load_module
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 PSEUDONYM_KEY_ENV = "FEEDBACK_PSEUDONYM_KEY"

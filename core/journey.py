@@ -6,41 +6,20 @@ changes the database in one transaction or refuses with a reason, changing nothi
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import hashlib
 import hmac
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
-from bot import flow
-from bot.config import Cohort, Config
-from bot.flow import Progress, Step
-from bot.questionnaire import Module, Phase, Question
-from bot.storage import Database, ParticipantRow, Tx, parse_utc
+from core import flow
+from core.config import Cohort
+from core.flow import Progress, Step
+from core.questionnaire import Module, Phase, Question
+from core.services import Services
+from core.storage import ParticipantRow, Tx, parse_utc
 
 # Bump when the privacy notice's wording changes materially; consents record it.
 NOTICE_VERSION = 1
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class Services:
-    """What the handlers need, built once at start-up."""
-
-    config: Config
-    db: Database
-    pseudonym_key: bytes
-    clock: Callable[[], datetime] = utc_now
-    # One lifecycle run at a time: jobs and admin commands may both trigger one.
-    lifecycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    def now(self) -> datetime:
-        return self.clock()
 
 
 def pseudonym(key: bytes, telegram_id: int) -> str:
