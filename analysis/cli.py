@@ -14,6 +14,8 @@ from core.problems import ConfigError
 
 def register(subparsers: Any) -> None:
     """Add the analysis subcommands to the `feedback-bot` parser."""
+    from analysis.importer import DATE_MARGIN
+
     report = subparsers.add_parser(
         "report", help="write a summary: Markdown report, charts, Telegram text, exports"
     )
@@ -32,6 +34,13 @@ def register(subparsers: Any) -> None:
     )
     importer.add_argument("--config", required=True, help="config TOML file")
     importer.add_argument("answers", type=Path, help="CSV file (see `feedback-bot export`)")
+    importer.add_argument(
+        "--allow-dates-outside-window",
+        action="store_true",
+        help="import answers dated before their cohort's pre questionnaire opens, more than "
+        f"{DATE_MARGIN.days} days after its post questionnaire closes, or in the future "
+        "(refused otherwise)",
+    )
     importer.set_defaults(func=cmd_import)
 
 
@@ -185,11 +194,18 @@ def cmd_import(args: argparse.Namespace) -> int:
             last[0] = now
             _progress(f"Imported {done} of {total} participant(s)")
 
-    problems, result = import_file(config, args.answers, progress)
+    problems, result = import_file(
+        config, args.answers, progress, allow_dates_outside_window=args.allow_dates_outside_window
+    )
     if problems:
         print(f"{args.answers}: {len(problems)} problem(s); nothing was imported:", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
+        if any(p.date for p in problems):
+            print(
+                "If those dates are right, import again with --allow-dates-outside-window.",
+                file=sys.stderr,
+            )
         return 1
     assert result is not None
     print(

@@ -3,6 +3,12 @@
 Every row is checked against the questionnaire before anything is written; one bad
 row and nothing is imported. Writing is idempotent: the same file imported twice
 leaves the database as it was after the first time.
+
+An answer's date must be plausible for its cohort: not before the pre-module
+questionnaire opens, not more than DATE_MARGIN after the post-module one closes (by
+the config, or by an admin's /open and /close stored in the database, whichever is
+wider), and not in the future. A year typed wrong would otherwise slip into the data
+unnoticed; `allow_dates_outside_window` imports such answers all the same.
 """
 
 from __future__ import annotations
@@ -10,14 +16,20 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.config import Config
+from core import flow
+from core.config import Cohort, Config
 from core.questionnaire import PHASES, Question
-from core.storage import Database, Tx, utc_text
+from core.storage import Database, Tx, parse_utc, utc_text
+
+# How long after the post-module questionnaire closes a dated answer is still plausible
+# (forms handed in late, typed up later). Stated in the README and in `import --help`.
+DATE_MARGIN = timedelta(days=30)
 
 REQUIRED_COLUMNS = ("participant", "cohort", "phase", "question", "value")
 OPTIONAL_COLUMNS = ("site", "module", "answered_at")
@@ -29,6 +41,7 @@ class RowProblem:
 
     line: int
     message: str
+    date: bool = False  # only the date is implausible: --allow-dates-outside-window
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
@@ -301,8 +314,79 @@ async def _stored(tx: Tx, pid: int, phase: str) -> dict[str, tuple[str | None, s
         return {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
 
 
+Overrides = dict[tuple[str, str], tuple[datetime, datetime | None]]
+
+
+def stored_windows(database: Path) -> Overrides:
+    """Admins' /open and /close of each (cohort, phase), read from the bot's database."""
+    if not database.exists():
+        return {}
+    conn = sqlite3.connect(f"file:{database.resolve()}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        rows = conn.execute("SELECT cohort, phase, opens_at, closes_at FROM windows").fetchall()
+    except sqlite3.OperationalError:
+        return {}  # a database the bot has not set up yet: no overrides
+    finally:
+        conn.close()
+    return {
+        (cohort, phase): (parse_utc(opens), parse_utc(closes) if closes else None)
+        for cohort, phase, opens, closes in rows
+    }
+
+
+def plausible_window(
+    cohort: Cohort, config: Config, overrides: Overrides
+) -> tuple[datetime, datetime | None]:
+    """From when to when an answer to this cohort can have been given (None: no end)."""
+    windows = [flow.default_window(cohort, phase, config.schedule) for phase in PHASES]
+    windows += [flow.Window(*overrides[cohort.code, p]) for p in PHASES if (cohort.code, p)
+                in overrides]  # fmt: skip
+    opens = min(w.opens for w in windows)
+    closes = [w.closes for w in windows]
+    if any(c is None for c in closes):
+        return opens, None
+    return opens, max(c for c in closes if c is not None) + DATE_MARGIN
+
+
+def dates_outside_window(
+    answers: list[ImportedAnswer], config: Config, overrides: Overrides, now: datetime
+) -> list[RowProblem]:
+    """A problem for every dated answer its cohort cannot plausibly have given."""
+    problems: list[RowProblem] = []
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(config.bot.timezone).isoformat(timespec="minutes")
+
+    for answer in answers:
+        if not answer.timed:
+            continue  # dated by the import itself, at the cohort's start or end
+        when = answer.answered_at
+        opens, latest = plausible_window(config.cohorts[answer.cohort], config, overrides)
+        if when > now:
+            reason = "is in the future"
+        elif when < opens:
+            reason = (
+                f"is before the pre-module questionnaire of {answer.cohort} opened ({local(opens)})"
+            )
+        elif latest is not None and when > latest:
+            reason = (
+                f"is more than {DATE_MARGIN.days} days after the post-module questionnaire of "
+                f"{answer.cohort} closed ({local(latest - DATE_MARGIN)})"
+            )
+        else:
+            continue
+        problems.append(RowProblem(answer.line, f"answered_at {local(when)} {reason}", date=True))
+    return problems
+
+
 def import_file(
-    config: Config, path: Path, progress: Callable[[int, int], None] | None = None
+    config: Config,
+    path: Path,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    allow_dates_outside_window: bool = False,
+    now: datetime | None = None,
 ) -> tuple[list[RowProblem], ImportResult | None]:
     """Validate and import a CSV file; on any problem, import nothing and return them all."""
     try:
@@ -310,6 +394,11 @@ def import_file(
     except UnicodeDecodeError:
         return [RowProblem(1, "the file is not UTF-8 text (save it as CSV UTF-8)")], None
     plan = parse_answers(text, config)
-    if plan.problems:
-        return plan.problems, None
+    problems = list(plan.problems)
+    if not allow_dates_outside_window:
+        overrides = stored_windows(config.bot.database)
+        moment = now or datetime.now(UTC)
+        problems += dates_outside_window(plan.answers, config, overrides, moment)
+    if problems:
+        return sorted(problems, key=lambda p: p.line), None
     return [], asyncio.run(write_answers(config, plan.answers, progress))

@@ -135,6 +135,18 @@ end = {_utc(ended)}
     return path
 
 
+def import_summary_answers(config: Path) -> None:
+    """Paper answers for the summary cohort: a cohort nobody answered gets no summary."""
+    from bot.cli import main
+
+    answers = config.parent / "paper.csv"
+    rows = [f"P{n},{SUMMARY_CODE},{phase},conf_support,{value}" for n in (1, 2, 3)
+            for phase, value in (("pre", 2), ("post", 4))]  # fmt: skip
+    answers.write_text("participant,cohort,phase,question,value\n" + "\n".join(rows) + "\n")
+    if main(["import", "--config", str(config), str(answers)]) != 0:
+        raise AssertionError("the summary cohort's answers were not imported")
+
+
 # --------------------------------------------------------------------------- what users see
 
 
@@ -584,7 +596,9 @@ class CrashLoop:
         started = time.monotonic()
         summary_due = datetime.now(UTC) + timedelta(seconds=self.summary_after)
         async with BotApiServer(self.fake, hold_seconds=2) as server:
-            bot = BotProcess(write_config(self.directory, server, summary_due), TOKEN, KEY)
+            config = write_config(self.directory, server, summary_due)
+            await asyncio.to_thread(import_summary_answers, config)
+            bot = BotProcess(config, TOKEN, KEY)
             try:
                 await self.start_bot(bot)
                 await self._loop(bot)
@@ -697,6 +711,7 @@ class CrashLoop:
             for user, cohort, question, value in conn.execute(
                 "SELECT p.telegram_id, p.cohort, a.question, a.value FROM answers a"
                 " JOIN participants p ON p.id = a.participant_id WHERE a.phase = 'pre'"
+                " AND p.telegram_id IS NOT NULL"  # not the imported answers
             ):
                 stored.setdefault((int(user), str(cohort)), {})[str(question)] = value
             joined = {
@@ -704,6 +719,7 @@ class CrashLoop:
                 for user, cohort, submitted_at in conn.execute(
                     "SELECT p.telegram_id, p.cohort, r.submitted_at FROM participants p"
                     " LEFT JOIN responses r ON r.participant_id = p.id AND r.phase = 'pre'"
+                    " WHERE p.telegram_id IS NOT NULL"
                 )
             }
         finally:

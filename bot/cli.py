@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from core.config import PSEUDONYM_KEY_ENV, TOKEN_ENV, Config, bot_token, load_config
@@ -49,7 +50,45 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  cohort {cohort.code}: {cohort.module} at {cohort.site}, "
             f"{cohort.start} – {cohort.end}"
         )
+    for line in nothing_to_try_note(config, args.config, datetime.now(UTC)):
+        print(line)
     return 0
+
+
+def nothing_to_try_note(config: Config, name: str, now: datetime) -> list[str]:
+    """When every cohort's questionnaires have closed (the example config a few weeks
+    after it was written), say how to add one that is open now: the bot would otherwise
+    start, post a few summaries and then do nothing a newcomer could see."""
+    if any(c.end + config.schedule.post_open_for > now for c in config.cohorts.values()):
+        return []
+    tz = config.bot.timezone
+    day = (now.astimezone(tz) + timedelta(days=1)).date()
+    code = f"TRY-{day:%m%d}"
+    module = next(iter(config.modules))
+    start = datetime.combine(day, time(9, 30), tz)
+    pre_open = start - config.schedule.pre_opens_before <= now
+    when = (
+        "Its pre-module questionnaire is open at once (from schedule.pre_opens_before "
+        "before the start)"
+        if pre_open
+        else f"An admin's /open {code} pre opens its pre-module questionnaire at once"
+    )
+    first = (
+        f"note: every cohort in {name} has ended"
+        if config.cohorts
+        else f"note: {name} has no cohorts"
+    )
+    return [
+        f"{first}, so no questionnaire is open or upcoming. To try the bot now, add a cohort "
+        f"that starts in the future, e.g. (times in {tz.key}):",
+        "  [[cohorts]]",
+        f'  code = "{code}"',
+        f'  module = "{module}"',
+        '  site = "London"',
+        f"  start = {day.isoformat()}T09:30:00",
+        f"  end = {day.isoformat()}T16:30:00",
+        f"{when}; participants join with /start {code}.",
+    ]
 
 
 def cmd_run(args: argparse.Namespace) -> int:

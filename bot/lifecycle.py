@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -155,13 +155,31 @@ def parse_export_marker(data: str) -> tuple[str | None, str | None] | None:
     return None
 
 
+async def respondents(svc: Services, codes: Sequence[str]) -> int:
+    """How many people in these cohorts responded (gave at least one answer)."""
+    async with svc.db.read() as tx:
+        return await tx.respondents(codes)
+
+
 async def queue_summary(svc: Services, cohort: Cohort) -> bool:
-    """Compute the cohort's summary (in a worker thread) and queue it, exactly once."""
+    """Compute the cohort's summary (in a worker thread) and queue it, exactly once.
+
+    A cohort nobody responded to gets no summary: four empty charts help no one. The
+    event is still marked done, so that it is neither retried nor logged again.
+    """
     chat = facilitators_chat(svc, cohort)
     if chat is None:
         log.warning("no facilitators' chat for %s: summary not posted", cohort.code)
         async with svc.db.write() as tx:
             await tx.mark_event(cohort.code, SUMMARY, svc.now())
+        return True
+    if await respondents(svc, (cohort.code,)) == 0:
+        async with svc.db.write() as tx:
+            if await tx.mark_event(cohort.code, SUMMARY, svc.now()):
+                log.info(
+                    "no summary for %s: nobody responded (answers imported later can be "
+                    "posted with /report %s channel)", cohort.code, cohort.code,
+                )  # fmt: skip
         return True
     batch = f"summary:{cohort.code}"
     posts = await asyncio.to_thread(
@@ -174,6 +192,7 @@ async def queue_summary(svc: Services, cohort: Cohort) -> bool:
                 await tx.enqueue_post(
                     batch, seq, chat, post.kind, post.body, post.marker, post.files, now
                 )
+            log.info("summary for %s queued", cohort.code)
     return True
 
 
@@ -215,7 +234,8 @@ async def queue_greetings(svc: Services) -> None:
                 continue
         text = (
             "✅ <b>Module Feedback Bot</b> is connected. Evaluation summaries will be posted "
-            "here when each cohort's post-module questionnaire closes."
+            "here when each cohort's post-module questionnaire closes (for cohorts with "
+            "responses)."
         )
         await outbox.enqueue(svc, f"hello:{chat}", chat, [outbox.PostContent("text", text, [])],
                              svc.now())  # fmt: skip
@@ -249,6 +269,7 @@ async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> li
                     await tx.mark_event(cohort.code, event.kind, svc.now())
             if complete:
                 done.append(event)
-                log.info("%s for %s done", event.kind, event.cohort)
+                if event.kind != SUMMARY:  # queue_summary says what it did
+                    log.info("%s for %s done", event.kind, event.cohort)
         await outbox.flush(bot, svc, report)
     return done

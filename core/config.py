@@ -126,6 +126,10 @@ class _Reader:
         self.path = path
         self.raw = raw
         self.problems: list[Problem] = []
+        # Module ids written in [[modules]], loaded or not: a cohort naming one whose
+        # questionnaire is broken is not a second problem (the first is reported already).
+        self.declared_modules: set[str] = set()
+        self.modules_unreadable = False
 
     def problem(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.path, key, message))
@@ -267,6 +271,7 @@ class _Reader:
         pre = self.duration(
             "schedule.pre_opens_before", t.get("pre_opens_before", "14d"), defaults.pre_opens_before
         )
+        problems_before = len(self.problems)
         post = self.duration(
             "schedule.post_open_for", t.get("post_open_for", "7d"), defaults.post_open_for
         )
@@ -274,12 +279,14 @@ class _Reader:
             self.problem("schedule.post_open_for", "must be longer than zero")
         raw_reminders = t.get("reminders", ["24h", "72h"])
         reminders: list[timedelta] = []
+        # Reminders are checked against post_open_for only if it is valid itself.
+        post_valid = len(self.problems) == problems_before
         if not isinstance(raw_reminders, list) or len(raw_reminders) > 2:
             self.problem("schedule.reminders", "expected a list of at most two durations")
         else:
             for i, item in enumerate(raw_reminders):
                 delay = self.duration(f"schedule.reminders[{i}]", item, timedelta(hours=24))
-                if delay >= post:
+                if post_valid and delay >= post:
                     self.problem(
                         f"schedule.reminders[{i}]",
                         "must fall before the post questionnaire closes (post_open_for)",
@@ -300,7 +307,10 @@ class _Reader:
         modules: dict[str, Module] = {}
         if not isinstance(items, list) or not items:
             self.problem("modules", "expected at least one [[modules]] entry")
+            self.modules_unreadable = True
             return modules
+        # A questionnaire file shared by modules is reported once, however many name it.
+        broken_files: set[Path] = set()
         for index, item in enumerate(items):
             key = f"modules[{index}]"
             if not isinstance(item, dict):
@@ -308,6 +318,8 @@ class _Reader:
                 continue
             self.unknown_keys(key, item, {"id", "title", "questionnaire"})
             module_id = item.get("id")
+            if isinstance(module_id, str):
+                self.declared_modules.add(module_id)
             if not isinstance(module_id, str) or not re.match(
                 r"^[a-z0-9][a-z0-9-]{0,39}$", module_id
             ):
@@ -327,10 +339,20 @@ class _Reader:
             qpath = Path(qfile).expanduser()
             if not qpath.is_absolute():
                 qpath = (self.path.parent / qpath).resolve()
+            if qpath in broken_files:
+                continue
+            if not qpath.is_file():
+                # Reported where the mistake is: the key that names the file.
+                what = "is a folder, not a file" if qpath.is_dir() else "not found"
+                self.problem(f"{key} ({module_id}).questionnaire", f"questionnaire file {what}: "
+                             f"{qpath}")  # fmt: skip
+                broken_files.add(qpath)
+                continue
             try:
                 modules[module_id] = load_module(module_id, title, qpath)
             except ConfigError as exc:
                 self.problems.extend(exc.problems)
+                broken_files.add(qpath)
         return modules
 
     def cohorts(self, modules: dict[str, Module], tz: ZoneInfo) -> dict[str, Cohort]:
@@ -358,26 +380,27 @@ class _Reader:
             if code in cohorts:
                 self.problem(f"{key}.code", f"duplicate cohort code {code!r}")
                 continue
+            # The cohort's other keys are checked even when its module is unusable, so
+            # that every problem of the file shows in one run.
             module = item.get("module")
-            if module not in modules:
-                if isinstance(module, str) and module:
-                    self.problem(f"{key}.module", f"no module with id {module!r} in [[modules]]")
-                else:
-                    self.problem(f"{key}.module", "expected the id of a module")
-                continue
+            usable = isinstance(module, str) and module in modules
+            if not isinstance(module, str) or not module:
+                self.problem(f"{key}.module", "expected the id of a module")
+            elif not usable and not (module in self.declared_modules or self.modules_unreadable):
+                self.problem(f"{key}.module", f"no module with id {module!r} in [[modules]]")
             site = item.get("site", "")
             if not isinstance(site, str) or not site.strip():
                 self.problem(f"{key}.site", "expected the site's name")
-                continue
+                site = None
             start = self.moment(f"{key}.start", item.get("start"), tz)
             end = self.moment(f"{key}.end", item.get("end"), tz)
-            if start is None or end is None:
-                continue
-            if end <= start:
+            if start is not None and end is not None and end <= start:
                 self.problem(f"{key}.end", "must be after start")
-                continue
+                end = None
             chat = self.chat_id(f"{key}.facilitators_chat", item.get("facilitators_chat"))
-            cohorts[code] = Cohort(code, module, site.strip(), start, end, chat)
+            if usable and site is not None and start is not None and end is not None:
+                assert isinstance(module, str)
+                cohorts[code] = Cohort(code, module, site.strip(), start, end, chat)
         return cohorts
 
     def moment(self, key: str, value: Any, tz: ZoneInfo) -> datetime | None:

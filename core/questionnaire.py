@@ -161,6 +161,10 @@ def _load_phase(path: Path, phase: Phase, raw: Any, problems: list[Problem]) -> 
             continue
         question = _load_question(path, key, item, problems)
         if question is None:
+            # A broken question still takes its id: a later one with the same id is a
+            # problem of its own, better reported now than after this one is fixed.
+            if isinstance(item.get("id"), str):
+                seen.add(item["id"])
             continue
         if question.id in seen:
             problems.append(Problem(path, f"{key}.id", f"duplicate question id {question.id!r}"))
@@ -257,9 +261,10 @@ def _load_question(
             Problem(path, f"{key}.max_length", f"expected a whole number 1–{MAX_TEXT_LENGTH}")
         )
         max_length = 500
-    if kind != "rating" and ("low" in item or "high" in item):
+    # With an unknown kind, which keys belong is unknown too: the kind is the one problem.
+    if kind in KINDS and kind != "rating" and ("low" in item or "high" in item):
         problems.append(Problem(path, key, "low/high apply only to rating questions"))
-    if kind != "choice" and "options" in item:
+    if kind in KINDS and kind != "choice" and "options" in item:
         problems.append(Problem(path, f"{key}.options", "options apply only to choice questions"))
     if len(problems) > before:
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -445,6 +445,18 @@ class Tx:
         assert row is not None
         keys = ("joined", "pre_started", "pre_submitted", "post_started", "post_submitted")
         return dict(zip(keys, (int(v) for v in row), strict=True))
+
+    async def respondents(self, cohorts: Sequence[str]) -> int:
+        """How many participants of `cohorts` gave at least one answer (not a skip), submitted
+        or not: the analysis's definition of having responded."""
+        marks = ",".join("?" * len(cohorts)) or "NULL"
+        row = await self._one(
+            "SELECT count(DISTINCT a.participant_id) FROM answers a"
+            " JOIN participants p ON p.id = a.participant_id"
+            f" WHERE p.cohort IN ({marks}) AND a.value IS NOT NULL",
+            tuple(cohorts),
+        )
+        return int(row[0]) if row is not None else 0
 
     # outbox ----------------------------------------------------------------------------------
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import main, nothing_to_try_note
 from core.config import load_config, parse_duration
 from core.problems import ConfigError
 
@@ -73,7 +74,8 @@ end = 2026-01-01T09:00:00
         "bot.timezone",
         "bot.api_base_url",
         "schedule.post_open_for",
-        "missing.toml: questionnaire file not found",
+        "modules[0] (rs).questionnaire: questionnaire file not found",
+        "missing.toml",
         "cohorts[0].code",
     ):
         assert expected in err, expected
@@ -166,3 +168,172 @@ def test_durations(text: str, seconds: int) -> None:
 @pytest.mark.parametrize("text", ["", "week", "7", "7x", "d7"])
 def test_bad_durations(text: str) -> None:
     assert parse_duration(text) is None
+
+
+RS_COHORTS = """
+[[cohorts]]
+code = "RS-1"
+module = "risk-support"
+site = "London"
+start = 2026-01-01T10:00:00
+end = 2026-01-01T16:00:00
+
+[[cohorts]]
+code = "RS-2"
+module = "risk-support"
+site = "Leeds"
+start = 2026-02-01T10:00:00
+end = 2026-02-01T16:00:00
+"""
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_missing_questionnaire_is_one_problem_at_its_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path,
+        '[[modules]]\nid = "risk-support"\nquestionnaire = "questionnaires/rs.toml"\n' + RS_COHORTS,
+    )
+    assert main(["check", "--config", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "1 problem(s) in the configuration:",
+        f"  {path}: modules[0] (risk-support).questionnaire: questionnaire file not found: "
+        f"{tmp_path / 'questionnaires' / 'rs.toml'}",
+    ]
+
+
+def test_broken_questionnaire_shared_by_modules_is_reported_once(tmp_path: Path) -> None:
+    write(tmp_path, "[pre\n", name="q.toml")
+    path = write(
+        tmp_path,
+        '[[modules]]\nid = "risk-support"\nquestionnaire = "q.toml"\n'
+        '[[modules]]\nid = "again"\nquestionnaire = "q.toml"\n' + RS_COHORTS,
+    )
+    problems = problems_of(path)
+    assert len(problems) == 1
+    assert "q.toml: not valid TOML" in problems[0]
+
+
+def test_cohort_of_a_broken_module_still_has_its_own_problems_checked(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[[modules]]\nid = "Risk_Support"\nquestionnaire = "rs.toml"\n'
+        + RS_COHORTS.replace('module = "risk-support"', 'module = "Risk_Support"', 1)
+        .replace('site = "Leeds"', 'site = ""')
+        .replace('module = "risk-support"', 'module = "undefined"'),
+    )
+    problems = problems_of(path)
+    assert len(problems) == 3, problems
+    assert "modules[0].id: expected a short id" in problems[0]
+    # RS-1 names the module with the bad id: nothing more to say about it. RS-2 names
+    # one that is nowhere in the file, and has an empty site: both are its own problems.
+    assert "cohorts[1] (RS-2).module: no module with id 'undefined'" in problems[1]
+    assert "cohorts[1] (RS-2).site" in problems[2]
+
+
+def test_no_modules_at_all_is_one_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, RS_COHORTS)
+    assert [p.split(": ", 1)[1] for p in problems_of(path)] == [
+        "modules: expected at least one [[modules]] entry"
+    ]
+
+
+def test_bad_post_window_does_not_also_fault_the_reminders(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "questionnaires" / "risk-support.toml", tmp_path / "rs.toml")
+    path = write(
+        tmp_path,
+        '[schedule]\npost_open_for = "a week"\nreminders = ["1d", "10d"]\n'
+        '[[modules]]\nid = "risk-support"\nquestionnaire = "rs.toml"\n',
+    )
+    problems = problems_of(path)
+    assert len(problems) == 1 and "schedule.post_open_for" in problems[0]
+
+
+def test_unknown_question_kind_is_the_only_problem_of_that_question(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        """
+[pre]
+[[pre.questions]]
+id = "sector"
+kind = "choise"
+text = "Which sector?"
+options = ["A", "B"]
+
+[[pre.questions]]
+id = "sector"
+kind = "rating"
+text = "Again?"
+low = "low"
+high = "high"
+
+[post]
+[[post.questions]]
+id = "conf"
+kind = "rating"
+text = "How confident?"
+low = "low"
+high = "high"
+""",
+        name="q.toml",
+    )
+    path = write(tmp_path, '[[modules]]\nid = "b"\nquestionnaire = "q.toml"\n')
+    problems = problems_of(path)
+    assert len(problems) == 2, problems
+    assert problems[0].endswith(
+        "pre.questions[0] (sector).kind: expected one of ['rating', 'choice', 'text']"
+    )
+    assert "pre.questions[1].id: duplicate question id 'sector'" in problems[1]
+
+
+def config_with_cohort_in(tmp_path: Path, year: int) -> Path:
+    shutil.copy(ROOT / "questionnaires" / "risk-support.toml", tmp_path / "rs.toml")
+    return write(
+        tmp_path,
+        '[bot]\ntimezone = "Europe/London"\n'
+        '[[modules]]\nid = "risk-support"\nquestionnaire = "rs.toml"\n'
+        + RS_COHORTS.replace("2026-", f"{year}-"),
+    )
+
+
+def test_check_says_how_to_try_the_bot_when_every_cohort_has_ended(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = config_with_cohort_in(tmp_path, 2020)
+    assert main(["check", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"note: every cohort in {path} has ended" in out
+    assert "[[cohorts]]" in out and 'module = "risk-support"' in out
+
+    # The cohort it suggests is valid, and its pre-module questionnaire is open now.
+    now = datetime(2026, 11, 30, 9, 51, tzinfo=UTC)
+    lines = nothing_to_try_note(load_config(path), "config.toml", now)
+    snippet = "\n".join(line.strip() for line in lines if line.startswith("  "))
+    assert snippet.splitlines()[2:] == [
+        'module = "risk-support"',
+        'site = "London"',
+        "start = 2026-12-01T09:30:00",
+        "end = 2026-12-01T16:30:00",
+    ]
+    with_try = config_with_cohort_in(tmp_path, 2020)
+    with_try.write_text(with_try.read_text() + snippet, encoding="utf-8")
+    config = load_config(with_try)
+    cohort = config.cohort("TRY-1201")
+    assert cohort is not None
+    assert cohort.start - config.schedule.pre_opens_before <= now < cohort.end
+    assert nothing_to_try_note(config, "config.toml", now) == []
+    assert "join with /start TRY-1201" in lines[-1]
+
+
+def test_check_is_quiet_about_trying_when_a_cohort_is_upcoming(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--config", str(config_with_cohort_in(tmp_path, 2099))]) == 0
+    assert "note:" not in capsys.readouterr().out

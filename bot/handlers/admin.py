@@ -13,7 +13,7 @@ from typing import Any
 from telegram import InputMediaPhoto, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from analysis.scope import ScopeError
+from analysis.scope import ScopeError, resolve_scope
 from bot import lifecycle, outbox, scheduler
 from bot.context import BotContext
 from bot.handlers import replies
@@ -223,6 +223,15 @@ async def report(update: Update, context: BotContext) -> None:
         await _reply(update, "Usage: /report &lt;cohort|module&gt; [channel]")
         return
     cohort_code, module_id = scope
+    try:
+        codes = resolve_scope(svc.config, cohort=cohort_code, module=module_id).codes
+    except ScopeError as exc:
+        await _reply(update, escape(str(exc)))
+        return
+    if await lifecycle.respondents(svc, codes) == 0:
+        name = codes[0] if cohort_code else f"module {module_id}"
+        await _reply(update, f"No responses yet for {escape(name)}: there is nothing to summarise.")
+        return
     marker = lifecycle.export_marker(cohort_code, module_id)
     try:
         posts = await asyncio.to_thread(summary_posts, svc.config, cohort_code, module_id, marker)
