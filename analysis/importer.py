@@ -17,7 +17,7 @@ from pathlib import Path
 
 from core.config import Config
 from core.questionnaire import PHASES, Question
-from core.storage import Database, Tx, utc_text
+from core.storage import Database, utc_text
 
 REQUIRED_COLUMNS = ("participant", "cohort", "phase", "question", "value")
 OPTIONAL_COLUMNS = ("site", "module", "answered_at")
@@ -269,7 +269,7 @@ async def write_answers(
                     in_phase = [a for a in items if a.phase == phase]
                     if not in_phase:
                         continue
-                    stored = await _stored(tx, pid, phase)
+                    stored = await tx.answers_with_times(pid, phase)
                     if await tx.response(pid, phase) is None:
                         # A paper or web form is handed in complete: a submitted response.
                         await tx.start_response(pid, phase, min(a.answered_at for a in in_phase))
@@ -290,15 +290,6 @@ async def write_answers(
     finally:
         await db.close()
     return ImportResult(len(answers), len(groups) if answers else 0, written)
-
-
-async def _stored(tx: Tx, pid: int, phase: str) -> dict[str, tuple[str | None, str]]:
-    """A participant's stored answers in a phase: question → (value, answered_at)."""
-    async with tx.conn.execute(
-        "SELECT question, value, answered_at FROM answers WHERE participant_id = ? AND phase = ?",
-        (pid, phase),
-    ) as cursor:
-        return {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
 
 
 def import_file(
