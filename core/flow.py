@@ -239,6 +239,7 @@ def encode(action: Action) -> str:
         case Forget(erase):
             data = f"f:{'y' if erase else 'n'}"
         case Export(cohort, module):
+            assert (cohort is None) != (module is None), action
             data = f"x:c:{cohort}" if cohort else f"x:m:{module}"
     assert len(data.encode()) <= 64, data
     return data
