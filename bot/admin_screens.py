@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from core import flow
 from core.admin import CohortOverview, OpenCohort
 from core.config import Config
@@ -21,11 +19,6 @@ NOTHING_OPEN = "No questionnaire is open right now. /cohorts lists them all."
 NO_FACILITATORS_CHAT = "No facilitators' chat is configured."
 REPORT_QUEUED = "The summary is on its way to the facilitators' chat."
 EXPORT_STARTED = "Sending the exports to you privately…"
-
-
-def export_keyboard(marker: str) -> InlineKeyboardMarkup:
-    """The button under a summary that sends an admin its answers (marker: its data)."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton("📥 Export data", callback_data=marker)]])
 
 
 def when(moment: datetime | None, tz: tzinfo) -> str:

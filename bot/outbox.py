@@ -17,10 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from telegram import Bot, InputMediaPhoto
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot import admin_screens
 from core.services import Services
 from core.storage import OutboxRow
 
@@ -42,6 +41,15 @@ class PostContent:
     body: str  # the HTML text, or the caption of the album's first photo
     files: list[tuple[str, bytes]]
     marker: str | None = None  # callback data of the text's export button
+
+
+def export_keyboard(marker: str) -> InlineKeyboardMarkup:
+    """The button under a summary that sends an admin its answers; marker is its data.
+
+    Built from the stored row alone, so a probe after a timeout re-applies exactly what
+    was sent.
+    """
+    return InlineKeyboardMarkup([[InlineKeyboardButton("📥 Export data", callback_data=marker)]])
 
 
 async def enqueue(
@@ -73,7 +81,7 @@ async def send_post(bot: Bot, chat_id: int, post: PostContent) -> list[int]:
     The outbox sends through it, and so does /report when it answers in the admin's chat.
     """
     if post.kind == "text":
-        markup = admin_screens.export_keyboard(post.marker) if post.marker else None
+        markup = export_keyboard(post.marker) if post.marker else None
         message = await bot.send_message(
             chat_id, post.body, reply_markup=markup, read_timeout=20, write_timeout=20
         )
@@ -102,7 +110,7 @@ async def _same_content_at(bot: Bot, post: OutboxRow, message_id: int) -> bool |
     """True if the message is this post, False if it is something else, None if absent."""
     try:
         if post.kind == "text":
-            markup = admin_screens.export_keyboard(post.marker) if post.marker else None
+            markup = export_keyboard(post.marker) if post.marker else None
             await bot.edit_message_text(post.body, post.chat_id, message_id, reply_markup=markup)
         else:
             await bot.edit_message_caption(
