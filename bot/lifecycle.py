@@ -203,8 +203,9 @@ async def queue_greetings(svc: Services) -> None:
             "✅ <b>Module Feedback Bot</b> is connected. Evaluation summaries will be posted "
             "here when each cohort's post-module questionnaire closes."
         )
-        await outbox.enqueue(svc, f"hello:{chat}", chat, [outbox.PostContent("text", text, [])],
-                             svc.now())  # fmt: skip
+        await outbox.enqueue(
+            svc, f"hello:{chat}", chat, [outbox.PostContent("text", text, [])], svc.now()
+        )
 
 
 async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> list[Event]:
