@@ -67,13 +67,22 @@ def pre_post_chart(summary: ModuleSummary, ax: Axes | None = None) -> Axes:
         (height / 2, "post", POST_COLOUR),
     ):
         values = [float(getattr(i, phase).value or 0) for i in items]
-        bars = ax.barh([p + offset for p in positions], values, height, color=colour,
-                       label=f"{phase.capitalize()}-module")  # fmt: skip
+        bars = ax.barh(
+            [p + offset for p in positions],
+            values,
+            height,
+            color=colour,
+            label=f"{phase.capitalize()}-module",
+        )
         for bar, item in zip(bars, items, strict=True):
             mean = getattr(item, phase)
-            ax.text(bar.get_width() + 0.05, bar.get_y() + bar.get_height() / 2,
-                    f"{fmt_mean(mean.value)} (n={mean.n})", va="center",
-                    fontsize=FONT - 2)  # fmt: skip
+            ax.text(
+                bar.get_width() + 0.05,
+                bar.get_y() + bar.get_height() / 2,
+                f"{fmt_mean(mean.value)} (n={mean.n})",
+                va="center",
+                fontsize=FONT - 2,
+            )
     ax.set_yticks(list(positions), labels, fontsize=FONT - 1)
     ax.invert_yaxis()
     ax.set_xlim(0, 5.9)
@@ -81,8 +90,9 @@ def pre_post_chart(summary: ModuleSummary, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("Mean rating (1–5)", fontsize=FONT)
     ax.set_title(f"{summary.title}: before and after", fontsize=FONT + 2, loc="left")
     # Below the axes, where no bar or value label can be hidden behind it.
-    ax.legend(fontsize=FONT - 2, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2,
-              frameon=False)  # fmt: skip
+    ax.legend(
+        fontsize=FONT - 2, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False
+    )
     ax.spines[["top", "right"]].set_visible(False)
     if not items:
         ax.text(0.5, 0.5, "too few responses", transform=ax.transAxes, ha="center")
@@ -105,8 +115,13 @@ def breakdown_chart(
             ax.text(top * 0.14, y, label, va="center", fontsize=FONT - 1, color="#555555")
         else:
             ax.barh(y, cell.count, 0.6, color=BAR_COLOUR)
-            ax.text(cell.count + top * 0.02, y, f"{cell.count} ({percent(cell.count, found.n)}%)",
-                    va="center", fontsize=FONT - 1)  # fmt: skip
+            ax.text(
+                cell.count + top * 0.02,
+                y,
+                f"{cell.count} ({percent(cell.count, found.n)}%)",
+                va="center",
+                fontsize=FONT - 1,
+            )
     ax.set_yticks(range(len(cells)), [_wrap(c.label, 30) for c in cells], fontsize=FONT - 1)
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.35)
@@ -128,16 +143,35 @@ def distribution_chart(
         # Centre: half of "3" on each side of zero; lows to the left, highs to the right.
         left = -(shares[0] + shares[1] + shares[2] / 2)
         for level, share in enumerate(shares):
-            ax.barh(y, share, 0.6, left=left, color=LEVEL_COLOURS[level],
-                    label=str(level + 1) if y == 0 else None)  # fmt: skip
+            ax.barh(
+                y,
+                share,
+                0.6,
+                left=left,
+                color=LEVEL_COLOURS[level],
+                label=str(level + 1) if y == 0 else None,
+            )
             if share >= 8:
-                ax.text(left + share / 2, y, f"{share:.0f}", ha="center", va="center",
-                        fontsize=FONT - 3, color="white" if level != 2 else "black")  # fmt: skip
+                ax.text(
+                    left + share / 2,
+                    y,
+                    f"{share:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=FONT - 3,
+                    color="white" if level != 2 else "black",
+                )
             left += share
         hidden = [c.label for c in dist.counts.cells if c.hidden]
         if hidden:
-            ax.text(102, y, f"not drawn: {', '.join(hidden)} (small groups)", va="center",
-                    fontsize=FONT - 4, color="#555555")  # fmt: skip
+            ax.text(
+                102,
+                y,
+                f"not drawn: {', '.join(hidden)} (small groups)",
+                va="center",
+                fontsize=FONT - 4,
+                color="#555555",
+            )
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_yticks(
         range(len(distributions)),

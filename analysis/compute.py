@@ -277,11 +277,12 @@ def summarise(
                     question.id,
                     question.label,
                     phase,
-                    breakdown(question.id, question.label, RATING_LEVELS, counts[1:6],
-                              min_cell_size),
+                    breakdown(
+                        question.id, question.label, RATING_LEVELS, counts[1:6], min_cell_size
+                    ),
                     int(counts[0]),
                 )
-            )  # fmt: skip
+            )
             if question.id not in paired_ids:
                 valid = codes[(codes >= 1) & (codes <= 5)]
                 means.append(
@@ -310,17 +311,17 @@ def summarise(
     if n_cohorts > 1:
         groups = {c.code: [i] for i, c in enumerate(scope.cohorts)}
         comparisons.append(
-            _comparison("cohort", groups, module, answers, participants, respondents,
-                        min_cell_size)
-        )  # fmt: skip
+            _comparison("cohort", groups, module, answers, participants, respondents, min_cell_size)
+        )
     if len(scope.sites) > 1:
         site_groups: dict[str, list[int]] = {}
         for i, c in enumerate(scope.cohorts):
             site_groups.setdefault(c.site, []).append(i)
         comparisons.append(
-            _comparison("site", site_groups, module, answers, participants, respondents,
-                        min_cell_size)
-        )  # fmt: skip
+            _comparison(
+                "site", site_groups, module, answers, participants, respondents, min_cell_size
+            )
+        )
 
     return ModuleSummary(
         module=module.id,
@@ -416,9 +417,15 @@ def _item_change(answers: _Answers, question: Question, min_cell_size: int) -> I
         min_cell_size,
     )
     return ItemChange(
-        question.id, question.label, question.text, phase_means[0], phase_means[1], n, stats,
+        question.id,
+        question.label,
+        question.text,
+        phase_means[0],
+        phase_means[1],
+        n,
+        stats,
         direction,
-    )  # fmt: skip
+    )
 
 
 def _comparison(

@@ -28,8 +28,15 @@ from analysis.load import connect_read_only, module_questions
 from core.questionnaire import Module
 
 LONG_COLUMNS = (
-    "participant", "cohort", "site", "module", "phase", "question", "value", "answered_at",
-)  # fmt: skip
+    "participant",
+    "cohort",
+    "site",
+    "module",
+    "phase",
+    "question",
+    "value",
+    "answered_at",
+)
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included
 
 
@@ -71,8 +78,9 @@ def _ordered(group: list[tuple], phases: dict[str, int], order: dict[str, int]) 
 
 def load_long(path: Path, module: Module, cohorts: Sequence[str]) -> pd.DataFrame:
     """Every answer of `cohorts`, one row each, in export order, as a frame."""
-    return pd.DataFrame(list(iter_long(path, module, cohorts)), columns=list(LONG_COLUMNS),
-                        dtype=object)  # fmt: skip
+    return pd.DataFrame(
+        list(iter_long(path, module, cohorts)), columns=list(LONG_COLUMNS), dtype=object
+    )
 
 
 def write_csv(rows: Iterable[tuple], out: IO[str]) -> int:

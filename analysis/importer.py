@@ -25,7 +25,7 @@ from pathlib import Path
 from core import flow
 from core.config import Cohort, Config
 from core.questionnaire import PHASES, Question
-from core.storage import Database, Tx, parse_utc, utc_text
+from core.storage import Database, parse_utc, utc_text
 
 # How long after the post-module questionnaire closes a dated answer is still plausible
 # (forms handed in late, typed up later). Stated in the README and in `import --help`.
@@ -97,9 +97,12 @@ def parse_answers(text: str, config: Config) -> ImportPlan:
         if unknown:
             message.append("unknown column(s) " + ", ".join(unknown))
         plan.problems.append(
-            RowProblem(1, "; ".join(message) + f" (expected {', '.join(REQUIRED_COLUMNS)}"
-                       f" and optionally {', '.join(OPTIONAL_COLUMNS)})")
-        )  # fmt: skip
+            RowProblem(
+                1,
+                "; ".join(message) + f" (expected {', '.join(REQUIRED_COLUMNS)}"
+                f" and optionally {', '.join(OPTIONAL_COLUMNS)})",
+            )
+        )
         return plan
     if len(set(names)) != len(names):
         plan.problems.append(RowProblem(1, "a column appears twice in the header"))
@@ -174,9 +177,10 @@ def _check_row(
     declared_module = row.get("module", "").strip()
     if declared_module and declared_module != module.id:
         problems.append(
-            RowProblem(line, f"cohort {cohort.code} runs module {module.id!r}, "
-                       f"not {declared_module!r}")
-        )  # fmt: skip
+            RowProblem(
+                line, f"cohort {cohort.code} runs module {module.id!r}, not {declared_module!r}"
+            )
+        )
     declared_site = row.get("site", "").strip()
     if declared_site and declared_site.casefold() != cohort.site.casefold():
         problems.append(
@@ -188,8 +192,9 @@ def _check_row(
     question_id = row["question"].strip()
     question = module.any_question(question_id)
     if question is None:
-        known = ", ".join(dict.fromkeys(q.id for q in (*module.pre.questions,
-                                                       *module.post.questions)))  # fmt: skip
+        known = ", ".join(
+            dict.fromkeys(q.id for q in (*module.pre.questions, *module.post.questions))
+        )
         return bad(f"unknown question {question_id!r} for module {module.id} (known: {known})")
     if phase in PHASES and not question.profile and module.question(phase, question_id) is None:  # type: ignore[arg-type]
         problems.append(RowProblem(line, f"question {question_id} is not asked in {phase}"))
@@ -270,8 +275,9 @@ async def write_answers(
         async with db.write() as tx:
             for code in sorted({a.cohort for a in answers}):
                 cohort = config.cohorts[code]
-                await tx.upsert_cohort(cohort.code, cohort.module, cohort.site, cohort.start,
-                                       cohort.end)  # fmt: skip
+                await tx.upsert_cohort(
+                    cohort.code, cohort.module, cohort.site, cohort.start, cohort.end
+                )
             groups: dict[tuple[str, str], list[ImportedAnswer]] = {}
             for answer in answers:
                 groups.setdefault((answer.cohort, answer.participant), []).append(answer)
@@ -282,7 +288,7 @@ async def write_answers(
                     in_phase = [a for a in items if a.phase == phase]
                     if not in_phase:
                         continue
-                    stored = await _stored(tx, pid, phase)
+                    stored = await tx.answers_with_times(pid, phase)
                     if await tx.response(pid, phase) is None:
                         # A paper or web form is handed in complete: a submitted response.
                         await tx.start_response(pid, phase, min(a.answered_at for a in in_phase))
@@ -295,23 +301,15 @@ async def write_answers(
                             and (not answer.timed or before[1] == utc_text(answer.answered_at))
                         ):
                             continue  # already there: keep it (and its time) as it is
-                        await tx.save_answer(pid, phase, answer.question, answer.value,
-                                             answer.answered_at)  # fmt: skip
+                        await tx.save_answer(
+                            pid, phase, answer.question, answer.value, answer.answered_at
+                        )
                         written += 1
                 if progress is not None:
                     progress(done, len(groups))
     finally:
         await db.close()
     return ImportResult(len(answers), len(groups) if answers else 0, written)
-
-
-async def _stored(tx: Tx, pid: int, phase: str) -> dict[str, tuple[str | None, str]]:
-    """A participant's stored answers in a phase: question → (value, answered_at)."""
-    async with tx.conn.execute(
-        "SELECT question, value, answered_at FROM answers WHERE participant_id = ? AND phase = ?",
-        (pid, phase),
-    ) as cursor:
-        return {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
 
 
 Overrides = dict[tuple[str, str], tuple[datetime, datetime | None]]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
@@ -104,8 +105,16 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application: App = builder.build()
-    admin.register(application)  # before the participant flow: it claims x: buttons
-    privacy.register(application)  # likewise f: buttons
-    participant.register(application)
+    register_handlers(application)
     errors.register(application)
     return application
+
+
+# Any order works: every callback handler claims only the taps its pattern= decodes.
+HANDLER_MODULES = (admin, privacy, participant)
+
+
+def register_handlers(application: App, modules: Sequence[ModuleType] = HANDLER_MODULES) -> None:
+    """Add the update handlers of each module."""
+    for module in modules:
+        module.register(application)

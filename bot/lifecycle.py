@@ -18,11 +18,11 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
 from bot import outbox, screens
-from bot.handlers.privacy import purge_expired
 from bot.summaries import summary_posts
 from core import flow
 from core.config import Cohort, ScheduleSettings
 from core.journey import cohort_windows
+from core.privacy import purge_expired
 from core.questionnaire import Phase
 from core.services import Services
 
@@ -141,20 +141,6 @@ def facilitators_chat(svc: Services, cohort: Cohort) -> int | None:
     return cohort.facilitators_chat or svc.config.bot.facilitators_chat
 
 
-def export_marker(cohort: str | None, module: str | None) -> str:
-    """Callback data of the export button under a summary: which answers it exports."""
-    return f"x:c:{cohort}" if cohort else f"x:m:{module}"
-
-
-def parse_export_marker(data: str) -> tuple[str | None, str | None] | None:
-    kind, _, name = data.removeprefix("x:").partition(":")
-    if kind == "c" and name:
-        return name, None
-    if kind == "m" and name:
-        return None, name
-    return None
-
-
 async def respondents(svc: Services, codes: Sequence[str]) -> int:
     """How many people in these cohorts responded (gave at least one answer)."""
     async with svc.db.read() as tx:
@@ -183,7 +169,7 @@ async def queue_summary(svc: Services, cohort: Cohort) -> bool:
         return True
     batch = f"summary:{cohort.code}"
     posts = await asyncio.to_thread(
-        summary_posts, svc.config, cohort.code, None, export_marker(cohort.code, None)
+        summary_posts, svc.config, cohort.code, None, flow.encode(flow.Export(cohort.code))
     )
     now = svc.now()
     async with svc.db.write() as tx:
@@ -237,8 +223,9 @@ async def queue_greetings(svc: Services) -> None:
             "here when each cohort's post-module questionnaire closes (for cohorts with "
             "responses)."
         )
-        await outbox.enqueue(svc, f"hello:{chat}", chat, [outbox.PostContent("text", text, [])],
-                             svc.now())  # fmt: skip
+        await outbox.enqueue(
+            svc, f"hello:{chat}", chat, [outbox.PostContent("text", text, [])], svc.now()
+        )
 
 
 async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> list[Event]:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from core.services import Services
@@ -43,7 +43,12 @@ class PostContent:
     marker: str | None = None  # callback data of the text's export button
 
 
-def export_button(marker: str) -> InlineKeyboardMarkup:
+def export_keyboard(marker: str) -> InlineKeyboardMarkup:
+    """The button under a summary that sends an admin its answers; marker is its data.
+
+    Built from the stored row alone, so a probe after a timeout re-applies exactly what
+    was sent.
+    """
     return InlineKeyboardMarkup([[InlineKeyboardButton("📥 Export data", callback_data=marker)]])
 
 
@@ -70,32 +75,42 @@ def _certainly_undelivered(exc: TimedOut) -> bool:
     return isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
-async def _send(bot: Bot, post: OutboxRow) -> list[int]:
+async def send_post(bot: Bot, chat_id: int, post: PostContent) -> list[int]:
+    """Send one post to a chat now; returns the ids of the messages it became.
+
+    The outbox sends through it, and so does /report when it answers in the admin's chat.
+    """
     if post.kind == "text":
-        markup = export_button(post.marker) if post.marker else None
+        markup = export_keyboard(post.marker) if post.marker else None
         message = await bot.send_message(
-            post.chat_id, post.body, reply_markup=markup, read_timeout=20, write_timeout=20
+            chat_id, post.body, reply_markup=markup, read_timeout=20, write_timeout=20
         )
         return [message.message_id]
+    caption = post.body[:CAPTION_LIMIT]
+    if len(post.files) == 1:
+        # A media group needs two photos at least.
+        photo = await bot.send_photo(
+            chat_id, post.files[0][1], caption=caption, read_timeout=60, write_timeout=60
+        )
+        return [photo.message_id]
     media = [
-        InputMediaPhoto(data, filename=name, caption=post.body[:CAPTION_LIMIT] if i == 0 else None)
+        InputMediaPhoto(data, filename=name, caption=caption if i == 0 else None)
         for i, (name, data) in enumerate(post.files)
     ]
-    if len(media) == 1:
-        photo = await bot.send_photo(
-            post.chat_id, post.files[0][1], caption=post.body[:CAPTION_LIMIT], read_timeout=60,
-            write_timeout=60,
-        )  # fmt: skip
-        return [photo.message_id]
-    messages = await bot.send_media_group(post.chat_id, media, read_timeout=60, write_timeout=60)
+    messages = await bot.send_media_group(chat_id, media, read_timeout=60, write_timeout=60)
     return [m.message_id for m in messages]
+
+
+async def _send(bot: Bot, post: OutboxRow) -> list[int]:
+    content = PostContent(post.kind, post.body, post.files, post.marker)
+    return await send_post(bot, post.chat_id, content)
 
 
 async def _same_content_at(bot: Bot, post: OutboxRow, message_id: int) -> bool | None:
     """True if the message is this post, False if it is something else, None if absent."""
     try:
         if post.kind == "text":
-            markup = export_button(post.marker) if post.marker else None
+            markup = export_keyboard(post.marker) if post.marker else None
             await bot.edit_message_text(post.body, post.chat_id, message_id, reply_markup=markup)
         else:
             await bot.edit_message_caption(
@@ -205,17 +220,11 @@ async def _retry(
     uncertain: bool = False,
     delay: timedelta | None = None,
 ) -> None:
-    log.warning("post %s/%s not sent (attempt %s): %s", post.batch, post.seq, post.attempts + 1,
-                error)  # fmt: skip
+    attempt = post.attempts + 1
+    log.warning("post %s/%s not sent (attempt %s): %s", post.batch, post.seq, attempt, error)
     async with svc.db.write() as tx:
         if post.attempts + 1 >= MAX_ATTEMPTS:
             await tx.post_failed(post.id, error)
             return
         level = post.uncertain + 1 if uncertain else 0
         await tx.post_retry(post.id, error, svc.now() + (delay or backoff(post.attempts)), level)
-
-
-def message_ids_of(message: Message | tuple[Message, ...]) -> list[int]:
-    if isinstance(message, Message):
-        return [message.message_id]
-    return [m.message_id for m in message]

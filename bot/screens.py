@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from core import flow
 from core.config import Cohort
 from core.journey import Refusal, View
-from core.questionnaire import Phase, Question
+from core.questionnaire import Question
 
 PHASE_NAMES = {"pre": "pre-module", "post": "post-module"}
 CHECK = "✓ "
@@ -234,10 +234,6 @@ def too_long(length: int, max_length: int) -> str:
 
 def private_only(bot_username: str) -> str:
     return f"Please message me privately to answer questionnaires: @{escape(bot_username)}"
-
-
-def phase_name(phase: Phase) -> str:
-    return PHASE_NAMES[phase]
 
 
 def _closing(closes: datetime | None, tz: tzinfo) -> str:

@@ -174,9 +174,16 @@ class _Reader:
     def bot_settings(self) -> BotSettings:
         t = self.table("bot")
         known = {
-            "api_base_url", "api_base_file_url", "admins", "facilitators_chat", "error_chat",
-            "database", "timezone", "privacy_contact", "token",
-        }  # fmt: skip
+            "api_base_url",
+            "api_base_file_url",
+            "admins",
+            "facilitators_chat",
+            "error_chat",
+            "database",
+            "timezone",
+            "privacy_contact",
+            "token",
+        }
         self.unknown_keys("bot", t, known)
         if "token" in t:
             self.problem(

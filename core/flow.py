@@ -7,8 +7,10 @@ database and ask these functions what to show next, so a restart changes nothing
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import UnionType
 from typing import Literal
 
 from core.config import Cohort, ScheduleSettings
@@ -145,7 +147,12 @@ def closed_window(current: Window, now: datetime) -> Window:
 
 
 # --- callback data ----------------------------------------------------------------
-# Short, self-describing and checked against the stored state on every tap, so a
+# Every button the bot sends carries data written and read here, whatever its prefix: the
+# participant's steps (a k s g c), the /forgetme confirmation (f) and the export button
+# under a summary (x). One codec keeps the prefixes apart, so each handler claims exactly
+# the taps that decode to its actions and registration order does not matter. It lives in
+# the core because the actions are the journey's own vocabulary and it needs no Telegram.
+# Data is short, self-describing and checked against the stored state on every tap, so a
 # stale, replayed or forged button can never change anything (64 bytes at most).
 
 SKIP = "-"
@@ -184,7 +191,23 @@ class Begin:
     phase: Phase
 
 
-Action = Answer | Back | Submit | Consent | Begin
+@dataclass(frozen=True)
+class Forget:
+    """The answer to /forgetme's question: erase everything, or keep it."""
+
+    erase: bool
+
+
+@dataclass(frozen=True)
+class Export:
+    """The export button under a summary: the answers of one cohort, or of one module."""
+
+    cohort: str | None = None
+    module: str | None = None
+
+
+ParticipantAction = Answer | Back | Submit | Consent | Begin
+Action = ParticipantAction | Forget | Export
 
 _CODE = r"[A-Z0-9][A-Z0-9-]{1,19}"
 _PHASE = r"(?:pre|post)"
@@ -196,6 +219,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], type], ...] = (
     (re.compile(rf"^g:({_CODE}):({_PHASE})$"), Begin),
 )
 _CONSENT = re.compile(rf"^c:({_CODE}):([yn])$")
+_FORGET = re.compile(r"^f:([yn])$")
+# The module id rule of the config's [[modules]] entries.
+_EXPORT = re.compile(rf"^x:(?:c:({_CODE})|m:([a-z0-9][a-z0-9-]{{0,39}}))$")
 
 
 def encode(action: Action) -> str:
@@ -210,6 +236,11 @@ def encode(action: Action) -> str:
             data = f"g:{cohort}:{phase}"
         case Consent(cohort, agreed):
             data = f"c:{cohort}:{'y' if agreed else 'n'}"
+        case Forget(erase):
+            data = f"f:{'y' if erase else 'n'}"
+        case Export(cohort, module):
+            assert (cohort is None) != (module is None), action
+            data = f"x:c:{cohort}" if cohort else f"x:m:{module}"
     assert len(data.encode()) <= 64, data
     return data
 
@@ -221,11 +252,31 @@ def decode(data: str | None) -> Action | None:
     match = _CONSENT.match(data)
     if match:
         return Consent(match[1], match[2] == "y")
+    match = _FORGET.match(data)
+    if match:
+        return Forget(match[1] == "y")
+    match = _EXPORT.match(data)
+    if match:
+        return Export(match[1], match[2])
     for pattern, kind in _PATTERNS:
         match = pattern.match(data)
         if match:
             return kind(*match.groups())  # type: ignore[no-any-return]
     return None
+
+
+def taps(*kinds: type | UnionType) -> Callable[[object], bool]:
+    """A `pattern=` for a callback handler: the taps whose data decodes to one of `kinds`."""
+
+    def claims(data: object) -> bool:
+        return isinstance(data, str) and isinstance(decode(data), kinds)
+
+    return claims
+
+
+def undecodable(data: object) -> bool:
+    """A `pattern=` for the taps no handler claims: forged, garbled or from an old version."""
+    return not isinstance(data, str) or decode(data) is None
 
 
 def button_value(question: Question, value: str) -> str | None:

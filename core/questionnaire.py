@@ -175,8 +175,17 @@ def _load_phase(path: Path, phase: Phase, raw: Any, problems: list[Problem]) -> 
 
 
 _QUESTION_KEYS = {
-    "id", "kind", "text", "label", "required", "profile", "low", "high", "options", "max_length",
-}  # fmt: skip
+    "id",
+    "kind",
+    "text",
+    "label",
+    "required",
+    "profile",
+    "low",
+    "high",
+    "options",
+    "max_length",
+}
 
 
 def _load_question(

@@ -341,6 +341,17 @@ class Tx:
         )
         return {row[0]: row[1] for row in rows}
 
+    async def answers_with_times(
+        self, participant_id: int, phase: str
+    ) -> dict[str, tuple[str | None, str]]:
+        """question → (value, answered_at) of one participant's phase (for the importer)."""
+        rows = await self._all(
+            "SELECT question, value, answered_at FROM answers"
+            " WHERE participant_id = ? AND phase = ?",
+            (participant_id, phase),
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
     async def save_answer(
         self, participant_id: int, phase: str, question: str, value: str | None, now: datetime
     ) -> None:
@@ -519,10 +530,6 @@ class Tx:
             )
         return posts
 
-    async def next_post_due(self) -> str | None:
-        row = await self._one("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'")
-        return row[0] if row else None
-
     async def post_sent(self, post_id: int, message_ids: list[int], now: datetime) -> None:
         await self.conn.execute(
             "UPDATE outbox SET state = 'sent', sent_at = ?, message_ids = ?, error = NULL,"
@@ -552,13 +559,6 @@ class Tx:
             "UPDATE outbox SET state = 'failed', attempts = attempts + 1, error = ? WHERE id = ?",
             (error, post_id),
         )
-
-    async def posts_of(self, batch: str) -> list[tuple[int, str, str | None]]:
-        """(seq, state, message ids) of a batch, for tests and /status."""
-        rows = await self._all(
-            "SELECT seq, state, message_ids FROM outbox WHERE batch = ? ORDER BY seq", (batch,)
-        )
-        return [(int(r[0]), str(r[1]), r[2]) for r in rows]
 
     async def chat_cursor(self, chat_id: int) -> int | None:
         row = await self._one(

@@ -47,8 +47,9 @@ def test_suppression_never_reveals_a_hidden_count(counts: list[int], min_size: i
     total = sum(counts)
     hidden_total = total - sum(c for c, h in zip(counts, hidden, strict=True) if not h)
     hidden_idx = [i for i, h in enumerate(hidden) if h]
-    ranges = [(0, min_size - 1) if counts[i] < min_size else (min_size, hidden_total)
-              for i in hidden_idx]  # fmt: skip
+    ranges = [
+        (0, min_size - 1) if counts[i] < min_size else (min_size, hidden_total) for i in hidden_idx
+    ]
     for k, (lo, hi) in enumerate(ranges):
         others = [r for j, r in enumerate(ranges) if j != k]
         # Sums of whole numbers drawn from intervals fill the interval of their sums.
@@ -64,10 +65,22 @@ def test_breakdown_keeps_totals(counts: list[int], min_size: int) -> None:
     assert [c.count for c in result.cells] == counts
 
 
-@given(st.lists(st.sampled_from(["plain text ", "<b>bold</b> ", "a &amp; b ", "\n",
-                                 "<i>long italic " + "x" * 50 + "</i>", "&lt;3 "]),
-                max_size=300),
-       st.integers(60, 500))  # fmt: skip
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "plain text ",
+                "<b>bold</b> ",
+                "a &amp; b ",
+                "\n",
+                "<i>long italic " + "x" * 50 + "</i>",
+                "&lt;3 ",
+            ]
+        ),
+        max_size=300,
+    ),
+    st.integers(60, 500),
+)
 def test_split_message_never_cuts_a_tag(parts: list[str], limit: int) -> None:
     html = "".join(parts)
     messages = split_message(html, limit)
@@ -115,8 +128,13 @@ answer_strategy = st.fixed_dictionaries(
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(st.text("abcXYZ-_ 09", min_size=1, max_size=6).map(str.strip).filter(bool),
-                       answer_strategy, max_size=6))  # fmt: skip
+@given(
+    st.dictionaries(
+        st.text("abcXYZ-_ 09", min_size=1, max_size=6).map(str.strip).filter(bool),
+        answer_strategy,
+        max_size=6,
+    )
+)
 def test_export_import_export_is_identical(people: dict[str, dict[str, str]]) -> None:
     if not any(people.values()):
         return

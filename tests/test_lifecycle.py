@@ -196,9 +196,17 @@ async def test_status_cohorts_remind_report_export(bot: Harness) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["/status", "/cohorts", f"/open {CODE} post", f"/close {CODE} pre", f"/remind {CODE}",
-     f"/report {CODE}", f"/report {CODE} channel", f"/export {CODE}"],
-)  # fmt: skip
+    [
+        "/status",
+        "/cohorts",
+        f"/open {CODE} post",
+        f"/close {CODE} pre",
+        f"/remind {CODE}",
+        f"/report {CODE}",
+        f"/report {CODE} channel",
+        f"/export {CODE}",
+    ],
+)
 async def test_admin_commands_refused_for_others(
     bot: Harness, command: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -32,8 +32,15 @@ async def test_mydata_shows_everything_stored(bot: Harness) -> None:
     text = bot.text(8001)
     pseudonym = bot.rows("SELECT pseudonym FROM participants")[0][0]
     assert pseudonym in text
-    for expected in ("Risk Support", CODE, "Sector: Education", "Role: Clinician", "skipped",
-                     "Pre questionnaire: started", "submitted"):  # fmt: skip
+    for expected in (
+        "Risk Support",
+        CODE,
+        "Sector: Education",
+        "Role: Clinician",
+        "skipped",
+        "Pre questionnaire: started",
+        "submitted",
+    ):
         assert expected in text, expected
     await bot.send(8002, "/mydata")
     assert bot.text(8002) == "Nothing is stored about you."

@@ -1,4 +1,8 @@
-"""Admin commands: status, cohorts, open/close, remind, report, export — admins only."""
+"""Admin commands: status, cohorts, open/close, remind, report, export — admins only.
+
+Thin: each parses its arguments, calls a plain function of core.admin (or the lifecycle
+and the outbox), and shows the result with admin_screens.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,23 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import datetime
 from html import escape
 from typing import Any
 
-from telegram import InputMediaPhoto, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from analysis.scope import ScopeError, resolve_scope
-from bot import lifecycle, outbox, scheduler
+from bot import admin_screens, lifecycle, outbox, replies, scheduler
 from bot.context import BotContext
-from bot.handlers import replies
 from bot.summaries import export_files, summary_posts
-from core import flow
+from core import admin, flow
 from core.config import Cohort
-from core.journey import cohort_windows
 from core.questionnaire import PHASES, Phase
 from core.services import Services
 
 log = logging.getLogger(__name__)
 
-REFUSAL = "Sorry — this command is only for the programme team."
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 ADMIN_COMMANDS = {
@@ -55,7 +55,7 @@ def admin_only(handler: Handler) -> Handler:
             command = (message.text or "?").split()[0][:40] if message else "?"
             log.warning("refused admin command %s from user %s", command, user.id if user else None)
             if update.effective_message is not None:
-                await update.effective_message.reply_text(REFUSAL)
+                await update.effective_message.reply_text(admin_screens.REFUSAL)
             return
         await handler(update, context)
 
@@ -67,73 +67,26 @@ async def _reply(update: Update, text: str) -> None:
     await update.effective_message.reply_text(text)
 
 
-def _when(moment: datetime | None, svc: Services) -> str:
-    if moment is None:
-        return "until closed"
-    return moment.astimezone(svc.config.bot.timezone).strftime("%d %b %H:%M")
-
-
-def _state(window: flow.Window, now: datetime) -> str:
-    if window.contains(now):
-        return "open"
-    return "upcoming" if now < window.opens else "closed"
-
-
 @admin_only
 async def status(update: Update, context: BotContext) -> None:
     """Live counts for every cohort with a questionnaire open now, by site."""
-    svc = context.svc
-    now = svc.now()
-    by_site: dict[str, list[str]] = {}
-    async with svc.db.read() as tx:
-        for cohort in svc.config.cohorts.values():
-            windows = await cohort_windows(tx, svc, cohort)
-            phase = flow.open_phase(windows, now)
-            if phase is None:
-                continue
-            c = await tx.cohort_counts(cohort.code)
-            by_site.setdefault(cohort.site, []).append(
-                f"<code>{cohort.code}</code> ({phase} open until "
-                f"{_when(windows[phase].closes, svc)}): {c['joined']} joined · "
-                f"pre {c['pre_submitted']}/{c['pre_started']} submitted/started · "
-                f"post {c['post_submitted']}/{c['post_started']}"
-            )
-    if not by_site:
-        await _reply(update, "No questionnaire is open right now. /cohorts lists them all.")
-        return
-    lines = ["<b>Open cohorts</b>"]
-    for site in sorted(by_site):
-        lines += ["", f"<b>{escape(site)}</b>", *by_site[site]]
-    await _reply(update, "\n".join(lines))
+    open_now = await admin.open_cohorts(context.svc)
+    await _reply(update, admin_screens.status(open_now, context.svc.config.bot.timezone))
 
 
 @admin_only
 async def cohorts(update: Update, context: BotContext) -> None:
     """Every configured cohort with the state of its questionnaires."""
-    svc = context.svc
-    now = svc.now()
-    lines = ["<b>Cohorts</b>"]
-    async with svc.db.read() as tx:
-        for cohort in sorted(svc.config.cohorts.values(), key=lambda c: c.start):
-            windows = await cohort_windows(tx, svc, cohort)
-            phases = " · ".join(
-                f"{p} {_state(windows[p], now)} ({_when(windows[p].opens, svc)} – "
-                f"{_when(windows[p].closes, svc)})"
-                for p in PHASES
-            )
-            lines.append(
-                f"<code>{cohort.code}</code> {escape(svc.config.module_of(cohort).title)}, "
-                f"{escape(cohort.site)}: {phases}"
-            )
-    await _reply(update, "\n".join(lines))
+    overview = await admin.overview(context.svc)
+    await _reply(update, admin_screens.cohorts(overview, context.svc.config))
 
 
 def _cohort_and_phase(svc: Services, args: list[str]) -> tuple[Cohort, Phase] | str:
     if len(args) != 2 or args[1].lower() not in PHASES:
-        return "Usage: /open &lt;cohort&gt; pre|post (or /close …)"
+        return admin_screens.USAGE_WINDOW
     cohort = svc.config.cohort(args[0])
     if cohort is None:
-        return f"No cohort with code <code>{escape(args[0][:30])}</code>. See /cohorts."
+        return admin_screens.unknown_cohort(args[0])
     phase: Phase = "pre" if args[1].lower() == "pre" else "post"
     return cohort, phase
 
@@ -145,20 +98,10 @@ async def _set_window(update: Update, context: BotContext, opening: bool) -> Non
         await _reply(update, parsed)
         return
     cohort, phase = parsed
-    now = svc.now()
-    async with svc.db.write() as tx:
-        current = (await cohort_windows(tx, svc, cohort))[phase]
-        default = flow.default_window(cohort, phase, svc.config.schedule)
-        window = (
-            flow.opened_window(current, default, phase, svc.config.schedule, now)
-            if opening
-            else flow.closed_window(current, now)
-        )
-        admin = update.effective_user.id if update.effective_user else None
-        await tx.set_window(cohort.code, phase, window.opens, window.closes, admin, now)
-    log.info("admin %s %s %s %s", admin, "opened" if opening else "closed", cohort.code, phase)
-    verb = "open until " + _when(window.closes, svc) if opening else "closed"
-    await _reply(update, f"The {phase} questionnaire of <code>{cohort.code}</code> is now {verb}.")
+    user = update.effective_user.id if update.effective_user else None
+    window = await admin.set_window(svc, cohort, phase, opening=opening, admin=user)
+    tz = svc.config.bot.timezone
+    await _reply(update, admin_screens.window_set(cohort.code, phase, window, opening, tz))
     # Opening post pushes it; closing post brings the summary: look at once.
     await scheduler.reschedule(context.application)
 
@@ -182,34 +125,19 @@ async def remind_command(update: Update, context: BotContext) -> None:
     args = context.args or []
     cohort = svc.config.cohort(args[0]) if len(args) == 1 else None
     if cohort is None:
-        await _reply(update, "Usage: /remind &lt;cohort&gt; — see /cohorts for the codes.")
+        await _reply(update, admin_screens.USAGE_REMIND)
         return
-    async with svc.db.read() as tx:
-        windows = await cohort_windows(tx, svc, cohort)
-    phase = flow.open_phase(windows, svc.now())
-    if phase is None:
-        await _reply(update, f"No questionnaire of <code>{cohort.code}</code> is open.")
+    found = await admin.open_questionnaire(svc, cohort)
+    if found is None:
+        await _reply(update, admin_screens.none_open(cohort.code))
         return
-    kind = f"manual_{svc.now().strftime('%Y%m%dT%H%M%S')}"
-    text = lifecycle.reminder_text(svc, cohort, windows[phase])
+    phase, window = found
+    kind = admin.manual_reminder_kind(svc.now())
+    text = lifecycle.reminder_text(svc, cohort, window)
     sent, complete = await lifecycle.message_participants(
         context.bot, svc, cohort, kind, phase, text, "Continue ▶"
     )
-    note = "" if complete else " (some could not be reached; try again later)"
-    await _reply(
-        update, f"Reminder sent to {sent} participant(s) of <code>{cohort.code}</code>{note}."
-    )
-
-
-def _scope_args(svc: Services, args: list[str]) -> tuple[str | None, str | None] | None:
-    if not args:
-        return None
-    name = args[0]
-    if svc.config.cohort(name) is not None:
-        return name, None
-    if name in svc.config.modules:
-        return None, name
-    return None
+    await _reply(update, admin_screens.reminded(cohort.code, sent, complete))
 
 
 @admin_only
@@ -217,10 +145,10 @@ async def report(update: Update, context: BotContext) -> None:
     """Post a summary here, or with `channel` to the facilitators' chat."""
     svc = context.svc
     args = context.args or []
-    scope = _scope_args(svc, args)
+    scope = admin.scope_of(svc.config, args[0]) if args else None
     to_channel = len(args) == 2 and args[1].lower() == "channel"
     if scope is None or len(args) > 2 or (len(args) == 2 and not to_channel):
-        await _reply(update, "Usage: /report &lt;cohort|module&gt; [channel]")
+        await _reply(update, admin_screens.USAGE_REPORT)
         return
     cohort_code, module_id = scope
     try:
@@ -232,7 +160,7 @@ async def report(update: Update, context: BotContext) -> None:
         name = codes[0] if cohort_code else f"module {module_id}"
         await _reply(update, f"No responses yet for {escape(name)}: there is nothing to summarise.")
         return
-    marker = lifecycle.export_marker(cohort_code, module_id)
+    marker = flow.encode(flow.Export(cohort_code, module_id))
     try:
         posts = await asyncio.to_thread(summary_posts, svc.config, cohort_code, module_id, marker)
     except ScopeError as exc:
@@ -240,29 +168,21 @@ async def report(update: Update, context: BotContext) -> None:
         return
     chat = update.effective_chat
     assert chat is not None
-    if to_channel:
-        cohort = svc.config.cohort(cohort_code) if cohort_code else None
-        target = (
-            lifecycle.facilitators_chat(svc, cohort) if cohort else svc.config.bot.facilitators_chat
-        )
-        if target is None:
-            await _reply(update, "No facilitators' chat is configured.")
-            return
-        batch = f"report:{cohort_code or module_id}:{svc.now().isoformat()}"
-        await outbox.enqueue(svc, batch, target, posts, svc.now())
-        await _reply(update, "The summary is on its way to the facilitators' chat.")
-        await lifecycle.run_due(context.bot, svc, scheduler.reporter(context.application))
+    if not to_channel:
+        for post in posts:
+            await outbox.send_post(context.bot, chat.id, post)
         return
-    for post in posts:
-        if post.kind == "text":
-            markup = outbox.export_button(post.marker) if post.marker else None
-            await context.bot.send_message(chat.id, post.body, reply_markup=markup)
-        else:
-            media = [
-                InputMediaPhoto(data, filename=name, caption=post.body if i == 0 else None)
-                for i, (name, data) in enumerate(post.files)
-            ]
-            await context.bot.send_media_group(chat.id, media)
+    cohort = svc.config.cohort(cohort_code) if cohort_code else None
+    target = (
+        lifecycle.facilitators_chat(svc, cohort) if cohort else svc.config.bot.facilitators_chat
+    )
+    if target is None:
+        await _reply(update, admin_screens.NO_FACILITATORS_CHAT)
+        return
+    batch = f"report:{cohort_code or module_id}:{svc.now().isoformat()}"
+    await outbox.enqueue(svc, batch, target, posts, svc.now())
+    await _reply(update, admin_screens.REPORT_QUEUED)
+    await lifecycle.run_due(context.bot, svc, scheduler.reporter(context.application))
 
 
 async def _send_exports(
@@ -276,9 +196,10 @@ async def _send_exports(
 @admin_only
 async def export(update: Update, context: BotContext) -> None:
     """Send the answers as CSV and XLSX documents."""
-    scope = _scope_args(context.svc, context.args or [])
-    if scope is None or len(context.args or []) != 1:
-        await _reply(update, "Usage: /export &lt;cohort|module&gt;")
+    args = context.args or []
+    scope = admin.scope_of(context.svc.config, args[0]) if len(args) == 1 else None
+    if scope is None:
+        await _reply(update, admin_screens.USAGE_EXPORT)
         return
     assert update.effective_chat is not None
     await _send_exports(context, update.effective_chat.id, *scope)
@@ -288,14 +209,17 @@ async def export_button(update: Update, context: BotContext) -> None:
     """The 📥 button under a summary: admins get the exports in a private chat."""
     query = update.callback_query
     assert query is not None
-    scope = lifecycle.parse_export_marker(query.data or "")
-    if not is_admin(context.svc, query.from_user.id) or scope is None:
-        log.warning("refused export button from user %s", query.from_user.id)
-        await replies.ack(query, REFUSAL, alert=True)
+    action = flow.decode(query.data)
+    if not isinstance(action, flow.Export):
+        await replies.refuse_tap(query)
         return
-    await replies.ack(query, "Sending the exports to you privately…")
+    if not is_admin(context.svc, query.from_user.id):
+        log.warning("refused export button from user %s", query.from_user.id)
+        await replies.ack(query, admin_screens.REFUSAL, alert=True)
+        return
+    await replies.ack(query, admin_screens.EXPORT_STARTED)
     try:
-        await _send_exports(context, query.from_user.id, *scope)
+        await _send_exports(context, query.from_user.id, action.cohort, action.module)
     except Exception:
         log.exception("export for admin %s failed", query.from_user.id)
         raise
@@ -310,4 +234,4 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("remind", remind_command))
     application.add_handler(CommandHandler("report", report))
     application.add_handler(CommandHandler("export", export))
-    application.add_handler(CallbackQueryHandler(export_button, pattern=r"^x:"))
+    application.add_handler(CallbackQueryHandler(export_button, pattern=flow.taps(flow.Export)))

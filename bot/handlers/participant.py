@@ -17,9 +17,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import screens
+from bot import replies, screens
 from bot.context import BotContext
-from bot.handlers import replies
 from core import flow, journey
 from core.config import CODE_PATTERN
 from core.journey import Outcome, Refusal, View
@@ -219,8 +218,12 @@ async def button(update: Update, context: BotContext) -> None:
     assert query is not None
     action = flow.decode(query.data)
     message = query.message
-    if action is None or not isinstance(message, Message) or message.chat.type != "private":
-        await replies.ack(query, screens.refusal_toast(Refusal.INVALID))
+    if (
+        not isinstance(action, flow.ParticipantAction)
+        or not isinstance(message, Message)
+        or message.chat.type != "private"
+    ):
+        await replies.refuse_tap(query)
         return
     svc = context.svc
     user_id = query.from_user.id
@@ -271,6 +274,12 @@ async def _decline(context: BotContext, query: CallbackQuery, message: Message, 
     )
 
 
+async def unknown_button(update: Update, context: BotContext) -> None:
+    """A tap whose data means nothing to the bot (forged, or from an old version)."""
+    assert update.callback_query is not None
+    await replies.refuse_tap(update.callback_query)
+
+
 async def group_start(update: Update, context: BotContext) -> None:
     """In a group, point people to the private chat instead of collecting answers there."""
     assert update.effective_message is not None
@@ -285,7 +294,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(
         CommandHandler(["start", "resume"], group_start, filters=filters.ChatType.GROUPS)
     )
-    application.add_handler(CallbackQueryHandler(button))
+    application.add_handler(CallbackQueryHandler(button, pattern=flow.taps(flow.ParticipantAction)))
+    application.add_handler(CallbackQueryHandler(unknown_button, pattern=flow.undecodable))
     application.add_handler(
         MessageHandler(
             PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, text_message

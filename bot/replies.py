@@ -7,6 +7,9 @@ import logging
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest
 
+from bot import screens
+from core.journey import Refusal
+
 log = logging.getLogger(__name__)
 
 
@@ -16,6 +19,15 @@ async def ack(query: CallbackQuery, text: str | None = None, *, alert: bool = Fa
         await query.answer(text, show_alert=alert)
     except BadRequest as exc:
         log.info("callback query %s not answered: %s", query.id, exc)
+
+
+async def refuse_tap(query: CallbackQuery) -> None:
+    """A tap whose data is not the handler's own.
+
+    PTB hands a callback query without data to every patterned handler, so each one says
+    the same about it, whichever was registered first.
+    """
+    await ack(query, screens.refusal_toast(Refusal.INVALID))
 
 
 async def edit(

@@ -1,0 +1,81 @@
+"""What the programme team reads: replies to the admin commands, and the export button."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from html import escape
+
+from core import flow
+from core.admin import CohortOverview, OpenCohort
+from core.config import Config
+from core.questionnaire import PHASES, Phase
+
+REFUSAL = "Sorry — this command is only for the programme team."
+USAGE_WINDOW = "Usage: /open &lt;cohort&gt; pre|post (or /close …)"
+USAGE_REMIND = "Usage: /remind &lt;cohort&gt; — see /cohorts for the codes."
+USAGE_REPORT = "Usage: /report &lt;cohort|module&gt; [channel]"
+USAGE_EXPORT = "Usage: /export &lt;cohort|module&gt;"
+NOTHING_OPEN = "No questionnaire is open right now. /cohorts lists them all."
+NO_FACILITATORS_CHAT = "No facilitators' chat is configured."
+REPORT_QUEUED = "The summary is on its way to the facilitators' chat."
+EXPORT_STARTED = "Sending the exports to you privately…"
+
+
+def when(moment: datetime | None, tz: tzinfo) -> str:
+    if moment is None:
+        return "until closed"
+    return moment.astimezone(tz).strftime("%d %b %H:%M")
+
+
+def status(open_now: list[OpenCohort], tz: tzinfo) -> str:
+    """Live counts of the cohorts with a questionnaire open, grouped by site."""
+    if not open_now:
+        return NOTHING_OPEN
+    by_site: dict[str, list[str]] = {}
+    for item in open_now:
+        c = item.counts
+        by_site.setdefault(item.cohort.site, []).append(
+            f"<code>{item.cohort.code}</code> ({item.phase} open until "
+            f"{when(item.closes, tz)}): {c['joined']} joined · "
+            f"pre {c['pre_submitted']}/{c['pre_started']} submitted/started · "
+            f"post {c['post_submitted']}/{c['post_started']}"
+        )
+    lines = ["<b>Open cohorts</b>"]
+    for site in sorted(by_site):
+        lines += ["", f"<b>{escape(site)}</b>", *by_site[site]]
+    return "\n".join(lines)
+
+
+def cohorts(overview: list[CohortOverview], config: Config) -> str:
+    """Every configured cohort with the state of its questionnaires."""
+    tz = config.bot.timezone
+    lines = ["<b>Cohorts</b>"]
+    for item in overview:
+        phases = " · ".join(
+            f"{p} {item.states[p]} ({when(item.windows[p].opens, tz)} – "
+            f"{when(item.windows[p].closes, tz)})"
+            for p in PHASES
+        )
+        lines.append(
+            f"<code>{item.cohort.code}</code> {escape(config.module_of(item.cohort).title)}, "
+            f"{escape(item.cohort.site)}: {phases}"
+        )
+    return "\n".join(lines)
+
+
+def unknown_cohort(code: str) -> str:
+    return f"No cohort with code <code>{escape(code[:30])}</code>. See /cohorts."
+
+
+def window_set(code: str, phase: Phase, window: flow.Window, opening: bool, tz: tzinfo) -> str:
+    verb = "open until " + when(window.closes, tz) if opening else "closed"
+    return f"The {phase} questionnaire of <code>{code}</code> is now {verb}."
+
+
+def none_open(code: str) -> str:
+    return f"No questionnaire of <code>{code}</code> is open."
+
+
+def reminded(code: str, sent: int, complete: bool) -> str:
+    note = "" if complete else " (some could not be reached; try again later)"
+    return f"Reminder sent to {sent} participant(s) of <code>{code}</code>{note}."

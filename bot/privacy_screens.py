@@ -1,0 +1,92 @@
+"""What a participant reads about their data: /mydata's account and /forgetme's question."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from core import flow
+from core.config import Config
+from core.storage import parse_utc
+
+MESSAGE_LIMIT = 4000
+
+
+def _when(config: Config, stamp: object) -> str:
+    if not isinstance(stamp, str):
+        return "—"
+    return parse_utc(stamp).astimezone(config.bot.timezone).strftime("%d %b %Y %H:%M")
+
+
+def records(config: Config, stored: list[dict[str, Any]]) -> list[str]:
+    """A plain account of every stored item, split into messages Telegram accepts."""
+    if not stored:
+        return ["Nothing is stored about you."]
+    lines = ["<b>What is stored about you</b>"]
+    for record in stored:
+        cohort = config.cohort(str(record["cohort"]))
+        module = config.module_of(cohort) if cohort else None
+        title = module.title if module else record["cohort"]
+        lines += [
+            "",
+            f"<b>{escape(str(title))}</b> · cohort <code>{escape(str(record['cohort']))}</code>",
+            f"Pseudonymous id in reports and exports: <code>{record['pseudonym']}</code>",
+            f"Joined {_when(config, record['joined_at'])}; agreed to the privacy notice "
+            f"(version {record['notice_version']}) {_when(config, record['consented_at'])}",
+        ]
+        for phase, started, submitted in record["responses"]:
+            state = f"submitted {_when(config, submitted)}" if submitted else "not submitted"
+            lines.append(
+                f"{phase.capitalize()} questionnaire: started {_when(config, started)}, {state}"
+            )
+        for phase, question_id, value, answered in record["answers"]:
+            question = module.any_question(question_id) if module else None
+            label = question.label if question else question_id
+            shown = "<i>skipped</i>" if value is None else escape(str(value))
+            lines.append(f"• {phase}: {escape(label)}: {shown} ({_when(config, answered)})")
+        for kind, sent in record["deliveries"]:
+            lines.append(f"Message sent to you: {escape(str(kind))} ({_when(config, sent)})")
+    lines += [
+        "",
+        "Your name, username and Telegram id are not in any report or export. "
+        "/forgetme erases all of the above.",
+    ]
+    return _chunks(lines)
+
+
+def _chunks(lines: list[str]) -> list[str]:
+    messages: list[str] = []
+    current = ""
+    for line in lines:
+        line = line[:MESSAGE_LIMIT]
+        if len(current) + len(line) + 1 > MESSAGE_LIMIT:
+            messages.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    return [*messages, current] if current else messages
+
+
+def forget_question() -> tuple[str, InlineKeyboardMarkup]:
+    text = (
+        "This erases everything stored about you — every answer in every cohort — and stops "
+        "all reminders. Summaries already sent to facilitators cannot be recalled. "
+        "Erase now?"
+    )
+    erase = InlineKeyboardButton("Erase everything", callback_data=flow.encode(flow.Forget(True)))
+    keep = InlineKeyboardButton("Keep my answers", callback_data=flow.encode(flow.Forget(False)))
+    keyboard = InlineKeyboardMarkup([[erase, keep]])
+    return text, keyboard
+
+
+def kept() -> str:
+    return "Nothing was erased."
+
+
+def erased(cohorts: int, answers: int) -> str:
+    return (
+        f"Done: everything about you is erased ({answers} answer(s) in {cohorts} "
+        "cohort(s)). You will get no more reminders. You can join again any time with a "
+        "cohort code."
+    )

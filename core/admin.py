@@ -1,0 +1,114 @@
+"""What the programme team's commands do, as plain functions over the storage (no Telegram).
+
+Like the participant journey, each function reads or changes the database in one
+transaction and returns plain data; the admin handlers only parse arguments and show it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from core import flow
+from core.config import Cohort, Config
+from core.journey import cohort_windows
+from core.questionnaire import PHASES, Phase
+from core.services import Services
+
+log = logging.getLogger(__name__)
+
+WindowState = Literal["open", "upcoming", "closed"]
+
+
+@dataclass(frozen=True)
+class OpenCohort:
+    """A cohort with a questionnaire open now, and how far its participants have got."""
+
+    cohort: Cohort
+    phase: Phase
+    closes: datetime | None
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CohortOverview:
+    """A configured cohort with its questionnaires' windows and their state now."""
+
+    cohort: Cohort
+    windows: flow.Windows
+    states: dict[Phase, WindowState]
+
+
+def window_state(window: flow.Window, now: datetime) -> WindowState:
+    if window.contains(now):
+        return "open"
+    return "upcoming" if now < window.opens else "closed"
+
+
+async def open_cohorts(svc: Services) -> list[OpenCohort]:
+    """Every cohort with a questionnaire open now, in the config's order (/status)."""
+    now = svc.now()
+    found: list[OpenCohort] = []
+    async with svc.db.read() as tx:
+        for cohort in svc.config.cohorts.values():
+            windows = await cohort_windows(tx, svc, cohort)
+            phase = flow.open_phase(windows, now)
+            if phase is not None:
+                counts = await tx.cohort_counts(cohort.code)
+                found.append(OpenCohort(cohort, phase, windows[phase].closes, counts))
+    return found
+
+
+async def overview(svc: Services) -> list[CohortOverview]:
+    """Every configured cohort, soonest first, with the state of its questionnaires (/cohorts)."""
+    now = svc.now()
+    result: list[CohortOverview] = []
+    async with svc.db.read() as tx:
+        for cohort in sorted(svc.config.cohorts.values(), key=lambda c: c.start):
+            windows = await cohort_windows(tx, svc, cohort)
+            states = {p: window_state(windows[p], now) for p in PHASES}
+            result.append(CohortOverview(cohort, windows, states))
+    return result
+
+
+async def set_window(
+    svc: Services, cohort: Cohort, phase: Phase, *, opening: bool, admin: int | None
+) -> flow.Window:
+    """Open or close a questionnaire now (/open, /close); stored, so it survives restarts."""
+    now = svc.now()
+    async with svc.db.write() as tx:
+        current = (await cohort_windows(tx, svc, cohort))[phase]
+        default = flow.default_window(cohort, phase, svc.config.schedule)
+        window = (
+            flow.opened_window(current, default, phase, svc.config.schedule, now)
+            if opening
+            else flow.closed_window(current, now)
+        )
+        await tx.set_window(cohort.code, phase, window.opens, window.closes, admin, now)
+    log.info("admin %s %s %s %s", admin, "opened" if opening else "closed", cohort.code, phase)
+    return window
+
+
+async def open_questionnaire(svc: Services, cohort: Cohort) -> tuple[Phase, flow.Window] | None:
+    """The questionnaire of the cohort open now, with its window; None if none is (/remind)."""
+    async with svc.db.read() as tx:
+        windows = await cohort_windows(tx, svc, cohort)
+    phase = flow.open_phase(windows, svc.now())
+    return None if phase is None else (phase, windows[phase])
+
+
+def manual_reminder_kind(now: datetime) -> str:
+    """The delivery kind of a /remind: its own each time, so each one reaches everyone."""
+    return f"manual_{now.strftime('%Y%m%dT%H%M%S')}"
+
+
+def scope_of(config: Config, name: str) -> tuple[str | None, str | None] | None:
+    """(cohort, module) named by a /report or /export argument; None if it names neither."""
+    cohort = config.cohort(name)
+    if cohort is not None:
+        return cohort.code, None
+    if name in config.modules:
+        return None, name
+    return None
