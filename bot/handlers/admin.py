@@ -14,7 +14,7 @@ from telegram import InputMediaPhoto, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from analysis.scope import ScopeError
-from bot import lifecycle, outbox, scheduler
+from bot import lifecycle, notify, outbox, scheduler
 from bot.context import BotContext
 from bot.handlers import replies
 from bot.summaries import export_files, summary_posts
@@ -242,7 +242,7 @@ async def report(update: Update, context: BotContext) -> None:
         batch = f"report:{cohort_code or module_id}:{svc.now().isoformat()}"
         await outbox.enqueue(svc, batch, target, posts, svc.now())
         await _reply(update, "The summary is on its way to the facilitators' chat.")
-        await lifecycle.run_due(context.bot, svc, scheduler.reporter(context.application))
+        await lifecycle.run_due(context.bot, svc, notify.reporter(context.application))
         return
     for post in posts:
         if post.kind == "text":
