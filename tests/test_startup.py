@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -279,3 +281,48 @@ async def test_debug_level_may_show_tracebacks_but_still_no_secrets(
     assert code == ExitStatus.TOKEN_REJECTED
     for secret in (TOKEN, KEY, REJECTED, REJECTED.split(":")[1]):
         assert secret not in output
+
+
+def as_unprivileged_user() -> list[str]:
+    """Run the bot as `nobody` when the tests run as root (root may write anywhere)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot drop privileges")
+    return [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+def home_with_readonly_state(api: BotApiServer) -> Path:
+    """A config readable by anyone, its database in a directory nobody but root may write.
+
+    Not under tmp_path: pytest keeps that owner-only, and the bot's user must read the config.
+    """
+    home = Path(tempfile.mkdtemp(prefix="feedback-bot-"))
+    home.chmod(0o755)
+    config = write_config(home, api)
+    config.chmod(0o644)
+    state = home / "state"
+    state.mkdir()
+    state.chmod(0o555)
+    set_database(config, "state/feedback.db")
+    return config
+
+
+async def test_database_directory_not_writable(api: BotApiServer) -> None:
+    prefix = as_unprivileged_user()
+    config = home_with_readonly_state(api)
+    try:
+        env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, FEEDBACK_PSEUDONYM_KEY=KEY)
+        proc = await asyncio.create_subprocess_exec(
+            *prefix, sys.executable, "-m", "bot", "run", "--config", str(config),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        shutil.rmtree(config.parent, ignore_errors=True)
+    output = out.decode()
+    assert proc.returncode == ExitStatus.DATABASE, output
+    assert_clean(output)
+    assert "permission denied" in final_line(output)
+    assert "must be able to write there" in final_line(output)
