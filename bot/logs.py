@@ -102,6 +102,8 @@ def configure_logging(
     logging.getLogger("telegram.ext._utils.networkloop").setLevel(
         logging.DEBUG if tracebacks else logging.CRITICAL
     )
+    # Library warnings go through the same one-line, redacting formatter.
+    logging.captureWarnings(True)
     crash = logging.getLogger("bot.crash")
 
     def excepthook(

@@ -326,3 +326,27 @@ async def test_database_directory_not_writable(api: BotApiServer) -> None:
     assert_clean(output)
     assert "permission denied" in final_line(output)
     assert "must be able to write there" in final_line(output)
+
+
+def log_says(log: Path, text: str) -> bool:
+    return log.exists() and text in log.read_text()
+
+
+async def test_sigterm_while_waiting_for_the_bot_api_stops_cleanly(
+    tmp_path: Path, api: BotApiServer
+) -> None:
+    config = write_config(tmp_path, api)
+    point_at(config, f"http://127.0.0.1:{free_port()}", startup_timeout="5m")
+    bot = bot_process(config)
+    await bot.start()
+    try:
+        for _ in range(300):  # until the first failed attempt is logged (at most 30 s)
+            if log_says(bot.log, "not reachable (attempt 1"):
+                break
+            await asyncio.sleep(0.1)
+        assert await bot.stop(signal.SIGTERM, within=10) == ExitStatus.OK
+    finally:
+        await bot.ensure_dead()
+    output = bot.log.read_text()
+    assert_clean(output)
+    assert "stopped before the Bot API could be reached" in final_line(output)
