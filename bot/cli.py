@@ -172,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read the output (`| head`) has gone: nothing left to say, and nowhere to.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitStatus.UNEXPECTED
     except Exception as exc:
         # The last line of defence: one line, no secret; a traceback only at DEBUG.
         if logging.getLogger().handlers:

@@ -240,9 +240,10 @@ async def test_missing_secret_and_bad_config_are_usage_errors(
     assert code == ExitStatus.USAGE == 2
     assert "TELEGRAM_BOT_TOKEN" in output
     assert_clean(output)
-    config.write_text(config.read_text() + "\n[bot.nonsense]\n", encoding="utf-8")
+    point_at(config, api.root_url, startup_timeout="soon")
     code, output = await run_bot(config)
     assert code == ExitStatus.USAGE
+    assert "bot.startup_timeout" in output and "expected a duration" in output
     assert_clean(output)
 
 
