@@ -14,11 +14,16 @@ from contextlib import contextmanager
 
 import pytest
 
-from bot.handlers.errors import SORRY
+from bot import notify
 from conftest import ADMIN, KEY, TOKEN, Harness
 from core.journey import pseudonym
 
 ALICE = 1001
+# What the participant is told when a handler fails.
+SORRY = (
+    "Sorry — something went wrong on my side. Your answers so far are saved; "
+    "send /resume to carry on."
+)
 
 
 @contextmanager
@@ -109,3 +114,23 @@ async def test_unreachable_admin_chat_costs_one_warning_line(
     # And the bot keeps running.
     await bot.tap(ALICE, "Education", message_id=question)
     assert "Question 2 of 5" in shown(bot, ALICE, question)
+
+
+async def test_the_same_kind_is_reported_again_after_a_minute(bot: Harness) -> None:
+    bot.fake.user(ADMIN)
+    assert bot.app is not None
+    seconds = [1000.0]
+    # The application's notifier, with a clock the test moves instead of waiting a minute.
+    bot.app.bot_data[notify.NOTIFIER_KEY] = notify.AdminNotifier(
+        bot.app.bot, ADMIN, [TOKEN], clock=lambda: seconds[0]
+    )
+    await join(bot, ALICE)
+    question = bot.last(ALICE)["message_id"]
+    with table_missing(bot, "answers"):
+        await bot.tap(ALICE, "Education", message_id=question)
+        seconds[0] += 59
+        await bot.tap(ALICE, "Education", message_id=question)
+        assert len(admin_texts(bot)) == 1
+        seconds[0] += 2  # a minute and a second after the first report
+        await bot.tap(ALICE, "Education", message_id=question)
+        assert len(admin_texts(bot)) == 2
