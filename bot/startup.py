@@ -77,26 +77,24 @@ async def connect(
             await application.initialize()
         except InvalidToken:
             raise token_rejected(base_url) from None
-        except NetworkError as exc:  # refused, DNS, timeouts and 5xx answers all land here
+        except (NetworkError, RetryAfter) as exc:  # refused, DNS, timeouts, 5xx, flood control
             left = deadline - clock()
-            if left <= 0:
+            wait = min(delay, left)
+            if isinstance(exc, RetryAfter):
+                retry = exc.retry_after
+                wait = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
+            if left <= 0 or wait > left:
                 raise StartupFailed(
                     ExitStatus.API_UNREACHABLE,
                     f"gave up reaching the Bot API at {host} after {attempt} attempt(s) in "
                     f"{give_up_after:.0f} s (bot.startup_timeout); last error: {one_line(exc)}",
                 ) from None
-            wait = min(delay, left)
             log.warning(
                 "Bot API at %s not reachable (attempt %d: %s); next try in %.0f s",
                 host, attempt, one_line(exc), wait,
             )  # fmt: skip
             await sleep(wait)
             delay = min(delay * 2, MAX_DELAY)
-        except RetryAfter as exc:
-            retry = exc.retry_after
-            wait = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
-            log.warning("Bot API asks to wait %.0f s before the next try", wait)
-            await sleep(wait)
         else:
             if attempt > 1:
                 log.info("reached the Bot API at %s on attempt %d", host, attempt)

@@ -21,9 +21,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import App, build_application
 from bot.exits import ExitStatus
 from bot.sim.server import BotApiServer
 from bot.sim.telegram import FakeTelegram
+from bot.sim.transport import SimulatedRequest
+from bot.startup import StartupFailed, connect
+from conftest import write_config as conftest_write_config
+from core.config import load_config
 from http_kit import KEY, TOKEN, Watcher, bot_process, last_text, write_config
 
 REJECTED = "987654:SECRET-rejected-token-abcdefghijklmnop"
@@ -351,3 +356,40 @@ async def test_sigterm_while_waiting_for_the_bot_api_stops_cleanly(
     output = bot.log.read_text()
     assert_clean(output)
     assert "stopped before the Bot API could be reached" in final_line(output)
+
+
+class VirtualTime:
+    """A clock that moves only when the code under test sleeps: the backoff, measured."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def simulated_app(fake: FakeTelegram, tmp_path: Path) -> App:
+    config = load_config(conftest_write_config(tmp_path))
+    return build_application(
+        config, fake.token, KEY.encode(),
+        request=SimulatedRequest(fake), get_updates_request=SimulatedRequest(fake),
+    )  # fmt: skip
+
+
+async def test_backoff_doubles_up_to_30_seconds_then_gives_up(tmp_path: Path) -> None:
+    fake = FakeTelegram(TOKEN)
+    fake.inject_fault("getMe", "server_error", times=1000)
+    time = VirtualTime()
+    with pytest.raises(StartupFailed) as failed:
+        await connect(
+            simulated_app(fake, tmp_path), "https://api.example/bot", 120,
+            sleep=time.sleep, clock=time.clock,
+        )  # fmt: skip
+    assert failed.value.status == ExitStatus.API_UNREACHABLE
+    assert time.waits == [1, 2, 4, 8, 16, 30, 30, 29]  # the last one: what was left of 120 s
+    assert "after 9 attempt(s) in 120 s" in str(failed.value)
