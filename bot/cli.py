@@ -58,29 +58,30 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the bot until interrupted (SIGINT/SIGTERM stop it gracefully)."""
-    config = _load(args.config)
-    if config is None:
+    # Logging first, so even a bad config comes out as log lines (JSON ones if asked).
+    configure_logging(args.log_level, secrets=_secrets(), log_format=args.log_format)
+    try:
+        config = load_config(Path(args.config))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            log.error("cannot start: %s", problem)
         return ExitStatus.USAGE
     token = bot_token()
     key = pseudonym_key()
-    missing = []
     if token is None:
-        missing.append(f"{TOKEN_ENV}: the bot token from @BotFather")
+        log.error("cannot start: set %s to the bot token from @BotFather", TOKEN_ENV)
     if key is None:
-        missing.append(
-            f"{PSEUDONYM_KEY_ENV}: a secret of at least 16 characters for pseudonymous ids "
-            '(make one with: python -c "import secrets; print(secrets.token_hex(32))")'
+        log.error(
+            "cannot start: set %s to a secret of at least 16 characters for pseudonymous "
+            'ids (make one with: python -c "import secrets; print(secrets.token_hex(32))")',
+            PSEUDONYM_KEY_ENV,
         )
-    if missing:
-        print("Missing environment variable(s):", file=sys.stderr)
-        for item in missing:
-            print(f"  {item}", file=sys.stderr)
+    if token is None or key is None:
         return ExitStatus.USAGE
     assert token is not None and key is not None
     from bot import startup
     from bot.app import build_application
 
-    configure_logging(args.log_level, secrets=[token, key.decode()], log_format=args.log_format)
     try:
         # Before the network: a database problem will not go away by retrying.
         prepare_file(config.bot.database)

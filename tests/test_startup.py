@@ -250,6 +250,10 @@ async def test_missing_secret_and_bad_config_are_usage_errors(
     assert code == ExitStatus.USAGE
     assert "bot.startup_timeout" in output and "expected a duration" in output
     assert_clean(output)
+    code, output = await run_bot(config, "--log-format", "json")
+    assert code == ExitStatus.USAGE
+    [entry] = [json.loads(line) for line in output.strip().splitlines()]
+    assert entry["level"] == "ERROR" and "bot.startup_timeout" in entry["message"]
 
 
 async def test_json_log_lines(tmp_path: Path, api: BotApiServer) -> None:
