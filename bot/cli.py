@@ -9,8 +9,12 @@ import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from bot.backup import backup_database
+from bot.exits import ExitStatus
+from bot.logs import FORMATS, configure_logging, one_line, redact
 from core.config import PSEUDONYM_KEY_ENV, TOKEN_ENV, Config, bot_token, load_config
 from core.problems import ConfigError
+from core.storage import DatabaseUnavailable, prepare_file
 
 log = logging.getLogger("bot")
 
@@ -93,41 +97,54 @@ def nothing_to_try_note(config: Config, name: str, now: datetime) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the bot until interrupted (SIGINT/SIGTERM stop it gracefully)."""
-    config = _load(args.config)
-    if config is None:
-        return 1
+    # Logging first, so even a bad config comes out as log lines (JSON ones if asked).
+    configure_logging(args.log_level, secrets=_secrets(), log_format=args.log_format)
+    try:
+        config = load_config(Path(args.config))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            log.error("cannot start: %s", problem)
+        return ExitStatus.USAGE
     token = bot_token()
     key = pseudonym_key()
-    missing = []
     if token is None:
-        missing.append(f"{TOKEN_ENV}: the bot token from @BotFather")
+        log.error("cannot start: set %s to the bot token from @BotFather", TOKEN_ENV)
     if key is None:
-        missing.append(
-            f"{PSEUDONYM_KEY_ENV}: a secret of at least 16 characters for pseudonymous ids "
-            '(make one with: python -c "import secrets; print(secrets.token_hex(32))")'
+        log.error(
+            "cannot start: set %s to a secret of at least 16 characters for pseudonymous "
+            'ids (make one with: python -c "import secrets; print(secrets.token_hex(32))")',
+            PSEUDONYM_KEY_ENV,
         )
-    if missing:
-        print("Missing environment variable(s):", file=sys.stderr)
-        for item in missing:
-            print(f"  {item}", file=sys.stderr)
-        return 2
+    if token is None or key is None:
+        return ExitStatus.USAGE
     assert token is not None and key is not None
+    from bot import startup
     from bot.app import build_application
-    from bot.logs import configure_logging
 
-    configure_logging(args.log_level, secrets=[token, key.decode()])
+    try:
+        # Before the network: a database problem will not go away by retrying.
+        prepare_file(config.bot.database)
+    except DatabaseUnavailable as exc:
+        log.error("cannot start: %s", exc)
+        return ExitStatus.DATABASE
     application = build_application(config, token, key)
-    log.info("starting; Bot API at %s", config.bot.api_base_url)
-    application.run_polling(
-        allowed_updates=[
-            "message",
-            "edited_message",
-            "callback_query",
-            "channel_post",
-            "my_chat_member",
-        ]
-    )
-    return 0
+    log.info("starting; Bot API at %s", startup.api_host(config.bot.api_base_url))
+    timeout = config.bot.startup_timeout.total_seconds()
+    return startup.run(application, config.bot.api_base_url, timeout)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the database consistently, even while the bot runs and writes to it."""
+    config = _load(args.config)
+    if config is None:
+        return ExitStatus.USAGE
+    try:
+        pages = backup_database(config.bot.database, args.out)
+    except DatabaseUnavailable as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return ExitStatus.DATABASE
+    print(f"backed up {config.bot.database} to {args.out} ({pages} pages); integrity check ok")
+    return ExitStatus.OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -148,8 +165,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot (token from $TELEGRAM_BOT_TOKEN)")
     run.add_argument("--config", required=True, help="config TOML file")
-    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default INFO; DEBUG also shows tracebacks",
+    )
+    run.add_argument(
+        "--log-format",
+        default="text",
+        choices=FORMATS,
+        help="text lines (default) or one JSON object per line for log collectors",
+    )
     run.set_defaults(func=cmd_run)
+    backup = sub.add_parser(
+        "backup", help="copy the database safely, even while the bot is running"
+    )
+    backup.add_argument("--config", required=True, help="config TOML file")
+    backup.add_argument("--out", required=True, type=Path, help="backup file to write")
+    backup.set_defaults(func=cmd_backup)
     check = sub.add_parser("check", help="validate the config and questionnaire files")
     check.add_argument("--config", required=True, help="config TOML file")
     check.set_defaults(func=cmd_check)
@@ -167,9 +202,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _secrets() -> list[str]:
+    return [s for s in (bot_token(), os.environ.get(PSEUDONYM_KEY_ENV, "").strip()) if s]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read the output (`| head`) has gone: nothing left to say, and nowhere to.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitStatus.UNEXPECTED
+    except Exception as exc:
+        # The last line of defence: one line, no secret; a traceback only at DEBUG.
+        if logging.getLogger().handlers:
+            log.critical("stopped by an unexpected error", exc_info=exc)
+        else:
+            print(
+                redact(f"feedback-bot: unexpected error: {one_line(exc)}", _secrets()),
+                file=sys.stderr,
+            )
+        return ExitStatus.UNEXPECTED
 
 
 if __name__ == "__main__":

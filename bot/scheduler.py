@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot import lifecycle
+from bot import lifecycle, notify
 from bot.context import services_of
 
 log = logging.getLogger(__name__)
@@ -22,26 +21,10 @@ JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True}
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 
 
-def reporter(application: AnyApp) -> Callable[[str], Awaitable[Any]]:
-    """Tell the admins (the error chat, else the first admin) about something to act on."""
-
-    async def report(text: str) -> None:
-        svc = services_of(application)
-        chat = svc.config.bot.error_chat or (svc.config.bot.admins[:1] or [None])[0]
-        if chat is None:
-            return
-        try:
-            await application.bot.send_message(chat, f"⚠️ {text}"[:4000], parse_mode=None)
-        except Exception:  # reporting must never take the bot down
-            log.exception("could not report to the admins")
-
-    return report
-
-
 async def lifecycle_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Carry out what has fallen due (pushes, reminders, summaries) and flush the outbox."""
     application = context.application
-    await lifecycle.run_due(application.bot, services_of(application), reporter(application))
+    await lifecycle.run_due(application.bot, services_of(application), notify.reporter(application))
 
 
 async def reschedule(application: AnyApp) -> None:

@@ -37,6 +37,8 @@ class BotSettings:
     database: Path = Path("feedback.db")
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     privacy_contact: str = "the programme team"
+    # How long `run` keeps retrying an unreachable Bot API at start-up before giving up.
+    startup_timeout: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ class _Reader:
             "timezone",
             "privacy_contact",
             "token",
+            "startup_timeout",
         }
         self.unknown_keys("bot", t, known)
         if "token" in t:
@@ -230,7 +233,12 @@ class _Reader:
         if not isinstance(contact, str) or not contact.strip():
             self.problem("bot.privacy_contact", "expected who participants can contact, as text")
             contact = "the programme team"
+        startup_timeout = timedelta(minutes=5)
+        if "startup_timeout" in t:
+            startup_timeout = self.duration("bot.startup_timeout", t["startup_timeout"],
+                                            startup_timeout)  # fmt: skip
         return BotSettings(
+            startup_timeout=startup_timeout,
             api_base_url=urls["api_base_url"],
             api_base_file_url=urls["api_base_file_url"],
             admins=admins,

@@ -21,7 +21,7 @@ class Services:
 
     config: Config
     db: Database
-    pseudonym_key: bytes
+    pseudonym_key: bytes = field(repr=False)  # a secret: never in a repr or a log
     clock: Callable[[], datetime] = utc_now
     # One lifecycle run at a time: jobs and admin commands may both trigger one.
     lifecycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

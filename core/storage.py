@@ -162,6 +162,41 @@ class ResponseRow:
     message_id: int | None
 
 
+class DatabaseUnavailable(Exception):
+    """The database file cannot be created, opened, written or understood."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"database {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def unavailable(path: Path, exc: BaseException) -> DatabaseUnavailable:
+    """Name the cause in an operator's terms; SQLite's own words are often cryptic."""
+    text = str(exc).replace("\n", " ")
+    reason: str
+    if isinstance(exc, PermissionError):
+        where = exc.filename or path
+        reason = f"permission denied on {where}; the bot's user must be able to write there"
+    elif isinstance(exc, NotADirectoryError | FileExistsError):
+        reason = f"{path.parent} is not a directory"
+    elif isinstance(exc, IsADirectoryError):
+        reason = "that path is a directory; expected a database file"
+    elif isinstance(exc, OSError):
+        reason = f"cannot create or open it: {exc.strerror or text}"
+    elif "locked" in text or "busy" in text:
+        reason = "it is locked by another program; stop that program or wait, then start again"
+    elif "not a database" in text or "malformed" in text:
+        reason = "the file is not an SQLite database (or it is damaged); check bot.database"
+    elif "readonly" in text or "read-only" in text:
+        reason = "the file or its directory is read-only for the bot's user"
+    elif "unable to open" in text:
+        reason = "SQLite cannot open it; check that its directory exists and is writable"
+    else:
+        reason = text
+    return DatabaseUnavailable(path, reason)
+
+
 def create_private_file(path: Path) -> None:
     """Create the database file readable by its owner only, before SQLite opens it."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -170,15 +205,25 @@ def create_private_file(path: Path) -> None:
 
 
 def prepare_file(path: Path) -> None:
-    """Create (owner-only), switch to WAL and migrate a database file."""
-    create_private_file(path)
-    conn = sqlite3.connect(path)
+    """Create (owner-only), switch to WAL and migrate a database file; prove it is writable.
+
+    Raises DatabaseUnavailable, with a one-line reason, instead of OSError or sqlite3 errors.
+    """
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA busy_timeout = 5000")
-        migrate(conn)
-    finally:
-        conn.close()
+        create_private_file(path)
+        conn = sqlite3.connect(path)
+        try:
+            # First, so that a briefly locked database is waited for rather than refused.
+            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            migrate(conn)
+            # A lock held by another writer shows now, at start-up, not at the first answer.
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise unavailable(path, exc) from exc
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -665,7 +710,10 @@ class Database:
     async def open(cls, path: Path) -> Database:
         """Open (creating if needed, owner-only) and migrate the database."""
         await asyncio.to_thread(prepare_file, path)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise unavailable(path, exc) from exc
         try:
             # FULL: an answer the participant saw accepted survives a power cut too.
             await conn.execute("PRAGMA synchronous = FULL")

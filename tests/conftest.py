@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot import lifecycle, scheduler
+from bot import lifecycle, notify
 from bot.app import App, build_application
 from bot.context import services_of
 from bot.lifecycle import Event
@@ -134,7 +134,7 @@ class Harness:
         """What the scheduled jobs do when they fire: at the harness clock's time."""
         assert self.app is not None
         return await lifecycle.run_due(
-            self.app.bot, services_of(self.app), scheduler.reporter(self.app)
+            self.app.bot, services_of(self.app), notify.reporter(self.app)
         )
 
     def channel_texts(self) -> list[str]:

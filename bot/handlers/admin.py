@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from analysis.scope import ScopeError, resolve_scope
-from bot import admin_screens, lifecycle, outbox, replies, scheduler
+from bot import admin_screens, lifecycle, notify, outbox, replies, scheduler
 from bot.context import BotContext
 from bot.summaries import export_files, summary_posts
 from core import admin, flow
@@ -182,7 +182,7 @@ async def report(update: Update, context: BotContext) -> None:
     batch = f"report:{cohort_code or module_id}:{svc.now().isoformat()}"
     await outbox.enqueue(svc, batch, target, posts, svc.now())
     await _reply(update, admin_screens.REPORT_QUEUED)
-    await lifecycle.run_due(context.bot, svc, scheduler.reporter(context.application))
+    await lifecycle.run_due(context.bot, svc, notify.reporter(context.application))
 
 
 async def _send_exports(

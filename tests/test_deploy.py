@@ -1,0 +1,64 @@
+"""The shipped systemd unit: valid for systemd, unprivileged, state directory, secrets file."""
+
+from __future__ import annotations
+
+import configparser
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.exits import ExitStatus
+from conftest import ROOT
+
+DEPLOY = ROOT / "deploy"
+
+
+def unit(name: str) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser(strict=False, comment_prefixes=("#", ";"))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(DEPLOY / name, encoding="utf-8")
+    return parser
+
+
+def test_service_runs_unprivileged_with_state_directory_and_secrets_file() -> None:
+    service = unit("feedback-bot.service")["Service"]
+    assert service["User"] not in ("", "root", "0")
+    assert service["StateDirectory"] == "feedback-bot"
+    assert service["WorkingDirectory"] == "/var/lib/feedback-bot"
+    assert service["EnvironmentFile"].startswith("/etc/feedback-bot/")
+    assert " run --config " in service["ExecStart"]
+    assert service["NoNewPrivileges"] == "true"
+    # The statuses that need a person, not a restart, are exactly ours.
+    prevented = {int(s) for s in service["RestartPreventExitStatus"].split()}
+    needs_a_person = {ExitStatus.USAGE, ExitStatus.TOKEN_REJECTED, ExitStatus.DATABASE}
+    assert prevented == needs_a_person
+    assert "mode 0600" in (DEPLOY / "feedback-bot.env.example").read_text()
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    # Point ExecStart at this interpreter's feedback-bot so verify can check the binary too.
+    script = Path(sys.executable).parent / "feedback-bot"
+    assert script.exists(), "install the project (pip install -e .) first"
+    for name in (
+        "feedback-bot.service",
+        "feedback-bot-backup.service",
+        "feedback-bot-backup.timer",
+    ):
+        text = (
+            (DEPLOY / name).read_text().replace("/opt/feedback-bot/bin/feedback-bot", str(script))
+        )
+        (tmp_path / name).write_text(text)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *(str(p) for p in sorted(tmp_path.iterdir()))],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    problems = [
+        line for line in (result.stdout + result.stderr).splitlines()
+        # Outside a booted systemd (containers, CI) verify also reports on the host itself.
+        if str(tmp_path) in line or "feedback-bot" in line
+    ]  # fmt: skip
+    assert problems == [], problems
