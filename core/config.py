@@ -7,10 +7,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.packaged import BUILTIN_PREFIX, builtin_questionnaire, builtin_questionnaires
 from core.problems import ConfigError, Problem
 from core.questionnaire import Module, load_module
 
@@ -324,14 +326,27 @@ class _Reader:
             if not isinstance(qfile, str) or not qfile.strip():
                 self.problem(f"{key}.questionnaire", "expected the path of the questionnaire file")
                 continue
-            qpath = Path(qfile).expanduser()
-            if not qpath.is_absolute():
-                qpath = (self.path.parent / qpath).resolve()
+            qpath = self.questionnaire_file(f"{key}.questionnaire", qfile.strip())
+            if qpath is None:
+                continue
             try:
                 modules[module_id] = load_module(module_id, title, qpath)
             except ConfigError as exc:
                 self.problems.extend(exc.problems)
         return modules
+
+    def questionnaire_file(self, key: str, name: str) -> Path | Traversable | None:
+        """`builtin:NAME` is a questionnaire shipped with the bot; any other path is relative
+        to the config file's folder, never to the current directory."""
+        if name.startswith(BUILTIN_PREFIX):
+            builtin = name.removeprefix(BUILTIN_PREFIX)
+            found = builtin_questionnaire(builtin)
+            if found is None:
+                names = ", ".join(BUILTIN_PREFIX + n for n in builtin_questionnaires())
+                self.problem(key, f"no built-in questionnaire {builtin!r} (built in: {names})")
+            return found
+        qpath = Path(name).expanduser()
+        return qpath if qpath.is_absolute() else (self.path.parent / qpath).resolve()
 
     def cohorts(self, modules: dict[str, Module], tz: ZoneInfo) -> dict[str, Cohort]:
         items = self.raw.get("cohorts", [])

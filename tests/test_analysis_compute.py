@@ -19,7 +19,7 @@ from analysis.stats import paired_stats
 from analysis.summary import build_summary
 from core.config import Config, load_config
 
-QUESTIONNAIRES = Path(__file__).parent.parent / "questionnaires"
+QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
 
 
 def make_config(tmp_path: Path, min_cell_size: int = 3, comments: bool = True) -> Config:

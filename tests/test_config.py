@@ -81,7 +81,9 @@ end = 2026-01-01T09:00:00
 
 
 def test_cohort_errors_name_the_cohort(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "questionnaires" / "risk-support.toml", tmp_path / "rs.toml")
+    shutil.copy(
+        ROOT / "core" / "data" / "questionnaires" / "risk-support.toml", tmp_path / "rs.toml"
+    )
     path = write(
         tmp_path,
         """
