@@ -34,11 +34,12 @@ end = 2026-03-14T16:30:00Z
 
 
 def test_top_level_example_config_is_the_packaged_one() -> None:
-    # The design card wants config.example.toml at the top; the wheel carries core/data's.
+    # The design card wants config.example.toml at the top; the wheel carries core/data's,
+    # a symlink to it (the wheel build copies the content), so the two cannot drift apart.
     top = (ROOT / "config.example.toml").read_bytes()
     assert top == (ROOT / "core" / "data" / "config.example.toml").read_bytes(), (
-        "config.example.toml and core/data/config.example.toml differ: "
-        "edit one and copy it over the other"
+        "config.example.toml and core/data/config.example.toml differ: make the packaged one "
+        "a symlink again (ln -sf ../../config.example.toml core/data/config.example.toml)"
     )
     assert example_config().encode() == top
 
