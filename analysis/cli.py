@@ -25,7 +25,9 @@ def register(subparsers: Any) -> None:
 
     export = subparsers.add_parser("export", help="export answers in the long format")
     _scope_arguments(export)
-    export.add_argument("--format", required=True, choices=["csv", "xlsx"])
+    export.add_argument(
+        "--format", required=True, choices=["csv", "xlsx"], help="file format: csv or xlsx"
+    )
     export.add_argument("--out", required=True, type=Path, help="file to write")
     export.set_defaults(func=cmd_export)
 

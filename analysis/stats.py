@@ -9,12 +9,17 @@ import numpy as np
 from scipy import stats
 
 WILCOXON_METHOD_NOTE = (
-    "Wilcoxon signed-rank test (two-sided; scipy.stats.wilcoxon with its defaults: "
-    "pairs with no change are dropped (zero_method='wilcox'), no continuity correction, "
-    "method 'auto': exact distribution for up to 50 pairs without ties or zero changes, "
-    "exact permutation distribution for up to 13 pairs, otherwise the normal "
-    "approximation with tie correction)"
+    "Wilcoxon signed-rank test (two-sided, scipy.stats.wilcoxon; pairs with no change are "
+    "dropped (zero_method='wilcox'), no continuity correction; the method is chosen by this "
+    "report and passed to scipy: the exact distribution for up to 50 pairs without ties or "
+    "zero changes, otherwise the exact permutation distribution for up to 13 pairs, "
+    "otherwise the normal approximation with tie correction)"
 )
+
+# Labels of the methods, as printed beside each p value.
+EXACT = "exact"
+PERMUTATION = "exact permutation"
+NORMAL = "normal approximation"
 
 
 @dataclass(frozen=True)
@@ -35,14 +40,27 @@ class PairedStats:
 
 
 def wilcoxon_method(diff: np.ndarray) -> str:
-    """Which method scipy's 'auto' picks for these differences (mirrors its documented rule)."""
+    """The method used for these differences. The report chooses it and passes it to scipy,
+    so the label never depends on how an installed scipy's 'auto' happens to choose."""
     nonzero = np.abs(diff[diff != 0])
     has_ties = len(np.unique(nonzero)) < len(nonzero)
     if len(diff) <= 50 and not has_ties and len(nonzero) == len(diff):
-        return "exact"
+        # The exact null distribution assumes no ties and no zeros.
+        return EXACT
     if len(diff) <= 13:
-        return "exact permutation"
-    return "normal approximation"
+        # 2**13 sign patterns fit in scipy's default 9999 resamples: the permutation
+        # distribution is enumerated in full, so the p value is exact, not a random draw.
+        return PERMUTATION
+    return NORMAL
+
+
+def wilcoxon(diff: np.ndarray, method: str) -> tuple[float, float]:
+    """The two-sided signed-rank statistic and p value by the named method."""
+    scipy_method: str | stats.PermutationMethod = {EXACT: "exact", NORMAL: "asymptotic"}.get(
+        method, stats.PermutationMethod()
+    )
+    result = stats.wilcoxon(diff, method=scipy_method)
+    return float(result.statistic), float(result.pvalue)
 
 
 def paired_stats(pre: np.ndarray, post: np.ndarray) -> PairedStats:
@@ -67,9 +85,8 @@ def paired_stats(pre: np.ndarray, post: np.ndarray) -> PairedStats:
     r: float | None = None
     method = "not tested: no participant changed"
     if len(nonzero):
-        result = stats.wilcoxon(diff)
-        statistic, p_value = float(result.statistic), float(result.pvalue)
         method = wilcoxon_method(diff)
+        statistic, p_value = wilcoxon(diff, method)
         # Matched-pairs rank-biserial correlation (Kerby 2014), over the same non-zero
         # changes the test ranks: (R+ − R−) / (R+ + R−).
         ranks = stats.rankdata(np.abs(nonzero))

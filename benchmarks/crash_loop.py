@@ -4,8 +4,8 @@
                                     [--min-delay 0.05] [--max-delay 0.5] [--keep DIR]
 
 The bot runs as a separate process (``python -m bot run --config ...``, token and pseudonym
-key in the environment) against ``bot.sim.server.BotApiServer`` on 127.0.0.1, so every update
-and every reply crosses real HTTP. Simulated participants (one asyncio task each) join a
+key in the environment) against ``BotApiServer`` (tests/sim_server.py) on 127.0.0.1, so every
+update and every reply crosses real HTTP. Simulated participants (one asyncio task each) join a
 cohort with its deep-link code, tap "I agree", then answer continuously: a random button of
 the question they see, sometimes Skip, sometimes Back; at the review they either go Back a
 few questions to change answers or submit and join the next cohort (twelve are configured),
@@ -49,6 +49,7 @@ import logging
 import random
 import signal
 import sqlite3
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -59,10 +60,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.sim.process import BotProcess
-from bot.sim.server import BotApiServer
 from bot.sim.telegram import FakeTelegram, JSONDict, SimulatedTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
+# The HTTP Bot API fake needs aiohttp, a test-only dependency, so it lives with the tests.
+sys.path.insert(0, str(ROOT / "tests"))
+from sim_server import BotApiServer  # noqa: E402
+
 TOKEN = "770077:CRASH-LOOP-token-abcdefghijklmnopqrstu"
 KEY = "crash-loop-pseudonym-key-0123456789"
 # Participants answer these cohorts' pre questionnaires one after another: join, answer,
@@ -120,7 +124,7 @@ reminders = ["2h"]
 
 [[modules]]
 id = "risk-support"
-questionnaire = "{ROOT / "questionnaires" / "risk-support.toml"}"
+questionnaire = "builtin:risk-support"
 
 {cohorts}
 [[cohorts]]

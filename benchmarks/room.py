@@ -71,6 +71,7 @@ from bot.app import build_application
 from bot.sim.telegram import FakeTelegram, JSONDict
 from bot.sim.transport import SimulatedRequest
 from core.config import load_config
+from core.packaged import builtin_questionnaire
 from core.storage import Database
 
 if TYPE_CHECKING:
@@ -285,10 +286,12 @@ def meter_database(meter: DbMeter) -> bool:
 
 def write_questionnaire(folder: Path) -> Path:
     """The Risk Support questionnaire with three more pre items: 8 questions."""
-    text = (ROOT / "questionnaires" / "risk-support.toml").read_text(encoding="utf-8")
+    shipped = builtin_questionnaire("risk-support")
+    assert shipped is not None
+    text = shipped.read_text(encoding="utf-8")
     marker = "\n[post]\n"
     if marker not in text:
-        raise SystemExit("questionnaires/risk-support.toml has no [post] table to insert before")
+        raise SystemExit("builtin:risk-support has no [post] table to insert before")
     path = folder / "risk-support-8.toml"
     path.write_text(text.replace(marker, EXTRA_QUESTIONS + marker, 1), encoding="utf-8")
     return path

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from datetime import UTC, datetime, time, timedelta
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.backup import backup_database
@@ -157,12 +158,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo_main(args.participants, args.seed, args.out, args.db)
 
 
+def cmd_example_config(args: argparse.Namespace) -> int:
+    """Print the example config shipped with the package."""
+    from core.packaged import example_config
+
+    sys.stdout.write(example_config())
+    return 0
+
+
+def _version() -> str:
+    try:
+        return version("module-feedback-bot")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback-bot",
         description="Collect pre- and post-module feedback in Telegram and summarise it.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {_version()}",
+        help="print the installed version and exit",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser("run", help="run the bot (token from $TELEGRAM_BOT_TOKEN)")
     run.add_argument("--config", required=True, help="config TOML file")
     run.add_argument(
@@ -170,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="INFO",
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="default INFO; DEBUG also shows tracebacks",
+        help="least important log lines to show (default INFO; DEBUG also shows tracebacks)",
     )
     run.add_argument(
         "--log-format",
@@ -188,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the config and questionnaire files")
     check.add_argument("--config", required=True, help="config TOML file")
     check.set_defaults(func=cmd_check)
+    example = sub.add_parser(
+        "example-config", help="print the example config, to save as config.toml and edit"
+    )
+    example.set_defaults(func=cmd_example_config)
     demo = sub.add_parser(
         "demo", help="the whole system offline: simulated participants, no token needed"
     )

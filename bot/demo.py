@@ -28,7 +28,6 @@ CODE = "RS-DEMO-0314"
 CHANNEL = -1001234500000
 ADMIN = 42
 SPEED = 600.0  # virtual seconds per real second: 10 minutes pass every second
-QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "questionnaires"
 COMMENTS = (
     "The disintegration grid was really useful for our team meetings.",
     "More time for case discussion, please.",
@@ -80,7 +79,7 @@ reminders = ["8h", "24h"]
 [[modules]]
 id = "risk-support"
 title = "Risk Support"
-questionnaire = "{QUESTIONNAIRES / "risk-support.toml"}"
+questionnaire = "builtin:risk-support"
 
 [[cohorts]]
 code = "{CODE}"

@@ -7,10 +7,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.packaged import BUILTIN_PREFIX, builtin_questionnaire, builtin_questionnaires
 from core.problems import ConfigError, Problem
 from core.questionnaire import Module, load_module
 
@@ -325,7 +327,7 @@ class _Reader:
             self.modules_unreadable = True
             return modules
         # A questionnaire file shared by modules is reported once, however many name it.
-        broken_files: set[Path] = set()
+        broken_files: set[Path | Traversable] = set()
         for index, item in enumerate(items):
             key = f"modules[{index}]"
             if not isinstance(item, dict):
@@ -351,16 +353,15 @@ class _Reader:
             if not isinstance(qfile, str) or not qfile.strip():
                 self.problem(f"{key}.questionnaire", "expected the path of the questionnaire file")
                 continue
-            qpath = Path(qfile).expanduser()
-            if not qpath.is_absolute():
-                qpath = (self.path.parent / qpath).resolve()
-            if qpath in broken_files:
+            qpath = self.questionnaire_file(f"{key} ({module_id}).questionnaire", qfile.strip())
+            if qpath is None or qpath in broken_files:
                 continue
-            if not qpath.is_file():
+            if isinstance(qpath, Path) and not qpath.is_file():
                 # Reported where the mistake is: the key that names the file.
                 what = "is a folder, not a file" if qpath.is_dir() else "not found"
-                self.problem(f"{key} ({module_id}).questionnaire", f"questionnaire file {what}: "
-                             f"{qpath}")  # fmt: skip
+                self.problem(
+                    f"{key} ({module_id}).questionnaire", f"questionnaire file {what}: {qpath}"
+                )
                 broken_files.add(qpath)
                 continue
             try:
@@ -369,6 +370,19 @@ class _Reader:
                 self.problems.extend(exc.problems)
                 broken_files.add(qpath)
         return modules
+
+    def questionnaire_file(self, key: str, name: str) -> Path | Traversable | None:
+        """`builtin:NAME` is a questionnaire shipped with the bot; any other path is relative
+        to the config file's folder, never to the current directory."""
+        if name.startswith(BUILTIN_PREFIX):
+            builtin = name.removeprefix(BUILTIN_PREFIX)
+            found = builtin_questionnaire(builtin)
+            if found is None:
+                names = ", ".join(BUILTIN_PREFIX + n for n in builtin_questionnaires())
+                self.problem(key, f"no built-in questionnaire {builtin!r} (built in: {names})")
+            return found
+        qpath = Path(name).expanduser()
+        return qpath if qpath.is_absolute() else (self.path.parent / qpath).resolve()
 
     def cohorts(self, modules: dict[str, Module], tz: ZoneInfo) -> dict[str, Cohort]:
         items = self.raw.get("cohorts", [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -101,11 +102,13 @@ class Module:
         return self.pre.get(question_id) or self.post.get(question_id)
 
 
-def load_module(module_id: str, title: str, path: Path) -> Module:
-    """Read and validate a questionnaire file; raise ConfigError listing every problem."""
+def load_module(module_id: str, title: str, file: Path | Traversable) -> Module:
+    """Read and validate a questionnaire file (a path, or a file shipped inside the package);
+    raise ConfigError listing every problem."""
+    path = Path(str(file))  # named in problems and by `check`
     problems: list[Problem] = []
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([Problem(path, "", "questionnaire file not found")]) from None
     except tomllib.TOMLDecodeError as exc:

@@ -55,11 +55,11 @@ reminders = ["1h", "1d"]
 
 [[modules]]
 id = "risk-support"
-questionnaire = "{ROOT / "questionnaires" / "risk-support.toml"}"
+questionnaire = "builtin:risk-support"
 
 [[modules]]
 id = "getting-help"
-questionnaire = "{ROOT / "questionnaires" / "getting-help.toml"}"
+questionnaire = "builtin:getting-help"
 
 [[cohorts]]
 code = "RS-LDN-0314"

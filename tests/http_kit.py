@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.sim.process import BotProcess
-from bot.sim.server import BotApiServer
 from bot.sim.telegram import FakeTelegram
-from conftest import ROOT
+from sim_server import BotApiServer
 
 TOKEN = "424242:HTTP-TEST-token-abcdefghijklmnopqrstuv"
 KEY = "http-test-pseudonym-key-0123456789"
@@ -50,7 +49,7 @@ database = "feedback.db"
 
 [[modules]]
 id = "risk-support"
-questionnaire = "{ROOT / "questionnaires" / "risk-support.toml"}"
+questionnaire = "builtin:risk-support"
 
 [[cohorts]]
 code = "RS-HTTP-1"

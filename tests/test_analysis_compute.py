@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from analysis.stats import paired_stats
 from analysis.summary import build_summary
 from core.config import Config, load_config
 
-QUESTIONNAIRES = Path(__file__).parent.parent / "questionnaires"
+QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
 
 
 def make_config(tmp_path: Path, min_cell_size: int = 3, comments: bool = True) -> Config:
@@ -141,6 +142,55 @@ def test_paired_statistics_match_scipy() -> None:
     small = paired_stats(np.array([1, 1, 1]), np.array([2, 3, 4]))
     assert small.method == "exact" and small.rank_biserial == 1.0
     assert small.p_value == pytest.approx(0.25)  # 2 × (1/8)
+
+
+def signed_rank_by_hand(diff: np.ndarray) -> tuple[float, float | None, float]:
+    """R+, the exact permutation p (every sign pattern enumerated; None past 20 changes) and
+    the normal-approximation p, from the textbook definitions: zero changes dropped, tied
+    |changes| share their mean rank, two-sided, no continuity correction."""
+    nonzero = diff[diff != 0]
+    ranks = stats.rankdata(np.abs(nonzero))
+    r_plus = float(ranks[nonzero > 0].sum())
+    permutation_p = None
+    if len(ranks) <= 20:
+        signs = np.array(list(itertools.product((0, 1), repeat=len(ranks))))
+        every = signs @ ranks  # R+ under each sign pattern, all equally likely under H0
+        low, high = np.mean(every <= r_plus + 1e-9), np.mean(every >= r_plus - 1e-9)
+        permutation_p = min(1.0, 2 * float(min(low, high)))
+    n = len(ranks)
+    _, tie_counts = np.unique(np.abs(nonzero), return_counts=True)
+    variance = (n * (n + 1) * (2 * n + 1) - (tie_counts**3 - tie_counts).sum() / 2) / 24
+    z = (r_plus - n * (n + 1) / 4) / np.sqrt(variance)
+    return r_plus, permutation_p, float(2 * stats.norm.sf(abs(z)))
+
+
+@pytest.mark.parametrize(
+    ("diff", "method"),
+    [
+        ([1, 2, 3, 4, -5, 6, 7], "exact"),  # no ties, no zeros
+        ([1, 1, 2, -1, 3, 0], "exact permutation"),  # ties and a zero, 6 pairs
+        ([1, 1, -1, 2, 0, 2, 1, 1, 1, 1, -1, 1, 1], "exact permutation"),  # 13 pairs
+        ([1, 1, -1, 2, 0, 2, 1, 1, 1, 1, -1, 1, 1, 2], "normal approximation"),  # 14 pairs
+        ([*range(1, 48), -48, -49, 50, 51], "normal approximation"),  # 51 pairs, no ties
+    ],
+)
+def test_wilcoxon_label_names_the_method_that_computed_p(diff: list[int], method: str) -> None:
+    """The label beside p is the method that computed it, whatever an installed scipy's own
+    'auto' rule would pick (that rule changed in scipy 1.15; .ci/lowest-deps runs this test
+    under the oldest scipy pyproject.toml allows)."""
+    changes = np.array(diff)
+    result = paired_stats(np.zeros(len(changes), dtype=np.int64), changes)
+    assert result.method == method
+    r_plus, permutation_p, normal_p = signed_rank_by_hand(changes)
+    if method == "normal approximation":
+        assert result.p_value == pytest.approx(normal_p)
+    else:
+        # Without ties the permutation distribution is the exact signed-rank distribution.
+        assert permutation_p is not None and result.p_value == pytest.approx(permutation_p)
+        if method == "exact permutation":
+            assert result.p_value != pytest.approx(normal_p)  # the two really differ here
+    r_minus = float(stats.rankdata(np.abs(changes[changes != 0])).sum()) - r_plus
+    assert result.wilcoxon_statistic == pytest.approx(min(r_plus, r_minus))
 
 
 def test_rounding_is_half_away_from_zero() -> None:

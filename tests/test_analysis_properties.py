@@ -19,7 +19,7 @@ from analysis.rounding import percent
 from analysis.suppress import hidden_cells
 from core.config import load_config
 
-QUESTIONNAIRES = Path(__file__).parent.parent / "questionnaires"
+QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
 counts_strategy = st.lists(st.integers(0, 60), min_size=1, max_size=7)
 
 

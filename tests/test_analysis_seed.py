@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 
 DATA = Path(__file__).parent / "data"
-QUESTIONNAIRES = Path(__file__).parent.parent / "questionnaires"
+QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
 
 CONFIG = """
 [bot]

@@ -83,7 +83,9 @@ end = 2026-01-01T09:00:00
 
 
 def test_cohort_errors_name_the_cohort(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "questionnaires" / "risk-support.toml", tmp_path / "rs.toml")
+    shutil.copy(
+        ROOT / "core" / "data" / "questionnaires" / "risk-support.toml", tmp_path / "rs.toml"
+    )
     path = write(
         tmp_path,
         """
@@ -246,7 +248,9 @@ def test_no_modules_at_all_is_one_problem(tmp_path: Path) -> None:
 
 
 def test_bad_post_window_does_not_also_fault_the_reminders(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "questionnaires" / "risk-support.toml", tmp_path / "rs.toml")
+    shutil.copy(
+        ROOT / "core" / "data" / "questionnaires" / "risk-support.toml", tmp_path / "rs.toml"
+    )
     path = write(
         tmp_path,
         '[schedule]\npost_open_for = "a week"\nreminders = ["1d", "10d"]\n'
@@ -294,7 +298,9 @@ high = "high"
 
 
 def config_with_cohort_in(tmp_path: Path, year: int) -> Path:
-    shutil.copy(ROOT / "questionnaires" / "risk-support.toml", tmp_path / "rs.toml")
+    shutil.copy(
+        ROOT / "core" / "data" / "questionnaires" / "risk-support.toml", tmp_path / "rs.toml"
+    )
     return write(
         tmp_path,
         '[bot]\ntimezone = "Europe/London"\n'

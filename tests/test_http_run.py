@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot.sim.server import BotApiServer
 from bot.sim.telegram import FakeTelegram
 from http_kit import KEY, TOKEN, Watcher, bot_process, last_text, write_config
+from sim_server import BotApiServer
 
 USERS = (5001, 5002, 5003)
 

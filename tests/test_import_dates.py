@@ -13,7 +13,9 @@ from bot.cli import main
 from core.config import load_config
 from core.storage import Database
 
-QUESTIONNAIRE = Path(__file__).parent.parent / "questionnaires" / "risk-support.toml"
+QUESTIONNAIRE = (
+    Path(__file__).parent.parent / "core" / "data" / "questionnaires" / "risk-support.toml"
+)
 
 # Pre opens 14 days before the start (28 Feb 09:30); post closes 7 days after the end
 # (21 Mar 16:30), so answers are plausible until 20 Apr 16:30 (30 days later).

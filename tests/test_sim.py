@@ -40,8 +40,9 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.sim import BotApiServer, FakeTelegram, SimulatedRequest, SimulatedTimeout
+from bot.sim import FakeTelegram, SimulatedRequest, SimulatedTimeout
 from bot.sim.telegram import parse_html
+from sim_server import BotApiServer
 
 TOKEN = "123456:TEST"
 USER = 42
@@ -395,10 +396,10 @@ async def test_callback_queries_expire_on_the_injected_clock() -> None:
 
 
 def test_server_runs_as_a_standalone_process() -> None:
-    command = [sys.executable, "-m", "bot.sim.server", "--port", "0", "--token", "123:ABC"]
-    root = Path(__file__).resolve().parents[1]
+    server = Path(__file__).resolve().parent / "sim_server.py"
+    command = [sys.executable, str(server), "--port", "0", "--token", "123:ABC"]
     with subprocess.Popen(
-        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:
         try:
             assert proc.stdout is not None

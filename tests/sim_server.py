@@ -4,7 +4,8 @@ Point a bot at it with ``base_url``/``base_file_url`` (PTB: ``Bot(token, base_ur
 base_file_url=...)``). Tests in another process drive the simulated users through the small
 JSON control API under ``/_sim/``.
 
-Run standalone: ``python -m bot.sim.server --port 8081 --token 123:ABC``.
+Lives with the tests because it needs aiohttp, a test-only dependency. Run standalone from a
+checkout: ``python tests/sim_server.py --port 8081 --token 123:ABC``.
 """
 
 from __future__ import annotations
