@@ -58,9 +58,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from sim_server import BotApiServer
+
+from bot.sim.api import FakeTelegram, JSONDict, SimulatedTimeout
 from bot.sim.process import BotProcess
-from bot.sim.server import BotApiServer
-from bot.sim.telegram import FakeTelegram, JSONDict, SimulatedTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "770077:CRASH-LOOP-token-abcdefghijklmnopqrstu"

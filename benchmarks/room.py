@@ -68,7 +68,7 @@ from telegram.ext import (
 )
 
 from bot.app import build_application
-from bot.sim.telegram import FakeTelegram, JSONDict
+from bot.sim.api import FakeTelegram, JSONDict
 from bot.sim.transport import SimulatedRequest
 from core.config import load_config
 from core.storage import Database

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App, build_application
-from bot.sim.telegram import FakeTelegram
+from bot.sim.api import FakeTelegram
 from bot.sim.transport import SimulatedRequest
 from core.config import Config, load_config
 

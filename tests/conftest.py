@@ -17,7 +17,7 @@ from bot import lifecycle, scheduler
 from bot.app import App, build_application
 from bot.context import services_of
 from bot.lifecycle import Event
-from bot.sim.telegram import FakeTelegram
+from bot.sim.api import FakeTelegram
 from bot.sim.transport import SimulatedRequest
 from core.config import Config, load_config
 

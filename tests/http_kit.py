@@ -6,9 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sim_server import BotApiServer
+
+from bot.sim.api import FakeTelegram
 from bot.sim.process import BotProcess
-from bot.sim.server import BotApiServer
-from bot.sim.telegram import FakeTelegram
 from conftest import ROOT
 
 TOKEN = "424242:HTTP-TEST-token-abcdefghijklmnopqrstuv"

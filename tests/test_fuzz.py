@@ -50,7 +50,7 @@ from telegram import Update
 
 from bot.app import App, build_application
 from bot.context import services_of
-from bot.sim.telegram import FakeTelegram, JSONDict
+from bot.sim.api import FakeTelegram, JSONDict
 from bot.sim.transport import SimulatedRequest
 from conftest import COHORT_END, COHORT_START, KEY, TOKEN, Clock, Harness, write_config
 from core import flow

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sim_server import BotApiServer
 
-from bot.sim.server import BotApiServer
-from bot.sim.telegram import FakeTelegram
+from bot.sim.api import FakeTelegram
 from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
 
 CHANNEL = -1009000000001

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sim_server import BotApiServer
 
-from bot.sim.server import BotApiServer
-from bot.sim.telegram import FakeTelegram
+from bot.sim.api import FakeTelegram
 from http_kit import KEY, TOKEN, Watcher, bot_process, last_text, write_config
 
 USERS = (5001, 5002, 5003)

@@ -1,34 +1,12 @@
-"""A simulated Telegram Bot API for tests, benchmarks and the offline demo.
+"""A simulated Telegram for tests, benchmarks and the offline demo.
 
-* ``FakeTelegram`` - the Bot API state machine plus helpers that act as Telegram users.
-* ``SimulatedRequest`` - plugs a ``FakeTelegram`` into python-telegram-bot in-process.
-* ``BotApiServer`` - the same fake over HTTP on loopback (needs ``aiohttp``, imported lazily
-  so in-process use works without it).
+* ``api.FakeTelegram`` - the Bot API methods the bot calls, over in-memory ``state``; its
+  users (``users``), faults and flood limits (``faults``) and long polling (``polling``);
+  HTML checking in ``entities``.
+* ``transport.SimulatedRequest`` - plugs a ``FakeTelegram`` into python-telegram-bot in-process.
+* The kit shared by the demo, the tests and the benchmarks: ``config`` (one config writer),
+  ``participant`` (a simulated participant reading buttons by their callback data) and
+  ``audit`` (what the database holds against what participants saw).
+
+The loopback HTTP server needs aiohttp and lives with the tests (``tests/sim_server.py``).
 """
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-from bot.sim.telegram import ApiError, FakeTelegram, SimulatedTimeout, StoredFile
-from bot.sim.transport import SimulatedRequest
-
-if TYPE_CHECKING:
-    from bot.sim.server import BotApiServer
-
-__all__ = [
-    "ApiError",
-    "BotApiServer",
-    "FakeTelegram",
-    "SimulatedRequest",
-    "SimulatedTimeout",
-    "StoredFile",
-]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "BotApiServer":
-        from bot.sim.server import BotApiServer
-
-        return BotApiServer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

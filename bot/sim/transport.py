@@ -16,7 +16,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.sim.telegram import FakeTelegram, SimulatedTimeout, UploadedFiles
+from bot.sim.api import FakeTelegram, SimulatedTimeout
+from bot.sim.state import UploadedFiles
 
 _FILE_MARKER = "/file/bot"
 

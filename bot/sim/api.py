@@ -1,0 +1,649 @@
+"""The Bot API methods the bot calls, answered from in-memory state the way Telegram does.
+
+``FakeTelegram`` keeps chats, messages and files (``state``), answers the thirteen methods
+the bot and PTB call (the table in ``_handlers``) with Telegram's JSON shapes and its error
+descriptions, and lets tests act as users (``users``), inject faults and flood limits
+(``faults``) and long-poll (``polling``). It does no I/O: ``transport.SimulatedRequest``
+plugs it into python-telegram-bot in-process; the tests' ``sim_server`` serves it over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import itertools
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.sim.entities import EntityParseError, parse_html, trim, utf16_len
+from bot.sim.faults import ApiError, Faults, FloodLimits, SimulatedTimeout, bad_request
+from bot.sim.polling import UpdateQueue
+from bot.sim.state import (
+    Chat,
+    JSONDict,
+    StoredFile,
+    UploadedFiles,
+    document_json,
+    guess_mime,
+    photo_sizes,
+)
+from bot.sim.users import SimulatedUsers
+
+__all__ = ["ApiError", "FakeTelegram", "JSONDict", "SimulatedTimeout", "StoredFile"]
+
+MAX_TEXT_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
+MAX_CALLBACK_DATA_BYTES = 64
+MAX_CALLBACK_ANSWER_LENGTH = 200
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+# Telegram stops accepting answerCallbackQuery some seconds after the tap; the client shows a
+# spinner until then. 15 s is the commonly observed window.
+CALLBACK_ANSWER_WINDOW = 15.0
+
+# Parameters whose wire form is JSON. PTB (and HTTP form posts) send every value as a string,
+# so these are decoded by name; free-text parameters such as ``text`` are never decoded.
+_JSON_PARAMS = frozenset(
+    {
+        "allow_sending_without_reply",
+        "allowed_updates",
+        "cache_time",
+        "caption_entities",
+        "chat_id",
+        "commands",
+        "disable_notification",
+        "drop_pending_updates",
+        "entities",
+        "limit",
+        "link_preview_options",
+        "media",
+        "message_id",
+        "offset",
+        "protect_content",
+        "reply_markup",
+        "reply_parameters",
+        "reply_to_message_id",
+        "scope",
+        "show_alert",
+        "timeout",
+    }
+)
+
+
+def decode_params(params: dict[str, Any]) -> JSONDict:
+    """Undo the string encoding that form posts and PTB's ``json_parameters`` apply."""
+    decoded: JSONDict = {}
+    for name, value in params.items():
+        if isinstance(value, str) and name in _JSON_PARAMS:
+            # "@channel" chat ids and other non-JSON strings stay as they are.
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        decoded[name] = value
+    return decoded
+
+
+class _Params:
+    """Typed access to decoded call parameters, failing the way Telegram fails."""
+
+    def __init__(self, values: JSONDict, files: UploadedFiles):
+        self.values = values
+        self.files = files
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+    def has(self, name: str) -> bool:
+        return self.values.get(name) is not None
+
+    def req_int(self, name: str) -> int:
+        value = self.values.get(name)
+        if value is None:
+            raise bad_request(f"{name} is empty")
+        return self._as_int(name, value)
+
+    def opt_int(self, name: str) -> int | None:
+        value = self.values.get(name)
+        return None if value is None else self._as_int(name, value)
+
+    def opt_float(self, name: str) -> float | None:
+        value = self.values.get(name)
+        if value is None:
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise bad_request(f"invalid {name} specified") from None
+
+    def opt_str(self, name: str) -> str | None:
+        value = self.values.get(name)
+        return None if value is None else str(value)
+
+    def opt_bool(self, name: str) -> bool:
+        value = self.values.get(name)
+        if isinstance(value, str):
+            return value.lower() == "true"
+        return bool(value)
+
+    @staticmethod
+    def _as_int(name: str, value: Any) -> int:
+        if isinstance(value, bool):
+            raise bad_request(f"invalid {name} specified")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise bad_request(f"invalid {name} specified") from None
+
+
+Handler = Callable[[_Params], Awaitable[Any]]
+
+
+class FakeTelegram(SimulatedUsers):
+    """Telegram's side of the Bot API, held in memory, plus helpers that act as its users."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST",
+        bot_username: str = "feedback_test_bot",
+        *,
+        enforce_limits: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.bot_user: JSONDict = {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Feedback Test Bot",
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.calls: list[tuple[str, JSONDict]] = []
+        self.callback_answers: list[JSONDict] = []
+        self.commands: dict[tuple[str, str], list[JSONDict]] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.updates = UpdateQueue()
+        self.faults = Faults()
+        self.limits = FloodLimits(clock, enforce_limits)
+        self._clock = clock
+        self._users: dict[int, JSONDict] = {}
+        self._blocked: set[int] = set()
+        self._chats: dict[int, Chat] = {}
+        self._file_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._media_group_ids = itertools.count(1)
+        self._open_queries: dict[str, float] = {}  # callback query id -> creation time
+        self._changed: asyncio.Condition | None = None
+        self._methods: dict[str, tuple[str, Handler]] = {
+            name.lower(): (name, handler) for name, handler in self._handlers().items()
+        }
+
+    def _handlers(self) -> dict[str, Handler]:
+        """Every method the bot (and PTB on its behalf) calls; anything else is a 404."""
+        return {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "deleteWebhook": self._delete_webhook,
+            "setMyCommands": self._set_my_commands,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "editMessageCaption": self._edit_message_caption,
+            "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "answerCallbackQuery": self._answer_callback_query,
+            "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
+            "sendMediaGroup": self._send_media_group,
+        }
+
+    # ------------------------------------------------------------------ the API entry point
+
+    async def call(
+        self, method: str, params: dict[str, Any], files: UploadedFiles | None = None
+    ) -> tuple[int, JSONDict]:
+        """Handle one Bot API call; returns (HTTP status, JSON body) as Telegram would."""
+        try:
+            return await self._call(method, params, files)
+        finally:
+            await self._notify()
+
+    async def _notify(self) -> None:
+        if self._changed is not None:
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def wait_until(self, condition: Callable[[], bool], within: float = 30) -> bool:
+        """Wait until the bot's calls make `condition` true; False if `within` passes first.
+
+        Checked after every call the bot makes, so a test or a simulated participant can
+        wait for the bot's reply without sleeping.
+        """
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        try:
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(condition), within)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _call(
+        self, method: str, params: dict[str, Any], files: UploadedFiles | None
+    ) -> tuple[int, JSONDict]:
+        known = self._methods.get(method.lower())
+        name = known[0] if known else method
+        values = decode_params(params)
+        self.calls.append((name, values))
+        fault = self.faults.take(method.lower())
+        if fault is not None and not fault.after_delivery:
+            return fault.answer()
+        if known is None:
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        try:
+            result = await known[1](_Params(values, files or {}))
+            answer: tuple[int, JSONDict] = 200, {"ok": True, "result": copy.deepcopy(result)}
+        except ApiError as error:
+            answer = error.status, error.body()
+        if fault is not None:  # applied, but the answer is lost
+            raise SimulatedTimeout(f"{name}: answer lost after delivery")
+        return answer
+
+    def calls_of(self, method: str) -> list[JSONDict]:
+        """Parameters of every call to ``method`` (case-insensitive), in call order."""
+        return [params for name, params in self.calls if name.lower() == method.lower()]
+
+    def inject_fault(self, method: str, kind: str, times: int = 1, **options: Any) -> None:
+        """Make the next ``times`` calls of ``method`` fail with ``kind`` (see ``Faults``)."""
+        self.faults.inject(method, kind, times, **options)
+
+    @property
+    def flood_count(self) -> int:
+        """429 answers given so far (only with ``enforce_limits``)."""
+        return self.limits.floods
+
+    # ------------------------------------------------------------------ the update queue
+
+    def drain_updates(self) -> list[JSONDict]:
+        """Pop every queued update, for tests that call ``application.process_update`` directly."""
+        return self.updates.drain()
+
+    def duplicate(self, update: JSONDict) -> JSONDict:
+        """Deliver ``update`` again with the same update_id, as Telegram does after a lost ack."""
+        return self.updates.enqueue(copy.deepcopy(update), redelivery=True)
+
+    def release_long_poll(self) -> None:
+        """Let a waiting getUpdates return now (used when a server shuts down)."""
+        self.updates.release()
+
+    def file_by_path(self, file_path: str) -> StoredFile | None:
+        """The file at ``file_path`` (what the file download URL serves)."""
+        return next((f for f in self.files.values() if f.file_path == file_path), None)
+
+    # ------------------------------------------------------------------ method handlers
+
+    async def _get_me(self, p: _Params) -> JSONDict:
+        return self.bot_user
+
+    async def _get_updates(self, p: _Params) -> list[JSONDict]:
+        return await self.updates.get_updates(
+            p.opt_int("offset"),
+            p.opt_int("limit") or 100,
+            p.opt_float("timeout") or 0.0,
+            p.get("allowed_updates"),
+        )
+
+    def _resolve_chat(self, p: _Params, name: str = "chat_id") -> Chat:
+        raw = p.get(name)
+        if raw is None or raw == "":
+            raise bad_request(f"{name} is empty")
+        chat: Chat | None
+        if isinstance(raw, str) and raw.startswith("@"):
+            username = raw.removeprefix("@")
+            matches = (c for c in self._chats.values() if c.info.get("username") == username)
+            chat = next(matches, None)
+        else:
+            chat = self._chats.get(p.req_int(name))
+        if chat is None:
+            raise bad_request("chat not found")
+        return chat
+
+    def _writable_chat(self, p: _Params) -> Chat:
+        chat = self._resolve_chat(p)
+        if chat.type == "private" and chat.id in self._blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat
+
+    def _bot_message(self, chat: Chat, message: JSONDict) -> JSONDict:
+        """Store a new message from the bot in ``chat`` and return it."""
+        stored: JSONDict = {
+            "message_id": chat.allocate_message_id(),
+            "date": int(time.time()),
+            "chat": chat.info,
+        }
+        if chat.type == "channel":
+            stored["sender_chat"] = chat.info
+        else:
+            stored["from"] = self.bot_user
+        stored.update(message)
+        chat.messages[stored["message_id"]] = stored
+        chat.from_bot.add(stored["message_id"])
+        return stored
+
+    def _formatted(
+        self, p: _Params, text_key: str, entities_key: str, limit: int, *, required: bool
+    ) -> tuple[str, list[JSONDict]]:
+        """Parse text/caption like Telegram: formatting first, then emptiness and length."""
+        raw = p.opt_str(text_key) or ""
+        parse_mode = (p.opt_str("parse_mode") or "").lower()
+        if parse_mode not in ("", "html"):
+            # The bot formats with HTML only; anything else here is a mistake worth a failure.
+            raise bad_request(f"unsupported parse_mode {p.opt_str('parse_mode')!r} (simulator)")
+        entities: list[JSONDict] = list(p.get(entities_key) or [])
+        try:
+            if parse_mode == "html" and not entities:
+                raw, entities = parse_html(raw)
+        except EntityParseError as error:
+            raise bad_request(f"can't parse entities: {error}") from None
+        text, entities = trim(raw, entities)
+        what = "message text" if text_key == "text" else "message caption"
+        if required and not text:
+            raise bad_request(f"{what} is empty")
+        # UTF-16 length is at least the character count, so this never accepts what
+        # Telegram would refuse.
+        if utf16_len(text) > limit:
+            raise bad_request(f"{what} is too long")
+        return text, entities
+
+    @staticmethod
+    def _inline_markup(p: _Params) -> JSONDict | None:
+        """Validate reply_markup; returns the inline keyboard to attach to the message, if any."""
+        markup = p.get("reply_markup")
+        if markup is None:
+            return None
+        if not isinstance(markup, dict):
+            raise bad_request("can't parse reply keyboard markup JSON object")
+        if "inline_keyboard" in markup:
+            _validate_inline_keyboard(markup["inline_keyboard"])
+            return markup if markup["inline_keyboard"] else None
+        return None
+
+    def _reply_target(self, p: _Params, chat: Chat) -> JSONDict | None:
+        target = p.get("reply_parameters") or {}
+        message_id = target.get("message_id") if isinstance(target, dict) else None
+        message_id = message_id or p.opt_int("reply_to_message_id")
+        if message_id is None:
+            return None
+        replied = chat.live(int(message_id))
+        if replied is None:
+            lenient = p.opt_bool("allow_sending_without_reply") or bool(
+                isinstance(target, dict) and target.get("allow_sending_without_reply")
+            )
+            if lenient:
+                return None
+            raise bad_request("message to be replied not found")
+        return {k: v for k, v in replied.items() if k != "reply_to_message"}
+
+    def _editable(self, p: _Params) -> tuple[Chat, JSONDict]:
+        if p.has("inline_message_id"):
+            raise bad_request("inline messages are not supported by the simulator")
+        chat = self._resolve_chat(p)
+        message_id = p.req_int("message_id")
+        message = chat.live(message_id)
+        if message is None:
+            raise bad_request("message to edit not found")
+        if message_id not in chat.from_bot:
+            raise bad_request("message can't be edited")
+        return chat, message
+
+    # ------------------------------------------------------------------ method handlers
+
+    async def _delete_webhook(self, p: _Params) -> bool:
+        if p.opt_bool("drop_pending_updates"):
+            self.updates.clear()
+        return True
+
+    @staticmethod
+    def _command_key(p: _Params) -> tuple[str, str]:
+        scope = p.get("scope") or {"type": "default"}
+        return json.dumps(scope, sort_keys=True), p.opt_str("language_code") or ""
+
+    async def _set_my_commands(self, p: _Params) -> bool:
+        commands = p.get("commands")
+        if not isinstance(commands, list):
+            raise bad_request("commands is empty")
+        for command in commands:
+            name = str(command.get("command", "")) if isinstance(command, dict) else ""
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", ""))) <= 256:
+                raise bad_request("command description is empty or too long")
+        self.commands[self._command_key(p)] = commands
+        return True
+
+    async def _send_message(self, p: _Params) -> JSONDict:
+        chat = self._writable_chat(p)
+        text, entities = self._formatted(p, "text", "entities", MAX_TEXT_LENGTH, required=True)
+        markup = self._inline_markup(p)
+        reply_to = self._reply_target(p, chat)
+        self.limits.check(chat.id, chat.type == "private")
+        message = _with_extras({"text": text}, entities=entities, markup=markup, reply_to=reply_to)
+        return self._bot_message(chat, message)
+
+    async def _edit_message_text(self, p: _Params) -> JSONDict:
+        chat, message = self._editable(p)
+        if "text" not in message:
+            raise bad_request("there is no text in the message to edit")
+        text, entities = self._formatted(p, "text", "entities", MAX_TEXT_LENGTH, required=True)
+        markup = self._inline_markup(p)
+        if (text, entities, markup) == (
+            message["text"],
+            message.get("entities", []),
+            message.get("reply_markup"),
+        ):
+            raise _not_modified()
+        self.limits.check(chat.id, chat.type == "private")
+        return _apply_edit(message, {"text": text}, entities, "entities", markup)
+
+    async def _edit_message_caption(self, p: _Params) -> JSONDict:
+        chat, message = self._editable(p)
+        if "text" in message:
+            raise bad_request("there is no caption in the message to edit")
+        caption, entities = self._formatted(
+            p, "caption", "caption_entities", MAX_CAPTION_LENGTH, required=False
+        )
+        markup = self._inline_markup(p)
+        if (caption, entities, markup) == (
+            message.get("caption", ""),
+            message.get("caption_entities", []),
+            message.get("reply_markup"),
+        ):
+            raise _not_modified()
+        self.limits.check(chat.id, chat.type == "private")
+        message.pop("caption", None)
+        content = {"caption": caption} if caption else {}
+        return _apply_edit(message, content, entities, "caption_entities", markup)
+
+    async def _edit_message_reply_markup(self, p: _Params) -> JSONDict:
+        chat, message = self._editable(p)
+        markup = self._inline_markup(p)
+        if markup == message.get("reply_markup"):
+            raise _not_modified()
+        self.limits.check(chat.id, chat.type == "private")
+        return _apply_edit(message, {}, None, "entities", markup)
+
+    async def _answer_callback_query(self, p: _Params) -> bool:
+        query_id = p.opt_str("callback_query_id") or ""
+        text = p.opt_str("text")
+        if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
+            raise bad_request("MESSAGE_TOO_LONG")
+        created = self._open_queries.pop(query_id, None)
+        if created is None or self._clock() - created > CALLBACK_ANSWER_WINDOW:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        self.callback_answers.append(
+            {
+                "callback_query_id": query_id,
+                "text": text,
+                "show_alert": p.opt_bool("show_alert"),
+                "url": p.opt_str("url"),
+                "cache_time": p.opt_int("cache_time"),
+            }
+        )
+        return True
+
+    async def _send_photo(self, p: _Params) -> JSONDict:
+        return await self._send_file(p, "photo")
+
+    async def _send_document(self, p: _Params) -> JSONDict:
+        return await self._send_file(p, "document")
+
+    async def _send_file(self, p: _Params, kind: str) -> JSONDict:
+        chat = self._writable_chat(p)
+        stored = self._input_file(p.get(kind), p.files, kind, default_name=kind)
+        caption, entities = self._formatted(
+            p, "caption", "caption_entities", MAX_CAPTION_LENGTH, required=False
+        )
+        markup = self._inline_markup(p)
+        reply_to = self._reply_target(p, chat)
+        self.limits.check(chat.id, chat.type == "private")
+        content = _media_content(kind, stored, caption, entities)
+        message = _with_extras(content, markup=markup, reply_to=reply_to)
+        return self._bot_message(chat, message)
+
+    async def _send_media_group(self, p: _Params) -> list[JSONDict]:
+        chat = self._writable_chat(p)
+        media = p.get("media")
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            raise bad_request("media group must contain 2-10 items")
+        kinds = {str(item.get("type")) for item in media if isinstance(item, dict)}
+        if len(kinds) != 1 and "document" in kinds:
+            raise bad_request("document can't be mixed with other media types")
+        prepared = [self._media_item(item, p.files) for item in media]
+        reply_to = self._reply_target(p, chat)
+        self.limits.check(chat.id, chat.type == "private")
+        group_id = str(10_000_000_000 + next(self._media_group_ids))
+        sent = []
+        for content in prepared:
+            content["media_group_id"] = group_id
+            sent.append(self._bot_message(chat, _with_extras(content, reply_to=reply_to)))
+        return sent
+
+    def _media_item(self, item: Any, files: UploadedFiles) -> JSONDict:
+        if not isinstance(item, dict) or item.get("type") not in ("photo", "document"):
+            raise bad_request("unsupported media type in media group (simulator: photo/document)")
+        kind = str(item["type"])
+        stored = self._input_file(item.get("media"), files, kind, default_name=kind)
+        # Each item carries its own caption/parse_mode/caption_entities, like a sendPhoto call.
+        caption, entities = self._formatted(
+            _Params(item, {}), "caption", "caption_entities", MAX_CAPTION_LENGTH, required=False
+        )
+        return _media_content(kind, stored, caption, entities)
+
+    def _input_file(
+        self, value: Any, files: UploadedFiles, kind: str, *, default_name: str
+    ) -> StoredFile:
+        """Resolve a file parameter: a multipart upload, attach://name, a file_id or a URL."""
+        upload: tuple[str, bytes] | None = None
+        if value is None:
+            upload = files.get(kind)
+        elif isinstance(value, str) and value.startswith("attach://"):
+            upload = files.get(value.removeprefix("attach://"))
+            if upload is None:
+                raise bad_request(f"file {value} not found in the request")
+        elif isinstance(value, str) and value in self.files:
+            return self.files[value]
+        elif isinstance(value, str) and value.startswith(("http://", "https://")):
+            name = value.rstrip("/").rsplit("/", 1)[-1] or default_name
+            return self._store_file(kind, name, guess_mime(name), b"")
+        elif value is not None:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        if upload is None:
+            raise bad_request(f"there is no {kind} in the request")
+        filename, data = upload
+        if not data:
+            raise bad_request("file must be non-empty")
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        return self._store_file(kind, filename or default_name, guess_mime(filename), data)
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def _not_modified() -> ApiError:
+    return bad_request(
+        "message is not modified: specified new message content and reply markup are exactly "
+        "the same as a current content and reply markup of the message"
+    )
+
+
+def _validate_inline_keyboard(rows: Any) -> None:
+    """Refuse keyboards Telegram refuses; the 64-byte callback_data limit bites bots often."""
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
+    for button in itertools.chain.from_iterable(rows):
+        if not isinstance(button, dict) or not button.get("text"):
+            raise bad_request("can't parse inline keyboard button: Text must be non-empty")
+        actions = [k for k in button if k != "text"]
+        if not actions:
+            raise bad_request(
+                "can't parse inline keyboard button: Text buttons are unallowed in the inline "
+                "keyboard"
+            )
+        data = button.get("callback_data")
+        if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA_BYTES:
+            raise bad_request("BUTTON_DATA_INVALID")
+
+
+def _with_extras(
+    content: JSONDict,
+    *,
+    entities: list[JSONDict] | None = None,
+    markup: JSONDict | None = None,
+    reply_to: JSONDict | None = None,
+) -> JSONDict:
+    if entities:
+        content["entities"] = entities
+    if markup is not None:
+        content["reply_markup"] = markup
+    if reply_to is not None:
+        content["reply_to_message"] = reply_to
+    return content
+
+
+def _apply_edit(
+    message: JSONDict,
+    content: JSONDict,
+    entities: list[JSONDict] | None,
+    entities_key: str,
+    markup: JSONDict | None,
+) -> JSONDict:
+    """Apply an edit in place. An edit without reply_markup removes the inline keyboard,
+    exactly as on Telegram (a classic source of vanishing buttons)."""
+    message.update(content)
+    if entities is not None:
+        message.pop(entities_key, None)
+        if entities:
+            message[entities_key] = entities
+    message.pop("reply_markup", None)
+    if markup is not None:
+        message["reply_markup"] = markup
+    message["edit_date"] = int(time.time())
+    return message
+
+
+def _media_content(
+    kind: str, stored: StoredFile, caption: str, entities: list[JSONDict]
+) -> JSONDict:
+    content: JSONDict = (
+        {"photo": photo_sizes(stored)} if kind == "photo" else {"document": document_json(stored)}
+    )
+    if caption:
+        content["caption"] = caption
+    if entities:
+        content["caption_entities"] = entities
+    return content
