@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
@@ -18,7 +16,7 @@ from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import admin, errors, participant, privacy
 from bot.processor import PerUserUpdateProcessor
 from core.config import Config
-from core.services import Services, utc_now
+from core.services import Clock, Services, SystemClock
 from core.storage import Database
 
 App = Application[Any, BotContext, Any, Any, Any, Any]
@@ -62,7 +60,7 @@ def build_application(
     token: str,
     pseudonym_key: bytes,
     *,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock | None = None,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
@@ -72,7 +70,8 @@ def build_application(
     async def open_services(application: App) -> None:
         db = await Database.open(config.bot.database)
         await sync_cohorts(db, config)
-        application.bot_data[SERVICES_KEY] = Services(config, db, pseudonym_key, clock)
+        services = Services(config, db, pseudonym_key, clock or SystemClock())
+        application.bot_data[SERVICES_KEY] = services
         await set_command_menus(application, config)
         # Jobs are not persisted: rebuild them from the database; overdue ones run now.
         await scheduler.reschedule(application)

@@ -17,7 +17,9 @@ from bot import lifecycle, scheduler
 from bot.app import App, build_application
 from bot.context import services_of
 from bot.lifecycle import Event
+from bot.sim import config as sim_config
 from bot.sim.api import FakeTelegram
+from bot.sim.config import CohortSpec
 from bot.sim.transport import SimulatedRequest
 from core.config import Config, load_config
 
@@ -33,52 +35,24 @@ COHORT_START = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
 COHORT_END = datetime(2026, 3, 14, 17, 0, tzinfo=UTC)
 FACILITATORS = -1001000000001
 ADMIN = 999
+SCHEDULE = {"pre_opens_before": "7d", "post_open_for": "2d", "reminders": ["1h", "1d"]}
 
 
 def write_config(directory: Path, extra: str = "") -> Path:
     """A config with one Risk Support cohort and one Getting Help cohort, times in UTC."""
-    path = directory / "config.toml"
-    path.write_text(
-        f"""
-[bot]
-api_base_url = "http://127.0.0.1:9/bot"
-api_base_file_url = "http://127.0.0.1:9/file/bot"
-admins = [999]
-facilitators_chat = -1001000000001
-database = "feedback.db"
-timezone = "UTC"
-
-[schedule]
-pre_opens_before = "7d"
-post_open_for = "2d"
-reminders = ["1h", "1d"]
-
-[[modules]]
-id = "risk-support"
-questionnaire = "{ROOT / "questionnaires" / "risk-support.toml"}"
-
-[[modules]]
-id = "getting-help"
-questionnaire = "{ROOT / "questionnaires" / "getting-help.toml"}"
-
-[[cohorts]]
-code = "RS-LDN-0314"
-module = "risk-support"
-site = "London"
-start = {COHORT_START.strftime("%Y-%m-%dT%H:%M:%SZ")}
-end = {COHORT_END.strftime("%Y-%m-%dT%H:%M:%SZ")}
-
-[[cohorts]]
-code = "GH-LDN-0314"
-module = "getting-help"
-site = "London"
-start = {COHORT_START.strftime("%Y-%m-%dT%H:%M:%SZ")}
-end = {COHORT_END.strftime("%Y-%m-%dT%H:%M:%SZ")}
-{extra}
-""",
-        encoding="utf-8",
+    return sim_config.write_config(
+        directory,
+        [
+            CohortSpec("RS-LDN-0314", COHORT_START, COHORT_END),
+            CohortSpec("GH-LDN-0314", COHORT_START, COHORT_END, module="getting-help"),
+        ],
+        modules=sim_config.shipped("risk-support", "getting-help"),
+        schedule=SCHEDULE,
+        extra=extra,
+        admins=[ADMIN],
+        facilitators_chat=FACILITATORS,
+        timezone="UTC",
     )
-    return path
 
 
 @dataclass
@@ -86,6 +60,7 @@ class Clock:
     """A clock the tests move by hand."""
 
     now: datetime = COHORT_START + timedelta(hours=1)
+    speed: float = 1.0  # the job queue's real-time delays are the clock's (core.services.Clock)
 
     def __call__(self) -> datetime:
         return self.now

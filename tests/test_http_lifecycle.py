@@ -62,14 +62,9 @@ async def test_cohort_lifecycle_in_real_time(tmp_path: Path, server: BotApiServe
         tmp_path,
         server,
         ends_in=ends_in,
-        extra="""
-[schedule]
-post_open_for = "16s"
-reminders = ["6s"]
-""",
+        schedule={"post_open_for": "16s", "reminders": ["6s"]},
+        facilitators_chat=CHANNEL,
     )
-    text = config.read_text().replace("database =", f"facilitators_chat = {CHANNEL}\ndatabase =")
-    config.write_text(text)
     bot = bot_process(config)
     await bot.start()
     try:
