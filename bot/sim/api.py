@@ -178,6 +178,10 @@ class FakeTelegram(SimulatedUsers):
         self._media_group_ids = itertools.count(1)
         self._open_queries: dict[str, float] = {}  # callback query id -> creation time
         self._changed: asyncio.Condition | None = None
+        # Observers of every call (benchmarks measure through these): before it is applied
+        # with its decoded parameters, and after with the answer (status 0: lost in transit).
+        self.before_call: list[Callable[[str, JSONDict], None]] = []
+        self.after_call: list[Callable[[str, JSONDict, int, JSONDict], None]] = []
         self._methods: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, handler) for name, handler in self._handlers().items()
         }
@@ -208,9 +212,10 @@ class FakeTelegram(SimulatedUsers):
         try:
             return await self._call(method, params, files)
         finally:
-            await self._notify()
+            await self.notify()
 
-    async def _notify(self) -> None:
+    async def notify(self) -> None:
+        """Wake everyone in ``wait_until`` to check their condition again."""
         if self._changed is not None:
             async with self._changed:
                 self._changed.notify_all()
@@ -237,7 +242,28 @@ class FakeTelegram(SimulatedUsers):
         name = known[0] if known else method
         values = decode_params(params)
         self.calls.append((name, values))
-        fault = self.faults.take(method.lower())
+        for before in self.before_call:
+            before(name, values)
+        try:
+            answer = await self._answer(name, known, values, files)
+        except SimulatedTimeout:
+            self._observe(name, values, 0, {})
+            raise
+        self._observe(name, values, *answer)
+        return answer
+
+    def _observe(self, name: str, values: JSONDict, status: int, body: JSONDict) -> None:
+        for after in self.after_call:
+            after(name, values, status, body)
+
+    async def _answer(
+        self,
+        name: str,
+        known: tuple[str, Handler] | None,
+        values: JSONDict,
+        files: UploadedFiles | None,
+    ) -> tuple[int, JSONDict]:
+        fault = self.faults.take(name.lower())
         if fault is not None and not fault.after_delivery:
             return fault.answer()
         if known is None:
