@@ -48,19 +48,16 @@ SUMMARY_CODE = "RS-SUMMARY"  # its post questionnaire closes during the loop
 FACILITATORS = -1001234500001
 SUMMARY_HEADER = "📊 Evaluation summary"
 HELLO = "is connected"
-FIRST_USER = 8001
 
 
 def cohorts(summary_due: datetime) -> list[CohortSpec]:
-    """Twelve cohorts open for hours, and one whose post questionnaire closes at
-    ``summary_due`` (post_open_for is a day: it ended a day before)."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    """Twelve cohorts open for hours; one whose post (open a day) closes at ``summary_due``."""
+    now, ended = datetime.now(UTC), summary_due - timedelta(days=1)
     open_ = [CohortSpec(c, now - timedelta(hours=1), now + timedelta(hours=3)) for c in CODES]
-    ended = summary_due.replace(microsecond=0) - timedelta(days=1)
     return [*open_, CohortSpec(SUMMARY_CODE, ended - timedelta(hours=8), ended, site="York")]
 
 
-def done(screen: Screen) -> bool:
+def done(screen: Screen) -> bool:  # the thanks after Submit
     return not screen.buttons and "Thank you" in screen.text
 
 
@@ -80,24 +77,12 @@ class Monitor(Watch):
 
 @dataclass
 class Figures:
-    kills: int = 0
-    kills_on_fetch: int = 0
+    # taps, answer taps, their outcomes, Back, /resume, kills, submissions in the loop ...
+    counts: Counter[str] = field(default_factory=Counter)
     participants: int = 0
-    taps: int = 0
-    answer_taps: int = 0
-    accepted: int = 0
-    accepted_without_ack: int = 0
-    refused: int = 0
-    unseen: int = 0
-    lost: int = 0
-    backs: int = 0
-    resumes: int = 0
-    redelivered_taps: int = 0
-    taps_handled_twice: int = 0
     answers: AnswerAudit = field(default_factory=AnswerAudit)
     questionnaires: int = 0  # (participant, cohort) pairs joined
     submitted: int = 0
-    submitted_in_loop: int = 0
     integrity: str = ""
     sigterm_exit_code: int | None = None
     sigterm_taken: int = 0  # updates the bot had taken when SIGTERM came
@@ -112,17 +97,18 @@ class Figures:
     total_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
+    def as_dict(self) -> dict[str, Any]:
+        plain = {f.name: getattr(self, f.name) for f in fields(self)}
+        return plain | {"counts": dict(self.counts), "answers": asdict(self.answers)}
+
     def report(self) -> str:
-        """Every figure on its own line, the answer audit's under "answers"."""
+        """Every figure on its own line; the counts and the answer audit one line each."""
         lines = []
-        for name, value in asdict(self).items():
-            if isinstance(value, dict):  # the answer audit
-                value = ", ".join(
-                    f"{k.replace('_', ' ')} {v}" for k, v in value.items() if k != "problems"
-                )
-            if name != "problems":
-                shown = f"{value:.2f}" if isinstance(value, float) else value
-                lines.append(f"{name.replace('_', ' ')}: {shown}")
+        for name, value in self.as_dict().items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{k} {v}" for k, v in value.items() if k != "problems")
+            shown = f"{value:.2f}" if isinstance(value, float) else value
+            lines += [f"{name.replace('_', ' ')}: {shown}"] if name != "problems" else []
         if self.problems:
             lines += ["PROBLEMS:", *(f"  {p}" for p in self.problems)]
         return "\n".join(lines)
@@ -131,9 +117,7 @@ class Figures:
 class Participant:
     def __init__(self, loop: CrashLoop, user_id: int, rng: random.Random) -> None:
         self.loop, self.monitor, self.figures = loop, loop.monitor, loop.figures
-        self.user = user_id
-        self.rng = rng
-        self.taps: list[Tapped] = []
+        self.user, self.rng, self.taps = user_id, rng, list[Tapped]()
         self.backs_left = 0  # at the review, go back this many questions to change answers
         self.cohort = 0  # index in CODES of the cohort being answered
         self.trust_done = False  # whether a "Thank you" on screen is about that cohort
@@ -141,7 +125,7 @@ class Participant:
     async def act(self, screen: Screen, button: Button) -> Outcome:
         """Tap one button and find out what the participant sees."""
         update = self.loop.fake.forge_tap(self.user, screen.message_id, button.data)
-        self.figures.taps += 1
+        self.figures.counts["taps"] += 1
         await self.loop.fake.notify()  # the controller counts taps
         step = step_of(screen)
         outcome, early = await self.monitor.outcome(
@@ -149,14 +133,14 @@ class Participant:
             lambda: step_of(self.monitor.screen(self.user)) != step,
             self.loop.timeout,
         )
-        self.figures.accepted_without_ack += early
+        self.figures.counts["accepted_without_ack"] += early
         return outcome
 
     async def answer(self, screen: Screen, skip: bool) -> Outcome:
         button = screen.skip if skip and screen.skip else self.rng.choice(screen.answers)
-        self.figures.answer_taps += 1
+        self.figures.counts["answer_taps"] += 1
         outcome = await self.act(screen, button)
-        setattr(self.figures, outcome, getattr(self.figures, outcome) + 1)
+        self.figures.counts[outcome] += 1
         accepted = outcome == "accepted"
         cohort, question = str(screen.cohort), str(screen.question)
         self.taps.append(Tapped(self.user, cohort, "pre", question, button.value, accepted))
@@ -170,7 +154,7 @@ class Participant:
         while True:
             await self.loop.up.wait()
             before = self.monitor.newest_id(self.user)
-            self.figures.resumes += 1
+            self.figures.counts["resumes"] += 1
             self.loop.fake.send_text(self.user, command)
             newer = await self.monitor.until_above(
                 lambda: self.monitor.newest_id(self.user), before, self.loop.timeout
@@ -194,14 +178,14 @@ class Participant:
             submit = finishing or rng.random() < 0.4
             if not submit:  # change some answers: go back one to three questions
                 self.backs_left = rng.randint(0, 2)
-                self.figures.backs += 1
+                self.figures.counts["backs"] += 1
             self.trust_done = submit
             outcome = await self.act(screen, screen.submit if submit else screen.back)
         elif screen.answers:
             back = not finishing and (self.backs_left > 0 or rng.random() < 0.1)
             if screen.back is not None and back:
                 self.backs_left = max(0, self.backs_left - 1)
-                self.figures.backs += 1
+                self.figures.counts["backs"] += 1
                 outcome = await self.act(screen, screen.back)
             else:
                 self.backs_left = 0
@@ -211,11 +195,10 @@ class Participant:
         return False
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Answer continuously until told to stop, one cohort after another."""
         while not stop.is_set():
             if not await self.step(finishing=False):
                 continue
-            self.figures.submitted_in_loop += 1
+            self.figures.counts["submitted_in_loop"] += 1
             if self.cohort + 1 == len(CODES):
                 await stop.wait()  # answered them all
                 return
@@ -223,7 +206,6 @@ class Participant:
             await self.resume(f"/start {CODES[self.cohort]}")
 
     async def finish(self, within: float) -> None:
-        """Resume, answer what is left and submit."""
         deadline = time.monotonic() + within
         await self.resume()
         while not await self.step(finishing=True):
@@ -245,16 +227,14 @@ class Settings:
 
 class CrashLoop:
     def __init__(self, directory: Path, settings: Settings) -> None:
-        self.directory, self.settings = directory, settings
+        self.directory, self.settings, self.timeout = directory, settings, settings.tap_timeout
         self.rng = random.Random(settings.seed)
-        self.timeout = settings.tap_timeout
-        self.fake = FakeTelegram(TOKEN)
+        self.fake, self.up = FakeTelegram(TOKEN), asyncio.Event()
         self.fake.channel(FACILITATORS, "Facilitators")
         self.monitor = Monitor(self.fake)
-        self.up = asyncio.Event()
         self.figures = Figures(participants=settings.participants)
         self.participants = [
-            Participant(self, FIRST_USER + i, random.Random(settings.seed * 1000 + i))
+            Participant(self, 8001 + i, random.Random(settings.seed * 1000 + i))
             for i in range(settings.participants)
         ]
 
@@ -263,8 +243,8 @@ class CrashLoop:
         await bot.start()
         if not await self.monitor.until(lambda: self.monitor.startups > startups, 60):
             raise AssertionError(f"the bot did not start; see {bot.log}")
-        slowest = max(self.figures.restart_seconds_max, time.monotonic() - started)
-        self.figures.restart_seconds_max = slowest
+        took, slowest = time.monotonic() - started, self.figures.restart_seconds_max
+        self.figures.restart_seconds_max = max(slowest, took)
         self.up.set()
 
     async def run(self) -> Figures:
@@ -301,8 +281,8 @@ class CrashLoop:
         began, figures = time.monotonic(), self.figures
         try:
             for _ in range(self.settings.kills):
-                floor = figures.taps + self.rng.randint(0, 3 * len(self.participants) - 1)
-                if not await self.monitor.until_above(lambda: figures.taps, floor, 60):
+                floor = figures.counts["taps"] + self.rng.randint(0, 3 * len(self.participants) - 1)
+                if not await self.monitor.until_above(lambda: figures.counts["taps"], floor, 60):
                     raise AssertionError("participants stopped tapping")
                 if self.rng.random() < self.settings.fetch_kills:
                     # The most hostile moments: as getUpdates hands out taps (they are lost
@@ -312,18 +292,18 @@ class CrashLoop:
                         self.monitor.on_batch = bot.kill_now
                     await self.monitor.until_above(lambda: self.monitor.batches, batches, 10)
                     self.monitor.on_batch = None
-                    figures.kills_on_fetch += 1
+                    figures.counts["kills_on_fetch"] += 1
                 else:
                     await asyncio.sleep(
                         self.rng.uniform(self.settings.min_delay, self.settings.max_delay)
                     )
                 self.up.clear()
                 assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
-                figures.kills += 1
+                figures.counts["kills"] += 1
                 await self.start_bot(bot)
             # Let everybody see the last incarnation work before stopping the loop.
-            target = figures.taps + 2 * len(self.participants)
-            await self.monitor.until(lambda: figures.taps >= target, 60)
+            target = figures.counts["taps"] + 2 * len(self.participants)
+            await self.monitor.until(lambda: figures.counts["taps"] >= target, 60)
         finally:
             stop.set()
             await self.fake.notify()
@@ -355,8 +335,8 @@ class CrashLoop:
 
     def audit(self, log: Path) -> None:
         f = self.figures
-        f.redelivered_taps = self.monitor.redelivered()
-        f.taps_handled_twice = self.monitor.handled_twice()
+        f.counts["redelivered_taps"] = self.monitor.redelivered()
+        f.counts["taps_handled_twice"] = self.monitor.handled_twice()
         stored = read_stored(self.directory / "feedback.db")
         f.answers = audit_answers(stored, [tap for p in self.participants for tap in p.taps])
         f.integrity = stored.integrity
@@ -411,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         directory = args.keep or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)
         figures = asyncio.run(crash_loop(directory, **options))
-    print(json.dumps(asdict(figures), indent=2) if args.json else figures.report())
+    print(json.dumps(figures.as_dict(), indent=2) if args.json else figures.report())
     return 1 if figures.problems else 0
 
 
