@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
@@ -64,11 +66,13 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
+    open_database: Callable[[Path], Awaitable[Database]] = Database.open,
 ) -> App:
-    """Build the bot; pass request objects to talk to a simulated Bot API instead of HTTP."""
+    """Build the bot; pass request objects to talk to a simulated Bot API instead of HTTP,
+    and ``open_database`` to measure the database (a benchmark's instrumented subclass)."""
 
     async def open_services(application: App) -> None:
-        db = await Database.open(config.bot.database)
+        db = await open_database(config.bot.database)
         await sync_cohorts(db, config)
         services = Services(config, db, pseudonym_key, clock or SystemClock())
         application.bot_data[SERVICES_KEY] = services
