@@ -23,7 +23,8 @@ class Watch:
 
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
-        self.chats: dict[int, dict[int, Screen]] = {}
+        self.chats: dict[int, dict[int, Screen]] = {}  # in the order first seen
+        self.buttons_shown: list[tuple[int, int, str]] = []  # (chat, message, data), ever
         self.acks: dict[str, str | None] = {}  # callback query id -> toast (None: plain ack)
         self.ack_attempts: Counter[str] = Counter()
         self.startups = 0  # deleteWebhook calls: PTB makes one as polling starts
@@ -58,8 +59,9 @@ class Watch:
                     self.on_batch = None
         for message in result if isinstance(result, list) else [result]:
             if isinstance(message, dict) and "message_id" in message and "chat" in message:
-                chat = self.chats.setdefault(int(message["chat"]["id"]), {})
-                chat[int(message["message_id"])] = Screen.of(message)
+                chat_id, screen = int(message["chat"]["id"]), Screen.of(message)
+                self.chats.setdefault(chat_id, {})[screen.message_id] = screen
+                self.buttons_shown += [(chat_id, screen.message_id, b.data) for b in screen.buttons]
 
     async def until(self, condition: Callable[[], bool], within: float) -> bool:
         return await self.fake.wait_until(condition, within)
