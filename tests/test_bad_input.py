@@ -106,8 +106,8 @@ async def test_sticker_photo_voice_get_a_polite_reprompt(bot: Harness) -> None:
     for label in ("Education", "Clinician", "Yes", "5", "4", "4", "4", "5"):
         await bot.tap(ALICE, label)
     assert "Anything else" in bot.text(ALICE)
-    for send in (bot.fake.send_sticker, bot.fake.send_photo, bot.fake.send_voice):
-        send(ALICE)
+    for kind in ("sticker", "photo", "voice"):
+        bot.fake.send_media(ALICE, kind)
         await bot.deliver()
         assert "please type it as a message" in bot.fake.calls_of("sendMessage")[-1]["text"]
     assert "comment" not in bot.answers(ALICE, "post")

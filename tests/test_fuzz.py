@@ -609,14 +609,8 @@ class BotFuzz(RuleBasedStateMachine):
         elif kind == "edit" and self.user_texts[user]:
             sent = self.user_texts[user]
             self.fake.edit_text(user, sent[pick % len(sent)], text or "")
-        elif kind == "sticker":
-            self.fake.send_sticker(user, chat_id=chat_id)
-        elif kind == "photo":
-            self.fake.send_photo(user, caption=text, chat_id=chat_id)
-        elif kind == "voice":
-            self.fake.send_voice(user, chat_id=chat_id)
-        elif kind == "document":
-            self.fake.send_document(user, caption=text, chat_id=chat_id)
+        elif kind in ("sticker", "photo", "voice", "document"):
+            self.fake.send_media(user, kind, caption=text, chat_id=chat_id)
         elif kind == "channel":
             self.fake.channel_post(chat_id or FACILITATORS, text or "")
 

@@ -164,7 +164,6 @@ class FakeTelegram(SimulatedUsers):
         }
         self.calls: list[tuple[str, JSONDict]] = []
         self.callback_answers: list[JSONDict] = []
-        self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.files: dict[str, StoredFile] = {}
         self.updates = UpdateQueue()
         self.faults = Faults()
@@ -325,13 +324,7 @@ class FakeTelegram(SimulatedUsers):
         raw = p.get(name)
         if raw is None or raw == "":
             raise bad_request(f"{name} is empty")
-        chat: Chat | None
-        if isinstance(raw, str) and raw.startswith("@"):
-            username = raw.removeprefix("@")
-            matches = (c for c in self._chats.values() if c.info.get("username") == username)
-            chat = next(matches, None)
-        else:
-            chat = self._chats.get(p.req_int(name))
+        chat = self._chats.get(p.req_int(name))  # the bot addresses chats by id only
         if chat is None:
             raise bad_request("chat not found")
         return chat
@@ -413,8 +406,6 @@ class FakeTelegram(SimulatedUsers):
         return {k: v for k, v in replied.items() if k != "reply_to_message"}
 
     def _editable(self, p: _Params) -> tuple[Chat, JSONDict]:
-        if p.has("inline_message_id"):
-            raise bad_request("inline messages are not supported by the simulator")
         chat = self._resolve_chat(p)
         message_id = p.req_int("message_id")
         message = chat.live(message_id)
@@ -431,11 +422,6 @@ class FakeTelegram(SimulatedUsers):
             self.updates.clear()
         return True
 
-    @staticmethod
-    def _command_key(p: _Params) -> tuple[str, str]:
-        scope = p.get("scope") or {"type": "default"}
-        return json.dumps(scope, sort_keys=True), p.opt_str("language_code") or ""
-
     async def _set_my_commands(self, p: _Params) -> bool:
         commands = p.get("commands")
         if not isinstance(commands, list):
@@ -446,8 +432,7 @@ class FakeTelegram(SimulatedUsers):
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise bad_request("command description is empty or too long")
-        self.commands[self._command_key(p)] = commands
-        return True
+        return True  # menus change only what clients show: tests read them from ``calls``
 
     async def _send_message(self, p: _Params) -> JSONDict:
         chat = self._writable_chat(p)
@@ -572,21 +557,14 @@ class FakeTelegram(SimulatedUsers):
     def _input_file(
         self, value: Any, files: UploadedFiles, kind: str, *, default_name: str
     ) -> StoredFile:
-        """Resolve a file parameter: a multipart upload, attach://name, a file_id or a URL."""
+        """Resolve a file parameter: an upload or attach://name (the bot always uploads)."""
         upload: tuple[str, bytes] | None = None
         if value is None:
             upload = files.get(kind)
         elif isinstance(value, str) and value.startswith("attach://"):
             upload = files.get(value.removeprefix("attach://"))
-            if upload is None:
-                raise bad_request(f"file {value} not found in the request")
-        elif isinstance(value, str) and value in self.files:
-            return self.files[value]
-        elif isinstance(value, str) and value.startswith(("http://", "https://")):
-            name = value.rstrip("/").rsplit("/", 1)[-1] or default_name
-            return self._store_file(kind, name, guess_mime(name), b"")
-        elif value is not None:
-            raise bad_request("wrong file identifier/HTTP URL specified")
+        else:
+            raise bad_request("wrong file identifier/HTTP URL specified (simulator: uploads only)")
         if upload is None:
             raise bad_request(f"there is no {kind} in the request")
         filename, data = upload

@@ -35,6 +35,16 @@ def _user_text(text: str) -> JSONDict:
     return content
 
 
+# What users send besides text: a file name, and the fields Telegram adds for the kind.
+_MEDIA: dict[str, tuple[str, JSONDict]] = {
+    "sticker": ("sticker.webp", {"type": "regular", "width": 512, "height": 512,
+                                 "is_animated": False, "is_video": False, "emoji": "👍"}),
+    "photo": ("photo.jpg", {}),
+    "voice": ("voice.ogg", {"duration": 3}),
+    "document": ("notes.txt", {}),
+}  # fmt: skip
+
+
 class SimulatedUsers:
     """What users do; the state they act on is ``FakeTelegram``'s."""
 
@@ -158,57 +168,15 @@ class SimulatedUsers:
         chat = self._group_chat(chat_id, "channel")
         return self.updates.new("channel_post", self._user_message(chat, None, {"text": text}))
 
-    def send_sticker(self, user_id: int, chat_id: int | None = None) -> JSONDict:
-        user, chat = self._chat_of(user_id, chat_id)
-        stored = self._store_file("sticker", "sticker.webp", "image/webp", b"RIFF\0\0\0\0WEBP")
-        sticker = {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "type": "regular",
-            "width": 512,
-            "height": 512,
-            "is_animated": False,
-            "is_video": False,
-            "emoji": "👍",
-            "file_size": stored.size,
-        }
-        return self.updates.new("message", self._user_message(chat, user, {"sticker": sticker}))
-
-    def send_photo(
-        self, user_id: int, caption: str | None = None, chat_id: int | None = None
+    def send_media(
+        self, user_id: int, kind: str, caption: str | None = None, chat_id: int | None = None
     ) -> JSONDict:
+        """The user sends a sticker, photo, voice message or document (``kind``)."""
         user, chat = self._chat_of(user_id, chat_id)
-        stored = self._store_file("photo", "photo.jpg", "image/jpeg", b"\xff\xd8\xff\xe0fake-jpeg")
-        content: JSONDict = {"photo": photo_sizes(stored)}
-        if caption:
-            content["caption"] = caption
-        return self.updates.new("message", self._user_message(chat, user, content))
-
-    def send_voice(self, user_id: int, chat_id: int | None = None) -> JSONDict:
-        user, chat = self._chat_of(user_id, chat_id)
-        stored = self._store_file("voice", "voice.ogg", "audio/ogg", b"OggS fake-voice")
-        voice = {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "duration": 3,
-            "mime_type": stored.mime_type,
-            "file_size": stored.size,
-        }
-        return self.updates.new("message", self._user_message(chat, user, {"voice": voice}))
-
-    def send_document(
-        self,
-        user_id: int,
-        filename: str = "notes.txt",
-        data: bytes = b"simulated document",
-        caption: str | None = None,
-        chat_id: int | None = None,
-    ) -> JSONDict:
-        user, chat = self._chat_of(user_id, chat_id)
-        stored = self._store_file("document", filename, guess_mime(filename), data)
-        content: JSONDict = {"document": document_json(stored)}
-        if caption:
-            content["caption"] = caption
+        filename, extra = _MEDIA[kind]
+        stored = self._store_file(kind, filename, guess_mime(filename), f"a {kind}".encode())
+        item = photo_sizes(stored) if kind == "photo" else {**document_json(stored), **extra}
+        content: JSONDict = {kind: item, **({"caption": caption} if caption else {})}
         return self.updates.new("message", self._user_message(chat, user, content))
 
     def edit_text(self, user_id: int, message_id: int, new_text: str) -> JSONDict:
