@@ -38,11 +38,10 @@ from bare_bot import build_bare
 from room_people import CODE, QUESTIONS, Load, Person, Recorder, Room, Tap
 from virtual_time import VirtualTime, VirtualTimeLoop
 
-from bot.app import build_application
 from bot.sim.api import FakeTelegram
 from bot.sim.audit import AnswerAudit, audit_answers, read_stored
 from bot.sim.config import QUESTIONNAIRES, CohortSpec, ModuleSpec, write_config
-from bot.sim.transport import SimulatedRequest
+from bot.sim.harness import simulated_app, started
 from core.config import load_config
 from core.storage import Database, Tx
 
@@ -161,7 +160,6 @@ async def run_room(
     fake = FakeTelegram(TOKEN, enforce_limits=limits, clock=loop.time)
     recorder, meter = Recorder(loop.time), DbMeter()
     recorder.install(fake)
-    requests = [SimulatedRequest(fake, latency=latency) for _ in range(2)]
     if ours:
         text = (QUESTIONNAIRES / "risk-support.toml").read_text(encoding="utf-8")
         text = text.replace("\n[post]\n", EXTRA + "\n[post]\n", 1)
@@ -171,31 +169,16 @@ async def run_room(
         cohort = CohortSpec(CODE, START, START + timedelta(hours=8))
         config = load_config(write_config(folder, [cohort], modules=[module], timezone="UTC"))
         assert len(config.modules["risk-support"].pre.questions) == QUESTIONS
-        app = build_application(
-            config, TOKEN, KEY, clock=Frozen(), request=requests[0],
-            get_updates_request=requests[1], rate_limit=limits,
-            open_database=metered(meter, state),
-        )  # fmt: skip
+        metering = metered(meter, state)
+        options = {"clock": Frozen(), "rate_limit": limits, "open_database": metering}
+        app = simulated_app(config, fake, KEY, latency=latency, **options)
     else:
         app = build_bare(TOKEN, fake, latency, limits)
-    await app.initialize()
-    if app.post_init is not None:
-        await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=timedelta(seconds=10))
-    await app.start()
-    wall, cpu = time.perf_counter(), time.process_time()
-    room = Room(fake, recorder, load)
-    users = range(100_001, 100_001 + load.participants)
-    try:
+    room, users = Room(fake, recorder, load), range(100_001, 100_001 + load.participants)
+    async with started(app):
+        wall, cpu = time.perf_counter(), time.process_time()
         people = list(await asyncio.gather(*(room.participant(u) for u in users)))
-    finally:
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
     run = Run(load, people, recorder, fake.flood_count, wall, cpu, meter)
     if ours:
         taps = [answer for person in people for answer in person.answers]

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import App, build_application
+from bot.app import App
 from bot.sim.api import FakeTelegram
 from bot.sim.config import QUESTIONNAIRES, CohortSpec, ModuleSpec, write_config
+from bot.sim.harness import simulated_app, started
 from bot.sim.participant import Button, Participant, Screen
-from bot.sim.transport import SimulatedRequest
 from core.config import Config, load_config
 
 TOKEN = "100200300:DEMO-token-not-a-real-one"
@@ -200,14 +200,7 @@ async def run_demo(participants: int, seed: int, out: Path, database: Path | Non
     clock = DemoClock(origin)
     fake = FakeTelegram(TOKEN, "feedback_demo_bot")
     fake.channel(CHANNEL, "Risk Support facilitators")
-    app = build_application(
-        config,
-        TOKEN,
-        secrets.token_bytes(32),
-        clock=clock,
-        request=SimulatedRequest(fake),
-        get_updates_request=SimulatedRequest(fake),
-    )
+    app = simulated_app(config, fake, secrets.token_bytes(32), clock=clock)
     rng = random.Random(seed)
     people = [
         Person(
@@ -222,13 +215,8 @@ async def run_demo(participants: int, seed: int, out: Path, database: Path | Non
     ]
     _print(f"Module Feedback Bot demo: {participants} simulated participants (seed {seed})")
     _print(f"Output folder: {out}\n")
-    started = time.monotonic()
-    await app.initialize()
-    assert app.post_init is not None and app.updater is not None
-    await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    await app.start()
-    try:
+    began = time.monotonic()
+    async with started(app, poll_timeout=1):
         _print(
             f"The room joins {CODE} with the deep link t.me/feedback_demo_bot?start={CODE}", clock
         )
@@ -255,13 +243,7 @@ async def run_demo(participants: int, seed: int, out: Path, database: Path | Non
         )
         await fake.wait_until(lambda: _summary_arrived(fake), 120)
         await asyncio.wait(tasks, timeout=5)
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        assert app.post_shutdown is not None
-        await app.post_shutdown(app)
-    elapsed = time.monotonic() - started
+    elapsed = time.monotonic() - began
     await asyncio.to_thread(_write_outputs, fake, config, out, people[:4])
     _print_channel(fake)
     print(f"\nDone in {elapsed:.0f} s of real time. Everything is in {out}:")

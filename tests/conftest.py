@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,13 +15,13 @@ import pytest
 from telegram import Update
 
 from bot import lifecycle, scheduler
-from bot.app import App, build_application
+from bot.app import App
 from bot.context import services_of
 from bot.lifecycle import Event
 from bot.sim import config as sim_config
 from bot.sim.api import FakeTelegram
 from bot.sim.config import CohortSpec
-from bot.sim.transport import SimulatedRequest
+from bot.sim.harness import opened, simulated_app
 from core.config import Config, load_config
 
 # PTB 22 warns (an error under our warning filter) whenever RetryAfter carries an int;
@@ -78,27 +79,17 @@ class Harness:
     fake: FakeTelegram = field(default_factory=lambda: FakeTelegram(TOKEN))
     app: App | None = None
 
+    running: AsyncExitStack = field(default_factory=AsyncExitStack)
+
     async def start(self) -> App:
         self.fake.channel(FACILITATORS, "Facilitators")
-        self.app = build_application(
-            self.config,
-            TOKEN,
-            KEY,
-            clock=self.clock,
-            request=SimulatedRequest(self.fake),
-            get_updates_request=SimulatedRequest(self.fake),
-        )
-        await self.app.initialize()
-        assert self.app.post_init is not None
-        await self.app.post_init(self.app)
+        self.app = simulated_app(self.config, self.fake, KEY, clock=self.clock)
+        await self.running.enter_async_context(opened(self.app))
         return self.app
 
     async def stop(self) -> None:
-        if self.app is not None:
-            await self.app.shutdown()
-            assert self.app.post_shutdown is not None
-            await self.app.post_shutdown(self.app)
-            self.app = None
+        await self.running.aclose()
+        self.app = None
 
     async def restart(self) -> None:
         """A fresh Application on the same database: nothing survives but what is stored."""

@@ -30,6 +30,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,7 @@ from bot.app import App, build_application
 from bot.context import services_of
 from bot.sim.api import FakeTelegram, JSONDict
 from bot.sim.audit import stored_copies
+from bot.sim.harness import opened
 from bot.sim.transport import SimulatedRequest
 from bot.sim.watch import Watch
 from conftest import COHORT_END, COHORT_START, KEY, TOKEN, Clock, Harness, write_config
@@ -139,13 +141,8 @@ def _world(directory: Path) -> Iterator[World]:
             get_updates_request=request,
             rate_limit=False,
         )
-
-        async def start() -> None:
-            await app.initialize()
-            assert app.post_init is not None
-            await app.post_init(app)
-
-        runner.run(start())
+        running = AsyncExitStack()
+        runner.run(running.enter_async_context(opened(app)))
         db = sqlite3.connect(config.bot.database)
         shared = World(config, clock, runner, request, app, db)
         app.add_error_handler(shared.record_error)
@@ -153,13 +150,7 @@ def _world(directory: Path) -> Iterator[World]:
             yield shared
         finally:
             db.close()
-
-            async def stop() -> None:
-                await app.shutdown()
-                assert app.post_shutdown is not None
-                await app.post_shutdown(app)
-
-            runner.run(stop())
+            runner.run(running.aclose())
 
 
 # --------------------------------------------------------------------------- strategies
