@@ -37,12 +37,21 @@ def _user_text(text: str) -> JSONDict:
 
 # What users send besides text: a file name, and the fields Telegram adds for the kind.
 _MEDIA: dict[str, tuple[str, JSONDict]] = {
-    "sticker": ("sticker.webp", {"type": "regular", "width": 512, "height": 512,
-                                 "is_animated": False, "is_video": False, "emoji": "👍"}),
+    "sticker": (
+        "sticker.webp",
+        {
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        },
+    ),
     "photo": ("photo.jpg", {}),
     "voice": ("voice.ogg", {"duration": 3}),
     "document": ("notes.txt", {}),
-}  # fmt: skip
+}
 
 
 class SimulatedUsers:
