@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram import Update
 
+from bot import screens
 from conftest import Harness
 
 ALICE = 2001
@@ -14,7 +15,7 @@ GROUP = -1002000000001
 
 async def join(bot: Harness, user: int = ALICE) -> None:
     await bot.send(user, "/start RS-LDN-0314")
-    await bot.tap(user, "I agree")
+    await bot.tap(user, screens.AGREE)
 
 
 async def test_double_tap_stores_once_and_does_not_skip_a_question(bot: Harness) -> None:
@@ -137,7 +138,7 @@ async def test_closed_questionnaire_stores_nothing(bot: Harness) -> None:
 
 async def test_submitted_questionnaire_cannot_change(bot: Harness) -> None:
     await join(bot)
-    for label in ("Education", "Clinician", "3", "3", "3", "✅ Submit"):
+    for label in ("Education", "Clinician", "3", "3", "3", screens.SUBMIT):
         await bot.tap(ALICE, label)
     await bot.forge(ALICE, "k:RS-LDN-0314:pre:")
     await bot.forge(ALICE, "a:RS-LDN-0314:pre:conf_support:5")

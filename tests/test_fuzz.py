@@ -48,6 +48,7 @@ from hypothesis.stateful import (
 )
 from telegram import Update
 
+from bot import screens
 from bot.app import App, build_application
 from bot.context import services_of
 from bot.sim.api import FakeTelegram, JSONDict
@@ -709,8 +710,8 @@ async def test_no_thanks_right_after_i_agree_keeps_nothing_or_says_so(bot: Harne
     await bot.send(PARTICIPANT, "/start RS-LDN-0314")
     notice = bot.last(PARTICIPANT)["message_id"]
     # Changing one's mind quickly: both taps leave the phone before the notice is edited.
-    bot.fake.tap(PARTICIPANT, notice, button_text="I agree")
-    bot.fake.tap(PARTICIPANT, notice, button_text="No thanks")
+    bot.fake.tap(PARTICIPANT, notice, button_text=screens.AGREE)
+    bot.fake.tap(PARTICIPANT, notice, button_text=screens.DECLINE)
     await bot.deliver()
     kept = bot.rows("SELECT count(*) FROM participants WHERE telegram_id = ?", (PARTICIPANT,))
     claims_nothing = "nothing about you has been stored" in bot.text(PARTICIPANT)

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from sim_server import BotApiServer
 
+from bot import screens
 from bot.sim.api import FakeTelegram
 from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
 
 CHANNEL = -1009000000001
 ROOM = (6001, 6002, 6003, 6004)
-PRE = ("Education", "Clinician", "3", "2", "Skip", "✅ Submit")
-POST = ("Yes", "5", "4", "4", "4", "5", "Skip", "✅ Submit")
+PRE = ("Education", "Clinician", "3", "2", screens.SKIP, screens.SUBMIT)
+POST = ("Yes", "5", "4", "4", "4", "5", screens.SKIP, screens.SUBMIT)
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ async def test_cohort_lifecycle_in_real_time(tmp_path: Path, server: BotApiServe
             fake.send_text(user, "/start RS-HTTP-1")
         for user in ROOM:
             await watch.until(lambda u=user: "Do you agree" in last_text(fake, u))
-            fake.tap(user, fake.last_message(user)["message_id"], button_text="I agree")
+            fake.tap(user, fake.last_message(user)["message_id"], button_text=screens.AGREE)
             await watch.until(lambda u=user: "Question 1 of 5" in last_text(fake, u))
         for user in ROOM:
             await answer(fake, watch, user, PRE)
