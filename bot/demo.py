@@ -268,8 +268,7 @@ async def _progress(
     svc = services_of(app)
     deadline = time.monotonic() + within
     while True:
-        waiting = asyncio.create_task(_wait_for(done, 1.0))
-        await waiting
+        await _wait_for(done, 1.0)
         async with svc.db.read() as tx:
             counts = await tx.cohort_counts(CODE)
         _print(
@@ -296,10 +295,8 @@ def _write_outputs(fake: FakeTelegram, config: Config, out: Path, sample: list[P
     lines = ["# What the facilitators' channel received\n"]
     for message in fake.messages(CHANNEL):
         if message.get("photo"):
-            file_id = message["photo"][-1]["file_id"]
-            stored = next(f for f in fake.files.values() if f.file_id == file_id)
             name = f"chart-{message['message_id']}.png"
-            (charts / name).write_bytes(stored.data)
+            (charts / name).write_bytes(fake.files[message["photo"][-1]["file_id"]].data)
             lines.append(f"![{message.get('caption', 'chart')}](charts/{name})\n")
         else:
             lines.append(str(message.get("text", "")) + "\n\n---\n")

@@ -36,7 +36,7 @@ def _is_loopback(host: str) -> bool:
 
 
 class BotApiServer:
-    """Serves ``fake`` at ``/bot<token>/<method>``, files at ``/file/bot<token>/<path>``."""
+    """Serves ``fake`` at ``/bot<token>/<method>`` (the bot downloads no files)."""
 
     def __init__(self, fake: FakeTelegram, *, hold_seconds: float = 30.0):
         self.fake = fake
@@ -71,7 +71,6 @@ class BotApiServer:
         self._stopping = asyncio.Event()  # fresh, in case of a restart after stop()
         app = web.Application(client_max_size=_MAX_BODY_BYTES)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         # A short shutdown grace: held and long-polling requests must not delay stop().
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -112,14 +111,6 @@ class BotApiServer:
         """Keep the request unanswered so the client runs into its own timeout."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), self.hold_seconds)
-
-    async def _file(self, request: web.Request) -> web.StreamResponse:
-        stored = None
-        if request.match_info["token"] == self.fake.token:
-            stored = self.fake.file_by_path(request.match_info["path"])
-        if stored is None:
-            return _json_error(404, "Not Found")
-        return web.Response(body=stored.data, content_type=stored.mime_type)
 
 
 async def _read_params(request: web.Request) -> tuple[JSONDict, UploadedFiles]:

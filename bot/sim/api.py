@@ -303,10 +303,6 @@ class FakeTelegram(SimulatedUsers):
         """Let a waiting getUpdates return now (used when a server shuts down)."""
         self.updates.release()
 
-    def file_by_path(self, file_path: str) -> StoredFile | None:
-        """The file at ``file_path`` (what the file download URL serves)."""
-        return next((f for f in self.files.values() if f.file_path == file_path), None)
-
     # ------------------------------------------------------------------ method handlers
 
     async def _get_me(self, p: _Params) -> JSONDict:

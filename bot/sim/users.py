@@ -284,7 +284,3 @@ class SimulatedUsers:
             for button in row
             if "callback_data" in button
         }
-
-    def file_by_path(self, file_path: str) -> StoredFile | None:
-        """The file getFile announced at ``file_path`` (what the file download URL serves)."""
-        return next((f for f in self.files.values() if f.file_path == file_path), None)
