@@ -1,19 +1,17 @@
 """The Bot API methods the bot calls, answered from in-memory state the way Telegram does.
 
-``FakeTelegram`` keeps chats, messages and files (``state``), answers the thirteen methods
-the bot and PTB call (the table in ``_handlers``) with Telegram's JSON shapes and its error
-descriptions, and lets tests act as users (``users``), inject faults and flood limits
-(``faults``) and long-poll (``polling``). It does no I/O: ``transport.SimulatedRequest``
+``FakeTelegram`` keeps chats, messages and files (``state``), answers the twelve methods
+the bot and PTB call (the table in ``_handlers``; parameters read by ``params``, messages
+made by ``messages``) with Telegram's JSON shapes and error descriptions, and lets tests act
+as users (``users``), inject faults and flood limits (``faults``) and long-poll (``polling``). It does no I/O: ``transport.SimulatedRequest``
 plugs it into python-telegram-bot in-process; the tests' ``sim_server`` serves it over HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import itertools
-import json
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -21,15 +19,21 @@ from typing import Any
 
 from bot.sim.entities import EntityParseError, parse_html, trim, utf16_len
 from bot.sim.faults import ApiError, Faults, FloodLimits, SimulatedTimeout, bad_request
+from bot.sim.messages import (
+    apply_edit,
+    media_content,
+    not_modified,
+    validate_inline_keyboard,
+    with_extras,
+)
+from bot.sim.params import Params, decode_params
 from bot.sim.polling import UpdateQueue
 from bot.sim.state import (
     Chat,
     JSONDict,
     StoredFile,
     UploadedFiles,
-    document_json,
     guess_mime,
-    photo_sizes,
 )
 from bot.sim.users import SimulatedUsers
 
@@ -37,107 +41,13 @@ __all__ = ["ApiError", "FakeTelegram", "JSONDict", "SimulatedTimeout", "StoredFi
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
-MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 # Telegram stops accepting answerCallbackQuery some seconds after the tap; the client shows a
 # spinner until then. 15 s is the commonly observed window.
 CALLBACK_ANSWER_WINDOW = 15.0
 
-# Parameters whose wire form is JSON. PTB (and HTTP form posts) send every value as a string,
-# so these are decoded by name; free-text parameters such as ``text`` are never decoded.
-_JSON_PARAMS = frozenset(
-    {
-        "allow_sending_without_reply",
-        "allowed_updates",
-        "cache_time",
-        "caption_entities",
-        "chat_id",
-        "commands",
-        "disable_notification",
-        "drop_pending_updates",
-        "entities",
-        "limit",
-        "link_preview_options",
-        "media",
-        "message_id",
-        "offset",
-        "protect_content",
-        "reply_markup",
-        "reply_parameters",
-        "reply_to_message_id",
-        "scope",
-        "show_alert",
-        "timeout",
-    }
-)
-
-
-def decode_params(params: dict[str, Any]) -> JSONDict:
-    """Undo the string encoding that form posts and PTB's ``json_parameters`` apply."""
-    decoded: JSONDict = {}
-    for name, value in params.items():
-        if isinstance(value, str) and name in _JSON_PARAMS:
-            # "@channel" chat ids and other non-JSON strings stay as they are.
-            with contextlib.suppress(ValueError):
-                value = json.loads(value)
-        decoded[name] = value
-    return decoded
-
-
-class _Params:
-    """Typed access to decoded call parameters, failing the way Telegram fails."""
-
-    def __init__(self, values: JSONDict, files: UploadedFiles):
-        self.values = values
-        self.files = files
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.values.get(name, default)
-
-    def has(self, name: str) -> bool:
-        return self.values.get(name) is not None
-
-    def req_int(self, name: str) -> int:
-        value = self.values.get(name)
-        if value is None:
-            raise bad_request(f"{name} is empty")
-        return self._as_int(name, value)
-
-    def opt_int(self, name: str) -> int | None:
-        value = self.values.get(name)
-        return None if value is None else self._as_int(name, value)
-
-    def opt_float(self, name: str) -> float | None:
-        value = self.values.get(name)
-        if value is None:
-            return None
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise bad_request(f"invalid {name} specified") from None
-
-    def opt_str(self, name: str) -> str | None:
-        value = self.values.get(name)
-        return None if value is None else str(value)
-
-    def opt_bool(self, name: str) -> bool:
-        value = self.values.get(name)
-        if isinstance(value, str):
-            return value.lower() == "true"
-        return bool(value)
-
-    @staticmethod
-    def _as_int(name: str, value: Any) -> int:
-        if isinstance(value, bool):
-            raise bad_request(f"invalid {name} specified")
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise bad_request(f"invalid {name} specified") from None
-
-
-Handler = Callable[[_Params], Awaitable[Any]]
+Handler = Callable[[Params], Awaitable[Any]]
 
 
 class FakeTelegram(SimulatedUsers):
@@ -268,7 +178,7 @@ class FakeTelegram(SimulatedUsers):
         if known is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         try:
-            result = await known[1](_Params(values, files or {}))
+            result = await known[1](Params(values, files or {}))
             answer: tuple[int, JSONDict] = 200, {"ok": True, "result": copy.deepcopy(result)}
         except ApiError as error:
             answer = error.status, error.body()
@@ -305,10 +215,10 @@ class FakeTelegram(SimulatedUsers):
 
     # ------------------------------------------------------------------ method handlers
 
-    async def _get_me(self, p: _Params) -> JSONDict:
+    async def _get_me(self, p: Params) -> JSONDict:
         return self.bot_user
 
-    async def _get_updates(self, p: _Params) -> list[JSONDict]:
+    async def _get_updates(self, p: Params) -> list[JSONDict]:
         return await self.updates.get_updates(
             p.opt_int("offset"),
             p.opt_int("limit") or 100,
@@ -316,7 +226,7 @@ class FakeTelegram(SimulatedUsers):
             p.get("allowed_updates"),
         )
 
-    def _resolve_chat(self, p: _Params, name: str = "chat_id") -> Chat:
+    def _resolve_chat(self, p: Params, name: str = "chat_id") -> Chat:
         raw = p.get(name)
         if raw is None or raw == "":
             raise bad_request(f"{name} is empty")
@@ -325,7 +235,7 @@ class FakeTelegram(SimulatedUsers):
             raise bad_request("chat not found")
         return chat
 
-    def _writable_chat(self, p: _Params) -> Chat:
+    def _writable_chat(self, p: Params) -> Chat:
         chat = self._resolve_chat(p)
         if chat.type == "private" and chat.id in self._blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
@@ -348,7 +258,7 @@ class FakeTelegram(SimulatedUsers):
         return stored
 
     def _formatted(
-        self, p: _Params, text_key: str, entities_key: str, limit: int, *, required: bool
+        self, p: Params, text_key: str, entities_key: str, limit: int, *, required: bool
     ) -> tuple[str, list[JSONDict]]:
         """Parse text/caption like Telegram: formatting first, then emptiness and length."""
         raw = p.opt_str(text_key) or ""
@@ -373,7 +283,7 @@ class FakeTelegram(SimulatedUsers):
         return text, entities
 
     @staticmethod
-    def _inline_markup(p: _Params) -> JSONDict | None:
+    def _inline_markup(p: Params) -> JSONDict | None:
         """Validate reply_markup; returns the inline keyboard to attach to the message, if any."""
         markup = p.get("reply_markup")
         if markup is None:
@@ -381,11 +291,11 @@ class FakeTelegram(SimulatedUsers):
         if not isinstance(markup, dict):
             raise bad_request("can't parse reply keyboard markup JSON object")
         if "inline_keyboard" in markup:
-            _validate_inline_keyboard(markup["inline_keyboard"])
+            validate_inline_keyboard(markup["inline_keyboard"])
             return markup if markup["inline_keyboard"] else None
         return None
 
-    def _reply_target(self, p: _Params, chat: Chat) -> JSONDict | None:
+    def _reply_target(self, p: Params, chat: Chat) -> JSONDict | None:
         target = p.get("reply_parameters") or {}
         message_id = target.get("message_id") if isinstance(target, dict) else None
         message_id = message_id or p.opt_int("reply_to_message_id")
@@ -401,7 +311,7 @@ class FakeTelegram(SimulatedUsers):
             raise bad_request("message to be replied not found")
         return {k: v for k, v in replied.items() if k != "reply_to_message"}
 
-    def _editable(self, p: _Params) -> tuple[Chat, JSONDict]:
+    def _editable(self, p: Params) -> tuple[Chat, JSONDict]:
         chat = self._resolve_chat(p)
         message_id = p.req_int("message_id")
         message = chat.live(message_id)
@@ -413,12 +323,12 @@ class FakeTelegram(SimulatedUsers):
 
     # ------------------------------------------------------------------ method handlers
 
-    async def _delete_webhook(self, p: _Params) -> bool:
+    async def _delete_webhook(self, p: Params) -> bool:
         if p.opt_bool("drop_pending_updates"):
             self.updates.clear()
         return True
 
-    async def _set_my_commands(self, p: _Params) -> bool:
+    async def _set_my_commands(self, p: Params) -> bool:
         commands = p.get("commands")
         if not isinstance(commands, list):
             raise bad_request("commands is empty")
@@ -430,16 +340,16 @@ class FakeTelegram(SimulatedUsers):
                 raise bad_request("command description is empty or too long")
         return True  # menus change only what clients show: tests read them from ``calls``
 
-    async def _send_message(self, p: _Params) -> JSONDict:
+    async def _send_message(self, p: Params) -> JSONDict:
         chat = self._writable_chat(p)
         text, entities = self._formatted(p, "text", "entities", MAX_TEXT_LENGTH, required=True)
         markup = self._inline_markup(p)
         reply_to = self._reply_target(p, chat)
         self.limits.check(chat.id, chat.type == "private")
-        message = _with_extras({"text": text}, entities=entities, markup=markup, reply_to=reply_to)
+        message = with_extras({"text": text}, entities=entities, markup=markup, reply_to=reply_to)
         return self._bot_message(chat, message)
 
-    async def _edit_message_text(self, p: _Params) -> JSONDict:
+    async def _edit_message_text(self, p: Params) -> JSONDict:
         chat, message = self._editable(p)
         if "text" not in message:
             raise bad_request("there is no text in the message to edit")
@@ -450,11 +360,11 @@ class FakeTelegram(SimulatedUsers):
             message.get("entities", []),
             message.get("reply_markup"),
         ):
-            raise _not_modified()
+            raise not_modified()
         self.limits.check(chat.id, chat.type == "private")
-        return _apply_edit(message, {"text": text}, entities, "entities", markup)
+        return apply_edit(message, {"text": text}, entities, "entities", markup)
 
-    async def _edit_message_caption(self, p: _Params) -> JSONDict:
+    async def _edit_message_caption(self, p: Params) -> JSONDict:
         chat, message = self._editable(p)
         if "text" in message:
             raise bad_request("there is no caption in the message to edit")
@@ -467,21 +377,21 @@ class FakeTelegram(SimulatedUsers):
             message.get("caption_entities", []),
             message.get("reply_markup"),
         ):
-            raise _not_modified()
+            raise not_modified()
         self.limits.check(chat.id, chat.type == "private")
         message.pop("caption", None)
         content = {"caption": caption} if caption else {}
-        return _apply_edit(message, content, entities, "caption_entities", markup)
+        return apply_edit(message, content, entities, "caption_entities", markup)
 
-    async def _edit_message_reply_markup(self, p: _Params) -> JSONDict:
+    async def _edit_message_reply_markup(self, p: Params) -> JSONDict:
         chat, message = self._editable(p)
         markup = self._inline_markup(p)
         if markup == message.get("reply_markup"):
-            raise _not_modified()
+            raise not_modified()
         self.limits.check(chat.id, chat.type == "private")
-        return _apply_edit(message, {}, None, "entities", markup)
+        return apply_edit(message, {}, None, "entities", markup)
 
-    async def _answer_callback_query(self, p: _Params) -> bool:
+    async def _answer_callback_query(self, p: Params) -> bool:
         query_id = p.opt_str("callback_query_id") or ""
         text = p.opt_str("text")
         if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
@@ -502,13 +412,13 @@ class FakeTelegram(SimulatedUsers):
         )
         return True
 
-    async def _send_photo(self, p: _Params) -> JSONDict:
+    async def _send_photo(self, p: Params) -> JSONDict:
         return await self._send_file(p, "photo")
 
-    async def _send_document(self, p: _Params) -> JSONDict:
+    async def _send_document(self, p: Params) -> JSONDict:
         return await self._send_file(p, "document")
 
-    async def _send_file(self, p: _Params, kind: str) -> JSONDict:
+    async def _send_file(self, p: Params, kind: str) -> JSONDict:
         chat = self._writable_chat(p)
         stored = self._input_file(p.get(kind), p.files, kind, default_name=kind)
         caption, entities = self._formatted(
@@ -517,11 +427,11 @@ class FakeTelegram(SimulatedUsers):
         markup = self._inline_markup(p)
         reply_to = self._reply_target(p, chat)
         self.limits.check(chat.id, chat.type == "private")
-        content = _media_content(kind, stored, caption, entities)
-        message = _with_extras(content, markup=markup, reply_to=reply_to)
+        content = media_content(kind, stored, caption, entities)
+        message = with_extras(content, markup=markup, reply_to=reply_to)
         return self._bot_message(chat, message)
 
-    async def _send_media_group(self, p: _Params) -> list[JSONDict]:
+    async def _send_media_group(self, p: Params) -> list[JSONDict]:
         chat = self._writable_chat(p)
         media = p.get("media")
         if not isinstance(media, list) or not 2 <= len(media) <= 10:
@@ -536,7 +446,7 @@ class FakeTelegram(SimulatedUsers):
         sent = []
         for content in prepared:
             content["media_group_id"] = group_id
-            sent.append(self._bot_message(chat, _with_extras(content, reply_to=reply_to)))
+            sent.append(self._bot_message(chat, with_extras(content, reply_to=reply_to)))
         return sent
 
     def _media_item(self, item: Any, files: UploadedFiles) -> JSONDict:
@@ -546,9 +456,9 @@ class FakeTelegram(SimulatedUsers):
         stored = self._input_file(item.get("media"), files, kind, default_name=kind)
         # Each item carries its own caption/parse_mode/caption_entities, like a sendPhoto call.
         caption, entities = self._formatted(
-            _Params(item, {}), "caption", "caption_entities", MAX_CAPTION_LENGTH, required=False
+            Params(item, {}), "caption", "caption_entities", MAX_CAPTION_LENGTH, required=False
         )
-        return _media_content(kind, stored, caption, entities)
+        return media_content(kind, stored, caption, entities)
 
     def _input_file(
         self, value: Any, files: UploadedFiles, kind: str, *, default_name: str
@@ -569,81 +479,3 @@ class FakeTelegram(SimulatedUsers):
         if len(data) > MAX_DOCUMENT_BYTES:
             raise ApiError(413, "Request Entity Too Large")
         return self._store_file(kind, filename or default_name, guess_mime(filename), data)
-
-
-# --------------------------------------------------------------------------- pure helpers
-
-
-def _not_modified() -> ApiError:
-    return bad_request(
-        "message is not modified: specified new message content and reply markup are exactly "
-        "the same as a current content and reply markup of the message"
-    )
-
-
-def _validate_inline_keyboard(rows: Any) -> None:
-    """Refuse keyboards Telegram refuses; the 64-byte callback_data limit bites bots often."""
-    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
-    for button in itertools.chain.from_iterable(rows):
-        if not isinstance(button, dict) or not button.get("text"):
-            raise bad_request("can't parse inline keyboard button: Text must be non-empty")
-        actions = [k for k in button if k != "text"]
-        if not actions:
-            raise bad_request(
-                "can't parse inline keyboard button: Text buttons are unallowed in the inline "
-                "keyboard"
-            )
-        data = button.get("callback_data")
-        if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA_BYTES:
-            raise bad_request("BUTTON_DATA_INVALID")
-
-
-def _with_extras(
-    content: JSONDict,
-    *,
-    entities: list[JSONDict] | None = None,
-    markup: JSONDict | None = None,
-    reply_to: JSONDict | None = None,
-) -> JSONDict:
-    if entities:
-        content["entities"] = entities
-    if markup is not None:
-        content["reply_markup"] = markup
-    if reply_to is not None:
-        content["reply_to_message"] = reply_to
-    return content
-
-
-def _apply_edit(
-    message: JSONDict,
-    content: JSONDict,
-    entities: list[JSONDict] | None,
-    entities_key: str,
-    markup: JSONDict | None,
-) -> JSONDict:
-    """Apply an edit in place. An edit without reply_markup removes the inline keyboard,
-    exactly as on Telegram (a classic source of vanishing buttons)."""
-    message.update(content)
-    if entities is not None:
-        message.pop(entities_key, None)
-        if entities:
-            message[entities_key] = entities
-    message.pop("reply_markup", None)
-    if markup is not None:
-        message["reply_markup"] = markup
-    message["edit_date"] = int(time.time())
-    return message
-
-
-def _media_content(
-    kind: str, stored: StoredFile, caption: str, entities: list[JSONDict]
-) -> JSONDict:
-    content: JSONDict = (
-        {"photo": photo_sizes(stored)} if kind == "photo" else {"document": document_json(stored)}
-    )
-    if caption:
-        content["caption"] = caption
-    if entities:
-        content["caption_entities"] = entities
-    return content
