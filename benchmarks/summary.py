@@ -39,8 +39,10 @@ def main() -> None:
         config = load_config(config_path)
         started = time.perf_counter()
         answers = fill_database(config.bot.database, participants, cohorts=30)
-        print(f"built {participants:,} participants, {answers:,} answers "
-              f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        print(
+            f"built {participants:,} participants, {answers:,} answers "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
         print(f"peak memory after building the database: {peak_mb():.0f} MB")
         scope = resolve_scope(config, module="synthetic")
         module = config.modules["synthetic"]
@@ -58,8 +60,10 @@ def main() -> None:
             "compute",
             lambda: summarise(frames, module, scope, min_cell_size=config.analysis.min_cell_size),
         )
-        timed("render text", lambda: (split_message(render_telegram(summary)),
-                                      render_markdown(summary)))  # fmt: skip
+        timed(
+            "render text",
+            lambda: (split_message(render_telegram(summary)), render_markdown(summary)),
+        )
         charts = timed("render charts", lambda: summary_charts(summary))
         csv_path = Path(folder) / "answers.csv"
 
@@ -69,14 +73,18 @@ def main() -> None:
 
         exported = timed("export CSV", export)
 
-        print(f"answers loaded: {len(frames.answers):,}; charts: {len(charts)}; "
-              f"CSV {exported:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB")  # fmt: skip
+        print(
+            f"answers loaded: {len(frames.answers):,}; charts: {len(charts)}; "
+            f"CSV {exported:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB"
+        )
         for name, seconds in timings.items():
             print(f"{name:>15}: {seconds:6.2f} s")
         text_summary = timings["load"] + timings["compute"] + timings["render text"]
         whole = text_summary + timings["render charts"]
-        print(f"summary without charts: {text_summary:.2f} s "
-              f"({text_summary / timings['load']:.2f}× the load)")  # fmt: skip
+        print(
+            f"summary without charts: {text_summary:.2f} s "
+            f"({text_summary / timings['load']:.2f}× the load)"
+        )
         print(f"summary with charts:    {whole:.2f} s ({whole / timings['load']:.2f}× the load)")
         print(f"peak resident memory of the process (whole run): {peak_mb():.0f} MB")
 

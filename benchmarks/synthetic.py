@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
+from bot.sim import config as sim_config
+from bot.sim.config import CohortSpec, ModuleSpec
 from core.storage import migrate
 
 ITEMS = 8  # paired confidence items
@@ -71,19 +74,14 @@ def write_config(folder: Path, cohorts: int) -> Path:
     (folder / "synthetic.toml").write_text(
         QUESTIONNAIRE.format(pre_items=items["pre"], post_items=items["post"]), encoding="utf-8"
     )
-    lines = [
-        '[bot]\ndatabase = "bench.db"\n',
-        '[[modules]]\nid = "synthetic"\ntitle = "Synthetic"\nquestionnaire = "synthetic.toml"\n',
-    ]
+    days = [datetime(2026, 3, 1 + c % 28, 9, tzinfo=UTC) for c in range(cohorts)]
     sites = ("London", "Manchester", "Leeds")
-    for c in range(cohorts):
-        lines.append(
-            f'[[cohorts]]\ncode = "SY-{c:04d}"\nmodule = "synthetic"\nsite = "{sites[c % 3]}"\n'
-            f"start = 2026-03-{1 + c % 28:02d}T09:00:00\nend = 2026-03-{1 + c % 28:02d}T17:00:00\n"
-        )
-    path = folder / "config.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    specs = [
+        CohortSpec(f"SY-{c:04d}", day, day + timedelta(hours=8), "synthetic", sites[c % 3])
+        for c, day in enumerate(days)
+    ]
+    module = ModuleSpec("synthetic", Path("synthetic.toml"), "Synthetic")
+    return sim_config.write_config(folder, specs, modules=[module], database="bench.db")
 
 
 def fill_database(path: Path, participants: int, cohorts: int, seed: int = 1) -> int:

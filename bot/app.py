@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -19,7 +19,7 @@ from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import admin, errors, participant, privacy
 from bot.processor import PerUserUpdateProcessor
 from core.config import Config
-from core.services import Services, utc_now
+from core.services import Clock, Services, SystemClock
 from core.storage import Database
 
 App = Application[Any, BotContext, Any, Any, Any, Any]
@@ -63,17 +63,20 @@ def build_application(
     token: str,
     pseudonym_key: bytes,
     *,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock | None = None,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
+    open_database: Callable[[Path], Awaitable[Database]] = Database.open,
 ) -> App:
-    """Build the bot; pass request objects to talk to a simulated Bot API instead of HTTP."""
+    """Build the bot; pass request objects to talk to a simulated Bot API instead of HTTP,
+    and ``open_database`` to measure the database (a benchmark's instrumented subclass)."""
 
     async def open_services(application: App) -> None:
-        db = await Database.open(config.bot.database)
+        db = await open_database(config.bot.database)
         await sync_cohorts(db, config)
-        application.bot_data[SERVICES_KEY] = Services(config, db, pseudonym_key, clock)
+        services = Services(config, db, pseudonym_key, clock or SystemClock())
+        application.bot_data[SERVICES_KEY] = services
         await set_command_menus(application, config)
         # Jobs are not persisted: rebuild them from the database; overdue ones run now.
         await scheduler.reschedule(application)

@@ -155,7 +155,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not 1 <= args.participants <= 2000:
         print("--participants must be between 1 and 2000", file=sys.stderr)
         return 2
-    return demo_main(args.participants, args.seed, args.out, args.db)
+    return demo_main(args.participants, args.seed, args.out, args.db, args.fresh)
 
 
 def cmd_example_config(args: argparse.Namespace) -> int:
@@ -221,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     demo.add_argument("--out", type=Path, help="output folder (default: a new demo-output-*)")
     demo.add_argument("--db", type=Path, help="database file (default: in the output folder)")
+    demo.add_argument(
+        "--fresh",
+        action="store_true",
+        help="if --out holds an earlier demo, delete it and start again (default: refuse)",
+    )
     demo.set_defaults(func=cmd_demo)
     from analysis.cli import register as register_analysis
 

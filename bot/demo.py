@@ -11,16 +11,18 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+import shutil
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import App, build_application
-from bot.sim.telegram import FakeTelegram
-from bot.sim.transport import SimulatedRequest
+from bot.app import App
+from bot.sim.api import FakeTelegram
+from bot.sim.config import CohortSpec, ModuleSpec, write_config
+from bot.sim.harness import simulated_app, started
+from bot.sim.participant import Button, Participant, Screen
 from core.config import Config, load_config
 
 TOKEN = "100200300:DEMO-token-not-a-real-one"
@@ -40,8 +42,9 @@ COMMENTS = (
 
 @dataclass
 class DemoClock:
-    """Virtual time: runs `speed` times faster than real time, and can jump ahead while
-    nobody is doing anything (the night after the module, the days before a reminder)."""
+    """Virtual time (a ``core.services.Clock``): runs `speed` times faster than real time,
+    and can jump ahead while nobody is doing anything (the night after the module, the days
+    before a reminder)."""
 
     origin: datetime
     speed: float = SPEED
@@ -56,99 +59,38 @@ class DemoClock:
 
 
 def write_demo_config(out: Path, database: Path, start: datetime) -> Path:
-    end = start + timedelta(hours=7)
-    path = out / "config.toml"
-    path.write_text(
-        f"""# Written by `feedback-bot demo`: a Risk Support cohort on a simulated day.
-[bot]
-api_base_url = "http://127.0.0.1:9/bot"   # not used: the demo's Telegram is simulated
-admins = [{ADMIN}]
-facilitators_chat = {CHANNEL}
-database = "{database}"
-timezone = "Europe/London"
-
-[analysis]
-min_cell_size = 3
-show_comments = true
-
-[schedule]
-pre_opens_before = "14d"
-post_open_for = "36h"
-reminders = ["8h", "24h"]
-
-[[modules]]
-id = "risk-support"
-title = "Risk Support"
-questionnaire = "builtin:risk-support"
-
-[[cohorts]]
-code = "{CODE}"
-module = "risk-support"
-site = "London"
-start = {start.strftime("%Y-%m-%dT%H:%M:%SZ")}
-end = {end.strftime("%Y-%m-%dT%H:%M:%SZ")}
-""",
-        encoding="utf-8",
+    return write_config(
+        out,
+        [CohortSpec(CODE, start, start + timedelta(hours=7))],
+        modules=[ModuleSpec("risk-support", "builtin:risk-support", "Risk Support")],
+        schedule={"pre_opens_before": "14d", "post_open_for": "36h", "reminders": ["8h", "24h"]},
+        analysis={"min_cell_size": 3, "show_comments": True},
+        comment="Written by `feedback-bot demo`: a Risk Support cohort on a simulated day.",
+        admins=[ADMIN],
+        facilitators_chat=CHANNEL,
+        database=database,
+        timezone="Europe/London",
     )
-    return path
-
-
-class Room:
-    """The simulated Telegram side: lets participants wait for the bot's replies."""
-
-    def __init__(self, fake: FakeTelegram) -> None:
-        self.fake = fake
-        self.transcripts: dict[int, list[str]] = {}
-
-    def last_text(self, user: int) -> str:
-        messages = self.fake.messages(user)
-        return str(messages[-1].get("text", "")) if messages else ""
-
-    def buttons(self, user: int) -> list[str]:
-        messages = self.fake.messages(user)
-        return [b for row in FakeTelegram.buttons(messages[-1]) for b in row] if messages else []
-
-    async def until(self, condition: Callable[[], bool], within: float = 60) -> bool:
-        return await self.fake.wait_until(condition, within)
-
-    def _log(self, user: int, action: str) -> None:
-        """Keep what the participant did and what the bot showed next, for the transcript."""
-        log = self.transcripts.setdefault(user, [])
-        log.append(f"👤 {action}")
-        buttons = "  ".join(f"[{b}]" for b in self.buttons(user))
-        log.append(
-            "🤖 "
-            + self.last_text(user).replace("\n", "\n   ")
-            + (f"\n   {buttons}" if buttons else "")
-        )
-
-    async def tap(self, user: int, label: str) -> bool:
-        """Tap a button under the latest message and wait for the bot to change the chat."""
-        if label not in self.buttons(user):
-            return False  # the screen changed under the participant's thumb
-        before = (self.last_text(user), len(self.fake.messages(user)))
-        self.fake.tap(user, self.fake.last_message(user)["message_id"], button_text=label)
-        await self.until(lambda: (self.last_text(user), len(self.fake.messages(user))) != before)
-        self._log(user, f"taps [{label}]")
-        return True
-
-    async def send(self, user: int, text: str) -> None:
-        before = len(self.fake.messages(user))
-        self.fake.user(user)
-        self.fake.send_text(user, text)
-        await self.until(lambda: len(self.fake.messages(user)) > before)
-        self._log(user, f"types: {text}")
 
 
 def _rating(rng: random.Random, mean: float) -> str:
     return str(min(5, max(1, round(rng.gauss(mean, 0.8)))))
 
 
+# How the room answers the choice questions: weights of their options, in order.
+CHOICE_WEIGHTS = {
+    "sector": [30, 22, 20, 14, 6, 8],
+    "role": [44, 8, 16, 14, 12, 6],
+    "met_expectations": [78, 17, 5],
+}
+RATING_MEANS = {"relevance": 4.3, "new_info": 3.6}
+
+
 @dataclass
 class Person:
     """One simulated participant with a temperament the seed decides."""
 
-    user: int
+    chat: Participant
     rng: random.Random
     declines: bool
     pauses: bool  # stops half-way through the pre questionnaire and resumes later
@@ -157,82 +99,79 @@ class Person:
     pre_done: asyncio.Event = field(default_factory=asyncio.Event)
     post_done: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def choose(self, text: str, buttons: list[str]) -> str:
+    @property
+    def user(self) -> int:
+        return self.chat.user_id
+
+    def choose(self, screen: Screen) -> Button | None:
         """Pick a button for the question on screen, the way a person might."""
-        options = [b for b in buttons if b not in ("⬅ Back", "Skip")]
-        if "Which sector" in text:
-            return self.rng.choices(options, [30, 22, 20, 14, 6, 8][: len(options)])[0]
-        if "What is your role" in text:
-            return self.rng.choices(options, [44, 8, 16, 14, 12, 6][: len(options)])[0]
-        if "meet your expectations" in text:
-            return self.rng.choices(options, [78, 17, 5][: len(options)])[0]
-        if "Skip" in buttons and self.rng.random() < 0.07:
-            return "Skip"
-        mean = 4.3 if "relevant" in text else 3.6 if "was new to you" in text else self.base
-        value = _rating(self.rng, mean)
-        return value if value in buttons else "✓ " + value
+        options = screen.answers
+        question = screen.question or ""
+        if question in CHOICE_WEIGHTS:
+            return self.rng.choices(options, CHOICE_WEIGHTS[question][: len(options)])[0]
+        if screen.skip is not None and self.rng.random() < 0.07:
+            return screen.skip
+        value = _rating(self.rng, RATING_MEANS.get(question, self.base))
+        return next((b for b in options if b.value == value), None)
 
 
-async def answer_questionnaire(room: Room, person: Person, stop_after: int | None = None) -> None:
+async def answer_questionnaire(person: Person, stop_after: int | None = None) -> None:
     """Answer what the bot shows until the review, then submit."""
-    answered = 0
+    chat, answered = person.chat, 0
     for _ in range(40):
-        text, buttons = room.last_text(person.user), room.buttons(person.user)
-        if "✅ Submit" in buttons:
-            await room.tap(person.user, "✅ Submit")
+        screen = chat.screen()
+        if screen.submit is not None:
+            await chat.tap(screen.submit)
             return
-        if "Type your answer" in text:
+        if screen.asks_for_text:
             if person.rng.random() < 0.35:
-                await room.send(person.user, person.rng.choice(COMMENTS))
+                await chat.send(person.rng.choice(COMMENTS))
             else:
-                await room.tap(person.user, "Skip")
+                await chat.tap(screen.skip)
             continue
-        if not buttons or "Question" not in text:
+        if not screen.answers:
             return  # closed, or something else came first
         if stop_after is not None and answered >= stop_after:
             return
-        choice = person.choose(text, buttons)
-        if answered == 2 and person.rng.random() < 0.2 and "⬅ Back" in buttons:
+        choice = person.choose(screen)
+        if answered == 2 and person.rng.random() < 0.2 and screen.back is not None:
             # A slip: an answer tapped by mistake, then Back to put it right.
-            await room.tap(person.user, choice)
-            await room.tap(person.user, "⬅ Back")
-            choice = person.choose(room.last_text(person.user), room.buttons(person.user))
-        if not await room.tap(person.user, choice):
+            await chat.tap(choice)
+            await chat.tap(chat.screen().back)
+            choice = person.choose(chat.screen())
+        if not await chat.tap(choice):
             continue
         answered += 1
 
 
-async def take_part(room: Room, person: Person) -> None:
+async def take_part(person: Person) -> None:
     """One participant's week: join, answer pre, and (maybe) answer post when asked."""
+    chat = person.chat
     try:
-        await room.send(person.user, f"/start {CODE}")
+        await chat.send(f"/start {CODE}")
         if person.declines:
-            await room.tap(person.user, "No thanks")
+            await chat.tap(chat.screen().consent(False))
             return
-        await room.tap(person.user, "I agree")
+        await chat.tap(chat.screen().consent(True))
         if person.pauses:
-            await answer_questionnaire(room, person, stop_after=2)
+            await answer_questionnaire(person, stop_after=2)
             await asyncio.sleep(person.rng.uniform(0.5, 2.0))  # back an hour or two later
-            await room.send(person.user, "/resume")
-        await answer_questionnaire(room, person)
+            await chat.send("/resume")
+        await answer_questionnaire(person)
         person.pre_done.set()
         if person.post_after == 3:
             return
-        # Answer the push at once, or only after the first or the second reminder.
-        wanted, count = ("Thank you for taking part", 1)
-        if person.post_after:
-            wanted, count = "A reminder", person.post_after
 
-        def arrived() -> bool:
-            texts = [str(m.get("text", "")) for m in room.fake.messages(person.user)]
-            return sum(wanted in t for t in texts) >= count
+        def invited() -> bool:
+            """The push, then one reminder after another, each with a button to begin."""
+            messages = chat.fake.messages(person.user)
+            return sum(Screen.of(m).begin is not None for m in messages) > person.post_after
 
-        if not await room.until(arrived, 300):
+        if not await chat.until(invited, 300):
             return
         person.base += 0.8  # the module helped
-        label = "Start ▶" if person.post_after == 0 else "Continue ▶"
-        if await room.tap(person.user, label):
-            await answer_questionnaire(room, person)
+        if await chat.tap(chat.screen().begin):
+            await answer_questionnaire(person)
     except Exception as exc:  # a simulated person must never take the demo down
         print(f"participant {person.user} stopped: {exc!r}", file=sys.stderr)
     finally:
@@ -261,19 +200,11 @@ async def run_demo(participants: int, seed: int, out: Path, database: Path | Non
     clock = DemoClock(origin)
     fake = FakeTelegram(TOKEN, "feedback_demo_bot")
     fake.channel(CHANNEL, "Risk Support facilitators")
-    room = Room(fake)
-    app = build_application(
-        config,
-        TOKEN,
-        secrets.token_bytes(32),
-        clock=clock,
-        request=SimulatedRequest(fake),
-        get_updates_request=SimulatedRequest(fake),
-    )
+    app = simulated_app(config, fake, secrets.token_bytes(32), clock=clock)
     rng = random.Random(seed)
     people = [
         Person(
-            user=700000 + i,
+            chat=Participant(fake, 700000 + i),
             rng=random.Random(rng.random()),
             declines=rng.random() < 0.08,
             pauses=rng.random() < 0.15,
@@ -284,17 +215,12 @@ async def run_demo(participants: int, seed: int, out: Path, database: Path | Non
     ]
     _print(f"Module Feedback Bot demo: {participants} simulated participants (seed {seed})")
     _print(f"Output folder: {out}\n")
-    started = time.monotonic()
-    await app.initialize()
-    assert app.post_init is not None and app.updater is not None
-    await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    await app.start()
-    try:
+    began = time.monotonic()
+    async with started(app, poll_timeout=1):
         _print(
             f"The room joins {CODE} with the deep link t.me/feedback_demo_bot?start={CODE}", clock
         )
-        tasks = [asyncio.create_task(take_part(room, p)) for p in people]
+        tasks = [asyncio.create_task(take_part(p)) for p in people]
         await _progress(app, clock, "pre", [p.pre_done for p in people], within=90)
 
         async def jump(moment: datetime, what: str) -> None:
@@ -315,16 +241,10 @@ async def run_demo(participants: int, seed: int, out: Path, database: Path | Non
             cohort.end + schedule.post_open_for,
             "The post-module questionnaire closes: the summary job posts to the channel",
         )
-        await room.until(lambda: _summary_arrived(fake), 120)
+        await fake.wait_until(lambda: _summary_arrived(fake), 120)
         await asyncio.wait(tasks, timeout=5)
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        assert app.post_shutdown is not None
-        await app.post_shutdown(app)
-    elapsed = time.monotonic() - started
-    await asyncio.to_thread(_write_outputs, fake, room, config, out, people[:4])
+    elapsed = time.monotonic() - began
+    await asyncio.to_thread(_write_outputs, fake, config, out, people[:4])
     _print_channel(fake)
     print(f"\nDone in {elapsed:.0f} s of real time. Everything is in {out}:")
     print(f"  channel.md          the channel's messages, with the charts ({out / 'charts'})")
@@ -348,8 +268,7 @@ async def _progress(
     svc = services_of(app)
     deadline = time.monotonic() + within
     while True:
-        waiting = asyncio.create_task(_wait_for(done, 1.0))
-        await waiting
+        await _wait_for(done, 1.0)
         async with svc.db.read() as tx:
             counts = await tx.cohort_counts(CODE)
         _print(
@@ -368,27 +287,7 @@ def _summary_arrived(fake: FakeTelegram) -> bool:
     )
 
 
-async def _report_progress(
-    app: App, config: Config, clock: DemoClock, until: datetime, phase: str
-) -> None:
-    from bot.context import services_of
-
-    svc = services_of(app)
-    key = "pre" if phase == "pre-module" else "post"
-    while clock() < until:
-        await asyncio.sleep(0.5)
-        async with svc.db.read() as tx:
-            counts = await tx.cohort_counts(CODE)
-        _print(
-            f"{phase}: {counts['joined']} joined, {counts[key + '_started']} started, "
-            f"{counts[key + '_submitted']} submitted",
-            clock,
-        )
-
-
-def _write_outputs(
-    fake: FakeTelegram, room: Room, config: Config, out: Path, sample: list[Person]
-) -> None:
+def _write_outputs(fake: FakeTelegram, config: Config, out: Path, sample: list[Person]) -> None:
     from bot.summaries import export_files
 
     charts = out / "charts"
@@ -396,10 +295,8 @@ def _write_outputs(
     lines = ["# What the facilitators' channel received\n"]
     for message in fake.messages(CHANNEL):
         if message.get("photo"):
-            file_id = message["photo"][-1]["file_id"]
-            stored = next(f for f in fake.files.values() if f.file_id == file_id)
             name = f"chart-{message['message_id']}.png"
-            (charts / name).write_bytes(stored.data)
+            (charts / name).write_bytes(fake.files[message["photo"][-1]["file_id"]].data)
             lines.append(f"![{message.get('caption', 'chart')}](charts/{name})\n")
         else:
             lines.append(str(message.get("text", "")) + "\n\n---\n")
@@ -407,7 +304,7 @@ def _write_outputs(
     transcripts = out / "transcripts"
     transcripts.mkdir(exist_ok=True)
     for person in sample:
-        lines = room.transcripts.get(person.user, [])
+        lines = person.chat.transcript
         path = transcripts / f"participant-{person.user}.txt"
         path.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
     for name, data in export_files(config, CODE, None):
@@ -426,8 +323,42 @@ def _print_channel(fake: FakeTelegram) -> None:
             print("-" * 72)
 
 
-def main(participants: int, seed: int, out: Path | None, database: Path | None) -> int:
+def _previous_run(out: Path, database: Path) -> list[Path]:
+    """What an earlier demo left behind that this one would reuse or overwrite."""
+    found = [database, *(database.with_name(database.name + x) for x in ("-wal", "-shm"))]
+    if out.is_dir():
+        found += list(out.iterdir())
+    return [path for path in dict.fromkeys(found) if path.exists()]
+
+
+def _clear(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def main(
+    participants: int, seed: int, out: Path | None, database: Path | None, fresh: bool = False
+) -> int:
     folder = out or Path.cwd() / f"demo-output-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    if folder.exists() and not folder.is_dir():
+        print(f"demo: --out {folder} is a file, not a folder", file=sys.stderr)
+        return 2
+    # A database from an earlier run would be continued silently: its participants, its
+    # summary already posted. Start again only when asked to.
+    previous = _previous_run(folder, (database or folder / "feedback.db").resolve())
+    if previous and not fresh:
+        print(
+            f"demo: {folder} already holds an earlier demo ({len(previous)} files);"
+            " add --fresh to delete them and start again, or choose another --out",
+            file=sys.stderr,
+        )
+        return 2
+    if previous:
+        print(f"Starting fresh: deleting the earlier demo's {len(previous)} files in {folder}")
+        _clear(previous)
     try:
         return asyncio.run(run_demo(participants, seed, folder, database))
     except KeyboardInterrupt:

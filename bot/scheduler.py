@@ -41,8 +41,7 @@ async def reschedule(application: AnyApp) -> None:
         when: datetime | float = event.due if event.due > now else 0
         if isinstance(when, datetime):
             # The job queue runs on the real clock; the injected one may run faster (demo).
-            speed = float(getattr(svc.clock, "speed", 1.0))
-            when = datetime.now(UTC) + (event.due - now) / speed
+            when = datetime.now(UTC) + (event.due - now) / svc.clock.speed
         job_queue.run_once(
             lifecycle_job,
             when=when,

@@ -13,7 +13,13 @@ from core.journey import Refusal, View
 from core.questionnaire import Question
 
 PHASE_NAMES = {"pre": "pre-module", "post": "post-module"}
-CHECK = "✓ "
+CHECK = "✓ "  # before the answer already given, on its button
+# Button labels, named so that simulations and tests read them from here.
+AGREE = "I agree"
+DECLINE = "No thanks"
+BACK = "⬅ Back"
+SKIP = "Skip"
+SUBMIT = "✅ Submit"
 
 
 def _button(text: str, action: flow.Action) -> InlineKeyboardButton:
@@ -60,8 +66,8 @@ def privacy_notice(
     keyboard = InlineKeyboardMarkup(
         [
             [
-                _button("I agree", flow.Consent(cohort.code, True)),
-                _button("No thanks", flow.Consent(cohort.code, False)),
+                _button(AGREE, flow.Consent(cohort.code, True)),
+                _button(DECLINE, flow.Consent(cohort.code, False)),
             ]
         ]
     )
@@ -111,9 +117,9 @@ def _question(view: View) -> tuple[str, InlineKeyboardMarkup]:
     nav: list[InlineKeyboardButton] = []
     back = flow.back_target(step)
     if back is not None:
-        nav.append(_button("⬅ Back", flow.Back(code, phase, question.id)))
+        nav.append(_button(BACK, flow.Back(code, phase, question.id)))
     if not question.required:
-        nav.append(_button("Skip", flow.Answer(code, phase, question.id, flow.SKIP)))
+        nav.append(_button(SKIP, flow.Answer(code, phase, question.id, flow.SKIP)))
     if nav:
         rows.append(nav)
     if view.step.index == 0:
@@ -141,8 +147,8 @@ def _review(view: View) -> tuple[str, InlineKeyboardMarkup]:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                _button("⬅ Back", flow.Back(code, phase, "")),
-                _button("✅ Submit", flow.Submit(code, phase)),
+                _button(BACK, flow.Back(code, phase, "")),
+                _button(SUBMIT, flow.Submit(code, phase)),
             ]
         ]
     )

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from core.config import Config
 from core.storage import Database
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+class Clock(Protocol):
+    """Where the bot reads the time. The job queue waits in real time, so it divides a delay
+    on this clock by ``speed`` (clock seconds per real second: 1 except in the demo)."""
+
+    @property
+    def speed(self) -> float: ...
+
+    def __call__(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real time, in UTC."""
+
+    speed = 1.0
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC)
 
 
 @dataclass
@@ -22,7 +37,7 @@ class Services:
     config: Config
     db: Database
     pseudonym_key: bytes = field(repr=False)  # a secret: never in a repr or a log
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock = field(default_factory=SystemClock)
     # One lifecycle run at a time: jobs and admin commands may both trigger one.
     lifecycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,11 +15,13 @@ import pytest
 from telegram import Update
 
 from bot import lifecycle, notify
-from bot.app import App, build_application
+from bot.app import App
 from bot.context import services_of
 from bot.lifecycle import Event
-from bot.sim.telegram import FakeTelegram
-from bot.sim.transport import SimulatedRequest
+from bot.sim import config as sim_config
+from bot.sim.api import FakeTelegram
+from bot.sim.config import CohortSpec
+from bot.sim.harness import opened, simulated_app
 from core.config import Config, load_config
 
 # PTB 22 warns (an error under our warning filter) whenever RetryAfter carries an int;
@@ -33,52 +36,24 @@ COHORT_START = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
 COHORT_END = datetime(2026, 3, 14, 17, 0, tzinfo=UTC)
 FACILITATORS = -1001000000001
 ADMIN = 999
+SCHEDULE = {"pre_opens_before": "7d", "post_open_for": "2d", "reminders": ["1h", "1d"]}
 
 
 def write_config(directory: Path, extra: str = "") -> Path:
     """A config with one Risk Support cohort and one Getting Help cohort, times in UTC."""
-    path = directory / "config.toml"
-    path.write_text(
-        f"""
-[bot]
-api_base_url = "http://127.0.0.1:9/bot"
-api_base_file_url = "http://127.0.0.1:9/file/bot"
-admins = [999]
-facilitators_chat = -1001000000001
-database = "feedback.db"
-timezone = "UTC"
-
-[schedule]
-pre_opens_before = "7d"
-post_open_for = "2d"
-reminders = ["1h", "1d"]
-
-[[modules]]
-id = "risk-support"
-questionnaire = "builtin:risk-support"
-
-[[modules]]
-id = "getting-help"
-questionnaire = "builtin:getting-help"
-
-[[cohorts]]
-code = "RS-LDN-0314"
-module = "risk-support"
-site = "London"
-start = {COHORT_START.strftime("%Y-%m-%dT%H:%M:%SZ")}
-end = {COHORT_END.strftime("%Y-%m-%dT%H:%M:%SZ")}
-
-[[cohorts]]
-code = "GH-LDN-0314"
-module = "getting-help"
-site = "London"
-start = {COHORT_START.strftime("%Y-%m-%dT%H:%M:%SZ")}
-end = {COHORT_END.strftime("%Y-%m-%dT%H:%M:%SZ")}
-{extra}
-""",
-        encoding="utf-8",
+    return sim_config.write_config(
+        directory,
+        [
+            CohortSpec("RS-LDN-0314", COHORT_START, COHORT_END),
+            CohortSpec("GH-LDN-0314", COHORT_START, COHORT_END, module="getting-help"),
+        ],
+        modules=sim_config.shipped("risk-support", "getting-help"),
+        schedule=SCHEDULE,
+        extra=extra,
+        admins=[ADMIN],
+        facilitators_chat=FACILITATORS,
+        timezone="UTC",
     )
-    return path
 
 
 @dataclass
@@ -86,6 +61,7 @@ class Clock:
     """A clock the tests move by hand."""
 
     now: datetime = COHORT_START + timedelta(hours=1)
+    speed: float = 1.0  # the job queue's real-time delays are the clock's (core.services.Clock)
 
     def __call__(self) -> datetime:
         return self.now
@@ -103,27 +79,17 @@ class Harness:
     fake: FakeTelegram = field(default_factory=lambda: FakeTelegram(TOKEN))
     app: App | None = None
 
+    running: AsyncExitStack = field(default_factory=AsyncExitStack)
+
     async def start(self) -> App:
         self.fake.channel(FACILITATORS, "Facilitators")
-        self.app = build_application(
-            self.config,
-            TOKEN,
-            KEY,
-            clock=self.clock,
-            request=SimulatedRequest(self.fake),
-            get_updates_request=SimulatedRequest(self.fake),
-        )
-        await self.app.initialize()
-        assert self.app.post_init is not None
-        await self.app.post_init(self.app)
+        self.app = simulated_app(self.config, self.fake, KEY, clock=self.clock)
+        await self.running.enter_async_context(opened(self.app))
         return self.app
 
     async def stop(self) -> None:
-        if self.app is not None:
-            await self.app.shutdown()
-            assert self.app.post_shutdown is not None
-            await self.app.post_shutdown(self.app)
-            self.app = None
+        await self.running.aclose()
+        self.app = None
 
     async def restart(self) -> None:
         """A fresh Application on the same database: nothing survives but what is stored."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from bot.sim import config as sim_config
+from bot.sim.api import FakeTelegram
+from bot.sim.config import CohortSpec
 from bot.sim.process import BotProcess
-from bot.sim.telegram import FakeTelegram
 from sim_server import BotApiServer
 
 TOKEN = "424242:HTTP-TEST-token-abcdefghijklmnopqrstuv"
@@ -33,35 +36,19 @@ def write_config(
     server: BotApiServer,
     *,
     ends_in: timedelta = timedelta(hours=2),
-    extra: str = "",
+    **options: Any,
 ) -> Path:
     """A config with one Risk Support cohort that started an hour ago, in UTC."""
     now = datetime.now(UTC).replace(microsecond=0)
-    start, end = now - timedelta(hours=1), now + ends_in
-    path = directory / "config.toml"
-    path.write_text(
-        f"""
-[bot]
-api_base_url = "{server.base_url}"
-api_base_file_url = "{server.base_file_url}"
-admins = [1]
-database = "feedback.db"
-
-[[modules]]
-id = "risk-support"
-questionnaire = "builtin:risk-support"
-
-[[cohorts]]
-code = "RS-HTTP-1"
-module = "risk-support"
-site = "Leeds"
-start = {start.isoformat().replace("+00:00", "Z")}
-end = {end.isoformat().replace("+00:00", "Z")}
-{extra}
-""",
-        encoding="utf-8",
+    cohort = CohortSpec("RS-HTTP-1", now - timedelta(hours=1), now + ends_in, site="Leeds")
+    return sim_config.write_config(
+        directory,
+        [cohort],
+        api_base_url=server.base_url,
+        api_base_file_url=server.base_file_url,
+        admins=[1],
+        **options,
     )
-    return path
 
 
 def bot_process(config: Path) -> BotProcess:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram import Update
 
+from bot import screens
 from conftest import Harness
 
 ALICE = 2001
@@ -14,7 +15,7 @@ GROUP = -1002000000001
 
 async def join(bot: Harness, user: int = ALICE) -> None:
     await bot.send(user, "/start RS-LDN-0314")
-    await bot.tap(user, "I agree")
+    await bot.tap(user, screens.AGREE)
 
 
 async def test_double_tap_stores_once_and_does_not_skip_a_question(bot: Harness) -> None:
@@ -106,8 +107,8 @@ async def test_sticker_photo_voice_get_a_polite_reprompt(bot: Harness) -> None:
     for label in ("Education", "Clinician", "Yes", "5", "4", "4", "4", "5"):
         await bot.tap(ALICE, label)
     assert "Anything else" in bot.text(ALICE)
-    for send in (bot.fake.send_sticker, bot.fake.send_photo, bot.fake.send_voice):
-        send(ALICE)
+    for kind in ("sticker", "photo", "voice"):
+        bot.fake.send_media(ALICE, kind)
         await bot.deliver()
         assert "please type it as a message" in bot.fake.calls_of("sendMessage")[-1]["text"]
     assert "comment" not in bot.answers(ALICE, "post")
@@ -137,7 +138,7 @@ async def test_closed_questionnaire_stores_nothing(bot: Harness) -> None:
 
 async def test_submitted_questionnaire_cannot_change(bot: Harness) -> None:
     await join(bot)
-    for label in ("Education", "Clinician", "3", "3", "3", "✅ Submit"):
+    for label in ("Education", "Clinician", "3", "3", "3", screens.SUBMIT):
         await bot.tap(ALICE, label)
     await bot.forge(ALICE, "k:RS-LDN-0314:pre:")
     await bot.forge(ALICE, "a:RS-LDN-0314:pre:conf_support:5")

@@ -7,6 +7,7 @@ from typing import Any
 
 from telegram import Update
 
+from bot import screens
 from conftest import Harness
 
 ROOM = list(range(3001, 3041))
@@ -14,7 +15,7 @@ ROOM = list(range(3001, 3041))
 
 async def join(bot: Harness, user: int) -> None:
     await bot.send(user, "/start RS-LDN-0314")
-    await bot.tap(user, "I agree")
+    await bot.tap(user, screens.AGREE)
 
 
 async def deliver_concurrently(bot: Harness, raw_updates: list[dict[str, Any]]) -> None:

@@ -44,3 +44,24 @@ def test_demo_runs_offline_and_its_summary_matches_the_exports(
         )
     participants = {r["participant"] for r in rows}
     assert f"Participants: {len(participants)}" in channel
+
+    # Run again into the same folder: it refuses in one line rather than reuse the database.
+    before = (out / "feedback.db").read_bytes()
+    assert main(["demo", "--participants", "12", "--out", str(out)]) == 2
+    refusal = capsys.readouterr().err.strip()
+    assert len(refusal.splitlines()) == 1 and "--fresh" in refusal
+    assert (out / "feedback.db").read_bytes() == before
+
+
+def test_demo_fresh_deletes_an_earlier_run_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "feedback.db").write_bytes(b"an earlier run's database")
+    (out / "channel.md").write_text("an earlier run's channel", encoding="utf-8")
+    assert main(["demo", "--participants", "3", "--seed", "1", "--out", str(out), "--fresh"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Starting fresh: deleting the earlier demo's 2 files")
+    assert (out / "feedback.db").read_bytes().startswith(b"SQLite format 3")
+    assert "earlier run" not in (out / "channel.md").read_text(encoding="utf-8")

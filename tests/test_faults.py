@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot import screens
 from conftest import Harness
 
 USER = 9101
 CODE = "RS-LDN-0314"
-SCRIPT = ("Education", "Clinician", "4", "Skip", "2")
+SCRIPT = ("Education", "Clinician", "4", screens.SKIP, "2")
 EXPECTED = {
     "sector": "Education",
     "role": "Clinician",
@@ -45,7 +46,7 @@ def _question_of(label: str) -> str:
 )
 async def test_participant_finishes_despite_faults(bot: Harness, method: str, fault: str) -> None:
     await bot.send(USER, f"/start {CODE}")
-    await bot.tap(USER, "I agree")
+    await bot.tap(USER, screens.AGREE)
     for _ in range(3):  # a fault now and then, all through the questionnaire
         bot.fake.inject_fault(method, fault, retry_after=1)
     labels = list(SCRIPT)
@@ -55,8 +56,8 @@ async def test_participant_finishes_despite_faults(bot: Harness, method: str, fa
         await answer_what_is_shown(bot, labels)
     assert bot.answers(USER) == EXPECTED
     for _ in range(5):
-        if "✅ Submit" in bot.buttons(USER):
-            await bot.tap(USER, "✅ Submit")
+        if screens.SUBMIT in bot.buttons(USER):
+            await bot.tap(USER, screens.SUBMIT)
         if bot.rows("SELECT submitted_at FROM responses WHERE submitted_at IS NOT NULL"):
             break
         await bot.send(USER, "/resume")
@@ -67,7 +68,7 @@ async def test_participant_finishes_despite_faults(bot: Harness, method: str, fa
 
 async def test_query_too_old_and_not_modified_are_harmless(bot: Harness) -> None:
     await bot.send(USER, f"/start {CODE}")
-    await bot.tap(USER, "I agree")
+    await bot.tap(USER, screens.AGREE)
     update = bot.fake.tap(USER, bot.last(USER)["message_id"], button_text="Education")
     await bot.deliver()
     bot.fake.duplicate(update)  # its query is answered already: "query is too old"

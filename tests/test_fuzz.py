@@ -24,13 +24,13 @@ runs longer, ``FUZZ_SEED`` explores other sequences.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,10 +48,14 @@ from hypothesis.stateful import (
 )
 from telegram import Update
 
+from bot import screens
 from bot.app import App, build_application
 from bot.context import services_of
-from bot.sim.telegram import FakeTelegram, JSONDict
+from bot.sim.api import FakeTelegram, JSONDict
+from bot.sim.audit import stored_copies
+from bot.sim.harness import opened
 from bot.sim.transport import SimulatedRequest
+from bot.sim.watch import Watch
 from conftest import COHORT_END, COHORT_START, KEY, TOKEN, Clock, Harness, write_config
 from core import flow
 from core.config import Config, load_config
@@ -71,15 +75,6 @@ SEED = int(os.environ.get("FUZZ_SEED", "314"))
 
 
 # --------------------------------------------------------------------------- the shared bot
-
-
-@dataclass
-class Keyboard:
-    """Callback data the bot once showed under a message (harvested for stale taps)."""
-
-    chat_id: int
-    message_id: int
-    data: str
 
 
 @dataclass
@@ -147,13 +142,8 @@ def _world(directory: Path) -> Iterator[World]:
             get_updates_request=request,
             rate_limit=False,
         )
-
-        async def start() -> None:
-            await app.initialize()
-            assert app.post_init is not None
-            await app.post_init(app)
-
-        runner.run(start())
+        running = AsyncExitStack()
+        runner.run(running.enter_async_context(opened(app)))
         db = sqlite3.connect(config.bot.database)
         shared = World(config, clock, runner, request, app, db)
         app.add_error_handler(shared.record_error)
@@ -161,13 +151,7 @@ def _world(directory: Path) -> Iterator[World]:
             yield shared
         finally:
             db.close()
-
-            async def stop() -> None:
-                await app.shutdown()
-                assert app.post_shutdown is not None
-                await app.post_shutdown(app)
-
-            runner.run(stop())
+            runner.run(running.aclose())
 
 
 # --------------------------------------------------------------------------- strategies
@@ -337,11 +321,7 @@ def check_database(world: World, consented: set[tuple[int, str]]) -> None:
     assert overrides == [], f"a non-admin changed a questionnaire window: {overrides}"
     assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-    duplicates = db.execute(
-        "SELECT participant_id, phase, question, count(*) FROM answers"
-        " GROUP BY participant_id, phase, question HAVING count(*) > 1"
-    ).fetchall()
-    assert duplicates == [], f"answers stored twice: {duplicates}"
+    assert stored_copies(db) == 0, "answers stored twice"
 
     participants = {
         pid: (telegram_id, cohort)
@@ -408,14 +388,6 @@ def check_database(world: World, consented: set[tuple[int, str]]) -> None:
 # --------------------------------------------------------------------------- the machine
 
 
-@dataclass
-class Shown:
-    """A bot message as the participant's client shows it now."""
-
-    text: str
-    data: list[str]
-
-
 class BotFuzz(RuleBasedStateMachine):
     """Participants, bystanders and a modified client talking to the bot at once."""
 
@@ -430,45 +402,22 @@ class BotFuzz(RuleBasedStateMachine):
         world.request.use(self.fake)
         world.errors.clear()
         world.runner.run(world.wipe())
-        self.screens: dict[int, dict[int, Shown]] = {}  # chat -> bot message id -> shown
-        self.keyboards: list[Keyboard] = []  # every button ever shown
+        # What the bot shows, followed call by call (cheaper than the fake's deep copies),
+        # and every button it ever showed, for stale and replayed taps later.
+        self.watch = Watch(self.fake)
+        self.screens = self.watch.chats  # chat -> bot message id -> screen
+        self.keyboards = self.watch.buttons_shown
         self.delivered: list[JSONDict] = []
         self.user_texts: dict[int, list[int]] = {user: [] for user in USERS}
         self.consented: set[tuple[int, str]] = set()
         self.query_ids: set[str] = set()  # callback queries delivered to the bot
-        self.answered: set[str] = set()  # callback queries the bot tried to answer
-        self._watch_the_bot()
 
     # -------------------------------------------------------------- plumbing
 
-    def _watch_the_bot(self) -> None:
-        """Follow what the bot shows (cheaper than reading the fake's deep copies) and
-        remember every keyboard, for stale and replayed taps later."""
-        real_call = self.fake.call
-
-        async def call(method: str, params: dict[str, Any], files: Any = None) -> Any:
-            status, body = await real_call(method, params, files)
-            if method.lower() == "answercallbackquery":
-                self.answered.add(str(params.get("callback_query_id")))
-            result = body.get("result")
-            if status == 200 and isinstance(result, dict) and "message_id" in result:
-                self._show(result, _inline_rows(params.get("reply_markup")))
-            elif status == 200 and method.lower() == "deletemessage":
-                chat = self.screens.get(int(params["chat_id"]), {})
-                chat.pop(int(params["message_id"]), None)
-            return status, body
-
-        self.fake.call = call  # type: ignore[method-assign]
-
-    def _show(self, message: JSONDict, rows: list[list[JSONDict]]) -> None:
-        chat_id, message_id = int(message["chat"]["id"]), int(message["message_id"])
-        data = [b["callback_data"] for row in rows for b in row if "callback_data" in b]
-        text = str(message.get("text") or message.get("caption") or "")
-        self.screens.setdefault(chat_id, {})[message_id] = Shown(text, data)
-        self.keyboards.extend(Keyboard(chat_id, message_id, d) for d in data)
-
-    def _keyboards(self, chat_id: int) -> list[tuple[int, Shown]]:
-        return [(i, shown) for i, shown in self.screens.get(chat_id, {}).items() if shown.data]
+    def _keyboards(self, chat_id: int) -> list[tuple[int, list[str]]]:
+        """The bot's messages with buttons in this chat, as (message id, callback data)."""
+        shown = self.screens.get(chat_id, {}).items()
+        return [(i, [b.data for b in screen.buttons]) for i, screen in shown if screen.buttons]
 
     async def _feed(self, raw: list[JSONDict], concurrently: bool) -> None:
         app = self.world.app
@@ -513,7 +462,7 @@ class BotFuzz(RuleBasedStateMachine):
 
     def check(self, audit: bool = True) -> None:
         assert not self.world.errors, "\n".join(self.world.errors)
-        unanswered = self.query_ids - self.answered
+        unanswered = self.query_ids - set(self.watch.ack_attempts)
         assert not unanswered, f"callback queries never answered: {sorted(unanswered)}"
         accepted = [a["callback_query_id"] for a in self.fake.callback_answers]
         assert len(accepted) == len(set(accepted)), "a callback query answered twice"
@@ -521,7 +470,7 @@ class BotFuzz(RuleBasedStateMachine):
             assert not self.screens.get(channel), f"the bot answered a post in {channel}"
         for group in GROUPS:
             shown = self.screens.get(group, {}).values()
-            assert not any(s.data for s in shown), f"a questionnaire in group {group}"
+            assert not any(s.buttons for s in shown), f"a questionnaire in group {group}"
         if not audit:
             return
         started = time.perf_counter()
@@ -559,9 +508,9 @@ class BotFuzz(RuleBasedStateMachine):
             elif shown:
                 # Mostly forward (an answer, I agree, Submit); now and then Back or Skip.
                 message_id, keyboard = shown[-1]
-                forward = [d for d in keyboard.data if not d.startswith("k:")]
+                forward = [d for d in keyboard if not d.startswith("k:")]
                 forward = [d for d in forward if not d.endswith((":-", ":n"))] or forward
-                choices = forward if forward and pick % 10 < 8 else keyboard.data
+                choices = forward if forward and pick % 10 < 8 else keyboard
                 self.fake.forge_tap(user, message_id, choices[pick % len(choices)])
             elif joined:
                 break  # the code got no questionnaire (closed, say): nothing more to tap
@@ -584,7 +533,7 @@ class BotFuzz(RuleBasedStateMachine):
         if not shown:
             return
         message_id, keyboard = shown[-1] if latest else shown[pick % len(shown)]
-        self.fake.forge_tap(user, message_id, keyboard.data[index % len(keyboard.data)])
+        self.fake.forge_tap(user, message_id, keyboard[index % len(keyboard)])
         if now:
             self.deliver_all()
 
@@ -611,14 +560,14 @@ class BotFuzz(RuleBasedStateMachine):
     def tap_stale(self, picks: list[int], thief: int | None) -> None:
         """Replay buttons seen earlier: on their own (old) message, or in someone else's chat."""
         for pick in picks:
-            board = self.keyboards[pick % len(self.keyboards)]
+            chat_id, message_id, data = self.keyboards[pick % len(self.keyboards)]
             if thief is None:
-                user = board.chat_id if board.chat_id > 0 else USERS[pick % len(USERS)]
-                self.fake.forge_tap(user, board.message_id, board.data, chat_id=board.chat_id)
+                user = chat_id if chat_id > 0 else USERS[pick % len(USERS)]
+                self.fake.forge_tap(user, message_id, data, chat_id=chat_id)
                 continue
             messages = list(self.screens.get(thief, {}))
             if messages:
-                self.fake.forge_tap(thief, messages[-1], board.data)
+                self.fake.forge_tap(thief, messages[-1], data)
 
     @precondition(lambda self: bool(self.delivered))
     @rule(pick=st.integers(0, 10_000), times=st.integers(1, 3))
@@ -652,14 +601,8 @@ class BotFuzz(RuleBasedStateMachine):
         elif kind == "edit" and self.user_texts[user]:
             sent = self.user_texts[user]
             self.fake.edit_text(user, sent[pick % len(sent)], text or "")
-        elif kind == "sticker":
-            self.fake.send_sticker(user, chat_id=chat_id)
-        elif kind == "photo":
-            self.fake.send_photo(user, caption=text, chat_id=chat_id)
-        elif kind == "voice":
-            self.fake.send_voice(user, chat_id=chat_id)
-        elif kind == "document":
-            self.fake.send_document(user, caption=text, chat_id=chat_id)
+        elif kind in ("sticker", "photo", "voice", "document"):
+            self.fake.send_media(user, kind, caption=text, chat_id=chat_id)
         elif kind == "channel":
             self.fake.channel_post(chat_id or FACILITATORS, text or "")
 
@@ -686,15 +629,6 @@ STATS_SQL = {
     "comments": "SELECT count(*) FROM answers WHERE question = 'comment'",
     "submitted": "SELECT count(*) FROM responses WHERE submitted_at IS NOT NULL",
 }
-
-
-def _inline_rows(markup: Any) -> list[list[JSONDict]]:
-    if isinstance(markup, str):
-        markup = json.loads(markup)
-    if not isinstance(markup, dict):
-        return []
-    rows = markup.get("inline_keyboard") or []
-    return [list(row) for row in rows if isinstance(row, list)]
 
 
 FUZZ_SETTINGS = settings(
@@ -776,8 +710,8 @@ async def test_no_thanks_right_after_i_agree_keeps_nothing_or_says_so(bot: Harne
     await bot.send(PARTICIPANT, "/start RS-LDN-0314")
     notice = bot.last(PARTICIPANT)["message_id"]
     # Changing one's mind quickly: both taps leave the phone before the notice is edited.
-    bot.fake.tap(PARTICIPANT, notice, button_text="I agree")
-    bot.fake.tap(PARTICIPANT, notice, button_text="No thanks")
+    bot.fake.tap(PARTICIPANT, notice, button_text=screens.AGREE)
+    bot.fake.tap(PARTICIPANT, notice, button_text=screens.DECLINE)
     await bot.deliver()
     kept = bot.rows("SELECT count(*) FROM participants WHERE telegram_id = ?", (PARTICIPANT,))
     claims_nothing = "nothing about you has been stored" in bot.text(PARTICIPANT)

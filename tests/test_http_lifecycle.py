@@ -16,14 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.sim.telegram import FakeTelegram
+from bot import screens
+from bot.sim.api import FakeTelegram
 from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
 from sim_server import BotApiServer
 
 CHANNEL = -1009000000001
 ROOM = (6001, 6002, 6003, 6004)
-PRE = ("Education", "Clinician", "3", "2", "Skip", "✅ Submit")
-POST = ("Yes", "5", "4", "4", "4", "5", "Skip", "✅ Submit")
+PRE = ("Education", "Clinician", "3", "2", screens.SKIP, screens.SUBMIT)
+POST = ("Yes", "5", "4", "4", "4", "5", screens.SKIP, screens.SUBMIT)
 
 
 @pytest.fixture
@@ -62,14 +63,9 @@ async def test_cohort_lifecycle_in_real_time(tmp_path: Path, server: BotApiServe
         tmp_path,
         server,
         ends_in=ends_in,
-        extra="""
-[schedule]
-post_open_for = "16s"
-reminders = ["6s"]
-""",
+        schedule={"post_open_for": "16s", "reminders": ["6s"]},
+        facilitators_chat=CHANNEL,
     )
-    text = config.read_text().replace("database =", f"facilitators_chat = {CHANNEL}\ndatabase =")
-    config.write_text(text)
     bot = bot_process(config)
     await bot.start()
     try:
@@ -78,7 +74,7 @@ reminders = ["6s"]
             fake.send_text(user, "/start RS-HTTP-1")
         for user in ROOM:
             await watch.until(lambda u=user: "Do you agree" in last_text(fake, u))
-            fake.tap(user, fake.last_message(user)["message_id"], button_text="I agree")
+            fake.tap(user, fake.last_message(user)["message_id"], button_text=screens.AGREE)
             await watch.until(lambda u=user: "Question 1 of 5" in last_text(fake, u))
         for user in ROOM:
             await answer(fake, watch, user, PRE)

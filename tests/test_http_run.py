@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.sim.telegram import FakeTelegram
+from bot import screens
+from bot.sim.api import FakeTelegram
 from http_kit import KEY, TOKEN, Watcher, bot_process, last_text, write_config
 from sim_server import BotApiServer
 
@@ -55,8 +56,8 @@ async def test_run_over_http_with_kill_and_restart(
             fake.send_text(user, "/start RS-HTTP-1")  # the deep link's payload
         for user in USERS:
             await watch.until(lambda u=user: "Do you agree" in last_text(fake, u))
-            fake.tap(user, fake.last_message(user)["message_id"], button_text="I agree")
-        script = ["Education", "Clinician", "4", "Skip", "2"]
+            fake.tap(user, fake.last_message(user)["message_id"], button_text=screens.AGREE)
+        script = ["Education", "Clinician", "4", screens.SKIP, "2"]
 
         async def answer(user: int, label: str, question: int) -> None:
             fake.tap(user, fake.last_message(user)["message_id"], button_text=label)
@@ -89,7 +90,7 @@ async def test_run_over_http_with_kill_and_restart(
             for user in USERS:
                 await answer(user, script[index], index + 1)
         for user in USERS:
-            fake.tap(user, fake.last_message(user)["message_id"], button_text="✅ Submit")
+            fake.tap(user, fake.last_message(user)["message_id"], button_text=screens.SUBMIT)
             await watch.until(lambda u=user: "Thank you" in last_text(fake, u))
 
         # A graceful stop finishes what it took and exits cleanly.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import screens
 from conftest import Harness
 
 ALICE = 1001
@@ -11,17 +12,17 @@ BOB = 1002
 async def join(bot: Harness, user: int, code: str = "RS-LDN-0314") -> None:
     await bot.send(user, f"/start {code}")
     assert "what happens to your answers" in bot.text(user)
-    await bot.tap(user, "I agree")
+    await bot.tap(user, screens.AGREE)
 
 
 async def test_full_pre_questionnaire(bot: Harness) -> None:
     await bot.send(ALICE, "/start RS-LDN-0314")
     assert "Do you agree to take part?" in bot.text(ALICE)
     assert bot.rows("SELECT * FROM participants") == []  # nothing before consent
-    await bot.tap(ALICE, "I agree")
+    await bot.tap(ALICE, screens.AGREE)
     assert "Question 1 of 5" in bot.text(ALICE)
     assert "Which sector do you work in?" in bot.text(ALICE)
-    assert "Skip" not in bot.buttons(ALICE)  # profile questions are required
+    assert screens.SKIP not in bot.buttons(ALICE)  # profile questions are required
     question_message = bot.last(ALICE)["message_id"]
 
     await bot.tap(ALICE, "Education")
@@ -29,15 +30,15 @@ async def test_full_pre_questionnaire(bot: Harness) -> None:
     await bot.tap(ALICE, "School nurse")
     assert "Question 3 of 5" in bot.text(ALICE)
     assert "1 = not at all confident · 5 = very confident" in bot.text(ALICE)
-    assert bot.buttons(ALICE) == ["1", "2", "3", "4", "5", "⬅ Back", "Skip"]
+    assert bot.buttons(ALICE) == ["1", "2", "3", "4", "5", screens.BACK, screens.SKIP]
     await bot.tap(ALICE, "2")
-    await bot.tap(ALICE, "Skip")
+    await bot.tap(ALICE, screens.SKIP)
     await bot.tap(ALICE, "4")
     assert "Your pre-module answers" in bot.text(ALICE)
     assert "Sector: <b>Education</b>" not in bot.text(ALICE)  # text arrives rendered
     assert "Sector: Education" in bot.text(ALICE)
     assert "skipped" in bot.text(ALICE)
-    await bot.tap(ALICE, "✅ Submit")
+    await bot.tap(ALICE, screens.SUBMIT)
     assert "Thank you" in bot.text(ALICE)
     # Every step edited the one question message in place.
     assert bot.last(ALICE)["message_id"] == question_message
@@ -66,12 +67,12 @@ async def test_back_changes_previous_answer_then_continues(bot: Harness) -> None
     await join(bot, ALICE)
     await bot.tap(ALICE, "Education")
     await bot.tap(ALICE, "Clinician")
-    await bot.tap(ALICE, "⬅ Back")
+    await bot.tap(ALICE, screens.BACK)
     assert "Question 2 of 5" in bot.text(ALICE)
-    assert "✓ Clinician" in bot.buttons(ALICE)  # the current answer is marked
-    await bot.tap(ALICE, "⬅ Back")
+    assert screens.CHECK + "Clinician" in bot.buttons(ALICE)  # the current answer is marked
+    await bot.tap(ALICE, screens.BACK)
     assert "Question 1 of 5" in bot.text(ALICE)
-    assert "⬅ Back" not in bot.buttons(ALICE)
+    assert screens.BACK not in bot.buttons(ALICE)
     await bot.tap(ALICE, "Commissioning")
     # Changing an earlier answer returns to the first unanswered question.
     assert "Question 3 of 5" in bot.text(ALICE)
@@ -82,7 +83,7 @@ async def test_back_from_review(bot: Harness) -> None:
     await join(bot, ALICE)
     for label in ("Education", "Clinician", "3", "3", "3"):
         await bot.tap(ALICE, label)
-    await bot.tap(ALICE, "⬅ Back")
+    await bot.tap(ALICE, screens.BACK)
     assert "Question 5 of 5" in bot.text(ALICE)
     await bot.tap(ALICE, "5")
     assert "Your pre-module answers" in bot.text(ALICE)
@@ -97,9 +98,9 @@ async def test_resume_after_restart(bot: Harness) -> None:
     await bot.restart()
     await bot.send(ALICE, "/resume")
     assert "Question 4 of 5" in bot.text(ALICE)
-    await bot.tap(ALICE, "Skip")
+    await bot.tap(ALICE, screens.SKIP)
     await bot.tap(ALICE, "2")
-    await bot.tap(ALICE, "✅ Submit")
+    await bot.tap(ALICE, screens.SUBMIT)
     assert len(bot.answers(ALICE)) == 5
 
 
@@ -136,7 +137,7 @@ async def test_unknown_code(bot: Harness) -> None:
 
 async def test_declined_consent_keeps_nothing(bot: Harness) -> None:
     await bot.send(ALICE, "/start RS-LDN-0314")
-    await bot.tap(ALICE, "No thanks")
+    await bot.tap(ALICE, screens.DECLINE)
     assert "nothing about you has been stored" in bot.text(ALICE)
     for table in ("participants", "consents", "responses", "answers"):
         assert bot.rows(f"SELECT count(*) FROM {table}") == [(0,)]
@@ -144,7 +145,7 @@ async def test_declined_consent_keeps_nothing(bot: Harness) -> None:
 
 async def test_post_questionnaire_asks_profile_only_if_not_given(bot: Harness) -> None:
     await join(bot, ALICE)
-    for label in ("Education", "Clinician", "3", "3", "3", "✅ Submit"):
+    for label in ("Education", "Clinician", "3", "3", "3", screens.SUBMIT):
         await bot.tap(ALICE, label)
     bot.clock.advance(hours=8)  # the cohort has ended: post is open
     await bot.send(ALICE, "/resume")
@@ -169,7 +170,7 @@ async def test_free_text_comment(bot: Harness) -> None:
         bot.fake.calls_of("sendMessage")[-1]["text"]
     )
     assert bot.answers(ALICE, "post")["comment"] == "Great day <b>really</b> & useful"
-    await bot.tap(ALICE, "✅ Submit")
+    await bot.tap(ALICE, screens.SUBMIT)
     assert "Thank you" in bot.text(ALICE)
 
 

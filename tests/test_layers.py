@@ -1,6 +1,6 @@
 """The layers stay as the README draws them: an AST walk over every import, lazy ones included.
 
-core ← analysis ← bot ← bot.handlers ← bot.app ← the entry points; an import may only reach
+core ← analysis ← bot ← bot.handlers ← bot.app ← bot.sim ← the entry points; an import may only reach
 its own layer or one below it, modules never import each other in a circle, core never
 touches Telegram, and only bot.app imports a handler module.
 """
@@ -19,9 +19,10 @@ PACKAGES = ("core", "analysis", "bot")
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),  # config, questionnaire, storage, the journey's and the admins' rules
     ("analysis",),  # load → compute → render, over the core
-    ("bot",),  # the Telegram side: screens, outbox, lifecycle, scheduler, the simulated API
+    ("bot",),  # the Telegram side: screens, outbox, lifecycle, scheduler
     ("bot.handlers",),  # what answers updates
     ("bot.app",),  # the wiring, the one importer of the handlers
+    ("bot.sim",),  # the simulation kit: drives the real app for the demo, tests and benchmarks
     ("bot.cli", "bot.demo", "bot.__main__"),  # ways to start it
 )
 

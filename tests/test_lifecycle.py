@@ -7,18 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from bot import screens
 from bot.lifecycle import Event
 from conftest import ADMIN, COHORT_END, FACILITATORS, Clock, Harness, write_config
 from core.config import load_config
 
 CODE = "RS-LDN-0314"
-PRE = ("Education", "Clinician", "2", "3", "2", "✅ Submit")
-POST = ("Yes", "5", "4", "4", "4", "4", "Skip", "✅ Submit")
+PRE = ("Education", "Clinician", "2", "3", "2", screens.SUBMIT)
+POST = ("Yes", "5", "4", "4", "4", "4", screens.SKIP, screens.SUBMIT)
 
 
 async def join_and_answer_pre(bot: Harness, user: int, sector: str = "Education") -> None:
     await bot.send(user, f"/start {CODE}")
-    await bot.tap(user, "I agree")
+    await bot.tap(user, screens.AGREE)
     for label in (sector, *PRE[1:]):
         await bot.tap(user, label)
 
@@ -43,7 +44,7 @@ async def test_whole_lifecycle_of_a_short_cohort(bot: Harness) -> None:
     for user in users:
         await join_and_answer_pre(bot, user)
     await bot.send(4005, f"/start {CODE}")
-    await bot.tap(4005, "No thanks")
+    await bot.tap(4005, screens.DECLINE)
 
     assert kinds(await bot.run_due()) == []  # nothing is due during the module
     bot.clock.now = COHORT_END
@@ -176,7 +177,7 @@ async def test_status_cohorts_remind_report_export(bot: Harness) -> None:
     for user in (4601, 4602, 4603):
         await join_and_answer_pre(bot, user)
     await bot.send(4604, f"/start {CODE}")
-    await bot.tap(4604, "I agree")
+    await bot.tap(4604, screens.AGREE)
     await bot.send(ADMIN, "/status")
     status = bot.text(ADMIN)
     assert CODE in status and "4 joined" in status and "pre 3/4" in status and "London" in status

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import screens
 from bot.summaries import export_files
 from conftest import ADMIN, COHORT_END, KEY, TOKEN, Clock, Harness, write_config
 from core.config import load_config
@@ -21,8 +22,8 @@ CODE = "RS-LDN-0314"
 
 async def join_and_answer(bot: Harness, user: int) -> None:
     await bot.send(user, f"/start {CODE}")
-    await bot.tap(user, "I agree")
-    for label in ("Education", "Clinician", "2", "Skip", "4", "✅ Submit"):
+    await bot.tap(user, screens.AGREE)
+    for label in ("Education", "Clinician", "2", screens.SKIP, "4", screens.SUBMIT):
         await bot.tap(user, label)
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from bot.app import App, build_application
 from bot.exits import ExitStatus
-from bot.sim.telegram import FakeTelegram
+from bot.sim.api import FakeTelegram
 from bot.sim.transport import SimulatedRequest
 from bot.startup import StartupFailed, connect
 from conftest import write_config as conftest_write_config

@@ -1,21 +1,15 @@
-"""A simulated Telegram Bot API for tests, benchmarks and the offline demo.
+"""A simulated Telegram for tests, benchmarks and the offline demo.
 
-* ``FakeTelegram`` - the Bot API state machine plus helpers that act as Telegram users.
-* ``SimulatedRequest`` - plugs a ``FakeTelegram`` into python-telegram-bot in-process.
+* ``api.FakeTelegram`` - the Bot API methods the bot calls, over in-memory ``state``
+  (parameters read by ``params``, messages made by ``messages``); its users (``users``),
+  faults and flood limits (``faults``) and long polling (``polling``); HTML checking in
+  ``entities``.
+* ``transport.SimulatedRequest`` - plugs a ``FakeTelegram`` into python-telegram-bot in-process.
+* The kit shared by the demo, the tests and the benchmarks: ``config`` (one config writer),
+  ``participant`` (a simulated participant reading buttons by their callback data) and
+  ``audit`` (what the database holds against what participants saw), ``watch`` (what the
+  bot showed, followed call by call) and ``harness`` (the real Application, built, started
+  and stopped one way).
 
-The same fake over HTTP on loopback (``BotApiServer``) needs aiohttp, a test-only dependency,
-so it lives with the tests: tests/sim_server.py.
+The loopback HTTP server needs aiohttp and lives with the tests (``tests/sim_server.py``).
 """
-
-from __future__ import annotations
-
-from bot.sim.telegram import ApiError, FakeTelegram, SimulatedTimeout, StoredFile
-from bot.sim.transport import SimulatedRequest
-
-__all__ = [
-    "ApiError",
-    "FakeTelegram",
-    "SimulatedRequest",
-    "SimulatedTimeout",
-    "StoredFile",
-]

@@ -22,9 +22,16 @@ class BotProcess:
     async def start(self) -> None:
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", "--config", str(self.config),
-                env=self.env, stdout=log, stderr=log,
-            )  # fmt: skip
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "--config",
+                str(self.config),
+                env=self.env,
+                stdout=log,
+                stderr=log,
+            )
 
     async def stop(self, sig: int, within: float = 30) -> int:
         """Send `sig` and return the exit status (negative: killed by that signal)."""

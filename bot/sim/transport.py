@@ -10,15 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import IO
-from urllib.parse import unquote
 
 from telegram._utils.types import ODVInput
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.sim.telegram import FakeTelegram, SimulatedTimeout, UploadedFiles
-
-_FILE_MARKER = "/file/bot"
+from bot.sim.api import FakeTelegram, SimulatedTimeout
+from bot.sim.state import UploadedFiles
 
 
 class SimulatedRequest(BaseRequest):
@@ -64,8 +62,6 @@ class SimulatedRequest(BaseRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if _FILE_MARKER in url:
-            return self._download(url)
         api_method = url.rstrip("/").rsplit("/", 1)[-1]
         # json_parameters is exactly what goes over the wire (every value a string), so the
         # fake decodes the same representation here as it does behind the HTTP server.
@@ -83,16 +79,6 @@ class SimulatedRequest(BaseRequest):
     async def _travel(self) -> None:
         if self._latency > 0:
             await asyncio.sleep(self._latency / 2)
-
-    def _download(self, url: str) -> tuple[int, bytes]:
-        """Serve ``File.download_*``: URLs look like ``<base_file_url>/<token>/<file_path>``."""
-        # PTB percent-encodes the token (its ':' becomes %3A) when building file URLs.
-        token, _, file_path = unquote(url.split(_FILE_MARKER, 1)[1]).partition("/")
-        stored = self._fake.file_by_path(file_path) if token == self._fake.token else None
-        if stored is None:
-            body = {"ok": False, "error_code": 404, "description": "Not Found"}
-            return 404, json.dumps(body).encode()
-        return 200, stored.data
 
 
 def _uploaded_files(request_data: RequestData | None) -> UploadedFiles:

@@ -1,0 +1,167 @@
+"""A simulated participant: reads the bot's screens by their callback data and taps buttons.
+
+Buttons are recognised by decoding their callback data with ``core.flow`` (an answer, Back,
+Submit, I agree, Start), never by their labels, so renaming a button in ``bot.screens``
+changes nothing here. The stored form of an answer is the button's label without
+``screens.CHECK``, the mark before the answer already given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bot import screens
+from bot.sim.api import FakeTelegram, JSONDict
+from bot.sim.state import inline_rows
+from core import flow
+
+A = TypeVar("A", flow.Answer, flow.Back, flow.Submit, flow.Consent, flow.Begin)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+    @property
+    def action(self) -> flow.Action | None:
+        return flow.decode(self.data)
+
+    @property
+    def value(self) -> str | None:
+        """What tapping this answer button stores: its option or rating, None for Skip."""
+        action = self.action
+        if isinstance(action, flow.Answer) and action.value == flow.SKIP:
+            return None
+        return self.label.removeprefix(screens.CHECK)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A bot message as the participant's phone shows it."""
+
+    message_id: int
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+    @classmethod
+    def of(cls, message: JSONDict | None) -> Screen:
+        if message is None:
+            return cls(0, "")
+        buttons = tuple(
+            Button(str(b["text"]), str(b["callback_data"]))
+            for row in inline_rows(message)
+            for b in row
+            if "callback_data" in b
+        )
+        text = str(message.get("text") or message.get("caption") or "")
+        return cls(int(message["message_id"]), text, buttons)
+
+    def find(self, kind: type[A]) -> list[tuple[Button, A]]:
+        """The buttons whose callback data decodes to an action of ``kind``."""
+        return [(b, action) for b in self.buttons if isinstance(action := b.action, kind)]
+
+    def first(self, kind: type[A]) -> Button | None:
+        found = self.find(kind)
+        return found[0][0] if found else None
+
+    def consent(self, agreed: bool) -> Button | None:
+        return next((b for b, c in self.find(flow.Consent) if c.agreed == agreed), None)
+
+    @property
+    def answers(self) -> list[Button]:
+        """The answer buttons of the question on screen (Skip excluded)."""
+        return [b for b, a in self.find(flow.Answer) if a.value != flow.SKIP]
+
+    @property
+    def skip(self) -> Button | None:
+        return next((b for b, a in self.find(flow.Answer) if a.value == flow.SKIP), None)
+
+    @property
+    def back(self) -> Button | None:
+        return self.first(flow.Back)
+
+    @property
+    def submit(self) -> Button | None:
+        return self.first(flow.Submit)
+
+    @property
+    def begin(self) -> Button | None:
+        return self.first(flow.Begin)
+
+    @property
+    def question(self) -> str | None:
+        """The id of the question on screen, from its answer or Back buttons."""
+        for _, action in self.find(flow.Answer):
+            return action.question
+        for _, back in self.find(flow.Back):
+            return back.question or None
+        return None
+
+    @property
+    def cohort(self) -> str | None:
+        for button in self.buttons:
+            action = button.action
+            if isinstance(
+                action, flow.Answer | flow.Back | flow.Submit | flow.Consent | flow.Begin
+            ):
+                return action.cohort
+        return None
+
+    @property
+    def asks_for_text(self) -> bool:
+        """A free-text question: answered by typing, with only Back or Skip to tap."""
+        return self.question is not None and not self.answers and self.submit is None
+
+
+class Participant:
+    """One user in a ``FakeTelegram`` chat who waits for the bot's reply to every action."""
+
+    def __init__(self, fake: FakeTelegram, user_id: int, *, within: float = 60) -> None:
+        self.fake = fake
+        self.user_id = user_id
+        self.within = within
+        self.transcript: list[str] = []
+        fake.user(user_id)
+
+    def screen(self) -> Screen:
+        """The bot's newest message in this chat."""
+        messages = self.fake.messages(self.user_id)
+        return Screen.of(messages[-1] if messages else None)
+
+    def texts(self) -> list[str]:
+        return [str(m.get("text", "")) for m in self.fake.messages(self.user_id)]
+
+    async def until(self, condition: Callable[[], bool], within: float | None = None) -> bool:
+        return await self.fake.wait_until(condition, self.within if within is None else within)
+
+    async def send(self, text: str) -> bool:
+        """Type ``text`` and wait for the bot's next message."""
+        before = len(self.fake.messages(self.user_id))
+        self.fake.send_text(self.user_id, text)
+        arrived = await self.until(lambda: len(self.fake.messages(self.user_id)) > before)
+        self._log(f"types: {text}")
+        return arrived
+
+    async def tap(self, button: Button | None) -> bool:
+        """Tap ``button`` under the newest message and wait until the chat changes.
+
+        False when the button is gone (the screen changed under the participant's thumb).
+        """
+        screen = self.screen()
+        if button is None or button not in screen.buttons:
+            return False
+        before = (screen, len(self.fake.messages(self.user_id)))
+        self.fake.tap(self.user_id, screen.message_id, data=button.data)
+        await self.until(lambda: (self.screen(), len(self.fake.messages(self.user_id))) != before)
+        self._log(f"taps [{button.label}]")
+        return True
+
+    def _log(self, action: str) -> None:
+        """What the participant did and what the bot showed next, for a transcript."""
+        screen = self.screen()
+        labels = "  ".join(f"[{b.label}]" for b in screen.buttons)
+        shown = screen.text.replace("\n", "\n   ") + (f"\n   {labels}" if labels else "")
+        self.transcript += [f"👤 {action}", f"🤖 {shown}"]
