@@ -248,6 +248,11 @@ async def report(update: Update, context: BotContext) -> None:
         if post.kind == "text":
             markup = outbox.export_button(post.marker) if post.marker else None
             await context.bot.send_message(chat.id, post.body, reply_markup=markup)
+        elif post.kind == "document":
+            name, data = post.files[0]
+            await context.bot.send_document(chat.id, data, filename=name, caption=post.body)
+        elif len(post.files) == 1:  # an album needs two photos at least
+            await context.bot.send_photo(chat.id, post.files[0][1], caption=post.body)
         else:
             media = [
                 InputMediaPhoto(data, filename=name, caption=post.body if i == 0 else None)
