@@ -48,10 +48,10 @@ LEVEL_TEXT = ("white", "black", "black", "black", "white")
 PHONE_WIDTH = 4.0  # inches: 400 px at 100 dpi, a phone's width
 PRINT_WIDTH = 6.5  # inches: A4's text width with 2 cm margins
 PNG_DPI = 300  # 1200 px wide for the phone layout
-FONT = 9.0
-SMALL = 8.0
-TITLE = 10.5
-BAR = 0.26  # inches: a bar's thickness
+FONT = 10.5  # points: about 14 px on a phone, for the label of a row
+SMALL = 9.5
+TITLE = 12.0
+BAR = 0.28  # inches: a bar's thickness
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,9 @@ def svg_text(figure: Figure) -> str:
     return text[text.index("<svg") :]
 
 
-LINE = 0.17  # inches: one line of FONT-sized text
-SMALL_LINE = 0.15
 LEFT, RIGHT = 0.3, 0.3  # inches of margin; tick labels at the ends need some room
 TOP = 0.2  # above the title
-BOTTOM = 0.62  # x axis, its tick labels and its label
+BOTTOM = 0.7  # x axis, its tick labels and its label
 
 
 class _Rows:
@@ -113,7 +111,7 @@ class _Rows:
     def text(self, label: str, size: float = FONT, **style: object) -> None:
         wrapped = _wrap(label, self.chars(size))
         self.texts.append((self.y, wrapped, {"fontsize": size, **style}))
-        line = LINE if size >= FONT else SMALL_LINE
+        line = size * 1.22 / 72  # inches per line of text at this size
         self.y += line * (wrapped.count("\n") + 1) + 0.03
 
     def bar(self) -> float:
@@ -129,7 +127,7 @@ class _Rows:
 def _figure(width: float, body: float, title: str, legend: float = 0.0) -> tuple[Figure, Axes]:
     """A figure whose axes are `body` inches tall, with a title above and axis below."""
     title_lines = _wrap(title, int((width - LEFT) * 72 / (TITLE * 0.62))).count("\n") + 1
-    head = TOP + 0.22 * title_lines + 0.08
+    head = TOP + TITLE * 1.25 / 72 * title_lines + 0.1
     height = head + body + BOTTOM + legend
     figure = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(figure)  # a canvas that can measure text, for the layout checks
@@ -381,13 +379,20 @@ def summary_charts(summary: ModuleSummary) -> list[tuple[str, bytes]]:
 
 
 def text_boxes(figure: Figure) -> list[tuple[str, Bbox]]:
-    """Every visible, non-empty text of a figure with its extent in display pixels."""
+    """Every drawn, non-empty text of a figure with its extent in display pixels."""
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    # A locator offers ticks beyond the axis limits; their labels exist but are not drawn.
+    undrawn: set[int] = set()
+    for ax in figure.axes:
+        low, high = sorted(ax.get_xlim())
+        for label in ax.xaxis.get_majorticklabels():
+            if not low - 1e-9 <= label.get_position()[0] <= high + 1e-9:
+                undrawn.add(id(label))
     found = []
     for text in figure.findobj(lambda a: isinstance(a, Text)):
         assert isinstance(text, Text)
-        if text.get_visible() and text.get_text().strip() and text.figure is not None:
-            found.append((text.get_text(), text.get_window_extent(renderer)))
+        if id(text) in undrawn or not text.get_visible() or not text.get_text().strip():
+            continue
+        found.append((text.get_text(), text.get_window_extent(renderer)))
     return found
-

@@ -80,6 +80,11 @@ blockquote { margin: .5rem 0; padding: .3rem .8rem; border-left: 3px solid var(-
   font-style: italic; }
 footer { color: var(--muted); font-size: .85rem; margin-top: 2.5rem; padding-bottom: 2rem;
   border-top: 1px solid var(--rule); padding-top: .6rem; }
+@media (max-width: 30rem) {
+  table { font-size: .8rem; }
+  th, td { padding: .3rem .25rem; }
+  h1 { font-size: 1.6rem; }
+}
 @media print {
   @page { size: A4; margin: 16mm 15mm 18mm; }
   body { font-size: 10.5pt; }
