@@ -59,6 +59,7 @@ dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .headline { background: var(--band); border-left: 4px solid var(--accent);
   padding: .6rem 1rem .6rem 1.2rem; }
+.headline h2 { margin-top: .3rem; }
 .headline ul { margin: .3rem 0; padding-left: 1.1rem; }
 .headline li { margin: .35rem 0; }
 .table-wrap { overflow-x: auto; margin: .6rem 0 1rem; }
@@ -92,11 +93,12 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2.5rem; padding-bot
   header, main, footer { max-width: none; padding: 0; }
   h2 { break-after: avoid; page-break-after: avoid; }
   h3, caption { break-after: avoid; page-break-after: avoid; }
-  table, figure, blockquote, .headline, dl { break-inside: avoid; page-break-inside: avoid; }
+  table, figure, blockquote, .headline, dl, .keep {
+    break-inside: avoid; page-break-inside: avoid; }
+  .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0 8mm; align-items: start; }
+  .pair figure { margin-top: .6rem; }
   .table-wrap { overflow: visible; }
-  figure svg { max-width: 15cm; }
-  section.chapter { break-before: auto; }
-  #method { break-before: page; }
+  figure svg { max-width: 10cm; max-height: 20cm; }
   a { color: inherit; text-decoration: none; }
 }
 """
@@ -152,8 +154,9 @@ def _facts(summary: ModuleSummary) -> str:
         ("Cohort" if len(cohorts) == 1 else "Cohorts", ", ".join(c.code for c in cohorts)),
         ("Site" if len(summary.scope.sites) == 1 else "Sites", ", ".join(summary.scope.sites)),
         ("Dates", phrases.date_range(first, last)),
-        ("Covers", summary.scope.label),
     ]
+    if len(cohorts) > 1:
+        rows.append(("Covers", summary.scope.label))
     body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
     return f'<dl class="facts">{body}</dl>'
 
@@ -201,6 +204,16 @@ def _table(
     )
 
 
+def _keep(*parts: str) -> str:
+    """Parts a printed page must not split: a heading with what it introduces."""
+    return '<div class="keep">' + "".join(parts) + "</div>"
+
+
+def _pair(table: str, figure: str) -> str:
+    """A table and its chart: side by side on paper, one after the other on a screen."""
+    return f'<div class="keep pair">{table}{figure}</div>' if figure else table
+
+
 def _figure(chart: EmbeddedChart | None, caption: str) -> str:
     if chart is None:
         return ""
@@ -244,11 +257,14 @@ def _responses(summary: ModuleSummary) -> str:
     )
     return (
         '<section id="responses" aria-labelledby="responses-h">'
-        '<h2 id="responses-h">Responses and matched pairs</h2>'
-        f"<p>{total} people joined the evaluation. A response counts when at least one "
-        "question was answered; a partial response was never submitted. A matched pair is "
-        "someone who answered both before and after the module.</p>"
-        f"{table}</section>"
+        + _keep(
+            '<h2 id="responses-h">Responses and matched pairs</h2>',
+            f"<p>{total} people joined the evaluation. A response counts when at least one "
+            "question was answered; a partial response was never submitted. A matched pair is "
+            "someone who answered both before and after the module.</p>",
+            table,
+        )
+        + "</section>"
     )
 
 
@@ -267,13 +283,15 @@ def _reception(summary: ModuleSummary, n: int) -> str:
     sentence = phrases.expectations_sentence(summary)
     if summary.expectations is not None and sentence is not None:
         found = summary.expectations
-        out.append(f"<h3>Did the module meet expectations?</h3><p>{_e(sentence)}</p>")
         out.append(
-            _table(
-                "Met expectations (after the module)",
-                ["Answer", "Respondents", "%"],
-                _breakdown_rows(found, n),
-                foot=["Answered", str(found.n), ""],
+            _keep(
+                f"<h3>Did the module meet expectations?</h3><p>{_e(sentence)}</p>",
+                _table(
+                    "Met expectations (after the module)",
+                    ["Answer", "Respondents", "%"],
+                    _breakdown_rows(found, n),
+                    foot=["Answered", str(found.n), ""],
+                ),
             )
         )
     if summary.means:
@@ -286,13 +304,15 @@ def _reception(summary: ModuleSummary, n: int) -> str:
             ]
             for m in summary.means
         ]
-        out.append("<h3>Relevance and new information</h3>")
         out.append(
-            _table(
-                "Mean ratings, 1 (low) to 5 (high)",
-                ["Item", "Asked", "Mean (1–5)", "n"],
-                rows,
-                numeric_from=2,
+            _keep(
+                "<h3>Relevance and new information</h3>",
+                _table(
+                    "Mean ratings, 1 (low) to 5 (high)",
+                    ["Item", "Asked", "Mean (1–5)", "n"],
+                    rows,
+                    numeric_from=2,
+                ),
             )
         )
     if not out:
@@ -354,8 +374,8 @@ def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -
                                 "lowest point of the scale.")  # fmt: skip
     return (
         '<section id="before-after" aria-labelledby="before-after-h">'
-        '<h2 id="before-after-h">Before and after</h2>'
-        f"{intro}{table}{chart_html}{paired}</section>"
+        + _keep('<h2 id="before-after-h">Before and after</h2>', intro, table)
+        + f"{chart_html}{paired}</section>"
     )
 
 
@@ -369,26 +389,28 @@ def _mean_cell(mean: Mean) -> str:
 def _who(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> str:
     if not summary.profiles:
         return ""
-    out = [
-        '<section id="who" aria-labelledby="who-h">',
-        '<h2 id="who-h">Who took part</h2>',
-        "<p>Sector and role are asked once of each participant.</p>",
-    ]
-    for found in summary.profiles:
+    out = ['<section id="who" aria-labelledby="who-h">']
+    for index, found in enumerate(summary.profiles):
         noun = found.label.lower()
-        out.append(f"<h3>By {_e(noun)}</h3>")
         sentence = phrases.largest_group_sentence(found, noun)
-        if sentence:
-            out.append(f"<p>{_e(sentence)}</p>")
+        table = _table(
+            f"Participants by {_e(noun)}",
+            [_e(found.label), "Participants", "%"],
+            _breakdown_rows(found, n),
+            foot=["Answered", str(found.n), ""],
+        )
+        figure = _figure(charts.get(f"by-{found.question}"), f"Participants by {noun}.")
         out.append(
-            _table(
-                f"Participants by {_e(noun)}",
-                [_e(found.label), "Participants", "%"],
-                _breakdown_rows(found, n),
-                foot=["Answered", str(found.n), ""],
+            _keep(
+                '<h2 id="who-h">Who took part</h2>'
+                "<p>Sector and role are asked once of each participant.</p>"
+                if index == 0
+                else "",
+                f"<h3>By {_e(noun)}</h3>",
+                f"<p>{_e(sentence)}</p>" if sentence else "",
+                _pair(table, figure),
             )
         )
-        out.append(_figure(charts.get(f"by-{found.question}"), f"Participants by {noun}."))
     out.append("</section>")
     return "".join(out)
 
@@ -505,21 +527,25 @@ def _distributions(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) 
     )
     return (
         '<section id="distributions" aria-labelledby="distributions-h">'
-        '<h2 id="distributions-h">Rating distributions</h2>'
-        f"{table}{_figure(chart, 'How participants rated each item, as shares of the answers.')}"
-        "</section>"
+        + _keep('<h2 id="distributions-h">Rating distributions</h2>', table)
+        + _figure(chart, "How participants rated each item, as shares of the answers.")
+        + "</section>"
     )
 
 
 def _comments(summary: ModuleSummary) -> str:
     if not summary.comments:
         return ""
-    quotes = "".join(f"<blockquote><p>{_e(c.text)}</p></blockquote>" for c in summary.comments)
+    quotes = [f"<blockquote><p>{_e(c.text)}</p></blockquote>" for c in summary.comments]
     return (
         '<section id="comments" aria-labelledby="comments-h">'
-        f'<h2 id="comments-h">Comments ({len(summary.comments)})</h2>'
-        '<p class="note">As participants typed them.</p>'
-        f"{quotes}</section>"
+        + _keep(
+            f'<h2 id="comments-h">Comments ({len(summary.comments)})</h2>'
+            '<p class="note">As participants typed them.</p>',
+            *quotes[:3],
+        )
+        + "".join(quotes[3:])
+        + "</section>"
     )
 
 
@@ -555,7 +581,8 @@ def _method(summary: ModuleSummary) -> str:
     items = "".join(f"<li>{line}</li>" for line in lines)
     return (
         '<section id="method" aria-labelledby="method-h">'
-        f'<h2 id="method-h">Method</h2><ul>{items}</ul></section>'
+        + _keep(f'<h2 id="method-h">Method</h2><ul>{items}</ul>')
+        + "</section>"
     )
 
 
