@@ -126,13 +126,12 @@ class _Rows:
 
 def _figure(width: float, body: float, title: str, legend: float = 0.0) -> tuple[Figure, Axes]:
     """A figure whose axes are `body` inches tall, with a title above and axis below."""
-    title_lines = _wrap(title, int((width - LEFT) * 72 / (TITLE * 0.62))).count("\n") + 1
-    head = TOP + TITLE * 1.25 / 72 * title_lines + 0.1
+    wrapped = _wrap(title, int((width - LEFT - RIGHT) * 72 / (TITLE * 0.62)))
+    head = TOP + TITLE * 1.25 / 72 * (wrapped.count("\n") + 1) + 0.1
     height = head + body + BOTTOM + legend
     figure = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(figure)  # a canvas that can measure text, for the layout checks
-    figure.text(LEFT / width, 1 - TOP / height, _wrap(title, int((width - LEFT) * 72 / (TITLE * 0.62))),
-                fontsize=TITLE, va="top", ha="left")  # fmt: skip
+    figure.text(LEFT / width, 1 - TOP / height, wrapped, fontsize=TITLE, va="top", ha="left")
     ax = figure.add_axes(
         (LEFT / width, (BOTTOM + legend) / height, 1 - (LEFT + RIGHT) / width, body / height)
     )
@@ -361,9 +360,7 @@ def chart_set(summary: ModuleSummary, width: float = PHONE_WIDTH) -> list[Chart]
                 f"Bar chart of the mean change in each before/after item at each "
                 f"{comparison.by}; the figures are in the table 'By {comparison.by}'."
             )
-            charts.append(
-                Chart(f"by-{comparison.by}", alt, site_chart(comparison, n, width))
-            )
+            charts.append(Chart(f"by-{comparison.by}", alt, site_chart(comparison, n, width)))
     if summary.distributions:
         alt = (
             "Stacked bar chart of how participants rated each item, 1 to 5, as shares of "

@@ -100,9 +100,7 @@ def profile_finding(summary: ModuleSummary) -> str | None:
         if not shown or found.n == 0:
             continue
         top = max(shown, key=lambda c: c.count)
-        parts.append(
-            f"{top.label} by {found.label.lower()} ({percent(top.count, found.n)}%)"
-        )
+        parts.append(f"{top.label} by {found.label.lower()} ({percent(top.count, found.n)}%)")
     if not parts:
         return None
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

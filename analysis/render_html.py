@@ -229,9 +229,7 @@ def _scoped_svg(chart: EmbeddedChart) -> str:
     svg = re.sub(r'((?:xlink:)?href)="#([^"]+)"', rf'\1="#{prefix}-\2"', svg)
     # The size comes from the page's CSS; the viewBox keeps the proportions.
     svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"\sheight="[^"]*"', r"<svg\1", svg, count=1)
-    svg = svg.replace(
-        "<svg", f'<svg role="img" aria-label="{_e(chart.alt)}" focusable="false"', 1
-    )
+    svg = svg.replace("<svg", f'<svg role="img" aria-label="{_e(chart.alt)}" focusable="false"', 1)
     return re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S).strip()
 
 

@@ -95,5 +95,7 @@ def make(directory: Path) -> Config:
     return config
 
 
-def summary_of(config: Config, cohort: str | None = None, module: str | None = None) -> ModuleSummary:
+def summary_of(
+    config: Config, cohort: str | None = None, module: str | None = None
+) -> ModuleSummary:
     return compute_summary(config, resolve_scope(config, cohort=cohort, module=module))

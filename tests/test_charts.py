@@ -125,7 +125,11 @@ def test_segment_labels_that_do_not_fit_are_dropped(summaries: dict[str, ModuleS
     assert labels and len(labels) < len(segments)  # the narrow segments lost theirs
     for label in labels:
         box = label.get_window_extent(renderer)
-        home = [s for s in segments if s.get_window_extent(renderer).contains((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)]
+        home = [
+            s
+            for s in segments
+            if s.get_window_extent(renderer).contains((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)
+        ]
         assert len(home) == 1
         assert box.width <= home[0].get_window_extent(renderer).width
     # Notes about undrawn ratings sit inside the plot, not in a margin beside it.

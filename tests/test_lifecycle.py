@@ -48,9 +48,7 @@ def summary_shape(bot: Harness, chat: int = FACILITATORS) -> tuple[int, int, int
         for m in messages
         if m.get("photo") and CODE in str(m.get("caption", ""))
     }
-    documents = [
-        m for m in messages if m.get("document") and CODE in str(m.get("caption", ""))
-    ]
+    documents = [m for m in messages if m.get("document") and CODE in str(m.get("caption", ""))]
     return texts, len(albums), len(documents)
 
 
