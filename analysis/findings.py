@@ -39,8 +39,10 @@ def participation_finding(summary: ModuleSummary) -> str:
         f"{summary.participants} {people} took part: {pre} answered before the module "
         f"and {post} after"
     )
-    if summary.pairs:
+    if summary.pairs >= max(summary.min_cell_size, 1):
         text += f"; {summary.pairs} answered both, so their ratings can be compared"
+    elif summary.pairs:
+        text += f"; {summary.pairs} answered both"
     return text + "."
 
 
@@ -109,13 +111,21 @@ def profile_finding(summary: ModuleSummary) -> str | None:
 
 
 def site_finding(summary: ModuleSummary) -> str | None:
-    for comparison in summary.comparisons:
-        if comparison.by != "site":
-            continue
-        shown = [r for r in comparison.rows if not r.hidden]
+    sites = summary.scope.sites
+    runs = len(summary.scope.cohorts)
+    if len(sites) < 2 and runs < 2:
+        return None
+    where = f"at {len(sites)} sites ({', '.join(sites)})" if len(sites) > 1 else f"at {sites[0]}"
+    return f"The module ran {runs} times {where}; the report compares them side by side."
+
+
+def thin_finding(summary: ModuleSummary) -> str | None:
+    """Says plainly when too few answered for the ratings to be reported."""
+    shown = [i for i in summary.changes if _shown(i)]
+    if summary.changes and not shown:
         return (
-            f"The module ran at {len(comparison.rows)} sites; "
-            f"{len(shown)} had enough participants to report on separately."
+            f"Too few people answered both before and after (fewer than "
+            f"{summary.min_cell_size} for each item) to report how their ratings changed."
         )
     return None
 
@@ -125,6 +135,7 @@ def findings(summary: ModuleSummary) -> list[str]:
     found = [
         expectations_finding(summary),
         change_finding(summary),
+        thin_finding(summary),
         means_finding(summary),
         participation_finding(summary),
         site_finding(summary),

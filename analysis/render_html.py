@@ -15,7 +15,14 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from analysis import phrases
-from analysis.compute import Breakdown, Comparison, ItemChange, Mean, ModuleSummary
+from analysis.compute import (
+    Breakdown,
+    Comparison,
+    ComparisonRow,
+    ItemChange,
+    Mean,
+    ModuleSummary,
+)
 from analysis.findings import findings
 from analysis.rounding import fmt_mean, fmt_p, fmt_signed, percent
 
@@ -77,6 +84,7 @@ figure { margin: 1rem 0 1.4rem; }
 figure svg { display: block; width: 100%; max-width: 34rem; height: auto; }
 figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
 .note { color: var(--muted); font-size: .9rem; }
+.code { white-space: nowrap; }
 blockquote { margin: .5rem 0; padding: .3rem .8rem; border-left: 3px solid var(--rule);
   font-style: italic; }
 footer { color: var(--muted); font-size: .85rem; margin-top: 2.5rem; padding-bottom: 2rem;
@@ -98,7 +106,7 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2.5rem; padding-bot
   .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0 8mm; align-items: start; }
   .pair figure { margin-top: .6rem; }
   .table-wrap { overflow: visible; }
-  figure svg { max-width: 10cm; max-height: 20cm; }
+  figure svg { max-width: 10cm; max-height: 17cm; }
   a { color: inherit; text-decoration: none; }
 }
 """
@@ -431,41 +439,60 @@ def _choices(summary: ModuleSummary, n: int) -> str:
     return "".join(out)
 
 
-def _comparison_table(comparison: Comparison, n: int) -> str:
+def _ordered_rows(summary: ModuleSummary, comparison: Comparison) -> list[ComparisonRow]:
+    """Sites as configured; cohorts by start date, so a reader sees the runs in turn."""
+    if comparison.by != "cohort":
+        return list(comparison.rows)
+    starts = {c.code: c.start for c in summary.scope.cohorts}
+    return sorted(comparison.rows, key=lambda r: starts[r.name])
+
+
+def _comparison_tables(summary: ModuleSummary, comparison: Comparison, n: int) -> str:
+    """Two tables, so that each fits a phone's or a page's width: who, then the changes."""
+    what = "site" if comparison.by == "site" else "cohort, in date order"
+    rows = _ordered_rows(summary, comparison)
     heads = [comparison.by.capitalize(), "Participants", "Before", "After", "Pairs"]
-    has_yes = any(r.expectations_yes is not None for r in comparison.rows)
+    has_yes = any(r.expectations_yes is not None for r in rows)
     if has_yes:
         heads.append("Met expectations")
     heads += [_e(label) for _, label in comparison.means]
-    heads += [f"Change: {_e(label)}" for _, label in comparison.items]
-    rows = []
-    for row in comparison.rows:
+    reach, changes = [], []
+    for row in rows:
+        name = f'<span class="code">{_e(row.name)}</span>'
         if row.hidden:
-            cells = [_e(phrases.count_text(row.participants, n))]
-            cells += ["withheld"] * (len(heads) - 2)
-        else:
-            cells = [str(row.participants.count)] + [
-                _e(phrases.count_text(c, n)) for c in (row.pre, row.post, row.pairs)
+            shown = _e(phrases.count_text(row.participants, n))
+            reach.append([name, shown, *["withheld"] * (len(heads) - 2)])
+            changes.append([name, *["withheld"] * len(comparison.items)])
+            continue
+        cells = [str(row.participants.count)]
+        cells += [_e(phrases.count_text(c, n)) for c in (row.pre, row.post, row.pairs)]
+        if has_yes:
+            yes = row.expectations_yes
+            cells.append(
+                "too few"
+                if yes is None or yes.hidden
+                else f"{percent(yes.count, row.expectations_n)}%"
+            )
+        cells += ["too few" if m.too_few or m.value is None else fmt_mean(m.value)
+                  for m in row.means]  # fmt: skip
+        reach.append([name, *cells])
+        changes.append(
+            [name]
+            + [
+                "too few"
+                if change.too_few or change.value is None
+                else f"{fmt_signed(change.value)} ({change.n})"
+                for change in row.changes
             ]
-            if has_yes:
-                yes = row.expectations_yes
-                cells.append(
-                    "too few"
-                    if yes is None or yes.hidden
-                    else f"{percent(yes.count, row.expectations_n)}%"
-                )
-            cells += [_e(phrases.bare_mean(m)).replace("too few responses", "too few")
-                      for m in row.means]  # fmt: skip
-            for change in row.changes:
-                value = change.value
-                cells.append(
-                    "too few"
-                    if change.too_few or value is None
-                    else f"{fmt_signed(value)} ({change.n})"
-                )
-        rows.append([_e(row.name), *cells])
-    what = "site" if comparison.by == "site" else "cohort, in date order"
-    return _table(f"By {_e(what)}", heads, rows)
+        )
+    out = _table(f"By {_e(what)}: who took part, and how they rated the module", heads, reach)
+    if comparison.items:
+        out += _table(
+            f"By {_e(what)}: mean change from before to after (matched pairs)",
+            [comparison.by.capitalize(), *(_e(label) for _, label in comparison.items)],
+            changes,
+        )
+    return out
 
 
 def _comparisons(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> str:
@@ -479,7 +506,7 @@ def _comparisons(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart
         f"{n} are withheld.</p>",
     ]
     for comparison in summary.comparisons:
-        out.append(_comparison_table(comparison, n))
+        out.append(_comparison_tables(summary, comparison, n))
         if comparison.by == "site":
             out.append(_figure(charts.get("by-site"), "Mean change from before to after, by site."))
         if comparison.by == "cohort":
@@ -490,12 +517,14 @@ def _comparisons(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart
 
 def _trend(summary: ModuleSummary, comparison: Comparison) -> str:
     """Is the module improving from one run to the next? Said only when the rows allow it."""
-    starts = {c.code: c.start for c in summary.scope.cohorts}
-    rows = sorted(
-        (r for r in comparison.rows if not r.hidden and r.expectations_yes is not None
-         and not r.expectations_yes.hidden and r.expectations_n),
-        key=lambda r: starts.get(r.name, datetime.min),
-    )  # fmt: skip
+    rows = [
+        r
+        for r in _ordered_rows(summary, comparison)
+        if not r.hidden
+        and r.expectations_yes is not None
+        and not r.expectations_yes.hidden
+        and r.expectations_n
+    ]
     if len(rows) < 2:
         return ""
     first, last = rows[0], rows[-1]

@@ -67,16 +67,24 @@ def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     directory = tmp_path_factory.mktemp("browser")
     config = make(directory)
-    summary = summary_of(config, cohort=SEED)
-    path = directory / "report.html"
-    path.write_text(render_report(summary, chart_set(summary)), encoding="utf-8")
-    return path
+    found = {}
+    for name, scope in (("seed", {"cohort": SEED}), ("module", {"module": "risk-support"})):
+        summary = summary_of(config, **scope)
+        path = directory / name / "report.html"
+        path.parent.mkdir()
+        path.write_text(render_report(summary, chart_set(summary)), encoding="utf-8")
+        found[name] = path
+    return found
 
 
-def test_readable_at_390_px_without_sideways_scrolling(report: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("which", "charts"), [("seed", 4), ("module", 5)])
+def test_readable_at_390_px_without_sideways_scrolling(
+    reports: dict[str, Path], tmp_path: Path, which: str, charts: int
+) -> None:
+    report = reports[which]
     frame = report.parent / "frame.html"
     frame.write_text(FRAME.format(width=PHONE), encoding="utf-8")
     done = chromium(tmp_path / "profile", "--allow-file-access-from-files",
@@ -88,25 +96,48 @@ def test_readable_at_390_px_without_sideways_scrolling(report: Path, tmp_path: P
     assert result["scrollWidth"] <= result["innerWidth"]
     assert result["wideOutsideTables"] == []
     assert result["brokenImages"] == 0
-    assert result["charts"] == 4 and result["drawnCharts"] == 4  # every chart is drawn
+    assert result["charts"] == charts and result["drawnCharts"] == charts  # every chart drawn
     assert result["title"].startswith("Risk Support")
 
 
-def test_prints_to_a4_with_the_headline_figures(report: Path, tmp_path: Path) -> None:
+def print_pdf(report: Path, tmp_path: Path) -> tuple[int, str, str]:
+    """Print to PDF: (pages, the text, the text with word boxes)."""
     pdf = tmp_path / "report.pdf"
     done = chromium(tmp_path / "profile", f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
                     report.as_uri())  # fmt: skip
     assert pdf.exists(), done.stderr[-2000:]
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))  # type: ignore[union-attr]
-    assert pages in PAGES
     size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info.stdout)
     assert size and (round(float(size.group(1))), round(float(size.group(2)))) == (595, 842)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
-    flat = re.sub(r"\s+", " ", text)
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout  # fmt: skip
+    return pages, re.sub(r"\s+", " ", text), boxes
+
+
+def heading_height(boxes: str, word: str) -> float:
+    """The height in points of a word of the PDF: a shrunk page has smaller type."""
+    found = re.search(rf'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">{word}</word>', boxes)
+    assert found, word
+    return float(found.group(2)) - float(found.group(1))
+
+
+def test_prints_to_a4_with_the_headline_figures(reports: dict[str, Path], tmp_path: Path) -> None:
+    pages, flat, boxes = print_pdf(reports["seed"], tmp_path)
+    assert pages in PAGES
     assert "78% said the module met their expectations" in flat
     for figure in ("4.31", "3.61", "2.87", "3.60", "2.74", "3.57", "2.56", "3.67"):
         assert figure in flat
-    assert "Clinician" in flat and "44%" in flat
+    assert "2.56 → 3.67" in flat and "Clinician" in flat and "44%" in flat
     assert "Method" in flat
+    # The h2 is 1.3 × 10.5 pt: Chromium shrinks every page when anything is too wide.
+    assert heading_height(boxes, "Method") > 16
+
+
+def test_a_module_wide_report_prints_at_full_size(reports: dict[str, Path], tmp_path: Path) -> None:
+    pages, flat, boxes = print_pdf(reports["module"], tmp_path)
+    assert pages in range(5, 15)
+    assert "Sites and cohorts side by side" in flat and "Manchester" in flat
+    assert heading_height(boxes, "Method") > 16

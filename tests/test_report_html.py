@@ -130,7 +130,9 @@ def test_module_report_puts_sites_and_cohorts_side_by_side(config: Config) -> No
     assert "Over time:" in side  # several runs: is the module improving?
     assert 'aria-label="Bar chart of the mean change' in html
     # The five-person cohort's small figures are suppressed, not shown.
-    tiny = re.search(r"<tr><th scope=\"row\">RS-TINY-2017</th>.*?</tr>", html)
+    tiny = re.search(
+        r"<tr><th scope=\"row\"><span class=\"code\">RS-TINY-2017</span></th>.*?</tr>", html
+    )
     assert tiny and "&lt;3" in tiny.group(0) and "too few" in tiny.group(0)
 
 
@@ -153,3 +155,35 @@ def test_cli_writes_report_html_and_opens_it(
                  "--open"]) == 0  # fmt: skip
     assert opened == [(out / "report.html").resolve().as_uri()]
     capsys.readouterr()
+
+
+def test_the_telegram_message_leads_with_findings_and_fits(config: Config) -> None:
+    from analysis.render_message import MORE, summary_message
+    from bot.sim.telegram import parse_html
+
+    for summary in (summary_of(config, cohort=SEED), summary_of(config, module="risk-support")):
+        message = summary_message(summary)
+        text, entities = parse_html(message)  # Telegram's parser accepts it
+        assert len(message) <= 4096 and len(text.encode("utf-16-le")) // 2 <= 4096
+        quote = next(e for e in entities if e["type"] == "expandable_blockquote")
+        before = text[: quote["offset"]]
+        assert text.startswith("📊 Evaluation summary — Risk Support")
+        assert "said the module met their expectations" in before
+        for jargon in ("Wilcoxon", "rank-biserial", "CI", "normal approximation"):
+            assert jargon not in before
+        assert "Wilcoxon" in text[quote["offset"] :]
+    # Too long for the budget: the quote is cut at a line, closed, and points to the file.
+    short = summary_message(summary_of(config, module="risk-support"), budget=1500)
+    assert len(short) <= 1500 and MORE in short
+    text, entities = parse_html(short)
+    assert any(e["type"] == "expandable_blockquote" for e in entities)
+    assert short.endswith("</blockquote>")
+
+
+def test_too_few_answers_are_said_plainly(config: Config) -> None:
+    from analysis.findings import findings
+
+    found = findings(summary_of(config, cohort="RS-TINY-2017"))
+    assert 3 <= len(found) <= 6
+    assert any(f.startswith("Too few people answered both") for f in found)
+    assert not any("can be compared" in f for f in found)
