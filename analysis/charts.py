@@ -12,7 +12,7 @@ value); it is named in words ("fewer than 3", "withheld") where its bar would be
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -333,38 +333,44 @@ def site_chart(comparison: Comparison, min_cell_size: int, width: float = PHONE_
     return figure
 
 
-def chart_set(summary: ModuleSummary, width: float = PHONE_WIDTH) -> list[Chart]:
-    """Every chart of a summary, with a text alternative for each."""
+def chart_set(
+    summary: ModuleSummary, width: float = PHONE_WIDTH, only: Collection[str] | None = None
+) -> list[Chart]:
+    """Every chart of a summary (or those named in `only`), with a text alternative each."""
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
     charts: list[Chart] = []
     n = summary.min_cell_size
     shown = [i for i in summary.changes if not i.pre.too_few and not i.post.too_few and i.pre.n]
-    if shown:
+    if shown and wanted("before-after"):
         alt = "Bar chart of mean ratings before and after the module: " + "; ".join(
             f"{i.label}: {fmt_mean(i.pre.value or 0)} before, {fmt_mean(i.post.value or 0)} after"
             for i in shown
         )
         charts.append(Chart("before-after", alt, pre_post_chart(summary, width)))
     for found in summary.profiles:
+        if not wanted(f"by-{found.question}"):
+            continue
         noun = found.label.lower()
         parts = [
             f"{c.label}: {suppressed_text(c, n) if c.hidden else c.count}" for c in found.cells
         ]
         alt = f"Bar chart of participants by {noun} (n = {found.n}): " + "; ".join(parts)
-        charts.append(
-            Chart(f"by-{found.question}", alt,
-                  breakdown_chart(found, n, f"Participants by {noun}", width))
-        )  # fmt: skip
+        figure = breakdown_chart(found, n, f"Participants by {noun}", width)
+        charts.append(Chart(f"by-{found.question}", alt, figure))
     for comparison in summary.comparisons:
-        if comparison.by == "site" and comparison.items:
+        if comparison.by == "site" and comparison.items and wanted("by-site"):
             alt = (
-                f"Bar chart of the mean change in each before/after item at each "
-                f"{comparison.by}; the figures are in the table 'By {comparison.by}'."
+                "Bar chart of the mean change in each before/after item at each site; the "
+                "figures are in the table 'By site: mean change from before to after'."
             )
-            charts.append(Chart(f"by-{comparison.by}", alt, site_chart(comparison, n, width)))
-    if summary.distributions:
+            charts.append(Chart("by-site", alt, site_chart(comparison, n, width)))
+    if summary.distributions and wanted("ratings"):
         alt = (
             "Stacked bar chart of how participants rated each item, 1 to 5, as shares of "
-            "the answers; the counts are in the table 'Rating distributions'."
+            "the answers; the counts are in the table 'Answers per rating'."
         )
         charts.append(Chart("ratings", alt, distribution_chart(summary.distributions, n, width)))
     return charts

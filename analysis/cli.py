@@ -86,9 +86,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         return found
     config, scope = found
     # Imported here: pandas and matplotlib are slow to import and `check`/`run` skip them.
-    from analysis.charts import chart_set
+    from analysis.charts import PRINT_WIDTH, chart_set
     from analysis.exports import csv_bytes, load_long, xlsx_bytes
-    from analysis.render_html import render_report
+    from analysis.render_html import PAPER_CHARTS, render_report
     from analysis.render_markdown import render_markdown
     from analysis.render_telegram import render_telegram, split_message
     from analysis.summary import compute_summary
@@ -107,7 +107,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name, data in charts:
         (out / name).write_bytes(data)
-    (out / "report.html").write_text(render_report(summary, drawn), encoding="utf-8")
+    paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
+    (out / "report.html").write_text(render_report(summary, drawn, paper), encoding="utf-8")
     (out / "report.md").write_text(
         render_markdown(summary, [name for name, _ in charts]), encoding="utf-8"
     )

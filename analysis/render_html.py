@@ -32,11 +32,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EmbeddedChart:
-    """A chart as the report embeds it: file stem, text alternative, SVG markup."""
+    """A chart as the report embeds it: file stem, text alternative, SVG markup.
+
+    `paper` is the same chart laid out for A4's width, printed instead of the phone
+    layout where a chart spans the page; None: the phone layout serves both.
+    """
 
     name: str
     alt: str
     svg: str
+    paper: str | None = None
+
+
+# Charts that span the printed page get a layout drawn for it; the others print beside
+# their table, where the phone layout is the right size.
+PAPER_CHARTS = frozenset({"before-after", "ratings", "by-site"})
 
 
 def _e(text: object) -> str:
@@ -82,6 +92,7 @@ tbody th { font-weight: normal; }
 tfoot th, tfoot td { font-weight: 600; border-bottom: 0; }
 figure { margin: 1rem 0 1.4rem; }
 figure svg { display: block; width: 100%; max-width: 34rem; height: auto; }
+.on-paper { display: none; }
 figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
 .note { color: var(--muted); font-size: .9rem; }
 .code { white-space: nowrap; }
@@ -107,6 +118,9 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2.5rem; padding-bot
   .pair figure { margin-top: .6rem; }
   .table-wrap { overflow: visible; }
   figure svg { max-width: 10cm; max-height: 17cm; }
+  .on-screen { display: none; }
+  .on-paper { display: block; }
+  .on-paper svg { max-width: none; max-height: 23cm; }
   a { color: inherit; text-decoration: none; }
 }
 """
@@ -225,19 +239,22 @@ def _pair(table: str, figure: str) -> str:
 def _figure(chart: EmbeddedChart | None, caption: str) -> str:
     if chart is None:
         return ""
-    svg = _scoped_svg(chart)
-    return f"<figure>{svg}<figcaption>{_e(caption)}</figcaption></figure>"
+    svg = _scoped_svg(chart.svg, chart.name, chart.alt)
+    if chart.paper is not None:
+        paper = _scoped_svg(chart.paper, f"{chart.name}-paper", chart.alt)
+        svg = f'<div class="on-screen">{svg}</div><div class="on-paper">{paper}</div>'
+    return f'<figure class="{_e(chart.name)}">{svg}<figcaption>{_e(caption)}</figcaption></figure>'
 
 
-def _scoped_svg(chart: EmbeddedChart) -> str:
+def _scoped_svg(markup: str, name: str, alt: str) -> str:
     """The chart's SVG with ids made unique in the page and a text alternative on its root."""
-    prefix = re.sub(r"[^a-z0-9-]", "-", chart.name.lower())
-    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', chart.svg)
+    prefix = re.sub(r"[^a-z0-9-]", "-", name.lower())
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', markup)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
     svg = re.sub(r'((?:xlink:)?href)="#([^"]+)"', rf'\1="#{prefix}-\2"', svg)
     # The size comes from the page's CSS; the viewBox keeps the proportions.
     svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"\sheight="[^"]*"', r"<svg\1", svg, count=1)
-    svg = svg.replace("<svg", f'<svg role="img" aria-label="{_e(chart.alt)}" focusable="false"', 1)
+    svg = svg.replace("<svg", f'<svg role="img" aria-label="{_e(alt)}" focusable="false"', 1)
     return re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S).strip()
 
 
@@ -618,7 +635,10 @@ def _footer(generated: datetime | None) -> str:
     return f"<footer><p>Written by Module Feedback Bot{_e(when)}.</p></footer>"
 
 
-def render_report(summary: ModuleSummary, charts: Sequence[Chart]) -> str:
-    """The report with the charts drawn for it, dated today."""
-    embedded = [EmbeddedChart(c.name, c.alt, c.svg()) for c in charts]
+def render_report(
+    summary: ModuleSummary, charts: Sequence[Chart], paper: Sequence[Chart] = ()
+) -> str:
+    """The report with the charts drawn for it, dated today; `paper`: print layouts."""
+    printed = {c.name: c.svg() for c in paper}
+    embedded = [EmbeddedChart(c.name, c.alt, c.svg(), printed.get(c.name)) for c in charts]
     return render_html(summary, embedded, datetime.now().astimezone())

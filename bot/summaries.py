@@ -24,8 +24,8 @@ def summary_posts(
     Every post can be looked for after a timeout: the message by its text and button,
     the album and the document by their captions, which differ from each other.
     """
-    from analysis.charts import chart_set
-    from analysis.render_html import render_report
+    from analysis.charts import PRINT_WIDTH, chart_set
+    from analysis.render_html import PAPER_CHARTS, render_report
     from analysis.render_message import summary_message
     from analysis.summary import compute_summary
 
@@ -38,7 +38,8 @@ def summary_posts(
         # One album: a summary never takes more than three posts.
         files = [(f"{c.name}.png", c.png()) for c in charts[:ALBUM_LIMIT]]
         posts.append(PostContent("photos", f"Charts — {where}", files))
-    report = render_report(summary, charts).encode("utf-8")
+    paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
+    report = render_report(summary, charts, paper).encode("utf-8")
     stem = (cohort or module or "summary").replace("/", "-")
     caption = f"📄 Evaluation report — {where}. Open it in a browser; it prints on A4."
     posts.append(PostContent("document", caption, [(f"report-{stem}.html", report)]))

@@ -10,9 +10,9 @@ from pathlib import Path
 import html5lib
 import pytest
 
-from analysis.charts import chart_set
+from analysis.charts import PRINT_WIDTH, chart_set
 from analysis.compute import ModuleSummary
-from analysis.render_html import render_report
+from analysis.render_html import PAPER_CHARTS, render_report
 from bot.cli import main
 from core.config import Config
 from report_data import SEED, make, summary_of, write_config
@@ -30,7 +30,7 @@ def seed(config: Config) -> ModuleSummary:
 
 @pytest.fixture(scope="module")
 def seed_html(seed: ModuleSummary) -> str:
-    return render_report(seed, chart_set(seed))
+    return render_report(seed, chart_set(seed), chart_set(seed, PRINT_WIDTH, PAPER_CHARTS))
 
 
 def parse(html: str) -> object:
@@ -81,7 +81,9 @@ def test_semantic_and_self_contained(seed_html: str) -> None:
     for table in tables:
         assert "<caption>" in table and '<th scope="col"' in table and '<th scope="row"' in table
     charts = re.findall(r"<svg[^>]*>", seed_html)
-    assert len(charts) == 4
+    # Four charts; the two that span a printed page also come in an A4 layout.
+    assert len(charts) == 6
+    assert len(re.findall(r'<div class="on-paper"><svg', seed_html)) == 2
     for svg in charts:
         assert 'role="img"' in svg and re.search(r'aria-label="[^"]{20,}"', svg)
     # Each chart's ids are its own, so one chart's clip path never clips another.
