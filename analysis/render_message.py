@@ -37,8 +37,10 @@ def summary_message(summary: ModuleSummary, budget: int = MESSAGE_BUDGET) -> str
     head = [heading(summary), _e(f"{', '.join(summary.scope.sites)} · {dates}"), ""]
     head += [f"• {_e(line)}" for line in findings(summary)]
     head += ["", "<b>The figures</b> (tap to expand):"]
-    # render_telegram's own title line repeats the heading above.
-    details = render_telegram(summary).split("\n", 1)[-1].strip("\n")
+    # render_telegram's title and scope lines repeat the two lines above.
+    repeated = {_e(line) for line in phrases.scope_lines(summary)}
+    lines = render_telegram(summary).split("\n")[1:]
+    details = "\n".join(line for line in lines if line not in repeated).strip("\n")
     opening, closing = "<blockquote expandable>", "</blockquote>"
     text = "\n".join(head) + "\n"
     room = budget - len(text) - len(opening) - len(closing)
