@@ -274,7 +274,7 @@ def _responses(summary: ModuleSummary) -> str:
     )
     table = _table(
         "Responses",
-        ["Questionnaire", "Respondents", "% of participants", "Of which partial"],
+        ["Questionnaire", "Responded", "% of all", "Partial"],
         rows,
         foot=["Participants", str(total), "", ""],
     )
@@ -372,7 +372,7 @@ def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -
         else:
             change = fmt_signed(stats.mean_change)
             if stats.ci_low is not None and stats.ci_high is not None:
-                change += f" ({fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
+                change += f"<br>({fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
             p = fmt_p(stats.p_value).removeprefix("= ") if stats.p_value is not None else "–"
             counts = [_e(phrases.count_text(c, n)) for c in item.direction.cells]
             tests.append([label, str(item.pairs), *counts, _e(p), _effect(item)])
