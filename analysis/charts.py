@@ -1,47 +1,153 @@
-"""Charts as PNG bytes, drawn with matplotlib's object API (no pyplot, no global state).
+"""Charts drawn with matplotlib's object API (no pyplot, no global state), as PNG or SVG.
 
-Sized for a phone: 1200 px wide, large type, one message per chart. Suppressed groups
-are drawn as an empty outline labelled "<N", never with their size.
+Designed for a phone first: every chart is laid out for a 4-inch (400 px at 100 dpi)
+width, with each row's label on its own line above its bars, so labels never take width
+from the bars. The same layout serves print at a wider `width`. PNGs (Telegram's album)
+are the 400 px layout saved at 3x, so they stay sharp on a phone screen.
+
+Suppression: a hidden group is never drawn as a bar (whose length would read as a
+value); it is named in words ("fewer than 3", "withheld") where its bar would be.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on a server; must precede any backend use
 
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
-from analysis.compute import Breakdown, Distribution, ItemChange, ModuleSummary
-from analysis.rounding import fmt_mean, percent
+from analysis.compute import (
+    Breakdown,
+    Cell,
+    Comparison,
+    Distribution,
+    ItemChange,
+    Mean,
+    ModuleSummary,
+)
+from analysis.rounding import fmt_mean, fmt_signed, percent
 
 PRE_COLOUR = "#9bb7d4"
 POST_COLOUR = "#1f4e79"
 BAR_COLOUR = "#2a7f62"
-# Diverging scale: 1–2 warm (low), 3 neutral grey, 4–5 cool (high).
-LEVEL_COLOURS = ("#c0392b", "#e59866", "#bfbfbf", "#7fb3d5", "#1f618d")
-DPI = 150
-WIDTH = 8.0  # inches: 1200 px at 150 dpi
-FONT = 13
+NOTE_COLOUR = "#555555"
+# Diverging scale: 1–2 warm (low), 3 neutral grey, 4–5 cool (high). Every segment is
+# also labelled, and the legend spells the levels out: colour is never the only cue.
+LEVEL_COLOURS = ("#b03a2e", "#e59866", "#c8c8c8", "#7fb3d5", "#1f618d")
+LEVEL_TEXT = ("white", "black", "black", "black", "white")
+PHONE_WIDTH = 4.0  # inches: 400 px at 100 dpi, a phone's width
+PRINT_WIDTH = 6.5  # inches: A4's text width with 2 cm margins
+PNG_DPI = 300  # 1200 px wide for the phone layout
+FONT = 10.5  # points: about 14 px on a phone, for the label of a row
+SMALL = 9.5
+TITLE = 12.0
+BAR = 0.28  # inches: a bar's thickness
 
 
-def _figure(height: float) -> Figure:
-    figure = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
-    return figure
+@dataclass(frozen=True)
+class Chart:
+    """A chart ready to save: its file stem, its text alternative and its figure."""
+
+    name: str
+    alt: str
+    figure: Figure
+
+    def png(self) -> bytes:
+        return png_bytes(self.figure)
+
+    def svg(self) -> str:
+        return svg_text(self.figure)
 
 
-def _png(figure: Figure) -> bytes:
+def png_bytes(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     # Fast zlib level: the charts are small and bound for a chat; encoding time matters more.
-    figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+    figure.savefig(buffer, format="png", dpi=PNG_DPI, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 
-def _wrap(label: str, width: int = 28) -> str:
-    words, lines, line = label.split(), [], ""
+def svg_text(figure: Figure) -> str:
+    buffer = io.StringIO()
+    # Text stays text (selectable, searchable in the PDF); a fixed hash salt and no date
+    # keep the output the same from run to run.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "report"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+LEFT, RIGHT = 0.3, 0.3  # inches of margin; tick labels at the ends need some room
+TOP = 0.2  # above the title
+BOTTOM = 0.7  # x axis, its tick labels and its label
+
+
+class _Rows:
+    """Lays out rows top to bottom in inches: labels above bars, notes below them.
+
+    The axes' y unit is one inch (fixed margins, no automatic layout), so text heights and
+    bar positions are planned together and a long label can never run into the next row.
+    """
+
+    def __init__(self, width: float) -> None:
+        self.width = width
+        self.y = 0.08
+        self.texts: list[tuple[float, str, dict[str, object]]] = []
+        self.bars: list[float] = []
+
+    def chars(self, size: float) -> int:
+        usable = (self.width - LEFT - RIGHT) * 72
+        return max(16, int(usable / (size * 0.62)))
+
+    def text(self, label: str, size: float = FONT, **style: object) -> None:
+        wrapped = _wrap(label, self.chars(size))
+        self.texts.append((self.y, wrapped, {"fontsize": size, **style}))
+        line = size * 1.22 / 72  # inches per line of text at this size
+        self.y += line * (wrapped.count("\n") + 1) + 0.03
+
+    def bar(self) -> float:
+        """Room for one bar; returns its centre."""
+        centre = self.y + BAR / 2 + 0.02
+        self.y += BAR + 0.06
+        return centre
+
+    def gap(self, inches: float = 0.12) -> None:
+        self.y += inches
+
+
+def _figure(width: float, body: float, title: str, legend: float = 0.0) -> tuple[Figure, Axes]:
+    """A figure whose axes are `body` inches tall, with a title above and axis below."""
+    wrapped = _wrap(title, int((width - LEFT - RIGHT) * 72 / (TITLE * 0.62)))
+    head = TOP + TITLE * 1.25 / 72 * (wrapped.count("\n") + 1) + 0.1
+    height = head + body + BOTTOM + legend
+    figure = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(figure)  # a canvas that can measure text, for the layout checks
+    figure.text(LEFT / width, 1 - TOP / height, wrapped, fontsize=TITLE, va="top", ha="left")
+    ax = figure.add_axes(
+        (LEFT / width, (BOTTOM + legend) / height, 1 - (LEFT + RIGHT) / width, body / height)
+    )
+    ax.set_ylim(body, 0)
+    return figure, ax
+
+
+def _place(ax: Axes, rows: _Rows) -> None:
+    for y, text, style in rows.texts:
+        ax.text(0, y, text, transform=ax.get_yaxis_transform(), va="top", ha="left",
+                **style)  # type: ignore[arg-type]  # fmt: skip
+
+
+def _wrap(label: str, width: int) -> str:
+    # Split at plain spaces only: a no-break space keeps "n = 39" on one line.
+    words, lines, line = [w for w in label.split(" ") if w], [], ""
     for word in words:
         if line and len(line) + 1 + len(word) > width:
             lines.append(line)
@@ -52,156 +158,244 @@ def _wrap(label: str, width: int = 28) -> str:
     return "\n".join(lines)
 
 
-def pre_post_chart(summary: ModuleSummary, ax: Axes | None = None) -> Axes:
-    """Pre and post means of each paired item, side by side (items with too few omitted)."""
+def _bare(ax: Axes) -> None:
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.tick_params(axis="y", left=False, labelleft=False)
+    ax.tick_params(axis="x", labelsize=SMALL)
+    ax.set_ylabel("")
+
+
+def suppressed_text(cell: Cell, min_cell_size: int) -> str:
+    return f"fewer than {min_cell_size}" if cell.count < min_cell_size else "withheld"
+
+
+def pre_post_chart(summary: ModuleSummary, width: float = PHONE_WIDTH) -> Figure:
+    """Pre and post means of each paired item, as bars from the scale's minimum (1)."""
     items: list[ItemChange] = [
-        i for i in summary.changes if not i.pre.too_few and not i.post.too_few
+        i for i in summary.changes if not i.pre.too_few and not i.post.too_few and i.pre.n
     ]
-    if ax is None:
-        ax = _figure(1.6 + 1.1 * max(len(items), 1)).add_subplot()
-    labels = [_wrap(i.label) for i in items]
-    positions = range(len(items))
-    height = 0.38
-    for offset, phase, colour in (
-        (-height / 2, "pre", PRE_COLOUR),
-        (height / 2, "post", POST_COLOUR),
-    ):
-        values = [float(getattr(i, phase).value or 0) for i in items]
-        bars = ax.barh(
-            [p + offset for p in positions],
-            values,
-            height,
-            color=colour,
-            label=f"{phase.capitalize()}-module",
-        )
-        for bar, item in zip(bars, items, strict=True):
-            mean = getattr(item, phase)
-            ax.text(
-                bar.get_width() + 0.05,
-                bar.get_y() + bar.get_height() / 2,
-                f"{fmt_mean(mean.value)} (n={mean.n})",
-                va="center",
-                fontsize=FONT - 2,
-            )
-    ax.set_yticks(list(positions), labels, fontsize=FONT - 1)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 5.9)
-    ax.set_xticks([1, 2, 3, 4, 5])
-    ax.set_xlabel("Mean rating (1–5)", fontsize=FONT)
-    ax.set_title(f"{summary.title}: before and after", fontsize=FONT + 2, loc="left")
-    # Below the axes, where no bar or value label can be hidden behind it.
-    ax.legend(
-        fontsize=FONT - 2, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False
-    )
-    ax.spines[["top", "right"]].set_visible(False)
+    rows = _Rows(width)
+    bars: list[tuple[float, str, Mean, str]] = []
+    for item in items:
+        rows.text(item.label)
+        bars.append((rows.bar(), "before", item.pre, PRE_COLOUR))
+        bars.append((rows.bar(), "after", item.post, POST_COLOUR))
+        rows.gap()
     if not items:
-        ax.text(0.5, 0.5, "too few responses", transform=ax.transAxes, ha="center")
-    return ax
+        rows.text("Too few responses to draw.", color=NOTE_COLOUR)
+    figure, ax = _figure(width, rows.y, "Ratings before and after the module")
+    _place(ax, rows)
+    for y, phase, mean, colour in bars:
+        value = float(mean.value or 1)
+        ax.barh(y, value - 1, BAR, left=1, color=colour, edgecolor=POST_COLOUR, linewidth=0.6)
+        ax.text(value + 0.06, y, f"{phase} {fmt_mean(mean.value or 1)}", va="center",
+                fontsize=SMALL)  # fmt: skip
+    ax.set_xlim(1, 6.3)
+    ax.set_xticks([1, 2, 3, 4, 5])
+    ax.set_xlabel("Mean rating, 1 (low) to 5 (high)", fontsize=SMALL, loc="left")
+    _bare(ax)
+    ax.spines["bottom"].set_bounds(1, 5)
+    return figure
 
 
 def breakdown_chart(
-    found: Breakdown, min_cell_size: int, title: str, ax: Axes | None = None
-) -> Axes:
-    """Participants per group as horizontal bars; suppressed groups as labelled outlines."""
+    found: Breakdown, min_cell_size: int, title: str, width: float = PHONE_WIDTH
+) -> Figure:
+    """Participants per group as bars; a suppressed group is named, not drawn."""
     cells = list(found.cells)
-    if ax is None:
-        ax = _figure(1.4 + 0.55 * len(cells)).add_subplot()
+    rows = _Rows(width)
+    placed = []
+    for cell in cells:
+        rows.text(cell.label)
+        placed.append((rows.bar(), cell))
+        rows.gap(0.06)
+    figure, ax = _figure(width, rows.y, f"{title} (n = {found.n})")
+    _place(ax, rows)
     top = max([c.count for c in cells if not c.hidden] + [1])
-    for y, cell in enumerate(cells):
+    for y, cell in placed:
         if cell.hidden:
-            label = f"<{min_cell_size}" if cell.count < min_cell_size else "withheld"
-            # An outline of fixed width: the bar says "a small group", not how small.
-            ax.barh(y, top * 0.12, 0.6, fill=False, hatch="//", edgecolor="#7f7f7f")
-            ax.text(top * 0.14, y, label, va="center", fontsize=FONT - 1, color="#555555")
-        else:
-            ax.barh(y, cell.count, 0.6, color=BAR_COLOUR)
-            ax.text(
-                cell.count + top * 0.02,
-                y,
-                f"{cell.count} ({percent(cell.count, found.n)}%)",
-                va="center",
-                fontsize=FONT - 1,
-            )
-    ax.set_yticks(range(len(cells)), [_wrap(c.label, 30) for c in cells], fontsize=FONT - 1)
-    ax.invert_yaxis()
-    ax.set_xlim(0, top * 1.35)
-    ax.set_xlabel("Participants", fontsize=FONT)
-    ax.set_title(f"{title} (n = {found.n})", fontsize=FONT + 2, loc="left")
-    ax.spines[["top", "right"]].set_visible(False)
-    return ax
+            ax.text(0, y, suppressed_text(cell, min_cell_size), va="center",
+                    fontsize=SMALL, color=NOTE_COLOUR, style="italic")  # fmt: skip
+            continue
+        ax.barh(y, cell.count, BAR, color=BAR_COLOUR)
+        share = f" ({percent(cell.count, found.n)}%)" if found.n else ""
+        ax.text(cell.count + top * 0.02, y, f"{cell.count}{share}", va="center",
+                fontsize=SMALL)  # fmt: skip
+    ax.set_xlim(0, top * 1.32)
+    ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
+    ax.set_xlabel("Participants", fontsize=SMALL, loc="left")
+    _bare(ax)
+    return figure
 
 
 def distribution_chart(
-    distributions: list[Distribution], min_cell_size: int, ax: Axes | None = None
-) -> Axes:
-    """Each rating item's answers as a diverging stacked bar centred on the neutral 3."""
-    if ax is None:
-        ax = _figure(1.8 + 0.75 * max(len(distributions), 1)).add_subplot()
-    for y, dist in enumerate(distributions):
-        n = dist.counts.n
-        shares = [0.0 if (c.hidden or n == 0) else 100 * c.count / n for c in dist.counts.cells]
-        # Centre: half of "3" on each side of zero; lows to the left, highs to the right.
-        left = -(shares[0] + shares[1] + shares[2] / 2)
-        for level, share in enumerate(shares):
-            ax.barh(
-                y,
-                share,
-                0.6,
-                left=left,
-                color=LEVEL_COLOURS[level],
-                label=str(level + 1) if y == 0 else None,
-            )
-            if share >= 8:
-                ax.text(
-                    left + share / 2,
-                    y,
-                    f"{share:.0f}",
-                    ha="center",
-                    va="center",
-                    fontsize=FONT - 3,
-                    color="white" if level != 2 else "black",
-                )
-            left += share
+    distributions: Sequence[Distribution], min_cell_size: int, width: float = PHONE_WIDTH
+) -> Figure:
+    """Each rating item's answers as a bar of shares centred on the neutral 3."""
+    rows = _Rows(width)
+    placed = []
+    for dist in distributions:
+        rows.text(f"{dist.label} ({'before' if dist.phase == 'pre' else 'after'}, "
+                  f"n\u00a0=\u00a0{dist.counts.n})")  # fmt: skip
+        y = rows.bar()
         hidden = [c.label for c in dist.counts.cells if c.hidden]
         if hidden:
-            ax.text(
-                102,
-                y,
-                f"not drawn: {', '.join(hidden)} (small groups)",
-                va="center",
-                fontsize=FONT - 4,
-                color="#555555",
-            )
-    ax.axvline(0, color="#333333", linewidth=0.8)
-    ax.set_yticks(
-        range(len(distributions)),
-        [_wrap(f"{d.label} ({d.phase}, n={d.counts.n})", 34) for d in distributions],
-        fontsize=FONT - 3,
-    )
-    ax.invert_yaxis()
+            rows.gap(0.04)  # clear of the centre mark
+            rows.text(f"Ratings {', '.join(hidden)} not drawn: small groups", SMALL - 1,
+                      color=NOTE_COLOUR, style="italic")  # fmt: skip
+        placed.append((y, dist))
+        rows.gap()
+    figure, ax = _figure(width, rows.y, "How participants rated each item", legend=0.3)
+    _place(ax, rows)
+    segments: list[tuple[Text, float, float, float]] = []
+    for y, dist in placed:
+        n = dist.counts.n
+        shares = [0.0 if (c.hidden or n == 0) else 100 * c.count / n for c in dist.counts.cells]
+        left = -(shares[0] + shares[1] + shares[2] / 2)
+        # The centre mark sits behind the bar and just beyond it: it never crosses text.
+        ax.plot([0, 0], [y - BAR / 2 - 0.04, y + BAR / 2 + 0.04], color="#333333",
+                linewidth=0.9, zorder=1)  # fmt: skip
+        for level, share in enumerate(shares):
+            if share > 0:
+                ax.barh(y, share, BAR, left=left, color=LEVEL_COLOURS[level], zorder=2,
+                        edgecolor="white", linewidth=0.5)  # fmt: skip
+                label = ax.text(left + share / 2, y, f"{share:.0f}%", ha="center",
+                                va="center", fontsize=SMALL - 1, color=LEVEL_TEXT[level],
+                                zorder=3)  # fmt: skip
+                segments.append((label, left, left + share, y))
+            left += share
     ax.set_xlim(-100, 100)
-    ax.set_xlabel("% of answers (1–2 left of centre, 4–5 right)", fontsize=FONT - 1)
-    ax.set_title("How participants rated each item", fontsize=FONT + 2, loc="left")
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        ax.figure.legend(
-            handles, labels, ncols=5, fontsize=FONT - 3, title="Rating", loc="outside lower center"
+    ax.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
+    ax.set_xlabel("Share of answers: 1–2 left of the centre, 4–5 right", fontsize=SMALL,
+                  loc="left")  # fmt: skip
+    _bare(ax)
+    height = figure.get_figheight()
+    figure.legend(
+        handles=[
+            Patch(color=c, label=label)
+            for c, label in zip(LEVEL_COLOURS, ("1 low", "2", "3", "4", "5 high"), strict=True)
+        ],
+        ncols=5, fontsize=SMALL - 0.5, loc="lower left", frameon=False, handlelength=1.2,
+        columnspacing=0.9, handletextpad=0.4, borderaxespad=0,
+        bbox_to_anchor=(LEFT / width, 0.06 / height), title=None,
+    )  # fmt: skip
+    _drop_crowded(figure, segments)
+    return figure
+
+
+def _drop_crowded(figure: Figure, segments: list[tuple[Text, float, float, float]]) -> None:
+    """Remove segment labels wider than their segment, so none spills over a neighbour."""
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    for text, left, right, y in segments:
+        ax = text.axes
+        assert ax is not None
+        x0, _ = ax.transData.transform((left, y))
+        x1, _ = ax.transData.transform((right, y))
+        box = text.get_window_extent(renderer)
+        if box.width + 3 > x1 - x0:
+            text.remove()
+
+
+def site_chart(comparison: Comparison, min_cell_size: int, width: float = PHONE_WIDTH) -> Figure:
+    """Mean change (after − before) of each paired item, one labelled bar per site."""
+    rows = _Rows(width)
+    placed = []
+    for index, (_, label) in enumerate(comparison.items):
+        rows.text(label)
+        for row in comparison.rows:
+            placed.append((rows.bar(), row, row.changes[index]))
+        rows.gap()
+    figure, ax = _figure(width, rows.y, f"Change from before to after, by {comparison.by}")
+    _place(ax, rows)
+    values = [
+        float(c.value)
+        for _, r, c in placed
+        if not r.hidden and not c.too_few and c.value is not None
+    ]
+    reach = max([abs(v) for v in values] + [0.5])
+    for y, row, change in placed:
+        ax.plot([0, 0], [y - BAR / 2 - 0.03, y + BAR / 2 + 0.03], color="#333333",
+                linewidth=0.9, zorder=1)  # fmt: skip
+        if row.hidden or change.too_few or change.value is None:
+            text = "figures withheld" if row.hidden else "too few pairs"
+            ax.text(0.04 * reach, y, f"{row.name}: {text}", va="center", fontsize=SMALL - 0.5,
+                    color=NOTE_COLOUR, style="italic")  # fmt: skip
+            continue
+        value = float(change.value)
+        ax.barh(y, value, BAR, color=BAR_COLOUR if value >= 0 else LEVEL_COLOURS[0], zorder=2)
+        ax.text(max(value, 0) + 0.04 * reach, y,
+                f"{row.name} {fmt_signed(change.value)} (n = {change.n})", va="center",
+                fontsize=SMALL - 0.5)  # fmt: skip
+    low = min([*values, 0.0])
+    ax.set_xlim(min(-0.15 * reach, low * 1.15), reach * 2.6)
+    ax.set_xlabel("Mean change in rating (matched pairs)", fontsize=SMALL, loc="left")
+    _bare(ax)
+    return figure
+
+
+def chart_set(
+    summary: ModuleSummary, width: float = PHONE_WIDTH, only: Collection[str] | None = None
+) -> list[Chart]:
+    """Every chart of a summary (or those named in `only`), with a text alternative each."""
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    charts: list[Chart] = []
+    n = summary.min_cell_size
+    shown = [i for i in summary.changes if not i.pre.too_few and not i.post.too_few and i.pre.n]
+    if shown and wanted("before-after"):
+        alt = "Bar chart of mean ratings before and after the module: " + "; ".join(
+            f"{i.label}: {fmt_mean(i.pre.value or 0)} before, {fmt_mean(i.post.value or 0)} after"
+            for i in shown
         )
-    ax.spines[["top", "right"]].set_visible(False)
-    return ax
+        charts.append(Chart("before-after", alt, pre_post_chart(summary, width)))
+    for found in summary.profiles:
+        if not wanted(f"by-{found.question}"):
+            continue
+        noun = found.label.lower()
+        parts = [
+            f"{c.label}: {suppressed_text(c, n) if c.hidden else c.count}" for c in found.cells
+        ]
+        alt = f"Bar chart of participants by {noun} (n = {found.n}): " + "; ".join(parts)
+        figure = breakdown_chart(found, n, f"Participants by {noun}", width)
+        charts.append(Chart(f"by-{found.question}", alt, figure))
+    for comparison in summary.comparisons:
+        if comparison.by == "site" and comparison.items and wanted("by-site"):
+            alt = (
+                "Bar chart of the mean change in each before/after item at each site; the "
+                "figures are in the table 'By site: mean change from before to after'."
+            )
+            charts.append(Chart("by-site", alt, site_chart(comparison, n, width)))
+    if summary.distributions and wanted("ratings"):
+        alt = (
+            "Stacked bar chart of how participants rated each item, 1 to 5, as shares of "
+            "the answers; the counts are in the table 'Answers per rating'."
+        )
+        charts.append(Chart("ratings", alt, distribution_chart(summary.distributions, n, width)))
+    return charts
 
 
 def summary_charts(summary: ModuleSummary) -> list[tuple[str, bytes]]:
     """Every chart of a summary as (file name, PNG bytes)."""
-    charts: list[tuple[str, bytes]] = []
-    n = summary.min_cell_size
-    if summary.changes:
-        ax = pre_post_chart(summary)
-        charts.append(("before-after.png", _png(ax.figure)))  # type: ignore[arg-type]
-    for found in summary.profiles:
-        ax = breakdown_chart(found, n, f"Participants by {found.label.lower()}")
-        charts.append((f"by-{found.question}.png", _png(ax.figure)))  # type: ignore[arg-type]
-    if summary.distributions:
-        ax = distribution_chart(list(summary.distributions), n)
-        charts.append(("ratings.png", _png(ax.figure)))  # type: ignore[arg-type]
-    return charts
+    return [(f"{chart.name}.png", chart.png()) for chart in chart_set(summary)]
+
+
+def text_boxes(figure: Figure) -> list[tuple[str, Bbox]]:
+    """Every drawn, non-empty text of a figure with its extent in display pixels."""
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    # A locator offers ticks beyond the axis limits; their labels exist but are not drawn.
+    undrawn: set[int] = set()
+    for ax in figure.axes:
+        low, high = sorted(ax.get_xlim())
+        for label in ax.xaxis.get_majorticklabels():
+            if not low - 1e-9 <= label.get_position()[0] <= high + 1e-9:
+                undrawn.add(id(label))
+    found = []
+    for text in figure.findobj(lambda a: isinstance(a, Text)):
+        assert isinstance(text, Text)
+        if id(text) in undrawn or not text.get_visible() or not text.get_text().strip():
+            continue
+        found.append((text.get_text(), text.get_window_extent(renderer)))
+    return found

@@ -21,6 +21,9 @@ def register(subparsers: Any) -> None:
     )
     _scope_arguments(report)
     report.add_argument("--out", required=True, type=Path, help="folder to write into")
+    report.add_argument(
+        "--open", action="store_true", help="open report.html in the default web browser"
+    )
     report.set_defaults(func=cmd_report)
 
     export = subparsers.add_parser("export", help="export answers in the long format")
@@ -94,8 +97,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         return found
     config, scope = found
     # Imported here: pandas and matplotlib are slow to import and `check`/`run` skip them.
-    from analysis.charts import summary_charts
+    from analysis.charts import PRINT_WIDTH, chart_set
     from analysis.exports import csv_bytes, load_long, xlsx_bytes
+    from analysis.render_html import PAPER_CHARTS, render_report
     from analysis.render_markdown import render_markdown
     from analysis.render_telegram import render_telegram, split_message
     from analysis.summary import compute_summary
@@ -108,11 +112,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _progress("Drawing the charts …")
-    charts = summary_charts(summary)
+    drawn = chart_set(summary)
+    charts = [(f"{chart.name}.png", chart.png()) for chart in drawn]
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     for name, data in charts:
         (out / name).write_bytes(data)
+    paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
+    (out / "report.html").write_text(render_report(summary, drawn, paper), encoding="utf-8")
     (out / "report.md").write_text(
         render_markdown(summary, [name for name, _ in charts]), encoding="utf-8"
     )
@@ -125,6 +132,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     (out / "answers.xlsx").write_bytes(xlsx_bytes(long, module))
     _progress(f"Done in {time.perf_counter() - started:.1f} s; files in {out}")
     print(headline(summary))
+    if args.open:
+        import webbrowser
+
+        if not webbrowser.open((out / "report.html").resolve().as_uri()):
+            _progress(f"No web browser found; open {out / 'report.html'} yourself.")
     return 0
 
 

@@ -248,6 +248,7 @@ async def run_demo(participants: int, seed: int, out: Path, database: Path | Non
     _print_channel(fake)
     print(f"\nDone in {elapsed:.0f} s of real time. Everything is in {out}:")
     print(f"  channel.md          the channel's messages, with the charts ({out / 'charts'})")
+    print("  report-*.html       the evaluation report the channel received as a file")
     print("  transcripts/        four participants' chats, tap by tap")
     print(f"  {CODE}-answers.csv / .xlsx   the exports (pseudonymous ids)")
     print(f"  {database.name:<19} the database ({database})")
@@ -282,8 +283,8 @@ async def _progress(
 
 def _summary_arrived(fake: FakeTelegram) -> bool:
     messages = fake.messages(CHANNEL)
-    return any("module summary" in str(m.get("text", "")) for m in messages) and any(
-        m.get("photo") for m in messages
+    return any("Evaluation summary" in str(m.get("text", "")) for m in messages) and any(
+        m.get("document") for m in messages
     )
 
 
@@ -298,6 +299,11 @@ def _write_outputs(fake: FakeTelegram, config: Config, out: Path, sample: list[P
             name = f"chart-{message['message_id']}.png"
             (charts / name).write_bytes(fake.files[message["photo"][-1]["file_id"]].data)
             lines.append(f"![{message.get('caption', 'chart')}](charts/{name})\n")
+        elif message.get("document"):
+            document = message["document"]
+            stored = fake.files[document["file_id"]]
+            (out / document["file_name"]).write_bytes(stored.data)
+            lines.append(f"[{message.get('caption', 'report')}]({document['file_name']})\n")
         else:
             lines.append(str(message.get("text", "")) + "\n\n---\n")
     (out / "channel.md").write_text("\n".join(lines), encoding="utf-8")
@@ -318,6 +324,8 @@ def _print_channel(fake: FakeTelegram) -> None:
     for message in fake.messages(CHANNEL):
         if message.get("photo"):
             print(f"[image] {message.get('caption', '')}".rstrip())
+        elif message.get("document"):
+            print(f"[file {message['document']['file_name']}] {message.get('caption', '')}")
         else:
             print(message.get("text", ""))
             print("-" * 72)

@@ -5,7 +5,8 @@ the same place. Failures that certainly did not deliver (5xx, 429, refused conne
 are retried with backoff. A timeout is ambiguous — the message may have arrived — so
 before sending again the bot looks for it: it re-applies the same content as an edit to
 the message ids after the last one it knows in that chat, and Telegram answers "message
-is not modified" exactly when that message is already there.
+is not modified" exactly when that message is already there. Photos and documents are
+looked for the same way, by re-applying their caption.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ CAPTION_LIMIT = 1024
 
 @dataclass(frozen=True)
 class PostContent:
-    """One message (text) or one album (photos) of a batch."""
+    """One message (text), one album (photos) or one file (document) of a batch."""
 
-    kind: str  # "text" | "photos"
-    body: str  # the HTML text, or the caption of the album's first photo
+    kind: str  # "text" | "photos" | "document"
+    body: str  # the HTML text, or the caption of the album's first photo or of the file
     files: list[tuple[str, bytes]]
     marker: str | None = None  # callback data of the text's export button
 
@@ -87,6 +88,12 @@ async def send_post(bot: Bot, chat_id: int, post: PostContent) -> list[int]:
         )
         return [message.message_id]
     caption = post.body[:CAPTION_LIMIT]
+    if post.kind == "document":
+        name, data = post.files[0]
+        document = await bot.send_document(
+            chat_id, data, filename=name, caption=caption, read_timeout=60, write_timeout=60
+        )
+        return [document.message_id]
     if len(post.files) == 1:
         # A media group needs two photos at least.
         photo = await bot.send_photo(

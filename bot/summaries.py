@@ -18,25 +18,31 @@ ALBUM_LIMIT = 10  # photos in one media group
 def summary_posts(
     config: Config, cohort: str | None, module: str | None, marker: str | None
 ) -> list[PostContent]:
-    """A short header, the summary's messages (the last with the export button), the charts.
+    """Three posts at most: the summary message (with the export button), the charts as
+    one album, and the HTML report as a document.
 
-    The header comes first and alone so that, in a chat the bot has never posted in, the
-    only message whose delivery cannot be checked after a timeout is that one line.
+    Every post can be looked for after a timeout: the message by its text and button,
+    the album and the document by their captions, which differ from each other.
     """
-    from analysis.summary import build_summary
+    from analysis.charts import PRINT_WIDTH, chart_set
+    from analysis.render_html import PAPER_CHARTS, render_report
+    from analysis.render_message import summary_message
+    from analysis.summary import compute_summary
 
     scope = resolve_scope(config, cohort=cohort, module=module)
-    summary, messages, charts = build_summary(config, scope)
-    title = config.modules[scope.module].title
-    header = f"📊 <b>Evaluation summary</b> — {escape(title)}, {escape(scope.label)}"
-    posts = [PostContent("text", header, [])]
-    for index, message in enumerate(messages):
-        last = index == len(messages) - 1
-        posts.append(PostContent("text", message, [], marker if last else None))
-    caption = f"Charts — {escape(title)}, {escape(scope.label)}"
-    for start in range(0, len(charts), ALBUM_LIMIT):
-        posts.append(PostContent("photos", caption, charts[start : start + ALBUM_LIMIT]))
-    del summary
+    summary = compute_summary(config, scope)
+    charts = chart_set(summary)
+    where = f"{escape(summary.title)}, {escape(scope.label)}"
+    posts = [PostContent("text", summary_message(summary), [], marker)]
+    if charts:
+        # One album: a summary never takes more than three posts.
+        files = [(f"{c.name}.png", c.png()) for c in charts[:ALBUM_LIMIT]]
+        posts.append(PostContent("photos", f"Charts — {where}", files))
+    paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
+    report = render_report(summary, charts, paper).encode("utf-8")
+    stem = (cohort or module or "summary").replace("/", "-")
+    caption = f"📄 Evaluation report — {where}. Open it in a browser; it prints on A4."
+    posts.append(PostContent("document", caption, [(f"report-{stem}.html", report)]))
     return posts
 
 

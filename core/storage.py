@@ -130,6 +130,32 @@ MIGRATIONS: tuple[str, ...] = (
         last_message_id  INTEGER NOT NULL
     );
     """,
+    """
+    -- A third kind of post: a document (the HTML report) with a caption. SQLite cannot
+    -- change a CHECK constraint in place, so the table is rebuilt (foreign keys are off
+    -- while migrating; outbox_files keeps pointing at the table named outbox).
+    CREATE TABLE outbox_new (
+        id               INTEGER PRIMARY KEY,
+        batch            TEXT NOT NULL,
+        seq              INTEGER NOT NULL,
+        chat_id          INTEGER NOT NULL,
+        kind             TEXT NOT NULL CHECK (kind IN ('text', 'photos', 'document')),
+        body             TEXT NOT NULL,
+        marker           TEXT,
+        state            TEXT NOT NULL DEFAULT 'pending',
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        uncertain        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        message_ids      TEXT,
+        error            TEXT,
+        created_at       TEXT NOT NULL,
+        sent_at          TEXT,
+        UNIQUE (batch, seq)
+    );
+    INSERT INTO outbox_new SELECT * FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_new RENAME TO outbox;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,9 +24,10 @@ def test_demo_runs_offline_and_its_summary_matches_the_exports(
     assert main(["demo", "--participants", "12", "--seed", "7", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "The facilitators' channel received" in printed
-    assert "module summary" in printed
+    assert "Evaluation summary" in printed
     channel = (out / "channel.md").read_text(encoding="utf-8")
-    assert channel.count("module summary") == 1
+    assert channel.count("📊 Evaluation summary") == 1
+    assert (out / "report-RS-DEMO-0314.html").read_text("utf-8").startswith("<!DOCTYPE html>")
     assert len(list((out / "charts").glob("*.png"))) >= 3
     assert len(list((out / "transcripts").glob("*.txt"))) == 4
     assert (out / "feedback.db").exists()

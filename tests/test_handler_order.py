@@ -64,7 +64,8 @@ async def test_every_button_reaches_its_handler_in_any_order(
     )
     await bot.tap(ADMIN, "📥 Export data", message_id=summary["message_id"])
     documents = [m["document"]["file_name"] for m in bot.fake.messages(ADMIN) if m.get("document")]
-    assert documents == [f"{CODE}-answers.csv", f"{CODE}-answers.xlsx"]
+    # The report itself, then what the export button sent.
+    assert documents == [f"report-{CODE}.html", f"{CODE}-answers.csv", f"{CODE}-answers.xlsx"]
 
     # Taps nobody claims: no data at all (PTB offers these to every patterned handler) and
     # data of no known shape. Each is refused with the same toast and changes nothing.

@@ -48,9 +48,14 @@ async def wall_clock(moment: datetime) -> None:
 
 def summaries(fake: FakeTelegram) -> int:
     return sum(
-        "module summary" in str(m.get("text", "")) and "RS-HTTP-1" in str(m.get("text", ""))
+        "Evaluation summary" in str(m.get("text", "")) and "RS-HTTP-1" in str(m.get("text", ""))
         for m in fake.messages(CHANNEL)
     )
+
+
+def documents(fake: FakeTelegram) -> int:
+    """The HTML report, the summary's last post."""
+    return sum(1 for m in fake.messages(CHANNEL) if m.get("document"))
 
 
 async def test_cohort_lifecycle_in_real_time(tmp_path: Path, server: BotApiServer) -> None:
@@ -100,12 +105,15 @@ async def test_cohort_lifecycle_in_real_time(tmp_path: Path, server: BotApiServe
         await bot.start()
         await watch.until(lambda: summaries(fake) == 1, 30)
         await watch.until(lambda: sum(1 for m in fake.messages(CHANNEL) if m.get("photo")) >= 3)
+        await watch.until(lambda: documents(fake) == 1, 30)
         assert await bot.stop(signal.SIGTERM) == 0
     finally:
         if bot.proc is not None:
             bot.proc.kill()
             await bot.proc.wait()
-    assert summaries(fake) == 1
+    assert summaries(fake) == 1 and documents(fake) == 1
+    albums = {m.get("media_group_id") for m in fake.messages(CHANNEL) if m.get("photo")}
+    assert len(albums) == 1
     channel = "\n".join(str(m.get("text", "")) for m in fake.messages(CHANNEL))
     assert "Participants: 4" in channel
     assert "Post-module responses: 3" in channel

@@ -1,8 +1,8 @@
 """The layers stay as the README draws them: an AST walk over every import, lazy ones included.
 
-core ← analysis ← bot ← bot.handlers ← bot.app ← bot.sim ← the entry points; an import may only reach
-its own layer or one below it, modules never import each other in a circle, core never
-touches Telegram, and only bot.app imports a handler module.
+core ← analysis ← bot ← bot.handlers ← bot.app ← bot.sim ← the entry points; an import may
+only reach its own layer or one below it, modules never import each other in a circle, core
+never touches Telegram, and only bot.app imports a handler module.
 """
 
 from __future__ import annotations

@@ -39,6 +39,20 @@ def summary_count(bot: Harness) -> int:
     return sum("Evaluation summary" in t and CODE in t for t in bot.channel_texts())
 
 
+def summary_shape(bot: Harness, chat: int = FACILITATORS) -> tuple[int, int, int]:
+    """The cohort's summary as the chat shows it: (messages, albums, documents)."""
+    messages = bot.fake.messages(chat)
+    texts = sum("Evaluation summary" in str(m.get("text")) and CODE in m["text"] for m in messages)
+    # An album's caption sits on its first photo; its other photos share its group id.
+    albums = {
+        m.get("media_group_id") or m["message_id"]
+        for m in messages
+        if m.get("photo") and CODE in str(m.get("caption", ""))
+    }
+    documents = [m for m in messages if m.get("document") and CODE in str(m.get("caption", ""))]
+    return texts, len(albums), len(documents)
+
+
 async def test_whole_lifecycle_of_a_short_cohort(bot: Harness) -> None:
     users = [4001, 4002, 4003, 4004]
     for user in users:
@@ -78,11 +92,23 @@ async def test_whole_lifecycle_of_a_short_cohort(bot: Harness) -> None:
     bot.clock.now = COHORT_END + timedelta(days=2)  # post closes (post_open_for = 2d)
     assert kinds(await bot.run_due()) == ["summary"]
     assert summary_count(bot) == 1
-    texts = "\n".join(bot.channel_texts())
-    assert "Risk Support" in texts
-    assert "met their expectations" in texts
+    assert summary_shape(bot) == (1, 1, 1)  # one message, one album, one document
+    message = next(t for t in bot.channel_texts() if "Evaluation summary" in t)
+    assert "Risk Support" in message
+    assert "Average ratings rose" in message  # a plain-language finding
+    # The findings come first; the statistics are folded into an expandable quote.
+    post = next(m for m in bot.fake.messages(FACILITATORS) if "Evaluation summary" in
+                str(m.get("text")))  # fmt: skip
+    quote = next(e for e in post["entities"] if e["type"] == "expandable_blockquote")
+    assert "Wilcoxon" not in message[: quote["offset"]]
+    assert "Wilcoxon" in message[quote["offset"] :]
+    assert len(message) <= 4096
     photos = [m for m in bot.fake.messages(FACILITATORS) if m.get("photo")]
-    assert len(photos) >= 3  # the charts, as an album
+    assert len(photos) >= 3  # the charts, as one album
+    document = next(m for m in bot.fake.messages(FACILITATORS) if m.get("document"))
+    assert document["document"]["file_name"] == f"report-{CODE}.html"
+    html = bot.fake.files[document["document"]["file_id"]].data
+    assert b"Headline findings" in html and b"Risk Support" in html
     # Later ticks post nothing more, and the closed questionnaire takes no answers.
     assert kinds(await bot.run_due()) == []
     assert summary_count(bot) == 1
@@ -138,14 +164,14 @@ async def test_channel_post_failures_still_give_exactly_one_summary(
     await bot.tap(4301, "Start ▶")
     await answer_post(bot, 4301)
     bot.clock.now = COHORT_END + timedelta(days=2)
-    for method in ("sendMessage", "sendMediaGroup"):
+    for method in ("sendMessage", "sendMediaGroup", "sendDocument"):
         bot.fake.inject_fault(method, fault, times=2, retry_after=1)
-    for _ in range(12):  # the job's ticks, each after the backoff has passed
+    # Each tick gives the batch's first unsent post one attempt; a post may need five (two
+    # timeouts, two looks for it, then the send), and posts go out in order.
+    for _ in range(20):  # the job's ticks, each after the backoff has passed
         await bot.run_due()
         bot.clock.advance(minutes=11)
-    assert summary_count(bot) == 1
-    texts = bot.channel_texts()
-    assert sum("module summary" in t and CODE in t for t in texts) == 1
+    assert summary_shape(bot) == (1, 1, 1)
     assert sum(1 for m in bot.fake.messages(FACILITATORS) if m.get("photo")) >= 3
     first, second = bot.fake.messages(FACILITATORS)[:2]
     assert first["text"].startswith("✅ Module Feedback Bot is connected")
@@ -187,10 +213,10 @@ async def test_status_cohorts_remind_report_export(bot: Harness) -> None:
     assert "Reminder sent to 1 participant" in bot.text(ADMIN)
     assert "A reminder" in bot.text(4604)
     await bot.send(ADMIN, f"/report {CODE}")
-    assert any("Evaluation summary" in str(m.get("text")) for m in bot.fake.messages(ADMIN))
+    assert summary_shape(bot, ADMIN) == (1, 1, 1)  # the same three posts, in the admin's chat
     await bot.send(ADMIN, f"/export {CODE}")
     documents = [m["document"]["file_name"] for m in bot.fake.messages(ADMIN) if m.get("document")]
-    assert documents == [f"{CODE}-answers.csv", f"{CODE}-answers.xlsx"]
+    assert documents == [f"report-{CODE}.html", f"{CODE}-answers.csv", f"{CODE}-answers.xlsx"]
     await bot.send(ADMIN, f"/report {CODE} channel")
     assert summary_count(bot) == 1
 
@@ -284,10 +310,84 @@ async def test_bot_dying_mid_post_never_posts_twice(
     with pytest.raises(Died):
         await bot.run_due()
     monkeypatch.setattr(outbox, "_mark_sent", real_mark_sent)
-    assert summary_count(bot) == 1  # the header went out ...
+    assert summary_count(bot) == 1  # the message went out ...
     await bot.restart()
     for _ in range(6):
         await bot.run_due()
         bot.clock.advance(minutes=11)
-    assert summary_count(bot) == 1  # ... and is not sent again
-    assert sum("module summary" in t and CODE in t for t in bot.channel_texts()) == 1
+    assert summary_shape(bot) == (1, 1, 1)  # ... and is not sent again
+
+
+@pytest.mark.parametrize("fault", ["timeout_after_delivery", "die_after_delivery"])
+async def test_report_document_is_posted_once_around_a_timeout_or_restart(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    from bot import outbox
+
+    await join_and_answer_pre(bot, 4951)
+    bot.clock.now = COHORT_END
+    await bot.run_due()
+    bot.clock.now = COHORT_END + timedelta(days=2)
+    if fault == "timeout_after_delivery":
+        # The document arrives but the bot hears nothing back, twice.
+        bot.fake.inject_fault("sendDocument", fault, times=2)
+    else:
+        real_mark_sent = outbox._mark_sent
+
+        class Died(Exception):
+            pass
+
+        async def die_after_document(svc: object, post: outbox.OutboxRow, ids: list[int]) -> None:
+            if post.kind == "document":
+                raise Died  # delivered; the process ended before recording it
+            await real_mark_sent(svc, post, ids)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(outbox, "_mark_sent", die_after_document)
+        with pytest.raises(Died):
+            await bot.run_due()
+        monkeypatch.setattr(outbox, "_mark_sent", real_mark_sent)
+        assert summary_shape(bot) == (1, 1, 1)
+        await bot.restart()
+    for _ in range(8):
+        await bot.run_due()
+        bot.clock.advance(minutes=11)
+    assert summary_shape(bot) == (1, 1, 1)
+    assert bot.fake.calls_of("editMessageCaption")  # the bot looked for it before resending
+    states = bot.rows("SELECT kind, state FROM outbox WHERE batch = ?", (f"summary:{CODE}",))
+    assert states == [("text", "sent"), ("photos", "sent"), ("document", "sent")]
+
+
+def test_outbox_migration_keeps_queued_posts_and_allows_documents(tmp_path: Path) -> None:
+    import sqlite3
+
+    from core.storage import MIGRATIONS, migrate
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:2]:  # a database from before documents could be posted
+        conn.executescript(script)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    conn.executemany("INSERT INTO schema_migrations VALUES (?, 'then')", [(1,), (2,)])
+    conn.execute(
+        "INSERT INTO outbox (batch, seq, chat_id, kind, body, next_attempt_at, created_at)"
+        " VALUES ('summary:X', 1, -1, 'photos', 'Charts', 'now', 'now')"
+    )
+    conn.execute("INSERT INTO outbox_files VALUES (1, 0, 'a.png', x'89504e47')")
+    conn.commit()
+    migrate(conn)
+    assert conn.execute("SELECT batch, kind, state FROM outbox").fetchall() == [
+        ("summary:X", "photos", "pending")
+    ]
+    assert conn.execute("SELECT name FROM outbox_files WHERE outbox_id = 1").fetchall() == [
+        ("a.png",)
+    ]
+    conn.execute(
+        "INSERT INTO outbox (batch, seq, chat_id, kind, body, next_attempt_at, created_at)"
+        " VALUES ('summary:X', 2, -1, 'document', 'Report', 'now', 'now')"
+    )
+    conn.commit()
+    conn.execute("PRAGMA foreign_keys = ON")  # a no-op inside a transaction
+    conn.execute("DELETE FROM outbox WHERE id = 1")  # the files still belong to their post
+    assert conn.execute("SELECT count(*) FROM outbox_files").fetchone() == (0,)
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.close()

@@ -1,0 +1,644 @@
+"""Render a summary as one self-contained HTML evaluation report (pure: summary + charts → str).
+
+The file makes no requests: its CSS is inline and its charts are inline SVG. It reads
+like a written evaluation report: headline findings in plain language first, then the
+figures in real tables, then the method. Statistics stay in the tables and the method.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from typing import TYPE_CHECKING
+
+from analysis import phrases
+from analysis.compute import (
+    Breakdown,
+    Comparison,
+    ComparisonRow,
+    ItemChange,
+    Mean,
+    ModuleSummary,
+)
+from analysis.findings import findings
+from analysis.rounding import fmt_mean, fmt_p, fmt_signed, percent
+
+if TYPE_CHECKING:
+    from analysis.charts import Chart
+
+
+@dataclass(frozen=True)
+class EmbeddedChart:
+    """A chart as the report embeds it: file stem, text alternative, SVG markup.
+
+    `paper` is the same chart laid out for A4's width, printed instead of the phone
+    layout where a chart spans the page; None: the phone layout serves both.
+    """
+
+    name: str
+    alt: str
+    svg: str
+    paper: str | None = None
+
+
+# Charts that span the printed page get a layout drawn for it; the others print beside
+# their table, where the phone layout is the right size.
+PAPER_CHARTS = frozenset({"before-after", "ratings", "by-site"})
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+CSS = """
+:root { color-scheme: light; --ink: #1a1a1a; --muted: #555; --rule: #c9ced6;
+  --accent: #1f4e79; --band: #f3f5f8; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+body { margin: 0; color: var(--ink); background: #fff;
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+  "Liberation Sans", sans-serif; }
+header, main, footer { max-width: 46rem; margin: 0 auto; padding: 0 1rem; }
+header { padding-top: 1.5rem; border-bottom: 3px solid var(--accent); }
+.kicker { margin: 0; color: var(--accent); font-weight: 600; letter-spacing: .04em;
+  text-transform: uppercase; font-size: .8rem; }
+h1 { font-size: 1.9rem; line-height: 1.2; margin: .2rem 0 .8rem; }
+h2 { font-size: 1.3rem; margin: 2rem 0 .6rem; padding-bottom: .2rem;
+  border-bottom: 1px solid var(--rule); color: var(--accent); }
+h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
+p, li { overflow-wrap: anywhere; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem;
+  margin: 0 0 1rem; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+.headline { background: var(--band); border-left: 4px solid var(--accent);
+  padding: .6rem 1rem .6rem 1.2rem; }
+.headline h2 { margin-top: .3rem; }
+.headline ul { margin: .3rem 0; padding-left: 1.1rem; }
+.headline li { margin: .35rem 0; }
+.table-wrap { overflow-x: auto; margin: .6rem 0 1rem; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem;
+  font-variant-numeric: tabular-nums; }
+caption { text-align: left; font-weight: 600; padding: .2rem 0 .4rem; }
+th, td { border-bottom: 1px solid var(--rule); padding: .35rem .45rem; vertical-align: top;
+  text-align: left; }
+thead th { border-bottom: 2px solid var(--ink); font-weight: 600; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
+tbody th { font-weight: normal; }
+tfoot th, tfoot td { font-weight: 600; border-bottom: 0; }
+figure { margin: 1rem 0 1.4rem; }
+figure svg { display: block; width: 100%; max-width: 34rem; height: auto; }
+.on-paper { display: none; }
+figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
+.note { color: var(--muted); font-size: .9rem; }
+.code { white-space: nowrap; }
+blockquote { margin: .5rem 0; padding: .3rem .8rem; border-left: 3px solid var(--rule);
+  font-style: italic; }
+footer { color: var(--muted); font-size: .85rem; margin-top: 2.5rem; padding-bottom: 2rem;
+  border-top: 1px solid var(--rule); padding-top: .6rem; }
+@media (max-width: 30rem) {
+  table { font-size: .8rem; }
+  th, td { padding: .3rem .25rem; }
+  h1 { font-size: 1.6rem; }
+}
+@media print {
+  @page { size: A4; margin: 16mm 15mm 18mm; }
+  body { font-size: 10.5pt; }
+  table { font-size: 9pt; }
+  header, main, footer { max-width: none; padding: 0; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  h3, caption { break-after: avoid; page-break-after: avoid; }
+  table, figure, blockquote, .headline, dl, .keep {
+    break-inside: avoid; page-break-inside: avoid; }
+  .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0 8mm; align-items: start; }
+  .pair figure { margin-top: .6rem; }
+  .table-wrap { overflow: visible; }
+  figure svg { max-width: 10cm; max-height: 17cm; }
+  .on-screen { display: none; }
+  .on-paper { display: block; }
+  .on-paper svg { max-width: none; max-height: 23cm; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+
+def render_html(
+    summary: ModuleSummary, charts: Sequence[EmbeddedChart], generated: datetime | None = None
+) -> str:
+    """The report as one HTML document."""
+    by_name = {c.name: c for c in charts}
+    n = summary.min_cell_size
+    title = f"{summary.title}: module evaluation report"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en-GB">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)} — {_e(summary.scope.label)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        '<p class="kicker">Module evaluation report</p>',
+        f"<h1>{_e(summary.title)}</h1>",
+        _facts(summary),
+        "</header>",
+        "<main>",
+        _headline(summary),
+        _responses(summary),
+        _reception(summary, n),
+        _before_after(summary, n, by_name.get("before-after")),
+        _who(summary, n, by_name),
+        _choices(summary, n),
+        _comparisons(summary, n, by_name),
+        _distributions(summary, n, by_name.get("ratings")),
+        _comments(summary),
+        _method(summary),
+        "</main>",
+        _footer(generated),
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def _facts(summary: ModuleSummary) -> str:
+    cohorts = summary.scope.cohorts
+    first = min(c.start for c in cohorts)
+    last = max(c.end for c in cohorts)
+    rows = [
+        ("Module", summary.title),
+        ("Cohort" if len(cohorts) == 1 else "Cohorts", ", ".join(c.code for c in cohorts)),
+        ("Site" if len(summary.scope.sites) == 1 else "Sites", ", ".join(summary.scope.sites)),
+        ("Dates", phrases.date_range(first, last)),
+    ]
+    if len(cohorts) > 1:
+        rows.append(("Covers", summary.scope.label))
+    body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
+    return f'<dl class="facts">{body}</dl>'
+
+
+def _headline(summary: ModuleSummary) -> str:
+    items = "".join(f"<li>{_e(f)}</li>" for f in findings(summary))
+    return (
+        '<section id="headline" class="headline" aria-labelledby="headline-h">'
+        f'<h2 id="headline-h">Headline findings</h2><ul>{items}</ul></section>'
+    )
+
+
+def _table(
+    caption: str,
+    heads: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    numeric_from: int = 1,
+    foot: Sequence[str] | None = None,
+) -> str:
+    """A table whose first column heads its rows; cells are already-escaped HTML."""
+
+    def cls(i: int) -> str:
+        return ' class="num"' if i >= numeric_from else ""
+
+    head = "".join(f'<th scope="col"{cls(i)}>{h}</th>' for i, h in enumerate(heads))
+    body = "".join(
+        "<tr>"
+        + f'<th scope="row">{row[0]}</th>'
+        + "".join(f"<td{cls(i + 1)}>{cell}</td>" for i, cell in enumerate(row[1:]))
+        + "</tr>"
+        for row in rows
+    )
+    tfoot = ""
+    if foot:
+        tfoot = (
+            "<tfoot><tr>"
+            + f'<th scope="row">{foot[0]}</th>'
+            + "".join(f"<td{cls(i + 1)}>{c}</td>" for i, c in enumerate(foot[1:]))
+            + "</tr></tfoot>"
+        )
+    return (
+        f'<div class="table-wrap"><table><caption>{caption}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>{tfoot}</table></div>"
+    )
+
+
+def _keep(*parts: str) -> str:
+    """Parts a printed page must not split: a heading with what it introduces."""
+    return '<div class="keep">' + "".join(parts) + "</div>"
+
+
+def _pair(table: str, figure: str) -> str:
+    """A table and its chart: side by side on paper, one after the other on a screen."""
+    return f'<div class="keep pair">{table}{figure}</div>' if figure else table
+
+
+def _figure(chart: EmbeddedChart | None, caption: str) -> str:
+    if chart is None:
+        return ""
+    svg = _scoped_svg(chart.svg, chart.name, chart.alt)
+    if chart.paper is not None:
+        paper = _scoped_svg(chart.paper, f"{chart.name}-paper", chart.alt)
+        svg = f'<div class="on-screen">{svg}</div><div class="on-paper">{paper}</div>'
+    return f'<figure class="{_e(chart.name)}">{svg}<figcaption>{_e(caption)}</figcaption></figure>'
+
+
+def _scoped_svg(markup: str, name: str, alt: str) -> str:
+    """The chart's SVG with ids made unique in the page and a text alternative on its root."""
+    prefix = re.sub(r"[^a-z0-9-]", "-", name.lower())
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', markup)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    svg = re.sub(r'((?:xlink:)?href)="#([^"]+)"', rf'\1="#{prefix}-\2"', svg)
+    # The size comes from the page's CSS; the viewBox keeps the proportions.
+    svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"\sheight="[^"]*"', r"<svg\1", svg, count=1)
+    svg = svg.replace("<svg", f'<svg role="img" aria-label="{_e(alt)}" focusable="false"', 1)
+    return re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S).strip()
+
+
+def _pct(count: int, total: int) -> str:
+    return f"{percent(count, total)}%" if total else "–"
+
+
+def _responses(summary: ModuleSummary) -> str:
+    total = summary.participants
+    rows = []
+    for count in summary.phases:
+        label = "Before the module (pre)" if count.phase == "pre" else "After the module (post)"
+        partial = f"{count.partial}" if count.partial else "0"
+        rows.append([_e(label), str(count.respondents), _pct(count.respondents, total), partial])
+    rows.append(
+        ["Answered both (matched pairs)", str(summary.pairs), _pct(summary.pairs, total), "–"]
+    )
+    table = _table(
+        "Responses",
+        ["Questionnaire", "Responded", "% of all", "Partial"],
+        rows,
+        foot=["Participants", str(total), "", ""],
+    )
+    return (
+        '<section id="responses" aria-labelledby="responses-h">'
+        + _keep(
+            '<h2 id="responses-h">Responses and matched pairs</h2>',
+            f"<p>{total} people joined the evaluation. A response counts when at least one "
+            "question was answered; a partial response was never submitted. A matched pair is "
+            "someone who answered both before and after the module.</p>",
+            table,
+        )
+        + "</section>"
+    )
+
+
+def _breakdown_rows(found: Breakdown, n: int) -> list[list[str]]:
+    rows = []
+    for cell in found.cells:
+        if cell.hidden or found.n == 0:
+            rows.append([_e(cell.label), _e(phrases.count_text(cell, n)), "–"])
+        else:
+            rows.append([_e(cell.label), str(cell.count), _pct(cell.count, found.n)])
+    return rows
+
+
+def _reception(summary: ModuleSummary, n: int) -> str:
+    out = []
+    sentence = phrases.expectations_sentence(summary)
+    if summary.expectations is not None and sentence is not None:
+        found = summary.expectations
+        out.append(
+            _keep(
+                f"<h3>Did the module meet expectations?</h3><p>{_e(sentence)}</p>",
+                _table(
+                    "Met expectations (after the module)",
+                    ["Answer", "Respondents", "%"],
+                    _breakdown_rows(found, n),
+                    foot=["Answered", str(found.n), ""],
+                ),
+            )
+        )
+    if summary.means:
+        rows = [
+            [
+                _e(m.label),
+                "before" if m.phase == "pre" else "after",
+                _e(phrases.bare_mean(m.mean)),
+                str(m.mean.n),
+            ]
+            for m in summary.means
+        ]
+        out.append(
+            _keep(
+                "<h3>Relevance and new information</h3>",
+                _table(
+                    "Mean ratings, 1 (low) to 5 (high)",
+                    ["Item", "Asked", "Mean (1–5)", "n"],
+                    rows,
+                    numeric_from=2,
+                ),
+            )
+        )
+    if not out:
+        return ""
+    return (
+        '<section id="reception" aria-labelledby="reception-h">'
+        '<h2 id="reception-h">Expectations, relevance and new information</h2>'
+        + "".join(out)
+        + "</section>"
+    )
+
+
+def _effect(item: ItemChange) -> str:
+    stats = item.stats
+    if stats is None or stats.rank_biserial is None:
+        return "–"
+    # A hidden improved/same/declined count could be read back from r (r = +1 means
+    # nobody declined), so r is withheld with it.
+    if any(c.hidden for c in item.direction.cells):
+        return "withheld"
+    return fmt_signed(stats.rank_biserial)
+
+
+def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -> str:
+    if not summary.changes:
+        return ""
+    means, tests = [], []
+    for item in summary.changes:
+        stats = item.stats
+        label = _e(item.label)
+        if stats is None:
+            change = "too few pairs"
+            tests.append([label, str(item.pairs), "–", "–", "–", "–", "–"])
+        else:
+            change = fmt_signed(stats.mean_change)
+            if stats.ci_low is not None and stats.ci_high is not None:
+                change += f"<br>({fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
+            p = fmt_p(stats.p_value).removeprefix("= ") if stats.p_value is not None else "–"
+            counts = [_e(phrases.count_text(c, n)) for c in item.direction.cells]
+            tests.append([label, str(item.pairs), *counts, _e(p), _effect(item)])
+        means.append([label, _mean_cell(item.pre), _mean_cell(item.post), change])
+    table = _table(
+        "Mean ratings before and after the module (1 = low, 5 = high)",
+        ["Item", "Before: mean (n)", "After: mean (n)", "Mean change (95% CI)"],
+        means,
+    )
+    paired = _table(
+        "Matched pairs: how many changed, and the tests",
+        ["Item", "Pairs", "Improved", "Same", "Declined", "p (Wilcoxon)", "Effect size r"],
+        tests,
+    )
+    intro = (
+        "<p>Participants rated their confidence and knowledge before the module began and "
+        "again at its end. Before and after means are over everyone who answered the item "
+        "then; the change is over the matched pairs, the participants who answered it both "
+        "times. The method section explains each figure.</p>"
+    )
+    chart_html = _figure(chart, "Mean ratings before and after; the bars start at 1, the "
+                                "lowest point of the scale.")  # fmt: skip
+    return (
+        '<section id="before-after" aria-labelledby="before-after-h">'
+        + _keep('<h2 id="before-after-h">Before and after</h2>', intro, table)
+        + f"{chart_html}{paired}</section>"
+    )
+
+
+def _mean_cell(mean: Mean) -> str:
+    value = mean.value
+    if mean.too_few or value is None:
+        return f"too few (n = {mean.n})"
+    return f"{fmt_mean(value)} ({mean.n})"
+
+
+def _who(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> str:
+    if not summary.profiles:
+        return ""
+    out = ['<section id="who" aria-labelledby="who-h">']
+    for index, found in enumerate(summary.profiles):
+        noun = found.label.lower()
+        sentence = phrases.largest_group_sentence(found, noun)
+        table = _table(
+            f"Participants by {_e(noun)}",
+            [_e(found.label), "Participants", "%"],
+            _breakdown_rows(found, n),
+            foot=["Answered", str(found.n), ""],
+        )
+        figure = _figure(charts.get(f"by-{found.question}"), f"Participants by {noun}.")
+        out.append(
+            _keep(
+                '<h2 id="who-h">Who took part</h2>'
+                "<p>Sector and role are asked once of each participant.</p>"
+                if index == 0
+                else "",
+                f"<h3>By {_e(noun)}</h3>",
+                f"<p>{_e(sentence)}</p>" if sentence else "",
+                _pair(table, figure),
+            )
+        )
+    out.append("</section>")
+    return "".join(out)
+
+
+def _choices(summary: ModuleSummary, n: int) -> str:
+    if not summary.choices:
+        return ""
+    out = ['<section id="choices" aria-labelledby="choices-h">',
+           '<h2 id="choices-h">Other questions</h2>']  # fmt: skip
+    for found in summary.choices:
+        out.append(
+            _table(
+                _e(found.label),
+                ["Answer", "Respondents", "%"],
+                _breakdown_rows(found, n),
+                foot=["Answered", str(found.n), ""],
+            )
+        )
+    out.append("</section>")
+    return "".join(out)
+
+
+def _ordered_rows(summary: ModuleSummary, comparison: Comparison) -> list[ComparisonRow]:
+    """Sites as configured; cohorts by start date, so a reader sees the runs in turn."""
+    if comparison.by != "cohort":
+        return list(comparison.rows)
+    starts = {c.code: c.start for c in summary.scope.cohorts}
+    return sorted(comparison.rows, key=lambda r: starts[r.name])
+
+
+def _comparison_tables(summary: ModuleSummary, comparison: Comparison, n: int) -> str:
+    """Two tables, so that each fits a phone's or a page's width: who, then the changes."""
+    what = "site" if comparison.by == "site" else "cohort, in date order"
+    rows = _ordered_rows(summary, comparison)
+    heads = [comparison.by.capitalize(), "Participants", "Before", "After", "Pairs"]
+    has_yes = any(r.expectations_yes is not None for r in rows)
+    if has_yes:
+        heads.append("Met expectations")
+    heads += [_e(label) for _, label in comparison.means]
+    reach, changes = [], []
+    for row in rows:
+        name = f'<span class="code">{_e(row.name)}</span>'
+        if row.hidden:
+            shown = _e(phrases.count_text(row.participants, n))
+            reach.append([name, shown, *["withheld"] * (len(heads) - 2)])
+            changes.append([name, *["withheld"] * len(comparison.items)])
+            continue
+        cells = [str(row.participants.count)]
+        cells += [_e(phrases.count_text(c, n)) for c in (row.pre, row.post, row.pairs)]
+        if has_yes:
+            yes = row.expectations_yes
+            cells.append(
+                "too few"
+                if yes is None or yes.hidden
+                else f"{percent(yes.count, row.expectations_n)}%"
+            )
+        cells += ["too few" if m.too_few or m.value is None else fmt_mean(m.value)
+                  for m in row.means]  # fmt: skip
+        reach.append([name, *cells])
+        changes.append(
+            [name]
+            + [
+                "too few"
+                if change.too_few or change.value is None
+                else f"{fmt_signed(change.value)} ({change.n})"
+                for change in row.changes
+            ]
+        )
+    out = _table(f"By {_e(what)}: who took part, and how they rated the module", heads, reach)
+    if comparison.items:
+        out += _table(
+            f"By {_e(what)}: mean change from before to after (matched pairs)",
+            [comparison.by.capitalize(), *(_e(label) for _, label in comparison.items)],
+            changes,
+        )
+    return out
+
+
+def _comparisons(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> str:
+    if not summary.comparisons:
+        return ""
+    out = [
+        '<section id="comparisons" aria-labelledby="comparisons-h">',
+        '<h2 id="comparisons-h">Sites and cohorts side by side</h2>',
+        "<p>Each row is one site or one cohort. Changes are mean changes over matched "
+        "pairs, with the number of pairs in brackets. Rows with fewer participants than "
+        f"{n} are withheld.</p>",
+    ]
+    for comparison in summary.comparisons:
+        out.append(_comparison_tables(summary, comparison, n))
+        if comparison.by == "site":
+            out.append(_figure(charts.get("by-site"), "Mean change from before to after, by site."))
+        if comparison.by == "cohort":
+            out.append(_trend(summary, comparison))
+    out.append("</section>")
+    return "".join(out)
+
+
+def _trend(summary: ModuleSummary, comparison: Comparison) -> str:
+    """Is the module improving from one run to the next? Said only when the rows allow it."""
+    rows = [
+        r
+        for r in _ordered_rows(summary, comparison)
+        if not r.hidden
+        and r.expectations_yes is not None
+        and not r.expectations_yes.hidden
+        and r.expectations_n
+    ]
+    if len(rows) < 2:
+        return ""
+    first, last = rows[0], rows[-1]
+    assert first.expectations_yes is not None and last.expectations_yes is not None
+    a = percent(first.expectations_yes.count, first.expectations_n)
+    b = percent(last.expectations_yes.count, last.expectations_n)
+    return (
+        f'<p class="note">Over time: {a}% of the first reported cohort ({_e(first.name)}) '
+        f"said the module met their expectations, and {b}% of the latest "
+        f"({_e(last.name)}).</p>"
+    )
+
+
+def _distributions(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -> str:
+    if not summary.distributions:
+        return ""
+    rows = []
+    for dist in summary.distributions:
+        cells = [_e(phrases.count_text(c, n)) for c in dist.counts.cells]
+        phase = "before" if dist.phase == "pre" else "after"
+        rows.append([_e(dist.label), phase, *cells, str(dist.counts.n), str(dist.skipped)])
+    table = _table(
+        "Answers per rating, 1 (low) to 5 (high)",
+        ["Item", "Asked", "1", "2", "3", "4", "5", "Answered", "Skipped"],
+        rows,
+        numeric_from=2,
+    )
+    return (
+        '<section id="distributions" aria-labelledby="distributions-h">'
+        + _keep('<h2 id="distributions-h">Rating distributions</h2>', table)
+        + _figure(chart, "How participants rated each item, as shares of the answers.")
+        + "</section>"
+    )
+
+
+def _comments(summary: ModuleSummary) -> str:
+    if not summary.comments:
+        return ""
+    quotes = [f"<blockquote><p>{_e(c.text)}</p></blockquote>" for c in summary.comments]
+    return (
+        '<section id="comments" aria-labelledby="comments-h">'
+        + _keep(
+            f'<h2 id="comments-h">Comments ({len(summary.comments)})</h2>'
+            '<p class="note">As participants typed them.</p>',
+            *quotes[:3],
+        )
+        + "".join(quotes[3:])
+        + "</section>"
+    )
+
+
+def _method(summary: ModuleSummary) -> str:
+    n = summary.min_cell_size
+    lines = [
+        "<strong>n</strong> is the number of answers a figure is based on: people who "
+        "answered that question, leaving out those who skipped it or were not asked.",
+        "A <strong>response</strong> counts when at least one question was answered; "
+        "partial (never submitted) responses are included.",
+        "A <strong>mean</strong> is the average rating on the 1–5 scale, to 2 decimals; "
+        "percentages are whole numbers and may not add up to 100.",
+        "The <strong>mean change</strong> is the average of each matched participant's "
+        "after rating minus their before rating; its 95% confidence interval is the range "
+        "that would contain the true change in 95 of 100 such studies (t distribution).",
+        "The <strong>p-value</strong> (Wilcoxon signed-rank test, two-sided) is the chance "
+        "of a change at least this large if the module made no difference; below 0.05 is "
+        "conventionally called significant.",
+        "The <strong>effect size r</strong> (matched-pairs rank-biserial correlation) runs "
+        "from −1 (everyone's rating fell) to +1 (everyone's rose).",
+        "<strong>Improved / same / declined</strong> counts matched participants whose "
+        "rating went up, stayed the same or went down.",
+        f"<strong>Small groups:</strong> a group of fewer than {n} people is shown as "
+        f"&lt;{n}; where it could be worked out from the others, another group is "
+        "withheld too, and an effect size that could reveal it is withheld. Means over "
+        f"fewer than {n} answers are not shown.",
+    ]
+    if summary.comments is not None:
+        lines.append(
+            "<strong>Comments</strong> are shown as typed, only when at least "
+            f"{n} people in the report commented."
+        )
+    items = "".join(f"<li>{line}</li>" for line in lines)
+    return (
+        '<section id="method" aria-labelledby="method-h">'
+        + _keep(f'<h2 id="method-h">Method</h2><ul>{items}</ul>')
+        + "</section>"
+    )
+
+
+def _footer(generated: datetime | None) -> str:
+    when = f" on {generated:%d %B %Y}" if generated else ""
+    return f"<footer><p>Written by Module Feedback Bot{_e(when)}.</p></footer>"
+
+
+def render_report(
+    summary: ModuleSummary, charts: Sequence[Chart], paper: Sequence[Chart] = ()
+) -> str:
+    """The report with the charts drawn for it, dated today; `paper`: print layouts."""
+    printed = {c.name: c.svg() for c in paper}
+    embedded = [EmbeddedChart(c.name, c.alt, c.svg(), printed.get(c.name)) for c in charts]
+    return render_html(summary, embedded, datetime.now().astimezone())

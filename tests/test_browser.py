@@ -1,0 +1,147 @@
+"""report.html in a real browser: headless Chromium at a phone's 390 px and printed to A4 PDF.
+
+Needs Debian's `chromium` and `poppler-utils` (pdfinfo, pdftotext); `.ci/run` installs them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from analysis.charts import PRINT_WIDTH, chart_set
+from analysis.render_html import PAPER_CHARTS, render_report
+from report_data import SEED, make, summary_of
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or shutil.which("pdftotext") is None,
+    reason="needs chromium and poppler-utils: apt-get install -y chromium poppler-utils",
+)
+PHONE = 390
+# The seed report prints on 6 to 8 A4 pages (tables and charts kept whole); a page count
+# outside 4–10 means a layout gone wrong: charts blown up, or content shrunk to fit.
+PAGES = range(4, 11)
+
+# The report in an iframe as wide as a phone (headless windows have a minimum width).
+# The script measures the report from outside, so the report itself carries no script.
+FRAME = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="report" src="report.html" style="width:{width}px;height:844px;border:0"></iframe>
+<script>
+document.getElementById("report").addEventListener("load", () => {{
+  const win = document.getElementById("report").contentWindow, doc = win.document;
+  const charts = [...doc.querySelectorAll("svg")].map(s => s.getBoundingClientRect());
+  const result = {{
+    scrollWidth: doc.documentElement.scrollWidth,
+    innerWidth: win.innerWidth,
+    images: doc.images.length,
+    brokenImages: [...doc.images].filter(i => !(i.complete && i.naturalWidth > 0)).length,
+    charts: charts.length,
+    paperCharts: doc.querySelectorAll(".on-paper svg").length,
+    drawnCharts: charts.filter(b => b.width > 200 && b.height > 100).length,
+    wideOutsideTables: [...doc.body.querySelectorAll("*")]
+      .filter(e => !e.closest(".table-wrap") && e.getBoundingClientRect().right > win.innerWidth)
+      .map(e => e.tagName).slice(0, 5),
+    title: doc.title,
+  }};
+  const out = document.createElement("pre");
+  out.id = "result";
+  out.textContent = JSON.stringify(result);
+  document.body.appendChild(out);
+}});
+</script></body></html>
+"""
+
+
+def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-background-networking", "--disable-component-update", "--no-first-run",
+        "--disable-sync", f"--user-data-dir={profile}", *args,
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    directory = tmp_path_factory.mktemp("browser")
+    config = make(directory)
+    found = {}
+    for name, scope in (("seed", {"cohort": SEED}), ("module", {"module": "risk-support"})):
+        summary = summary_of(config, **scope)
+        path = directory / name / "report.html"
+        path.parent.mkdir()
+        paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
+        path.write_text(render_report(summary, chart_set(summary), paper), encoding="utf-8")
+        found[name] = path
+    return found
+
+
+@pytest.mark.parametrize(("which", "charts"), [("seed", 4), ("module", 5)])
+def test_readable_at_390_px_without_sideways_scrolling(
+    reports: dict[str, Path], tmp_path: Path, which: str, charts: int
+) -> None:
+    report = reports[which]
+    frame = report.parent / "frame.html"
+    frame.write_text(FRAME.format(width=PHONE), encoding="utf-8")
+    done = chromium(tmp_path / "profile", "--allow-file-access-from-files",
+                    "--virtual-time-budget=10000", "--dump-dom", frame.as_uri())  # fmt: skip
+    found = re.search(r'<pre id="result">(.*?)</pre>', done.stdout)
+    assert found, done.stderr[-2000:]
+    result = json.loads(found.group(1).replace("&quot;", '"'))
+    assert result["innerWidth"] == PHONE
+    assert result["scrollWidth"] <= result["innerWidth"]
+    assert result["wideOutsideTables"] == []
+    assert result["brokenImages"] == 0
+    # Every chart is drawn once; its print layout, where it has one, is not shown.
+    assert result["drawnCharts"] == charts
+    assert result["charts"] - result["drawnCharts"] == result["paperCharts"]
+    assert result["title"].startswith("Risk Support")
+
+
+def print_pdf(report: Path, tmp_path: Path) -> tuple[int, str, str]:
+    """Print to PDF: (pages, the text, the text with word boxes)."""
+    pdf = tmp_path / "report.pdf"
+    done = chromium(tmp_path / "profile", f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
+                    report.as_uri())  # fmt: skip
+    assert pdf.exists(), done.stderr[-2000:]
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))  # type: ignore[union-attr]
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info.stdout)
+    assert size and (round(float(size.group(1))), round(float(size.group(2)))) == (595, 842)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout  # fmt: skip
+    return pages, re.sub(r"\s+", " ", text), boxes
+
+
+def heading_height(boxes: str, word: str) -> float:
+    """The height in points of a word of the PDF: a shrunk page has smaller type."""
+    found = re.search(rf'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">{word}</word>', boxes)
+    assert found, word
+    return float(found.group(2)) - float(found.group(1))
+
+
+def test_prints_to_a4_with_the_headline_figures(reports: dict[str, Path], tmp_path: Path) -> None:
+    pages, flat, boxes = print_pdf(reports["seed"], tmp_path)
+    assert pages in PAGES
+    assert "78% said the module met their expectations" in flat
+    for figure in ("4.31", "3.61", "2.87", "3.60", "2.74", "3.57", "2.56", "3.67"):
+        assert figure in flat
+    assert "2.56 → 3.67" in flat and "Clinician" in flat and "44%" in flat
+    assert "Method" in flat
+    # The h2 is 1.3 × 10.5 pt: Chromium shrinks every page when anything is too wide.
+    assert heading_height(boxes, "Method") > 16
+
+
+def test_a_module_wide_report_prints_at_full_size(reports: dict[str, Path], tmp_path: Path) -> None:
+    pages, flat, boxes = print_pdf(reports["module"], tmp_path)
+    assert pages in range(5, 15)
+    assert "Sites and cohorts side by side" in flat and "Manchester" in flat
+    assert heading_height(boxes, "Method") > 16
