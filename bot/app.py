@@ -15,8 +15,9 @@ from telegram.request import BaseRequest
 
 from bot import scheduler
 from bot.context import SERVICES_KEY, BotContext
-from bot.handlers import admin, errors, participant, privacy
+from bot.handlers import admin, cohorts, errors, participant, privacy
 from bot.processor import PerUserUpdateProcessor
+from core import cohorts as catalogue
 from core.config import Config
 from core.services import Services, utc_now
 from core.storage import Database
@@ -44,12 +45,18 @@ PARTICIPANT_COMMANDS = [
 
 
 async def set_command_menus(application: App, config: Config) -> None:
-    """Participants see their commands; each admin also sees the admin commands."""
+    """Participants see their commands; facilitators and admins also see their own."""
     try:
         await application.bot.set_my_commands(PARTICIPANT_COMMANDS)
-        admin_menu = PARTICIPANT_COMMANDS + [
-            BotCommand(name, description) for name, description in admin.ADMIN_COMMANDS.items()
+        staff = {**cohorts.FACILITATOR_COMMANDS, **admin.ADMIN_COMMANDS}
+        admin_menu = PARTICIPANT_COMMANDS + [BotCommand(n, d) for n, d in staff.items()]
+        facilitator_menu = PARTICIPANT_COMMANDS + [
+            BotCommand(n, d) for n, d in cohorts.FACILITATOR_COMMANDS.items()
         ]
+        for user_id in config.bot.facilitators:
+            if user_id not in config.bot.admins:
+                scope = BotCommandScopeChat(user_id)
+                await application.bot.set_my_commands(facilitator_menu, scope=scope)
         for admin_id in config.bot.admins:
             await application.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
     except TelegramError as exc:
@@ -72,7 +79,9 @@ def build_application(
     async def open_services(application: App) -> None:
         db = await Database.open(config.bot.database)
         await sync_cohorts(db, config)
-        application.bot_data[SERVICES_KEY] = Services(config, db, pseudonym_key, clock)
+        services = Services(config, db, pseudonym_key, clock)
+        await catalogue.refresh(services)  # cohorts made from the chat or the command line
+        application.bot_data[SERVICES_KEY] = services
         await set_command_menus(application, config)
         # Jobs are not persisted: rebuild them from the database; overdue ones run now.
         await scheduler.reschedule(application)
@@ -104,6 +113,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application: App = builder.build()
+    cohorts.register(application, config)
     admin.register(application)  # before the participant flow: it claims x: buttons
     privacy.register(application)  # likewise f: buttons
     participant.register(application)

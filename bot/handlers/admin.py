@@ -73,12 +73,6 @@ def _when(moment: datetime | None, svc: Services) -> str:
     return moment.astimezone(svc.config.bot.timezone).strftime("%d %b %H:%M")
 
 
-def _state(window: flow.Window, now: datetime) -> str:
-    if window.contains(now):
-        return "open"
-    return "upcoming" if now < window.opens else "closed"
-
-
 @admin_only
 async def status(update: Update, context: BotContext) -> None:
     """Live counts for every cohort with a questionnaire open now, by site."""
@@ -104,27 +98,6 @@ async def status(update: Update, context: BotContext) -> None:
     lines = ["<b>Open cohorts</b>"]
     for site in sorted(by_site):
         lines += ["", f"<b>{escape(site)}</b>", *by_site[site]]
-    await _reply(update, "\n".join(lines))
-
-
-@admin_only
-async def cohorts(update: Update, context: BotContext) -> None:
-    """Every configured cohort with the state of its questionnaires."""
-    svc = context.svc
-    now = svc.now()
-    lines = ["<b>Cohorts</b>"]
-    async with svc.db.read() as tx:
-        for cohort in sorted(svc.config.cohorts.values(), key=lambda c: c.start):
-            windows = await cohort_windows(tx, svc, cohort)
-            phases = " · ".join(
-                f"{p} {_state(windows[p], now)} ({_when(windows[p].opens, svc)} – "
-                f"{_when(windows[p].closes, svc)})"
-                for p in PHASES
-            )
-            lines.append(
-                f"<code>{cohort.code}</code> {escape(svc.config.module_of(cohort).title)}, "
-                f"{escape(cohort.site)}: {phases}"
-            )
     await _reply(update, "\n".join(lines))
 
 
@@ -295,7 +268,6 @@ async def export_button(update: Update, context: BotContext) -> None:
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add the admin commands (usable in any chat, by admins only)."""
     application.add_handler(CommandHandler("status", status))
-    application.add_handler(CommandHandler("cohorts", cohorts))
     application.add_handler(CommandHandler("open", open_command))
     application.add_handler(CommandHandler("close", close_command))
     application.add_handler(CommandHandler("remind", remind_command))
