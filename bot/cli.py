@@ -44,11 +44,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(
             f"  module {module.id} ({module.title}): {module.source}; compared pre/post: {paired}"
         )
-    for cohort in config.cohorts.values():
-        print(
-            f"  cohort {cohort.code}: {cohort.module} at {cohort.site}, "
-            f"{cohort.start} – {cohort.end}"
-        )
+    from bot.cohort_cli import catalogue_lines
+
+    print("\n".join(catalogue_lines(config)))
     return 0
 
 
@@ -123,8 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", type=Path, help="database file (default: in the output folder)")
     demo.set_defaults(func=cmd_demo)
     from analysis.cli import register as register_analysis
+    from bot.cohort_cli import register as register_cohorts
 
     register_analysis(sub)
+    register_cohorts(sub)
     return parser
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -192,14 +192,17 @@ async def code_taken(svc: Services, code: str) -> bool:
         return await tx.cohort_code_taken(code)
 
 
-async def suggest_code(svc: Services, module: str, site: str, start: datetime) -> str:
-    """A readable code not yet taken: module initials, site, month and day (RS-MAN-0402)."""
+async def suggest_code(
+    svc: Services, module: str, site: str, start: datetime, reserved: Collection[str] = ()
+) -> str:
+    """A readable code not yet taken (nor reserved): module initials, site, month and day
+    (RS-MAN-0402), with -2, -3 … if that is taken."""
     initials = "".join(part[0] for part in module.split("-") if part).upper()[:4] or "C"
     place = re.sub(r"[^A-Za-z0-9]", "", site).upper()[:3] or "X"
     local = start.astimezone(svc.config.bot.timezone)
     base = f"{initials}-{place}-{local:%m%d}"
     candidate, number = base, 2
-    while await code_taken(svc, candidate):
+    while candidate in reserved or await code_taken(svc, candidate):
         candidate, number = f"{base}-{number}", number + 1
     return candidate
 
