@@ -29,6 +29,11 @@ USAGE_EDIT = (
     "<code>site Leeds</code> · <code>times 2 Apr 9:30–16:30</code> · <code>end 17:00</code>\n"
     "(or all in one line: <code>/editcohort CODE end 17:00</code>)"
 )
+PRIVATE_DIALOGUE = (
+    "The step-by-step dialogue runs in a private chat with me. Here, give everything in "
+    "one line, e.g. <code>/newcohort risk-support Manchester 2026-04-02 09:30 16:30</code> "
+    "or <code>/editcohort CODE end 17:00</code>."
+)
 USAGE_CARD = "Usage: <code>/card CODE</code> — the join link, QR code and printable card."
 USAGE_CANCEL = "Usage: <code>/cancelcohort CODE</code>"
 

@@ -355,9 +355,12 @@ class Tx:
             key = "code" if table in ("stored_cohorts", "cohorts") else "cohort"
             await self.conn.execute(f"DELETE FROM {table} WHERE {key} = ?", (code,))
 
-    async def draft(self, user_id: int) -> tuple[str, str] | None:
-        row = await self._one("SELECT step, data FROM cohort_drafts WHERE user_id = ?", (user_id,))
-        return (str(row[0]), str(row[1])) if row else None
+    async def draft(self, user_id: int) -> tuple[str, str, str] | None:
+        """(step, JSON data, updated at) of a person's cohort dialogue."""
+        row = await self._one(
+            "SELECT step, data, updated_at FROM cohort_drafts WHERE user_id = ?", (user_id,)
+        )
+        return (str(row[0]), str(row[1]), str(row[2])) if row else None
 
     async def save_draft(self, user_id: int, step: str, data: str, now: datetime) -> None:
         await self.conn.execute(

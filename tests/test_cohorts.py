@@ -427,3 +427,53 @@ async def test_cohorts_buttons(bot: Harness) -> None:
     assert f"Change {code}" in bot.text(ADMIN)
     await bot.send(ADMIN, "times 2026-03-14 12:30 16:30")
     assert stored(bot)[0][3] == "2026-03-14T12:30:00+00:00"
+
+
+async def test_config_cohorts_can_list_their_facilitators(tmp_path: Path, clock: Clock) -> None:
+    path = staff_config(tmp_path)
+    text = path.read_text().replace(
+        'site = "London"\n', f'site = "London"\nfacilitators = [{FACILITATOR}]\n', 1
+    )
+    path.write_text(text)
+    harness = Harness(load_config(path), clock)
+    await harness.start()
+    try:
+        await harness.send(FACILITATOR, "/cohorts")
+        assert "RS-LDN-0314" in harness.text(FACILITATOR)
+        assert "GH-LDN-0314" not in harness.text(FACILITATOR)
+        assert "from the config file" in harness.text(FACILITATOR)
+        assert "Edit" not in harness.buttons(FACILITATOR)  # read-only from the chat
+    finally:
+        await harness.stop()
+
+
+async def test_in_a_group_only_the_one_line_form(bot: Harness) -> None:
+    group = -4001
+    bot.fake.user(ADMIN)
+    bot.fake.send_text(ADMIN, "/newcohort", chat_id=group)
+    await bot.deliver()
+    assert "private chat" in str(bot.fake.messages(group)[-1]["text"])
+    assert bot.rows("SELECT * FROM cohort_drafts") == []
+    bot.fake.send_text(ADMIN, f"/newcohort risk-support Leeds {TODAY} 12:00 16:00", chat_id=group)
+    await bot.deliver()
+    assert [row[0] for row in stored(bot)] == ["RS-LEE-0314"]
+
+
+async def test_a_day_old_dialogue_is_forgotten(bot: Harness) -> None:
+    await bot.send(ADMIN, "/newcohort")
+    await bot.tap(ADMIN, "Risk Support")
+    bot.clock.advance(days=2)
+    await bot.send(ADMIN, "RS-LDN-0314")  # now read as a participant's cohort code
+    assert bot.text(ADMIN).startswith("Risk Support · London · RS-LDN-0314")  # privacy notice
+    assert bot.rows("SELECT * FROM cohort_drafts") == []
+
+
+async def test_privacy_works_for_a_chat_made_cohort(bot: Harness) -> None:
+    code = await one_line(bot, ADMIN, f"risk-support Leeds {TODAY} 12:00 16:00")
+    await join_and_answer_pre(bot, 7601, code)
+    await bot.restart()
+    await bot.send(7601, "/mydata")
+    assert code in bot.text(7601)
+    await bot.send(7601, "/forgetme")
+    await bot.tap(7601, "Erase everything")
+    assert bot.answers(7601) == {}

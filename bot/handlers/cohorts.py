@@ -9,9 +9,11 @@ list them. Everyone else is refused, and every refusal is logged. A /newcohort o
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
@@ -34,6 +36,7 @@ from core.config import Cohort, Config
 from core.dates import DateError, parse_moment, parse_session
 from core.journey import cohort_windows
 from core.services import Services
+from core.storage import parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ FACILITATOR_COMMANDS = {
     "status": "live counts of your open cohorts",
     "remind": "<code> — remind those who have not finished",
 }
+DRAFT_LIFETIME = timedelta(days=1)
 # Events an archived cohort must never carry out.
 CANCELLED_EVENTS = (lifecycle.PUSH, lifecycle.SUMMARY)
 
@@ -64,6 +68,7 @@ def _refuse_log(update: Update, what: str) -> None:
 def staff_only(handler: Handler) -> Handler:
     """Admins and facilitators only; anyone else is refused, logged, and nothing changes."""
 
+    @functools.wraps(handler)
     async def guarded(update: Update, context: BotContext) -> None:
         if cohorts.role_of(context.svc.config, _user_id(update)) is None:
             message = update.effective_message
@@ -74,7 +79,6 @@ def staff_only(handler: Handler) -> Handler:
             return
         await handler(update, context)
 
-    guarded.__doc__ = handler.__doc__
     return guarded
 
 
@@ -153,7 +157,7 @@ def _facilitators(svc: Services, user_id: int) -> tuple[int, ...]:
     return (user_id,) if cohorts.role_of(svc.config, user_id) == "facilitator" else ()
 
 
-def split_one_line(config: Config, args: list[str], now: Any) -> NewCohort:
+def split_one_line(config: Config, args: list[str], now: datetime) -> NewCohort:
     """`module site… day start end` into a new cohort (its code still to be chosen)."""
     if len(args) < 3:
         raise CohortError(screens.USAGE_NEW)
@@ -197,6 +201,9 @@ async def newcohort(update: Update, context: BotContext) -> None:
             return
         await _created(update, context, cohort)
         return
+    if update.effective_chat is None or update.effective_chat.type != "private":
+        await _reply(update, screens.PRIVATE_DIALOGUE)
+        return
     await _save_draft(svc, user, "module", {})
     text, markup = screens.ask_module(svc.config)
     assert update.effective_message is not None
@@ -209,9 +216,17 @@ async def _save_draft(svc: Services, user: int, step: str, data: dict[str, str])
 
 
 async def _load_draft(svc: Services, user: int) -> tuple[str, dict[str, str]] | None:
+    """The dialogue this person is in; one left for a day is forgotten, so that their
+    typing later is not taken for an answer to an old question."""
     async with svc.db.read() as tx:
         stored = await tx.draft(user)
-    return (stored[0], json.loads(stored[1])) if stored else None
+    if stored is None:
+        return None
+    step, data, updated = stored
+    if svc.now() - parse_utc(updated) > DRAFT_LIFETIME:
+        await _drop_draft(svc, user)
+        return None
+    return step, json.loads(data)
 
 
 async def _drop_draft(svc: Services, user: int) -> None:
@@ -220,8 +235,6 @@ async def _drop_draft(svc: Services, user: int) -> None:
 
 
 def _draft_cohort(data: dict[str, str], facilitators: tuple[int, ...]) -> NewCohort:
-    from datetime import datetime
-
     return NewCohort(
         data.get("code", ""),
         data["module"],
@@ -413,6 +426,9 @@ async def editcohort(update: Update, context: BotContext) -> None:
             await _apply_edit(update, context, cohort.code, " ".join(args))
             return
         await cohorts.changeable(context.svc, cohort.code)
+        if update.effective_chat is None or update.effective_chat.type != "private":
+            await _reply(update, screens.PRIVATE_DIALOGUE)
+            return
         await _start_edit(update, context, cohort)
     except (CohortError, DateError) as exc:
         await _reply(update, str(exc))
