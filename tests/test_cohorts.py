@@ -477,3 +477,11 @@ async def test_privacy_works_for_a_chat_made_cohort(bot: Harness) -> None:
     await bot.send(7601, "/forgetme")
     await bot.tap(7601, "Erase everything")
     assert bot.answers(7601) == {}
+
+
+async def test_typed_markup_is_quoted_not_obeyed(bot: Harness) -> None:
+    await bot.send(ADMIN, "/newcohort <b>juggling Leeds 2026-03-14 12:00 16:00")
+    assert "no module called “<b>juggling”" in bot.text(ADMIN)
+    await bot.send(ADMIN, "/card <i>nope")
+    assert "No cohort of yours has the code <i>nope" in bot.text(ADMIN)
+    assert stored(bot) == []

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
+from html import escape
 from typing import Any
 
 from telegram import Update
@@ -87,6 +88,15 @@ async def _reply(update: Update, text: str) -> None:
     await update.effective_message.reply_text(text)
 
 
+class Usage(CohortError):
+    """How to use a command; unlike other problems its text is HTML."""
+
+
+async def _problem(update: Update, exc: Exception, more: str = "") -> None:
+    """Say what is wrong; problems quote what was typed, so they are escaped."""
+    await _reply(update, (str(exc) if isinstance(exc, Usage) else escape(str(exc))) + more)
+
+
 def _may_run(svc: Services, update: Update, cohort: Cohort, what: str) -> bool:
     user = _user_id(update)
     if user is not None and cohorts.runs(svc.config, user, cohort):
@@ -104,7 +114,9 @@ async def _cohort_arg(update: Update, context: BotContext, usage: str) -> Cohort
     cohort = context.svc.config.cohort(args[0])
     if cohort is None or not _may_run(context.svc, update, cohort, "access"):
         # The same answer either way: a facilitator learns nothing of others' cohorts.
-        await _reply(update, f"No cohort of yours has the code {args[0][:20]!s}. See /cohorts.")
+        await _reply(
+            update, f"No cohort of yours has the code {escape(args[0][:20])}. See /cohorts."
+        )
         return None
     return cohort
 
@@ -160,7 +172,7 @@ def _facilitators(svc: Services, user_id: int) -> tuple[int, ...]:
 def split_one_line(config: Config, args: list[str], now: datetime) -> NewCohort:
     """`module site… day start end` into a new cohort (its code still to be chosen)."""
     if len(args) < 3:
-        raise CohortError(screens.USAGE_NEW)
+        raise Usage(screens.USAGE_NEW)
     module = cohorts.check_module(config, args[0])
     tz = config.bot.timezone
     error: DateError | None = None
@@ -197,7 +209,7 @@ async def newcohort(update: Update, context: BotContext) -> None:
             )
             cohort = await cohorts.create(svc, new, cohorts.actor(svc, user))
         except CohortError as exc:
-            await _reply(update, str(exc))
+            await _problem(update, exc)
             return
         await _created(update, context, cohort)
         return
@@ -264,7 +276,7 @@ async def _take_code(
         if await cohorts.code_taken(svc, code):
             raise CohortError(f"The code {code} is already taken. Type another.")
     except CohortError as exc:
-        await _reply(update, str(exc))
+        await _problem(update, exc)
         return
     await _confirm(update, svc, user, {**data, "code": code})
 
@@ -300,7 +312,7 @@ async def dialogue_text(update: Update, context: BotContext) -> None:
             await _drop_draft(svc, user)
             await _apply_edit(update, context, data["code"], text)
     except (CohortError, DateError) as exc:
-        await _reply(update, str(exc))
+        await _problem(update, exc)
     raise ApplicationHandlerStop
 
 
@@ -336,7 +348,7 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
         try:
             data["module"] = cohorts.check_module(svc.config, value)
         except CohortError as exc:
-            await _reply(update, str(exc))
+            await _problem(update, exc)
             return
         await _save_draft(svc, user, "site", data)
         await _reply(update, screens.ask_site(svc.config.modules[data["module"]].title))
@@ -348,7 +360,7 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
                 svc, _draft_cohort(data, _facilitators(svc, user)), cohorts.actor(svc, user)
             )
         except CohortError as exc:
-            await _reply(update, f"{exc} Nothing was created; /newcohort starts again.")
+            await _problem(update, exc, " Nothing was created; /newcohort starts again.")
             await _drop_draft(svc, user)
             return
         await _drop_draft(svc, user)
@@ -408,7 +420,7 @@ async def _apply_edit(update: Update, context: BotContext, code: str, line: str)
         end = parse_moment(rest, tz, cohort.end.astimezone(tz).date(), today)
         before, after = await cohorts.edit(svc, code, cohorts.actor(svc, user), end=end)
     else:
-        raise CohortError(screens.USAGE_EDIT)
+        raise Usage(screens.USAGE_EDIT)
     log.info("cohort %s changed by user %s", code, user)
     await _reply(update, screens.edited(before, after, tz))
     await scheduler.reschedule(context.application)
@@ -431,7 +443,7 @@ async def editcohort(update: Update, context: BotContext) -> None:
             return
         await _start_edit(update, context, cohort)
     except (CohortError, DateError) as exc:
-        await _reply(update, str(exc))
+        await _problem(update, exc)
 
 
 @staff_only
@@ -448,7 +460,7 @@ async def cancelcohort(update: Update, context: BotContext) -> None:
             svc, cohort.code, cohorts.actor(svc, user), CANCELLED_EVENTS + _reminders(svc)
         )
     except CohortError as exc:
-        await _reply(update, str(exc))
+        await _problem(update, exc)
         return
     log.info("cohort %s %s by user %s", cohort.code, outcome, user)
     await _reply(update, screens.cancel_outcome(cohort.code, outcome))
