@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from telegram.error import TelegramError
+
 from core import cohorts
 from core.cohorts import COMMAND_LINE, CohortError, NewCohort
-from core.config import Cohort, Config, load_config
+from core.config import TOKEN_ENV, Cohort, Config, bot_token, load_config
 from core.dates import DateError, parse_moment, parse_session
 from core.problems import ConfigError
 from core.services import Services
@@ -65,7 +67,11 @@ def register(subparsers: Any) -> None:
     card = sub.add_parser("card", help="write the join card (A5 PNG) and QR code")
     _config_argument(card)
     card.add_argument("code")
-    card.add_argument("--username", required=True, help="the bot's username, e.g. my_bot")
+    card.add_argument(
+        "--username",
+        help="the bot's username (default: asked of Telegram with getMe, "
+        "using $TELEGRAM_BOT_TOKEN)",
+    )
     card.add_argument("--out", type=Path, default=Path("."), help="folder (default: here)")
     card.set_defaults(func=cmd_card)
 
@@ -238,7 +244,16 @@ def cmd_card(args: argparse.Namespace) -> int:
     cohort = merged.cohort(args.code)
     if cohort is None:
         return _fail(f"no cohort with the code {args.code}")
-    link = cards.join_link(args.username.removeprefix("@"), cohort.code)
+    username = args.username
+    if username is None:
+        token = bot_token()
+        if token is None:
+            return _fail(f"give --username, or set {TOKEN_ENV} to ask Telegram for it")
+        try:
+            username = asyncio.run(_bot_username(config, token))
+        except TelegramError as exc:  # never the token itself: PTB's errors do not carry it
+            return _fail(f"could not ask Telegram for the bot's username: {exc}")
+    link = cards.join_link(username.removeprefix("@"), cohort.code)
     title = config.modules[cohort.module].title
     facts = cards.CardFacts(title, cohort.site, cohort.start, cohort.end, cohort.code, link)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -248,6 +263,13 @@ def cmd_card(args: argparse.Namespace) -> int:
     qr.write_bytes(cards.qr_png(link))
     print(f"{link}\n{card}\n{qr}")
     return 0
+
+
+async def _bot_username(config: Config, token: str) -> str:
+    from telegram import Bot
+
+    async with Bot(token, base_url=config.bot.api_base_url) as bot:  # getMe on entering
+        return bot.username
 
 
 @dataclass(frozen=True)

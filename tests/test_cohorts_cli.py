@@ -14,9 +14,13 @@ import zxingcpp
 from PIL import Image
 
 from bot.cli import main
+from bot.sim.server import BotApiServer
+from bot.sim.telegram import FakeTelegram
 from conftest import ADMIN, Clock, Harness, write_config
 from core.config import load_config
 from core.dates import DateError, parse_moment, parse_session
+from http_kit import TOKEN
+from http_kit import write_config as write_http_config
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -189,3 +193,24 @@ async def test_a_running_bot_sees_a_cohort_added_from_the_command_line(
         assert "RS-HUL-1202" in harness.text(ADMIN)
     finally:
         await harness.stop()
+
+
+async def test_card_asks_telegram_for_the_username(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with BotApiServer(FakeTelegram(TOKEN)) as server:
+        config = write_http_config(tmp_path, server)
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        args = ("card", "RS-HTTP-1", "--out", str(tmp_path))
+        assert await asyncio.to_thread(cli, config, *args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("https://t.me/feedback_test_bot?start=RS-HTTP-1")
+    assert TOKEN not in out
+
+
+def test_card_without_username_or_token(
+    config_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert cli(config_path, "card", "RS-LDN-0314") == 2
+    assert "give --username" in capsys.readouterr().err

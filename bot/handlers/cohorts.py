@@ -175,20 +175,17 @@ def split_one_line(config: Config, args: list[str], now: datetime) -> NewCohort:
         raise Usage(screens.USAGE_NEW)
     module = cohorts.check_module(config, args[0])
     tz = config.bot.timezone
-    error: DateError | None = None
+    problem = DateError("")
     # The site may have several words: the day and times are the shortest tail that reads.
+    # If none does, the last try (everything after the site's first word) says why.
     for split in range(len(args) - 1, 1, -1):
         try:
             start, end = parse_session(" ".join(args[split:]), tz, now)
         except DateError as exc:
-            error = error or exc
+            problem = exc
             continue
         return NewCohort("", module, " ".join(args[1:split]), start, end)
-    try:
-        parse_session(" ".join(args[2:]), tz, now)
-    except DateError as exc:
-        error = exc
-    raise CohortError(str(error))
+    raise problem
 
 
 @staff_only
@@ -208,7 +205,7 @@ async def newcohort(update: Update, context: BotContext) -> None:
                 code, new.module, new.site, new.start, new.end, _facilitators(svc, user)
             )
             cohort = await cohorts.create(svc, new, cohorts.actor(svc, user))
-        except CohortError as exc:
+        except (CohortError, DateError) as exc:
             await _problem(update, exc)
             return
         await _created(update, context, cohort)
