@@ -46,8 +46,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     from bot.cohort_cli import catalogue_lines
 
-    print("\n".join(catalogue_lines(config)))
-    return 0
+    lines = catalogue_lines(config)
+    print("\n".join(lines))
+    # A code in both the file and the database: the file's cohort hides the stored one.
+    return 1 if any(line.lstrip().startswith("problem:") for line in lines) else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -214,3 +214,19 @@ def test_card_without_username_or_token(
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert cli(config_path, "card", "RS-LDN-0314") == 2
     assert "give --username" in capsys.readouterr().err
+
+
+def test_check_reports_a_code_both_in_the_file_and_the_database(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("add", "--module", "risk-support", "--site", "Hull", "--when", "2 Dec 2099 9:30-16:30")
+    assert cli(config_path, *args) == 0
+    config_path.write_text(
+        config_path.read_text()
+        + '\n[[cohorts]]\ncode = "RS-HUL-1202"\nmodule = "risk-support"\nsite = "Hull"\n'
+        "start = 2099-12-02T09:30:00\nend = 2099-12-02T16:30:00\n"
+    )
+    capsys.readouterr()
+    assert main(["check", "--config", str(config_path)]) == 1
+    out = capsys.readouterr().out
+    assert "problem: RS-HUL-1202 is in the config file and in the database" in out
