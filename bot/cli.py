@@ -45,11 +45,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  module {module.id} ({module.title}): {module.source}; compared pre/post: {paired}"
         )
     from bot.cohort_cli import catalogue_lines
+    from core.cohorts import clashes
 
-    lines = catalogue_lines(config)
-    print("\n".join(lines))
+    print("\n".join(catalogue_lines(config)))
     # A code in both the file and the database: the file's cohort hides the stored one.
-    return 1 if any(line.lstrip().startswith("problem:") for line in lines) else 0
+    return 1 if clashes(config) else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
