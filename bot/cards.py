@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import segno
@@ -13,8 +15,8 @@ import segno
 A5_INCHES = (148 / 25.4, 210 / 25.4)
 PRINT_DPI = 300
 PRIVACY_LINE = (
-    "Your answers are stored under a pseudonym and reported only in groups; "
-    "/mydata shows them and /forgetme erases them."
+    "Taking part is voluntary. Reports and exports show only a pseudonymous id; "
+    "/mydata shows what is stored about you and /forgetme erases it."
 )
 
 
@@ -59,19 +61,29 @@ def card_png(facts: CardFacts, tz: ZoneInfo) -> bytes:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=A5_INCHES, dpi=PRINT_DPI, facecolor="white")
-    texts = [
-        (0.93, facts.title, 22, "bold"),
-        (0.885, facts.site, 16, "normal"),
-        (0.85, when_text(facts.start, facts.end, tz), 12, "normal"),
-        (0.24, "Scan to give feedback, or open:", 11, "normal"),
-        (0.205, facts.link, 12, "bold"),
-        (0.15, f"Code: {facts.code}", 18, "bold"),
-    ]
-    for y, text, size, weight in texts:
-        figure.text(0.5, y, text, ha="center", va="center", fontsize=size, fontweight=weight,
-                    wrap=True)  # fmt: skip
-    figure.text(0.5, 0.06, PRIVACY_LINE, ha="center", va="center", fontsize=8, wrap=True,
-                color="#444444")  # fmt: skip
+    page_points = A5_INCHES[1] * 72
+
+    def lines(y: float, text: str, size: int, width: int, most: int, **style: Any) -> float:
+        """Write wrapped, centred lines from y down; returns where the next block starts."""
+        wrapped = textwrap.wrap(text, width) or [""]
+        if len(wrapped) > most:
+            wrapped = [*wrapped[: most - 1], textwrap.shorten(" ".join(wrapped[most - 1 :]),
+                                                              width, placeholder=" …")]  # fmt: skip
+        for line in wrapped:
+            # parse_math off: a site such as "Hall $2" is text, not a formula.
+            figure.text(0.5, y, line, ha="center", va="top", fontsize=size, parse_math=False,
+                        **style)  # fmt: skip
+            y -= size * 1.35 / page_points
+        return y - 0.008
+
+    y = lines(0.955, facts.title, 22, 30, 2, fontweight="bold")
+    y = lines(y, facts.site, 16, 44, 1)
+    lines(y, when_text(facts.start, facts.end, tz), 12, 60, 1)
+    y = lines(0.25, "Scan to give feedback, or open:", 11, 70, 1)
+    # A link is never wrapped: long bot usernames (up to 32 characters) get a smaller font.
+    y = lines(y, facts.link, min(12, 660 // len(facts.link)), 200, 1, fontweight="bold")
+    lines(y - 0.01, f"Code: {facts.code}", 18, 40, 1, fontweight="bold")
+    lines(0.075, PRIVACY_LINE, 8, 85, 2, color="#444444")
     matrix = [[0] * 4 + list(row) + [0] * 4 for row in _qr(facts.link).matrix]
     quiet = [[0] * len(matrix[0])] * 4
     modules = quiet + matrix + quiet
