@@ -155,7 +155,7 @@ class _Reader:
         analysis = self.analysis_settings()
         schedule = self.schedule_settings()
         modules = self.modules()
-        cohorts = self.cohorts(modules, bot.timezone)
+        cohorts = self.cohorts(modules, bot.timezone, bot.facilitators)
         privacy = self.privacy_settings()
         if self.problems:
             raise ConfigError(self.problems)
@@ -340,7 +340,9 @@ class _Reader:
                 self.problems.extend(exc.problems)
         return modules
 
-    def cohorts(self, modules: dict[str, Module], tz: ZoneInfo) -> dict[str, Cohort]:
+    def cohorts(
+        self, modules: dict[str, Module], tz: ZoneInfo, facilitators: tuple[int, ...]
+    ) -> dict[str, Cohort]:
         items = self.raw.get("cohorts", [])
         cohorts: dict[str, Cohort] = {}
         if not isinstance(items, list):
@@ -385,6 +387,8 @@ class _Reader:
                 continue
             chat = self.chat_id(f"{key}.facilitators_chat", item.get("facilitators_chat"))
             staff = self.user_ids(f"{key}.facilitators", item.get("facilitators", []))
+            if set(staff) - set(facilitators):
+                self.problem(f"{key}.facilitators", "every id must also be in bot.facilitators")
             cohorts[code] = Cohort(code, module, site.strip(), start, end, chat, staff)
         return cohorts
 

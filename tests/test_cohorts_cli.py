@@ -19,6 +19,7 @@ from bot.sim.telegram import FakeTelegram
 from conftest import ADMIN, Clock, Harness, write_config
 from core.config import load_config
 from core.dates import DateError, parse_moment, parse_session
+from core.problems import ConfigError
 from http_kit import TOKEN
 from http_kit import write_config as write_http_config
 
@@ -230,3 +231,16 @@ def test_check_reports_a_code_both_in_the_file_and_the_database(
     assert main(["check", "--config", str(config_path)]) == 1
     out = capsys.readouterr().out
     assert "problem: RS-HUL-1202 is in the config file and in the database" in out
+
+
+def test_config_facilitators_are_checked(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    text = path.read_text().replace("admins = [999]", 'admins = [999]\nfacilitators = ["x"]')
+    path.write_text(text.replace('site = "London"\n', 'site = "London"\nfacilitators = [77]\n', 1))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    problems = {p.key: p.message for p in caught.value.problems}
+    assert problems["bot.facilitators"].startswith("expected a list of Telegram user ids")
+    assert problems["cohorts[0] (RS-LDN-0314).facilitators"] == (
+        "every id must also be in bot.facilitators"
+    )
