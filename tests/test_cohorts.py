@@ -86,6 +86,14 @@ async def join_and_answer_pre(bot: Harness, user: int, code: str) -> None:
     assert "Thank you" in bot.text(user)
 
 
+def push_job_in(bot: Harness, code: str) -> float:
+    """Seconds until the named JobQueue job of the cohort's push runs (on the real clock)."""
+    assert bot.app is not None and bot.app.job_queue is not None
+    jobs = [j for j in bot.app.job_queue.jobs() if j.name == f"event:{code}:post_push"]
+    assert len(jobs) == 1
+    return float((jobs[0].job.trigger.run_date - datetime.now(UTC)).total_seconds())
+
+
 def kinds(done: list[Event], code: str) -> list[str]:
     return [e.kind for e in done if e.cohort == code]
 
@@ -175,10 +183,13 @@ async def test_one_line_form_and_the_whole_life_of_a_moved_cohort(bot: Harness) 
         await join_and_answer_pre(bot, user, code)
     await bot.restart()
 
-    # Before it starts, the end moves earlier than first set.
+    assert push_job_in(bot, code) == pytest.approx(6 * 3600, abs=60)  # 10:00 → 16:00
+
+    # Before it starts, the end moves earlier than first set: the jobs follow at once.
     await bot.send(ADMIN, f"/editcohort {code} end 14:00")
     assert "16:00" in bot.text(ADMIN) and "14:00" in bot.text(ADMIN)
     assert stored(bot)[0][4] == "2026-03-14T14:00:00+00:00"
+    assert push_job_in(bot, code) == pytest.approx(4 * 3600, abs=60)
     await bot.restart()
 
     bot.clock.now = datetime(2026, 3, 14, 13, 59, tzinfo=UTC)
