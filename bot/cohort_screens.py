@@ -176,10 +176,26 @@ def windows_line(windows: flow.Windows, now: datetime, tz: tzinfo) -> str:
     return " · ".join(parts)
 
 
+LISTED = 12  # cohorts in one /cohorts message: it must stay under Telegram's 4,096 characters
+
+
+def most_relevant(entries: list[Entry], now: datetime) -> tuple[list[Entry], int]:
+    """Running cohorts, then upcoming ones (soonest first), then past ones (latest first);
+    at most LISTED of them, and how many more there are."""
+
+    def key(entry: Entry) -> tuple[int, float]:
+        rank = {"running": 0, "upcoming": 1, "ended": 2, "archived": 2}[_state(entry, now)]
+        start = entry.cohort.start.timestamp()
+        return rank, start if rank < 2 else -start
+
+    ordered = sorted(entries, key=key)
+    return ordered[:LISTED], max(0, len(ordered) - LISTED)
+
+
 def listing(
-    entries: list[Entry], config: Config, now: datetime, phases: dict[str, str]
+    entries: list[Entry], more: int, config: Config, now: datetime, phases: dict[str, str]
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Every visible cohort with its state, questionnaires and history, and buttons."""
+    """The cohorts given with their state, questionnaires and history, and buttons."""
     tz = config.bot.timezone
     if not entries:
         return "No cohorts yet. /newcohort makes one.", None
@@ -198,6 +214,9 @@ def listing(
             buttons.append(_button(EDIT, f"e:{cohort.code}"))
         buttons.append(_button(STATUS, f"s:{cohort.code}"))
         rows.append(buttons)
+    if more:
+        lines.append(f"\n… and {more} more, further ahead or in the past: "
+                     "<code>feedback-bot cohort list</code> shows them all.")  # fmt: skip
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 

@@ -496,3 +496,15 @@ async def test_typed_markup_is_quoted_not_obeyed(bot: Harness) -> None:
     await bot.send(ADMIN, "/card <i>nope")
     assert "No cohort of yours has the code <i>nope" in bot.text(ADMIN)
     assert stored(bot) == []
+
+
+async def test_a_term_of_cohorts_fits_in_one_message(bot: Harness) -> None:
+    for day in range(15, 31):
+        await one_line(bot, ADMIN, f"risk-support Newcastle upon Tyne 2026-03-{day} 09:00 17:00")
+    await bot.send(ADMIN, "/cohorts")
+    text = bot.text(ADMIN)
+    assert len(text) < 4096
+    assert "… and 6 more" in text
+    # The two config cohorts (running now) come first, then the soonest ahead.
+    assert text.index("RS-LDN-0314") < text.index("RS-NEW-0315") < text.index("RS-NEW-0324")
+    assert "RS-NEW-0325" not in text

@@ -490,15 +490,16 @@ async def list_cohorts(update: Update, context: BotContext) -> None:
     user = _user_id(update)
     assert user is not None and update.effective_message is not None
     visible = [e for e in await cohorts.entries(svc) if cohorts.runs(svc.config, user, e.cohort)]
+    shown, more = screens.most_relevant(visible, svc.now())
     tz = svc.config.bot.timezone
     async with svc.db.read() as tx:
         phases = {
             e.cohort.code: screens.windows_line(
                 await cohort_windows(tx, svc, e.cohort), svc.now(), tz
             )
-            for e in visible
+            for e in shown
         }
-    text, markup = screens.listing(visible, svc.config, svc.now(), phases)
+    text, markup = screens.listing(shown, more, svc.config, svc.now(), phases)
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
