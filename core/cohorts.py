@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from core.config import CODE_PATTERN, Cohort, Config
+from core.dates import DateError, parse_session
 from core.journey import pseudonym
 from core.services import Services
 from core.storage import StoredCohortRow, parse_utc, stored_cohort_rows
@@ -219,6 +220,26 @@ class NewCohort:
     end: datetime
     facilitators: tuple[int, ...] = ()
     facilitators_chat: int | None = None
+
+
+def read_one_line(config: Config, args: list[str], now: datetime) -> NewCohort:
+    """`module site… day start end` (/newcohort's one-line form) as a new cohort, its code
+    still to be chosen; CohortError or DateError say what is wrong."""
+    if len(args) < 3:
+        raise CohortError("Give the module, the site, the day and the start and end times.")
+    module = check_module(config, args[0])
+    tz = config.bot.timezone
+    problem = DateError("")
+    # The site may have several words: the day and times are the shortest tail that reads.
+    # If none does, the last try (everything after the site's first word) says why.
+    for split in range(len(args) - 1, 1, -1):
+        try:
+            start, end = parse_session(" ".join(args[split:]), tz, now)
+        except DateError as exc:
+            problem = exc
+            continue
+        return NewCohort("", module, " ".join(args[1:split]), start, end)
+    raise problem
 
 
 async def validate(svc: Services, new: NewCohort) -> NewCohort:

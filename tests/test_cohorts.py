@@ -251,6 +251,7 @@ async def test_config_cohorts_are_read_only(bot: Harness) -> None:
         (f"risk-support Leeds {TODAY} 08:00 09:00", "in the past"),
         (f"risk-support Leeds {TODAY} 16:00 12:00", "end time must be after"),
         (f"risk-support L {TODAY} 12:00 16:00", "site should be"),
+        ("risk-support Leeds", "Usage: /newcohort"),
     ],
 )
 async def test_bad_input_gets_one_clear_message_and_changes_nothing(

@@ -169,25 +169,6 @@ def _facilitators(svc: Services, user_id: int) -> tuple[int, ...]:
     return (user_id,) if cohorts.role_of(svc.config, user_id) == "facilitator" else ()
 
 
-def split_one_line(config: Config, args: list[str], now: datetime) -> NewCohort:
-    """`module site… day start end` into a new cohort (its code still to be chosen)."""
-    if len(args) < 3:
-        raise Usage(screens.USAGE_NEW)
-    module = cohorts.check_module(config, args[0])
-    tz = config.bot.timezone
-    problem = DateError("")
-    # The site may have several words: the day and times are the shortest tail that reads.
-    # If none does, the last try (everything after the site's first word) says why.
-    for split in range(len(args) - 1, 1, -1):
-        try:
-            start, end = parse_session(" ".join(args[split:]), tz, now)
-        except DateError as exc:
-            problem = exc
-            continue
-        return NewCohort("", module, " ".join(args[1:split]), start, end)
-    raise problem
-
-
 @staff_only
 async def newcohort(update: Update, context: BotContext) -> None:
     """/newcohort: the dialogue; with arguments, create it in one go."""
@@ -195,9 +176,12 @@ async def newcohort(update: Update, context: BotContext) -> None:
     user = _user_id(update)
     assert user is not None
     args = context.args or []
+    if 0 < len(args) < 3:
+        await _reply(update, screens.USAGE_NEW)
+        return
     if args:
         try:
-            new = split_one_line(svc.config, args, svc.now())
+            new = cohorts.read_one_line(svc.config, args, svc.now())
             cohorts.check_site(new.site)
             cohorts.check_times(new.start, new.end, svc.now())
             code = await cohorts.suggest_code(svc, new.module, new.site, new.start)
