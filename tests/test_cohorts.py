@@ -228,6 +228,8 @@ async def test_a_started_cohort_only_moves_its_end_later(bot: Harness) -> None:
         assert "has started" in bot.text(ADMIN)
     assert stored(bot) == before
     await bot.send(ADMIN, f"/editcohort {code}")
+    await bot.send(ADMIN, "end at tea time")
+    assert "Give one time" in bot.text(ADMIN)
     await bot.send(ADMIN, "end 17:30")
     assert stored(bot)[0][4] == "2026-03-14T17:30:00+00:00"
     assert stored(bot)[0][5] == "admin 999"  # created by; changed_by shows in /cohorts

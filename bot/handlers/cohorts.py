@@ -290,8 +290,8 @@ async def dialogue_text(update: Update, context: BotContext) -> None:
         elif step == "code":
             await _take_code(update, svc, user, data, text)
         elif step == "edit":
-            await _drop_draft(svc, user)
             await _apply_edit(update, context, data["code"], text)
+            await _drop_draft(svc, user)  # only once it worked: a mistake can be retyped
     except (CohortError, DateError) as exc:
         await _problem(update, exc)
     raise ApplicationHandlerStop
