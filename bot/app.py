@@ -46,22 +46,22 @@ PARTICIPANT_COMMANDS = [
 
 async def set_command_menus(application: App, config: Config) -> None:
     """Participants see their commands; facilitators and admins also see their own."""
-    try:
-        await application.bot.set_my_commands(PARTICIPANT_COMMANDS)
-        staff = {**cohorts.FACILITATOR_COMMANDS, **admin.ADMIN_COMMANDS}
-        admin_menu = PARTICIPANT_COMMANDS + [BotCommand(n, d) for n, d in staff.items()]
-        facilitator_menu = PARTICIPANT_COMMANDS + [
-            BotCommand(n, d) for n, d in cohorts.FACILITATOR_COMMANDS.items()
-        ]
-        for user_id in config.bot.facilitators:
-            if user_id not in config.bot.admins:
-                scope = BotCommandScopeChat(user_id)
-                await application.bot.set_my_commands(facilitator_menu, scope=scope)
-        for admin_id in config.bot.admins:
-            await application.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
-    except TelegramError as exc:
-        # An admin who never opened a chat with the bot makes this fail; not fatal.
-        log.warning("could not set the command menus: %s", exc)
+    staff = {**cohorts.FACILITATOR_COMMANDS, **admin.ADMIN_COMMANDS}
+    admin_menu = PARTICIPANT_COMMANDS + [BotCommand(n, d) for n, d in staff.items()]
+    facilitator_menu = PARTICIPANT_COMMANDS + [
+        BotCommand(n, d) for n, d in cohorts.FACILITATOR_COMMANDS.items()
+    ]
+    menus: list[tuple[list[BotCommand], int | None]] = [(PARTICIPANT_COMMANDS, None)]
+    menus += [(facilitator_menu, u) for u in config.bot.facilitators if u not in config.bot.admins]
+    menus += [(admin_menu, u) for u in config.bot.admins]
+    for commands, user_id in menus:
+        try:
+            scope = BotCommandScopeChat(user_id) if user_id is not None else None
+            await application.bot.set_my_commands(commands, scope=scope)
+        except TelegramError as exc:
+            # Someone who never opened a chat with the bot makes this fail; not fatal, and
+            # it does not keep the others from their menus.
+            log.warning("could not set the command menu of %s: %s", user_id or "everyone", exc)
 
 
 def build_application(

@@ -511,3 +511,17 @@ async def test_a_term_of_cohorts_fits_in_one_message(bot: Harness) -> None:
     # The two config cohorts (running now) come first, then the soonest ahead.
     assert text.index("RS-LDN-0314") < text.index("RS-NEW-0315") < text.index("RS-NEW-0324")
     assert "RS-NEW-0325" not in text
+
+
+async def test_a_menu_that_fails_does_not_keep_the_others_from_theirs(
+    tmp_path: Path, clock: Clock
+) -> None:
+    harness = Harness(load_config(staff_config(tmp_path)), clock)
+    harness.fake.inject_fault("setMyCommands", "bad_gateway", times=2)
+    await harness.start()
+    try:
+        calls = harness.fake.calls_of("setMyCommands")
+        admin = [c for c in calls if c.get("scope", {}).get("chat_id") == ADMIN]
+        assert admin and "newcohort" in {c["command"] for c in admin[-1]["commands"]}
+    finally:
+        await harness.stop()
