@@ -174,8 +174,7 @@ class _Reader:
         t = self.table("bot")
         known = {
             "api_base_url", "api_base_file_url", "admins", "facilitators", "facilitators_chat",
-            "error_chat",
-            "database", "timezone", "privacy_contact", "token",
+            "error_chat", "database", "timezone", "privacy_contact", "token",
         }  # fmt: skip
         self.unknown_keys("bot", t, known)
         if "token" in t:
