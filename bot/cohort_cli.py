@@ -20,7 +20,7 @@ from core.config import TOKEN_ENV, Cohort, Config, bot_token, load_config
 from core.dates import DateError, parse_moment, parse_session
 from core.problems import ConfigError
 from core.services import Services
-from core.storage import Database
+from core.storage import Database, stored_cohort_rows
 
 T = TypeVar("T")
 
@@ -150,14 +150,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 def catalogue_lines(config: Config) -> list[str]:
     """Every cohort and where it comes from, for `check` and `cohort list`."""
 
-    async def read(svc: Services) -> list[cohorts.Entry]:
-        return await cohorts.entries(svc)
-
-    found = (
-        _with_services(config, read)
-        if config.bot.database.exists()
-        else [cohorts.Entry(c, "config") for c in config.cohorts.values()]
-    )
+    # Read-only: `check` must not create or migrate a database.
+    found = cohorts.entries_of(config, stored_cohort_rows(config.bot.database))
     lines = []
     for entry in found:
         if entry.origin == "config":
