@@ -119,7 +119,10 @@ async def test_admin_creates_a_cohort_by_dialogue_and_gets_the_card(bot: Harness
     assert bot.buttons(ADMIN) == ["Create", "Cancel"]
     assert stored(bot) == []  # nothing before Create
     seen = len(bot.fake.messages(ADMIN))
+    confirmation = bot.last(ADMIN)["message_id"]
     await bot.tap(ADMIN, "Create")
+    kept = next(m for m in bot.fake.messages(ADMIN) if m["message_id"] == confirmation)
+    assert kept["text"].endswith("✅ Created.") and not bot.fake.buttons(kept)
 
     assert stored(bot) == [
         ("RS-MAN-0402", "risk-support", "Manchester", "2026-04-02T09:30:00+00:00",

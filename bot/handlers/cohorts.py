@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -316,8 +316,8 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
         await replies.ack(query)
         if draft is not None:
             await _drop_draft(svc, user)
-        if query.message is not None:
-            await replies.edit(query.message, screens.cancelled_dialogue())  # type: ignore[arg-type]
+        if isinstance(query.message, Message):
+            await replies.edit(query.message, screens.cancelled_dialogue())
         return
     expected = {"m": "module", "c": "code", "y": "confirm"}.get(action)
     if draft is None or draft[0] != expected:
@@ -345,6 +345,9 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
             await _drop_draft(svc, user)
             return
         await _drop_draft(svc, user)
+        if isinstance(query.message, Message) and query.message.text_html:
+            # The confirmation stays as a record, without buttons that no longer do anything.
+            await replies.edit(query.message, query.message.text_html + "\n\n✅ Created.")
         await _created(update, context, cohort)
 
 
