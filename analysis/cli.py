@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.cohorts import with_stored_cohorts
 from core.config import Config, load_config
 from core.problems import ConfigError
 
@@ -58,8 +59,9 @@ def _scope_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(path: str) -> Config | None:
+    """The config with the cohorts stored in the database (made from the chat) as well."""
     try:
-        return load_config(Path(path))
+        return with_stored_cohorts(load_config(Path(path)))
     except ConfigError as exc:
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)

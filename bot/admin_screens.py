@@ -6,9 +6,8 @@ from datetime import datetime, tzinfo
 from html import escape
 
 from core import flow
-from core.admin import CohortOverview, OpenCohort
-from core.config import Config
-from core.questionnaire import PHASES, Phase
+from core.admin import OpenCohort
+from core.questionnaire import Phase
 
 REFUSAL = "Sorry — this command is only for the programme team."
 USAGE_WINDOW = "Usage: /open &lt;cohort&gt; pre|post (or /close …)"
@@ -43,23 +42,6 @@ def status(open_now: list[OpenCohort], tz: tzinfo) -> str:
     lines = ["<b>Open cohorts</b>"]
     for site in sorted(by_site):
         lines += ["", f"<b>{escape(site)}</b>", *by_site[site]]
-    return "\n".join(lines)
-
-
-def cohorts(overview: list[CohortOverview], config: Config) -> str:
-    """Every configured cohort with the state of its questionnaires."""
-    tz = config.bot.timezone
-    lines = ["<b>Cohorts</b>"]
-    for item in overview:
-        phases = " · ".join(
-            f"{p} {item.states[p]} ({when(item.windows[p].opens, tz)} – "
-            f"{when(item.windows[p].closes, tz)})"
-            for p in PHASES
-        )
-        lines.append(
-            f"<code>{item.cohort.code}</code> {escape(config.module_of(item.cohort).title)}, "
-            f"{escape(item.cohort.site)}: {phases}"
-        )
     return "\n".join(lines)
 
 

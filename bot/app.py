@@ -16,8 +16,9 @@ from telegram.request import BaseRequest
 
 from bot import scheduler
 from bot.context import SERVICES_KEY, BotContext
-from bot.handlers import admin, errors, participant, privacy
+from bot.handlers import admin, cohorts, errors, participant, privacy
 from bot.processor import PerUserUpdateProcessor
+from core import cohorts as catalogue
 from core.config import Config
 from core.services import Clock, Services, SystemClock
 from core.storage import Database
@@ -45,17 +46,23 @@ PARTICIPANT_COMMANDS = [
 
 
 async def set_command_menus(application: App, config: Config) -> None:
-    """Participants see their commands; each admin also sees the admin commands."""
-    try:
-        await application.bot.set_my_commands(PARTICIPANT_COMMANDS)
-        admin_menu = PARTICIPANT_COMMANDS + [
-            BotCommand(name, description) for name, description in admin.ADMIN_COMMANDS.items()
-        ]
-        for admin_id in config.bot.admins:
-            await application.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
-    except TelegramError as exc:
-        # An admin who never opened a chat with the bot makes this fail; not fatal.
-        log.warning("could not set the command menus: %s", exc)
+    """Participants see their commands; facilitators and admins also see their own."""
+    staff = {**cohorts.FACILITATOR_COMMANDS, **admin.ADMIN_COMMANDS}
+    admin_menu = PARTICIPANT_COMMANDS + [BotCommand(n, d) for n, d in staff.items()]
+    facilitator_menu = PARTICIPANT_COMMANDS + [
+        BotCommand(n, d) for n, d in cohorts.FACILITATOR_COMMANDS.items()
+    ]
+    menus: list[tuple[list[BotCommand], int | None]] = [(PARTICIPANT_COMMANDS, None)]
+    menus += [(facilitator_menu, u) for u in config.bot.facilitators if u not in config.bot.admins]
+    menus += [(admin_menu, u) for u in config.bot.admins]
+    for commands, user_id in menus:
+        try:
+            scope = BotCommandScopeChat(user_id) if user_id is not None else None
+            await application.bot.set_my_commands(commands, scope=scope)
+        except TelegramError as exc:
+            # Someone who never opened a chat with the bot makes this fail; not fatal, and
+            # it does not keep the others from their menus.
+            log.warning("could not set the command menu of %s: %s", user_id or "everyone", exc)
 
 
 def build_application(
@@ -76,6 +83,7 @@ def build_application(
         db = await open_database(config.bot.database)
         await sync_cohorts(db, config)
         services = Services(config, db, pseudonym_key, clock or SystemClock())
+        await catalogue.refresh(services)  # cohorts made from the chat or the command line
         application.bot_data[SERVICES_KEY] = services
         await set_command_menus(application, config)
         # Jobs are not persisted: rebuild them from the database; overdue ones run now.
@@ -109,6 +117,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application: App = builder.build()
     register_handlers(application)
+    cohorts.register(application, config)
     errors.register(application)
     return application
 

@@ -50,14 +50,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(
             f"  module {module.id} ({module.title}): {module.source}; compared pre/post: {paired}"
         )
-    for cohort in config.cohorts.values():
-        print(
-            f"  cohort {cohort.code}: {cohort.module} at {cohort.site}, "
-            f"{cohort.start} – {cohort.end}"
-        )
-    for line in nothing_to_try_note(config, args.config, datetime.now(UTC)):
+    from bot.cohort_cli import catalogue_lines
+    from core.cohorts import clashes, with_stored_cohorts
+
+    print("\n".join(catalogue_lines(config)))
+    for line in nothing_to_try_note(with_stored_cohorts(config), args.config, datetime.now(UTC)):
         print(line)
-    return 0
+    # A code in both the file and the database: the file's cohort hides the stored one.
+    return 1 if clashes(config) else 0
 
 
 def nothing_to_try_note(config: Config, name: str, now: datetime) -> list[str]:
@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         version=f"%(prog)s {_version()}",
         help="print the installed version and exit",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
     run = sub.add_parser("run", help="run the bot (token from $TELEGRAM_BOT_TOKEN)")
     run.add_argument("--config", required=True, help="config TOML file")
     run.add_argument(
@@ -228,8 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=cmd_demo)
     from analysis.cli import register as register_analysis
+    from bot.cohort_cli import register as register_cohorts
 
     register_analysis(sub)
+    register_cohorts(sub)
     return parser
 
 

@@ -19,7 +19,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot import outbox, screens
 from bot.summaries import summary_posts
-from core import flow
+from core import cohorts, flow
 from core.config import Cohort, ScheduleSettings
 from core.journey import cohort_windows
 from core.privacy import purge_expired
@@ -232,6 +232,7 @@ async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> li
     """Carry out every event that has fallen due, then send what the outbox holds."""
     done: list[Event] = []
     async with svc.lifecycle_lock:
+        await cohorts.refresh(svc)  # picks up cohorts changed from the command line
         await queue_greetings(svc)
         await purge_expired(svc)
         now = svc.now()

@@ -9,17 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from core import flow
 from core.config import Cohort, Config
 from core.journey import cohort_windows
-from core.questionnaire import PHASES, Phase
+from core.questionnaire import Phase
 from core.services import Services
 
 log = logging.getLogger(__name__)
-
-WindowState = Literal["open", "upcoming", "closed"]
 
 
 @dataclass(frozen=True)
@@ -30,21 +27,6 @@ class OpenCohort:
     phase: Phase
     closes: datetime | None
     counts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class CohortOverview:
-    """A configured cohort with its questionnaires' windows and their state now."""
-
-    cohort: Cohort
-    windows: flow.Windows
-    states: dict[Phase, WindowState]
-
-
-def window_state(window: flow.Window, now: datetime) -> WindowState:
-    if window.contains(now):
-        return "open"
-    return "upcoming" if now < window.opens else "closed"
 
 
 async def open_cohorts(svc: Services) -> list[OpenCohort]:
@@ -59,18 +41,6 @@ async def open_cohorts(svc: Services) -> list[OpenCohort]:
                 counts = await tx.cohort_counts(cohort.code)
                 found.append(OpenCohort(cohort, phase, windows[phase].closes, counts))
     return found
-
-
-async def overview(svc: Services) -> list[CohortOverview]:
-    """Every configured cohort, soonest first, with the state of its questionnaires (/cohorts)."""
-    now = svc.now()
-    result: list[CohortOverview] = []
-    async with svc.db.read() as tx:
-        for cohort in sorted(svc.config.cohorts.values(), key=lambda c: c.start):
-            windows = await cohort_windows(tx, svc, cohort)
-            states = {p: window_state(windows[p], now) for p in PHASES}
-            result.append(CohortOverview(cohort, windows, states))
-    return result
 
 
 async def set_window(

@@ -34,6 +34,8 @@ class BotSettings:
     api_base_url: str = DEFAULT_API_BASE_URL
     api_base_file_url: str = DEFAULT_API_BASE_FILE_URL
     admins: tuple[int, ...] = ()
+    # Facilitators may create cohorts and run their own; they see nobody else's.
+    facilitators: tuple[int, ...] = ()
     facilitators_chat: int | None = None
     error_chat: int | None = None
     database: Path = Path("feedback.db")
@@ -78,6 +80,7 @@ class Cohort:
     start: datetime
     end: datetime
     facilitators_chat: int | None = None
+    facilitators: tuple[int, ...] = ()  # user ids of the facilitators who run it
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,7 @@ class _Reader:
         analysis = self.analysis_settings()
         schedule = self.schedule_settings()
         modules = self.modules()
-        cohorts = self.cohorts(modules, bot.timezone)
+        cohorts = self.cohorts(modules, bot.timezone, bot.facilitators)
         privacy = self.privacy_settings()
         if self.problems:
             raise ConfigError(self.problems)
@@ -181,6 +184,7 @@ class _Reader:
             "api_base_url",
             "api_base_file_url",
             "admins",
+            "facilitators",
             "facilitators_chat",
             "error_chat",
             "database",
@@ -206,14 +210,8 @@ class _Reader:
                 self.problem(f"bot.{name}", "expected an http(s) URL such as " + default)
                 value = default
             urls[name] = value
-        admins_raw = t.get("admins", [])
-        admins: tuple[int, ...] = ()
-        if not isinstance(admins_raw, list) or not all(
-            isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in admins_raw
-        ):
-            self.problem("bot.admins", "expected a list of Telegram user ids (positive numbers)")
-        else:
-            admins = tuple(admins_raw)
+        admins = self.user_ids("bot.admins", t.get("admins", []))
+        staff = self.user_ids("bot.facilitators", t.get("facilitators", []))
         facilitators = self.chat_id("bot.facilitators_chat", t.get("facilitators_chat"))
         error_chat = self.chat_id("bot.error_chat", t.get("error_chat"))
         database = t.get("database", "feedback.db")
@@ -244,12 +242,21 @@ class _Reader:
             api_base_url=urls["api_base_url"],
             api_base_file_url=urls["api_base_file_url"],
             admins=admins,
+            facilitators=staff,
             facilitators_chat=facilitators,
             error_chat=error_chat,
             database=db_path,
             timezone=tz,
             privacy_contact=contact.strip(),
         )
+
+    def user_ids(self, key: str, value: Any) -> tuple[int, ...]:
+        if isinstance(value, list) and all(
+            isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in value
+        ):
+            return tuple(value)
+        self.problem(key, "expected a list of Telegram user ids (positive numbers)")
+        return ()
 
     def chat_id(self, key: str, value: Any) -> int | None:
         if value is None:
@@ -384,7 +391,9 @@ class _Reader:
         qpath = Path(name).expanduser()
         return qpath if qpath.is_absolute() else (self.path.parent / qpath).resolve()
 
-    def cohorts(self, modules: dict[str, Module], tz: ZoneInfo) -> dict[str, Cohort]:
+    def cohorts(
+        self, modules: dict[str, Module], tz: ZoneInfo, facilitators: tuple[int, ...]
+    ) -> dict[str, Cohort]:
         items = self.raw.get("cohorts", [])
         cohorts: dict[str, Cohort] = {}
         if not isinstance(items, list):
@@ -395,7 +404,7 @@ class _Reader:
             if not isinstance(item, dict):
                 self.problem(key, "expected a table")
                 continue
-            known = {"code", "module", "site", "start", "end", "facilitators_chat"}
+            known = {"code", "module", "site", "start", "end", "facilitators_chat", "facilitators"}
             self.unknown_keys(key, item, known)
             code = item.get("code")
             if not isinstance(code, str) or not CODE_PATTERN.match(code):
@@ -427,9 +436,12 @@ class _Reader:
                 self.problem(f"{key}.end", "must be after start")
                 end = None
             chat = self.chat_id(f"{key}.facilitators_chat", item.get("facilitators_chat"))
+            staff = self.user_ids(f"{key}.facilitators", item.get("facilitators", []))
+            if set(staff) - set(facilitators):
+                self.problem(f"{key}.facilitators", "every id must also be in bot.facilitators")
             if usable and site is not None and start is not None and end is not None:
                 assert isinstance(module, str)
-                cohorts[code] = Cohort(code, module, site.strip(), start, end, chat)
+                cohorts[code] = Cohort(code, module, site.strip(), start, end, chat, staff)
         return cohorts
 
     def moment(self, key: str, value: Any, tz: ZoneInfo) -> datetime | None:

@@ -206,8 +206,17 @@ class Export:
     module: str | None = None
 
 
+@dataclass(frozen=True)
+class CohortTap:
+    """A button of the /newcohort dialogue or under /cohorts. step: m (a module), c (the
+    proposed code), y (create), n (cancel); k, e, s (a cohort's card, edit, status)."""
+
+    step: str
+    value: str = ""
+
+
 ParticipantAction = Answer | Back | Submit | Consent | Begin
-Action = ParticipantAction | Forget | Export
+Action = ParticipantAction | Forget | Export | CohortTap
 
 _CODE = r"[A-Z0-9][A-Z0-9-]{1,19}"
 _PHASE = r"(?:pre|post)"
@@ -222,6 +231,7 @@ _CONSENT = re.compile(rf"^c:({_CODE}):([yn])$")
 _FORGET = re.compile(r"^f:([yn])$")
 # The module id rule of the config's [[modules]] entries.
 _EXPORT = re.compile(rf"^x:(?:c:({_CODE})|m:([a-z0-9][a-z0-9-]{{0,39}}))$")
+_COHORT_TAP = re.compile(rf"^co:(?:(m):([a-z0-9][a-z0-9-]{{0,39}})|([ckes]):({_CODE})|([yn]))$")
 
 
 def encode(action: Action) -> str:
@@ -241,6 +251,8 @@ def encode(action: Action) -> str:
         case Export(cohort, module):
             assert (cohort is None) != (module is None), action
             data = f"x:c:{cohort}" if cohort else f"x:m:{module}"
+        case CohortTap(step, value):
+            data = f"co:{step}:{value}" if value else f"co:{step}"
     assert len(data.encode()) <= 64, data
     return data
 
@@ -258,6 +270,10 @@ def decode(data: str | None) -> Action | None:
     match = _EXPORT.match(data)
     if match:
         return Export(match[1], match[2])
+    match = _COHORT_TAP.match(data)
+    if match:
+        step = match[1] or match[3] or match[5]
+        return CohortTap(step, match[2] or match[4] or "")
     for pattern, kind in _PATTERNS:
         match = pattern.match(data)
         if match:

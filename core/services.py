@@ -34,12 +34,18 @@ class SystemClock:
 class Services:
     """What the handlers need, built once at start-up."""
 
+    # The file's settings with every cohort in effect, stored ones included (core.cohorts).
     config: Config
     db: Database
     pseudonym_key: bytes = field(repr=False)  # a secret: never in a repr or a log
     clock: Clock = field(default_factory=SystemClock)
     # One lifecycle run at a time: jobs and admin commands may both trigger one.
     lifecycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The config as loaded from the file, with only its own cohorts.
+    file_config: Config = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.file_config = self.config
 
     def now(self) -> datetime:
         return self.clock()

@@ -156,9 +156,40 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE outbox;
     ALTER TABLE outbox_new RENAME TO outbox;
     """,
+    """
+    -- Cohorts made from the chat or the command line (config cohorts have no row here).
+    -- Module, site and times live in cohorts; this adds who runs it and its history.
+    -- facilitators: user ids, space-separated; *_by: 'admin <id>', 'facilitator <pseudonym>'
+    -- or 'command line'. archived_at: cancelled after people joined; its data stays.
+    CREATE TABLE stored_cohorts (
+        code               TEXT PRIMARY KEY REFERENCES cohorts(code),
+        facilitators_chat  INTEGER,
+        facilitators       TEXT NOT NULL DEFAULT '',
+        created_by         TEXT NOT NULL,
+        created_at         TEXT NOT NULL,
+        changed_by         TEXT,
+        changed_at         TEXT,
+        archived_at        TEXT
+    );
+    -- An admin's or facilitator's /newcohort or /editcohort dialogue, so it survives a
+    -- restart. data: JSON of what has been given so far.
+    CREATE TABLE cohort_drafts (
+        user_id     INTEGER PRIMARY KEY,
+        step        TEXT NOT NULL,
+        data        TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+STORED_COHORTS_SQL = (
+    "SELECT c.code, c.module, c.site, c.start_at, c.end_at, s.facilitators_chat,"
+    " s.facilitators, s.created_by, s.created_at, s.changed_by, s.changed_at,"
+    " s.archived_at FROM stored_cohorts s JOIN cohorts c ON c.code = s.code"
+    " ORDER BY c.start_at, c.code"
+)
 
 
 def utc_text(moment: datetime) -> str:
@@ -176,6 +207,22 @@ class ParticipantRow:
     cohort: str
     telegram_id: int | None
     pseudonym: str
+
+
+@dataclass(frozen=True)
+class StoredCohortRow:
+    code: str
+    module: str
+    site: str
+    start_at: str
+    end_at: str
+    facilitators_chat: int | None
+    facilitators: str
+    created_by: str
+    created_at: str
+    changed_by: str | None
+    changed_at: str | None
+    archived_at: str | None
 
 
 @dataclass(frozen=True)
@@ -272,6 +319,20 @@ def migrate(conn: sqlite3.Connection) -> int:
     return SCHEMA_VERSION
 
 
+def stored_cohort_rows(path: Path) -> list[StoredCohortRow]:
+    """The stored cohorts, read without the bot (command line, analysis); none if no database."""
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(STORED_COHORTS_SQL).fetchall()
+    except sqlite3.OperationalError:
+        return []  # a database from before stored cohorts: it has none
+    finally:
+        conn.close()
+    return [StoredCohortRow(*row) for row in rows]
+
+
 Params = Iterable[object] | Mapping[str, object]
 
 
@@ -304,6 +365,84 @@ class Tx:
             " start_at = excluded.start_at, end_at = excluded.end_at",
             (code, module, site, utc_text(start), utc_text(end)),
         )
+
+    async def stored_cohorts(self) -> list[StoredCohortRow]:
+        rows = await self._all(STORED_COHORTS_SQL)
+        return [StoredCohortRow(*row) for row in rows]
+
+    async def cohort_code_taken(self, code: str) -> bool:
+        """Whether any cohort, past or present, from any source, has this code."""
+        row = await self._one("SELECT 1 FROM cohorts WHERE code = ?", (code,))
+        return row is not None
+
+    async def insert_stored_cohort(
+        self,
+        code: str,
+        module: str,
+        site: str,
+        start: datetime,
+        end: datetime,
+        facilitators: Iterable[int],
+        facilitators_chat: int | None,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        await self.conn.execute(
+            "INSERT INTO cohorts (code, module, site, start_at, end_at) VALUES (?, ?, ?, ?, ?)",
+            (code, module, site, utc_text(start), utc_text(end)),
+        )
+        await self.conn.execute(
+            "INSERT INTO stored_cohorts (code, facilitators_chat, facilitators, created_by,"
+            " created_at) VALUES (?, ?, ?, ?, ?)",
+            (code, facilitators_chat, " ".join(map(str, facilitators)), actor, utc_text(now)),
+        )
+
+    async def change_stored_cohort(
+        self, code: str, site: str, start: datetime, end: datetime, actor: str, now: datetime
+    ) -> None:
+        await self.conn.execute(
+            "UPDATE cohorts SET site = ?, start_at = ?, end_at = ? WHERE code = ?",
+            (site, utc_text(start), utc_text(end), code),
+        )
+        await self.conn.execute(
+            "UPDATE stored_cohorts SET changed_by = ?, changed_at = ? WHERE code = ?",
+            (actor, utc_text(now), code),
+        )
+
+    async def archive_stored_cohort(self, code: str, actor: str, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE stored_cohorts SET archived_at = ?, changed_by = ?, changed_at = ?"
+            " WHERE code = ?",
+            (utc_text(now), actor, utc_text(now), code),
+        )
+
+    async def cohort_has_participants(self, code: str) -> bool:
+        row = await self._one("SELECT 1 FROM participants WHERE cohort = ? LIMIT 1", (code,))
+        return row is not None
+
+    async def delete_stored_cohort(self, code: str) -> None:
+        """Remove a cohort nobody joined, with its schedule; the code becomes free again."""
+        for table in ("windows", "events", "stored_cohorts", "cohorts"):
+            key = "code" if table in ("stored_cohorts", "cohorts") else "cohort"
+            await self.conn.execute(f"DELETE FROM {table} WHERE {key} = ?", (code,))
+
+    async def draft(self, user_id: int) -> tuple[str, str, str] | None:
+        """(step, JSON data, updated at) of a person's cohort dialogue."""
+        row = await self._one(
+            "SELECT step, data, updated_at FROM cohort_drafts WHERE user_id = ?", (user_id,)
+        )
+        return (str(row[0]), str(row[1]), str(row[2])) if row else None
+
+    async def save_draft(self, user_id: int, step: str, data: str, now: datetime) -> None:
+        await self.conn.execute(
+            "INSERT INTO cohort_drafts (user_id, step, data, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET step = excluded.step, data = excluded.data,"
+            " updated_at = excluded.updated_at",
+            (user_id, step, data, utc_text(now)),
+        )
+
+    async def drop_draft(self, user_id: int) -> None:
+        await self.conn.execute("DELETE FROM cohort_drafts WHERE user_id = ?", (user_id,))
 
     # participants ---------------------------------------------------------------
 

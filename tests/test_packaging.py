@@ -107,15 +107,23 @@ def test_relative_questionnaire_paths_follow_the_config_not_the_current_folder(
 def test_every_subcommand_and_option_has_a_one_line_help() -> None:
     parser = build_parser()
     [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    expected = {"run", "check", "demo", "report", "export", "import", "example-config"}
+    expected = {"run", "check", "demo", "report", "export", "import", "example-config", "cohort"}
     assert expected <= set(commands.choices)
-    helps = {a.dest: a.help or "" for a in commands._choices_actions}
-    missing = [name for name in commands.choices if not helps.get(name, "").strip()]
-    for name, sub in [("feedback-bot", parser), *commands.choices.items()]:
+    missing: list[str] = []
+
+    def walk(name: str, sub: argparse.ArgumentParser) -> None:
         for action in sub._actions:
             text = action.help or ""
-            if action is not commands and (not text.strip() or "\n" in text):
+            if not text.strip() or "\n" in text:
                 missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+            if isinstance(action, argparse._SubParsersAction):
+                helps = {a.dest: a.help or "" for a in action._choices_actions}
+                for child, parser in action.choices.items():
+                    if not helps.get(child, "").strip():
+                        missing.append(f"{name} {child}")
+                    walk(f"{name} {child}", parser)
+
+    walk("feedback-bot", parser)
     assert missing == []
 
 

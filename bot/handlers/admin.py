@@ -74,13 +74,6 @@ async def status(update: Update, context: BotContext) -> None:
     await _reply(update, admin_screens.status(open_now, context.svc.config.bot.timezone))
 
 
-@admin_only
-async def cohorts(update: Update, context: BotContext) -> None:
-    """Every configured cohort with the state of its questionnaires."""
-    overview = await admin.overview(context.svc)
-    await _reply(update, admin_screens.cohorts(overview, context.svc.config))
-
-
 def _cohort_and_phase(svc: Services, args: list[str]) -> tuple[Cohort, Phase] | str:
     if len(args) != 2 or args[1].lower() not in PHASES:
         return admin_screens.USAGE_WINDOW
@@ -228,7 +221,6 @@ async def export_button(update: Update, context: BotContext) -> None:
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add the admin commands (usable in any chat, by admins only)."""
     application.add_handler(CommandHandler("status", status))
-    application.add_handler(CommandHandler("cohorts", cohorts))
     application.add_handler(CommandHandler("open", open_command))
     application.add_handler(CommandHandler("close", close_command))
     application.add_handler(CommandHandler("remind", remind_command))

@@ -1,0 +1,373 @@
+"""`feedback-bot cohort add|list|edit|cancel|card|import`: the chat's cohort commands, for
+a terminal. A running bot picks up what they change within its lifecycle tick (10 s)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from telegram.error import TelegramError
+
+from core import cohorts
+from core.cohorts import COMMAND_LINE, CohortError, NewCohort
+from core.config import TOKEN_ENV, Cohort, Config, bot_token, load_config
+from core.dates import DateError, parse_moment, parse_session
+from core.problems import ConfigError
+from core.services import Services
+from core.storage import Database, stored_cohort_rows
+
+T = TypeVar("T")
+
+
+def register(subparsers: Any) -> None:
+    """Add `cohort` and its subcommands to the `feedback-bot` parser."""
+    cohort = subparsers.add_parser("cohort", help="add, list, change, cancel or import cohorts")
+    sub = cohort.add_subparsers(dest="cohort_command", required=True, help="what to do")
+
+    add = sub.add_parser("add", help="create a cohort in the database")
+    _config_argument(add)
+    add.add_argument("--module", required=True, help="module id, e.g. risk-support")
+    add.add_argument("--site", required=True, help="where it runs, e.g. Manchester")
+    add.add_argument("--when", required=True, help='day and times, e.g. "2 Apr 9:30-16:30"')
+    add.add_argument("--code", help="join code (default: suggested, e.g. RS-MAN-0402)")
+    add.add_argument(
+        "--facilitator",
+        type=int,
+        action="append",
+        default=[],
+        metavar="USER_ID",
+        help="a facilitator (from bot.facilitators) who runs it; repeatable",
+    )
+    add.add_argument("--chat", type=int, help="facilitators' chat for its summary")
+    add.set_defaults(func=cmd_add)
+
+    listing = sub.add_parser("list", help="every cohort, from the config file and the database")
+    _config_argument(listing)
+    listing.set_defaults(func=cmd_list)
+
+    edit = sub.add_parser("edit", help="change a stored cohort's site or times")
+    _config_argument(edit)
+    edit.add_argument("code", help="the cohort's code, e.g. RS-MAN-0402")
+    edit.add_argument("--site", help="new site")
+    edit.add_argument("--when", help="new day and times")
+    edit.add_argument("--end", help='new end, e.g. "17:00" or "3 Apr 17:00"')
+    edit.set_defaults(func=cmd_edit)
+
+    cancel = sub.add_parser("cancel", help="delete a cohort nobody joined, else archive it")
+    _config_argument(cancel)
+    cancel.add_argument("code", help="the cohort's code")
+    cancel.set_defaults(func=cmd_cancel)
+
+    card = sub.add_parser("card", help="write the join card (A5 PNG) and QR code")
+    _config_argument(card)
+    card.add_argument("code", help="the cohort's code")
+    card.add_argument(
+        "--username",
+        help="the bot's username (default: asked of Telegram with getMe, "
+        "using $TELEGRAM_BOT_TOKEN)",
+    )
+    card.add_argument("--out", type=Path, default=Path("."), help="folder (default: here)")
+    card.set_defaults(func=cmd_card)
+
+    importer = sub.add_parser("import", help="add a term's cohorts from a CSV file, all or none")
+    _config_argument(importer)
+    importer.add_argument("file", type=Path, help="CSV: module,site,when[,code][,facilitators]")
+    importer.set_defaults(func=cmd_import)
+
+
+def _config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="config TOML file")
+
+
+def _load(path: str) -> Config | None:
+    try:
+        return load_config(Path(path))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        return None
+
+
+def _with_services(config: Config, work: Callable[[Services], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = await Database.open(config.bot.database)
+        try:
+            # No pseudonym key is needed: changes here are recorded as the command line's.
+            svc = Services(config, db, b"")
+            await cohorts.refresh(svc)
+            return await work(svc)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _describe(cohort: Cohort, config: Config) -> str:
+    tz = config.bot.timezone
+    start, end = cohort.start.astimezone(tz), cohort.end.astimezone(tz)
+    return f"{cohort.code}: {cohort.module} at {cohort.site}, {start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+
+
+def _staff(config: Config, ids: list[int]) -> tuple[int, ...]:
+    unknown = [i for i in ids if i not in config.bot.facilitators]
+    if unknown:
+        raise CohortError(f"not in bot.facilitators of {config.path}: {unknown}")
+    return tuple(ids)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return 1
+
+    async def add(svc: Services) -> Cohort:
+        module = cohorts.check_module(svc.config, args.module)
+        start, end = parse_session(args.when, config.bot.timezone, svc.now())
+        code = args.code or await cohorts.suggest_code(svc, module, args.site, start)
+        staff = _staff(config, args.facilitator)
+        new = NewCohort(code, module, args.site, start, end, staff, args.chat)
+        return await cohorts.create(svc, new, COMMAND_LINE)
+
+    try:
+        cohort = _with_services(config, add)
+    except (CohortError, DateError) as exc:
+        return _fail(str(exc))
+    print(f"created {_describe(cohort, config)}")
+    return 0
+
+
+def catalogue_lines(config: Config) -> list[str]:
+    """Every cohort and where it comes from, for `check` and `cohort list`."""
+
+    # Read-only: `check` must not create or migrate a database.
+    found = cohorts.entries_of(config, stored_cohort_rows(config.bot.database))
+    lines = []
+    for entry in found:
+        if entry.origin == "config":
+            source = f"config file {config.path.name}"
+        else:
+            source = f"database, created by {entry.created_by}"
+            if entry.changed_by:
+                source += f", changed by {entry.changed_by}"
+            if entry.archived:
+                source += ", archived"
+        lines.append(f"  cohort {_describe(entry.cohort, config)} [{source}]")
+    for code in cohorts.clashes(config):
+        lines.append(f"  problem: {code} is in the config file and in the database; the file wins")
+    return lines
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return 1
+    lines = catalogue_lines(config)
+    print("\n".join(lines) if lines else "no cohorts")
+    return 0
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return 1
+    if args.site is None and args.when is None and args.end is None:
+        return _fail("say what changes: --site, --when or --end")
+
+    async def edit(svc: Services) -> tuple[Cohort, Cohort]:
+        tz = config.bot.timezone
+        start = end = None
+        if args.when is not None:
+            start, end = parse_session(args.when, tz, svc.now())
+        if args.end is not None:
+            current = (await cohorts.changeable(svc, args.code)).cohort
+            today = svc.now().astimezone(tz).date()
+            end = parse_moment(args.end, tz, current.end.astimezone(tz).date(), today)
+        return await cohorts.edit(
+            svc, args.code, COMMAND_LINE, site=args.site, start=start, end=end
+        )
+
+    try:
+        before, after = _with_services(config, edit)
+    except (CohortError, DateError) as exc:
+        return _fail(str(exc))
+    print(f"changed {_describe(before, config)}\n     to {_describe(after, config)}")
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return 1
+    from bot.lifecycle import PUSH, SUMMARY, reminder_kind
+
+    skipped = (
+        PUSH,
+        SUMMARY,
+        *(reminder_kind(n + 1) for n in range(len(config.schedule.reminders))),
+    )
+
+    async def cancel(svc: Services) -> str:
+        return await cohorts.cancel(svc, args.code, COMMAND_LINE, skipped)
+
+    try:
+        outcome = _with_services(config, cancel)
+    except CohortError as exc:
+        return _fail(str(exc))
+    print(f"{args.code.upper()} {outcome}")
+    return 0
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return 1
+    from bot import cards
+
+    merged = cohorts.with_stored_cohorts(config)
+    cohort = merged.cohort(args.code)
+    if cohort is None:
+        return _fail(f"no cohort with the code {args.code}")
+    username = args.username
+    if username is None:
+        token = bot_token()
+        if token is None:
+            return _fail(f"give --username, or set {TOKEN_ENV} to ask Telegram for it")
+        try:
+            username = asyncio.run(_bot_username(config, token))
+        except TelegramError as exc:  # never the token itself: PTB's errors do not carry it
+            return _fail(f"could not ask Telegram for the bot's username: {exc}")
+    link = cards.join_link(username.removeprefix("@"), cohort.code)
+    title = config.modules[cohort.module].title
+    facts = cards.CardFacts(title, cohort.site, cohort.start, cohort.end, cohort.code, link)
+    args.out.mkdir(parents=True, exist_ok=True)
+    card = args.out / f"{cohort.code}-card-A5.png"
+    qr = args.out / f"{cohort.code}-qr.png"
+    card.write_bytes(cards.card_png(facts, config.bot.timezone))
+    qr.write_bytes(cards.qr_png(link))
+    print(f"{link}\n{card}\n{qr}")
+    return 0
+
+
+async def _bot_username(config: Config, token: str) -> str:
+    from telegram import Bot
+
+    async with Bot(token, base_url=config.bot.api_base_url) as bot:  # getMe on entering
+        return bot.username
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    new: NewCohort
+
+
+def _read_rows(path: Path, svc: Services) -> tuple[list[_Row], list[str]]:
+    """The file's cohorts and its problems, each naming its line."""
+    config = svc.config
+    problems: list[str] = []
+    rows: list[_Row] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = {(name or "").strip().lower() for name in reader.fieldnames or []}
+            missing = {"module", "site", "when"} - header
+            if missing:
+                return [], [f"line 1: missing column(s) {', '.join(sorted(missing))}"]
+            for record in reader:
+                line = reader.line_num
+                row = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()}
+                try:
+                    module = cohorts.check_module(config, row["module"])
+                    site = cohorts.check_site(row["site"])
+                    start, end = parse_session(row["when"], config.bot.timezone, svc.now())
+                    staff = _staff(config, [int(x) for x in row.get("facilitators", "").split()])
+                    code = cohorts.check_code(row["code"]) if row.get("code") else ""
+                except (CohortError, DateError) as exc:
+                    problems.append(f"line {line}: {exc}")
+                    continue
+                except ValueError:
+                    problems.append(f"line {line}: facilitators must be user ids")
+                    continue
+                rows.append(_Row(line, NewCohort(code, module, site, start, end, staff)))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return [], [f"{path}: cannot be read: {exc}"]
+    return rows, problems
+
+
+async def import_file(svc: Services, path: Path) -> tuple[list[str], list[str], list[str]]:
+    """(created, already there, problems): nothing is created unless there are no problems."""
+    rows, problems = _read_rows(path, svc)
+    existing = {
+        (e.cohort.module, e.cohort.site, e.cohort.start, e.cohort.end): e.cohort.code
+        for e in await cohorts.entries(svc)
+    }
+    planned: list[_Row] = []
+    present: list[str] = []
+    claimed: set[str] = set()
+    for row in rows:
+        new = row.new
+        key = (new.module, new.site, new.start, new.end)
+        same = existing.get(key)
+        if same is not None and new.code in ("", same):
+            present.append(same)  # imported before: a re-run leaves it alone
+            continue
+        try:
+            cohorts.check_times(new.start, new.end, svc.now())
+            code = new.code or await cohorts.suggest_code(
+                svc, new.module, new.site, new.start, reserved=claimed
+            )
+            if code in claimed or await cohorts.code_taken(svc, code):
+                raise CohortError(f"the code {code} is already taken")
+        except CohortError as exc:
+            problems.append(f"line {row.line}: {exc}")
+            continue
+        claimed.add(code)
+        planned.append(_Row(row.line, NewCohort(code, *key, new.facilitators)))
+    if problems:
+        return [], present, problems
+    async with svc.db.write() as tx:
+        for row in planned:
+            n = row.new
+            await tx.insert_stored_cohort(
+                n.code,
+                n.module,
+                n.site,
+                n.start,
+                n.end,
+                n.facilitators,
+                None,
+                COMMAND_LINE,
+                svc.now(),
+            )
+    return [row.new.code for row in planned], present, []
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return 1
+
+    async def run(svc: Services) -> tuple[list[str], list[str], list[str]]:
+        return await import_file(svc, args.file)
+
+    created, present, problems = _with_services(config, run)
+    if problems:
+        print(f"{args.file}: nothing imported; fix these and run it again:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    print(f"{args.file}: {len(created)} cohort(s) created, {len(present)} already there")
+    for code in created:
+        print(f"  created {code}")
+    return 0
