@@ -122,7 +122,9 @@ async def message_participants(
 async def push_post(bot: Bot, svc: Services, cohort: Cohort, window: flow.Window) -> bool:
     module = svc.config.module_of(cohort)
     text = screens.post_push(module.title, window.closes, svc.config.bot.timezone)
-    _, complete = await message_participants(bot, svc, cohort, PUSH, "post", text, "Start ▶")
+    _, complete = await message_participants(
+        bot, svc, cohort, PUSH, "post", text, screens.START_POST
+    )
     return complete
 
 
@@ -133,7 +135,9 @@ def reminder_text(svc: Services, cohort: Cohort, window: flow.Window) -> str:
 
 async def remind(bot: Bot, svc: Services, cohort: Cohort, kind: str, window: flow.Window) -> bool:
     text = reminder_text(svc, cohort, window)
-    _, complete = await message_participants(bot, svc, cohort, kind, "post", text, "Continue ▶")
+    _, complete = await message_participants(
+        bot, svc, cohort, kind, "post", text, screens.CONTINUE_POST
+    )
     return complete
 
 

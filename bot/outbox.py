@@ -25,6 +25,8 @@ from core.services import Services
 from core.storage import OutboxRow
 
 log = logging.getLogger(__name__)
+# The label of the button under a summary (tests read it from here).
+EXPORT = "📥 Export data"
 
 MAX_ATTEMPTS = 10
 # How many probes of an ambiguous send come back empty before it is sent again: a
@@ -50,7 +52,7 @@ def export_keyboard(marker: str) -> InlineKeyboardMarkup:
     Built from the stored row alone, so a probe after a timeout re-applies exactly what
     was sent.
     """
-    return InlineKeyboardMarkup([[InlineKeyboardButton("📥 Export data", callback_data=marker)]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(EXPORT, callback_data=marker)]])
 
 
 async def enqueue(

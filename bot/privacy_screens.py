@@ -14,6 +14,11 @@ from core.storage import parse_utc
 MESSAGE_LIMIT = 4000
 
 
+# Button labels, named so that tests read them from here.
+ERASE = "Erase everything"
+KEEP = "Keep my answers"
+
+
 def _when(config: Config, stamp: object) -> str:
     if not isinstance(stamp, str):
         return "—"
@@ -74,8 +79,8 @@ def forget_question() -> tuple[str, InlineKeyboardMarkup]:
         "all reminders. Summaries already sent to facilitators cannot be recalled. "
         "Erase now?"
     )
-    erase = InlineKeyboardButton("Erase everything", callback_data=flow.encode(flow.Forget(True)))
-    keep = InlineKeyboardButton("Keep my answers", callback_data=flow.encode(flow.Forget(False)))
+    erase = InlineKeyboardButton(ERASE, callback_data=flow.encode(flow.Forget(True)))
+    keep = InlineKeyboardButton(KEEP, callback_data=flow.encode(flow.Forget(False)))
     keyboard = InlineKeyboardMarkup([[erase, keep]])
     return text, keyboard
 

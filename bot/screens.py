@@ -20,6 +20,8 @@ DECLINE = "No thanks"
 BACK = "⬅ Back"
 SKIP = "Skip"
 SUBMIT = "✅ Submit"
+START_POST = "Start ▶"  # under the post questionnaire's push
+CONTINUE_POST = "Continue ▶"  # under a reminder
 
 
 def _button(text: str, action: flow.Action) -> InlineKeyboardButton:

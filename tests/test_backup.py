@@ -9,6 +9,7 @@ import stat
 import sys
 from pathlib import Path
 
+from bot import screens
 from bot.exits import ExitStatus
 from conftest import Harness
 
@@ -43,7 +44,7 @@ def read(db: Path, sql: str) -> list[tuple[object, ...]]:
 async def test_backup_mid_questionnaire(bot: Harness, tmp_path: Path) -> None:
     for user in (ALICE, BOB):
         await bot.send(user, "/start RS-LDN-0314")
-        await bot.tap(user, "I agree")
+        await bot.tap(user, screens.AGREE)
     await bot.tap(ALICE, "Education")
     await bot.tap(ALICE, "Clinician")
     await bot.tap(BOB, "Commissioning")

@@ -14,6 +14,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from bot import cohort_screens, privacy_screens, screens
 from bot.lifecycle import Event
 from conftest import ADMIN, Clock, Harness, write_config
 from core.config import load_config
@@ -24,8 +25,8 @@ PARTICIPANT = 7001
 LINK = "https://t.me/feedback_test_bot?start="
 # The harness clock starts at 10:00 UTC on 14 March 2026; these cohorts run that afternoon.
 TODAY = "2026-03-14"
-PRE = ("Education", "Clinician", "2", "3", "2", "✅ Submit")
-POST = ("Yes", "5", "4", "4", "4", "4", "Skip", "✅ Submit")
+PRE = ("Education", "Clinician", "2", "3", "2", screens.SUBMIT)
+POST = ("Yes", "5", "4", "4", "4", "4", screens.SKIP, screens.SUBMIT)
 
 
 def staff_config(tmp_path: Path) -> Path:
@@ -80,7 +81,7 @@ async def one_line(bot: Harness, user: int, line: str) -> str:
 
 async def join_and_answer_pre(bot: Harness, user: int, code: str) -> None:
     await bot.send(user, f"/start {code}")
-    await bot.tap(user, "I agree")
+    await bot.tap(user, screens.AGREE)
     for label in PRE:
         await bot.tap(user, label)
     assert "Thank you" in bot.text(user)
@@ -105,22 +106,22 @@ def summaries(bot: Harness, code: str) -> int:
 async def test_admin_creates_a_cohort_by_dialogue_and_gets_the_card(bot: Harness) -> None:
     await bot.send(ADMIN, "/newcohort")
     assert "which module" in bot.text(ADMIN)
-    assert bot.buttons(ADMIN) == ["Risk Support", "Getting Help", "Cancel"]
+    assert bot.buttons(ADMIN) == ["Risk Support", "Getting Help", cohort_screens.CANCEL]
     await bot.tap(ADMIN, "Risk Support")
     assert "Type the site" in bot.text(ADMIN)
     await bot.send(ADMIN, "Manchester")
     assert "When?" in bot.text(ADMIN)
     await bot.send(ADMIN, "2 Apr 9:30–16:30")
     assert "RS-MAN-0402" in bot.text(ADMIN)
-    await bot.tap(ADMIN, "Use RS-MAN-0402")
+    await bot.tap(ADMIN, cohort_screens.USE_CODE.format(code="RS-MAN-0402"))
     confirm = bot.text(ADMIN)
     for detail in ("Risk Support", "Manchester", "Thu 02 Apr 2026 09:30–16:30", "RS-MAN-0402"):
         assert detail in confirm
-    assert bot.buttons(ADMIN) == ["Create", "Cancel"]
+    assert bot.buttons(ADMIN) == [cohort_screens.CREATE, cohort_screens.CANCEL]
     assert stored(bot) == []  # nothing before Create
     seen = len(bot.fake.messages(ADMIN))
     confirmation = bot.last(ADMIN)["message_id"]
-    await bot.tap(ADMIN, "Create")
+    await bot.tap(ADMIN, cohort_screens.CREATE)
     kept = next(m for m in bot.fake.messages(ADMIN) if m["message_id"] == confirmation)
     assert kept["text"].endswith("✅ Created.") and not bot.fake.buttons(kept)
 
@@ -156,7 +157,7 @@ async def test_the_dialogue_survives_a_restart_and_a_typed_code(bot: Harness) ->
     await bot.send(ADMIN, "gh-leeds-spring")
     assert "GH-LEEDS-SPRING" in bot.text(ADMIN)
     await bot.restart()
-    await bot.tap(ADMIN, "Create")
+    await bot.tap(ADMIN, cohort_screens.CREATE)
     assert [row[0] for row in stored(bot)] == ["GH-LEEDS-SPRING"]
     # A second tap (double tap, stale client) on the finished dialogue changes nothing.
     message = next(
@@ -199,8 +200,8 @@ async def test_one_line_form_and_the_whole_life_of_a_moved_cohort(bot: Harness) 
     assert kinds(await bot.run_due(), code) == []
     bot.clock.now = datetime(2026, 3, 14, 14, 0, tzinfo=UTC)
     assert kinds(await bot.run_due(), code) == ["post_push"]
-    assert bot.buttons(7101) == ["Start ▶"]
-    await bot.tap(7101, "Start ▶")
+    assert bot.buttons(7101) == [screens.START_POST]
+    await bot.tap(7101, screens.START_POST)
     for label in POST:
         await bot.tap(7101, label)
     bot.clock.advance(hours=1)
@@ -434,12 +435,14 @@ async def test_cohorts_buttons(bot: Harness) -> None:
     code = await one_line(bot, ADMIN, f"risk-support Leeds {TODAY} 12:00 16:00")
     await bot.send(ADMIN, "/cohorts")
     listing = bot.last(ADMIN)
-    assert f"Card {code}" in bot.buttons(ADMIN) and "Edit" in bot.buttons(ADMIN)
-    await bot.tap(ADMIN, f"Card {code}", listing["message_id"])
+    assert f"{cohort_screens.CARD} {code}" in bot.buttons(
+        ADMIN
+    ) and cohort_screens.EDIT in bot.buttons(ADMIN)
+    await bot.tap(ADMIN, f"{cohort_screens.CARD} {code}", listing["message_id"])
     assert decoded(file_of(bot, bot.fake.messages(ADMIN)[-2])) == [f"{LINK}{code}"]
-    rows = [r for r in bot.fake.buttons(listing) if f"Card {code}" in r]
-    assert rows == [[f"Card {code}", "Edit", "Status"]]
-    bot.fake.tap(ADMIN, listing["message_id"], button_text="Edit")
+    rows = [r for r in bot.fake.buttons(listing) if f"{cohort_screens.CARD} {code}" in r]
+    assert rows == [[f"{cohort_screens.CARD} {code}", cohort_screens.EDIT, cohort_screens.STATUS]]
+    bot.fake.tap(ADMIN, listing["message_id"], button_text=cohort_screens.EDIT)
     await bot.deliver()
     assert f"Change {code}" in bot.text(ADMIN)
     await bot.send(ADMIN, "times 2026-03-14 12:30 16:30")
@@ -459,7 +462,7 @@ async def test_config_cohorts_can_list_their_facilitators(tmp_path: Path, clock:
         assert "RS-LDN-0314" in harness.text(FACILITATOR)
         assert "GH-LDN-0314" not in harness.text(FACILITATOR)
         assert "from the config file" in harness.text(FACILITATOR)
-        assert "Edit" not in harness.buttons(FACILITATOR)  # read-only from the chat
+        assert cohort_screens.EDIT not in harness.buttons(FACILITATOR)  # read-only from the chat
     finally:
         await harness.stop()
 
@@ -492,7 +495,7 @@ async def test_privacy_works_for_a_chat_made_cohort(bot: Harness) -> None:
     await bot.send(7601, "/mydata")
     assert code in bot.text(7601)
     await bot.send(7601, "/forgetme")
-    await bot.tap(7601, "Erase everything")
+    await bot.tap(7601, privacy_screens.ERASE)
     assert bot.answers(7601) == {}
 
 

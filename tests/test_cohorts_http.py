@@ -13,13 +13,14 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from bot import cohort_screens, screens
 from bot.sim.api import FakeTelegram
 from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
 from sim_server import BotApiServer
 
 ADMIN = 1
 FACILITATOR = 2
-PRE = ("Education", "Clinician", "3", "2", "Skip", "✅ Submit")
+PRE = ("Education", "Clinician", "3", "2", screens.SKIP, screens.SUBMIT)
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ async def test_cohorts_from_the_chat_over_http(tmp_path: Path, server: BotApiSer
         await say(ADMIN, f"{day} 09:30 16:30", "I suggest")
         code = fake.last_message(ADMIN)["reply_markup"]["inline_keyboard"][0][0]["text"][4:]
         await tap(ADMIN, f"Use {code}", "Create this cohort?")
-        fake.tap(ADMIN, fake.last_message(ADMIN)["message_id"], button_text="Create")
+        fake.tap(ADMIN, fake.last_message(ADMIN)["message_id"], button_text=cohort_screens.CREATE)
         await watch.until(lambda: any(m.get("document") for m in fake.messages(ADMIN)))
         link = f"https://t.me/{fake.bot_user['username']}?start={code}"
         assert qr_texts(fake, ADMIN) == [link]
@@ -81,7 +82,7 @@ async def test_cohorts_from_the_chat_over_http(tmp_path: Path, server: BotApiSer
         # Participants join by the link (Telegram sends /start CODE) and answer.
         for user in (3001, 3002):
             await say(user, f"/start {code}", "Do you agree")
-            await tap(user, "I agree", "Question 1")
+            await tap(user, screens.AGREE, "Question 1")
             for label in PRE:
                 before = last_text(fake, user)
                 fake.tap(user, fake.last_message(user)["message_id"], button_text=label)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import screens
 from bot.cli import main
 from conftest import ADMIN, COHORT_END, FACILITATORS, Clock, Harness, write_config
 from core.config import load_config
@@ -35,7 +36,7 @@ async def test_cohort_without_responses_gets_no_summary_and_one_log_line(
     caplog.set_level(logging.INFO, logger="bot.lifecycle")
     # Someone joins and consents but answers nothing: still no response.
     await bot.send(5001, f"/start {RS}")
-    await bot.tap(5001, "I agree")
+    await bot.tap(5001, screens.AGREE)
     bot.clock.now = COHORT_END + timedelta(days=2)  # the post questionnaires close
     done = [(e.cohort, e.kind) for e in await bot.run_due()]
     assert (RS, "summary") in done and (GH, "summary") in done
@@ -61,7 +62,7 @@ async def test_cohort_without_responses_gets_no_summary_and_one_log_line(
 
 async def test_one_answer_is_enough_for_a_summary(bot: Harness) -> None:
     await bot.send(5101, f"/start {RS}")
-    await bot.tap(5101, "I agree")
+    await bot.tap(5101, screens.AGREE)
     await bot.tap(5101, "Education")  # one answer, never submitted
     bot.clock.now = COHORT_END + timedelta(days=2)
     await bot.run_due()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from bot import notify
+from bot import notify, screens
 from conftest import ADMIN, KEY, TOKEN, Harness
 from core.journey import pseudonym
 
@@ -42,7 +42,7 @@ def table_missing(bot: Harness, table: str) -> Iterator[None]:
 
 async def join(bot: Harness, user: int) -> None:
     await bot.send(user, "/start RS-LDN-0314")
-    await bot.tap(user, "I agree")
+    await bot.tap(user, screens.AGREE)
     assert "Question 1 of 5" in bot.text(user)
 
 

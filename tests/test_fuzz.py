@@ -48,7 +48,7 @@ from hypothesis.stateful import (
 )
 from telegram import Update
 
-from bot import screens
+from bot import privacy_screens, screens
 from bot.app import App, build_application
 from bot.context import services_of
 from bot.sim.api import FakeTelegram, JSONDict
@@ -679,7 +679,7 @@ def record_errors(bot: Harness) -> list[str]:
     return errors
 
 
-@pytest.mark.parametrize("button", ["Keep my answers", "Erase everything"])
+@pytest.mark.parametrize("button", [privacy_screens.KEEP, privacy_screens.ERASE])
 async def test_second_tap_on_a_forgetme_button_is_harmless(bot: Harness, button: str) -> None:
     errors = record_errors(bot)
     await bot.send(PARTICIPANT, "/forgetme")

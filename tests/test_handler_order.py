@@ -13,6 +13,7 @@ import random
 
 import pytest
 
+from bot import outbox, privacy_screens, screens
 from bot.app import HANDLER_MODULES, App, register_handlers
 from bot.screens import refusal_toast
 from conftest import ADMIN, Harness
@@ -52,17 +53,15 @@ async def test_every_button_reaches_its_handler_in_any_order(
     reregister(bot.app, order)
 
     await bot.send(PARTICIPANT, f"/start {CODE}")
-    await bot.tap(PARTICIPANT, "I agree")
-    for label in ("Education", "Clinician", "2", "Skip", "4", "✅ Submit"):
+    await bot.tap(PARTICIPANT, screens.AGREE)
+    for label in ("Education", "Clinician", "2", screens.SKIP, "4", screens.SUBMIT):
         await bot.tap(PARTICIPANT, label)
     assert "are submitted" in bot.text(PARTICIPANT)
     assert len(bot.answers(PARTICIPANT)) == 5
 
     await bot.send(ADMIN, f"/report {CODE}")
-    summary = next(
-        m for m in bot.fake.messages(ADMIN) if "📥 Export data" in bot.fake.button_data(m)
-    )
-    await bot.tap(ADMIN, "📥 Export data", message_id=summary["message_id"])
+    summary = next(m for m in bot.fake.messages(ADMIN) if outbox.EXPORT in bot.fake.button_data(m))
+    await bot.tap(ADMIN, outbox.EXPORT, message_id=summary["message_id"])
     documents = [m["document"]["file_name"] for m in bot.fake.messages(ADMIN) if m.get("document")]
     # The report itself, then what the export button sent.
     assert documents == [f"report-{CODE}.html", f"{CODE}-answers.csv", f"{CODE}-answers.xlsx"]
@@ -79,6 +78,6 @@ async def test_every_button_reaches_its_handler_in_any_order(
     assert len(bot.answers(PARTICIPANT)) == 5
 
     await bot.send(PARTICIPANT, "/forgetme")
-    await bot.tap(PARTICIPANT, "Erase everything")
+    await bot.tap(PARTICIPANT, privacy_screens.ERASE)
     assert "everything about you is erased (5 answer(s) in 1 cohort(s))" in bot.text(PARTICIPANT)
     assert bot.answers(PARTICIPANT) == {}

@@ -89,12 +89,12 @@ async def test_cohort_lifecycle_in_real_time(tmp_path: Path, server: BotApiServe
         for user in ROOM:
             await watch.until(lambda u=user: "Thank you for taking part" in last_text(fake, u))
         for user in ROOM[:2]:
-            await answer(fake, watch, user, ("Start ▶", *POST))
+            await answer(fake, watch, user, (screens.START_POST, *POST))
 
         # The reminder reaches only those who have not finished; one answers after it.
         for user in ROOM[2:]:
             await watch.until(lambda u=user: "A reminder" in last_text(fake, u))
-        await answer(fake, watch, ROOM[2], ("Continue ▶", *POST))
+        await answer(fake, watch, ROOM[2], (screens.CONTINUE_POST, *POST))
         assert not any("A reminder" in str(m.get("text")) for m in fake.messages(ROOM[0]))
 
         # Killed just before the post questionnaire closes, started again after.

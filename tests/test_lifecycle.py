@@ -66,12 +66,12 @@ async def test_whole_lifecycle_of_a_short_cohort(bot: Harness) -> None:
     assert kinds(done) == ["post_push"]
     for user in users:
         assert "Thank you for taking part" in bot.text(user)
-        assert bot.buttons(user) == ["Start ▶"]
+        assert bot.buttons(user) == [screens.START_POST]
     assert bot.fake.messages(4005)[-1]["text"].startswith("No problem")  # declined: left alone
 
     # Two answer straight away, from the pushed message.
     for user in users[:2]:
-        await bot.tap(user, "Start ▶")
+        await bot.tap(user, screens.START_POST)
         assert "post-module questionnaire" in bot.text(user)
         await answer_post(bot, user)
 
@@ -81,7 +81,7 @@ async def test_whole_lifecycle_of_a_short_cohort(bot: Harness) -> None:
         assert "A reminder" in bot.text(user)
     for user in users[:2]:
         assert "A reminder" not in bot.text(user)  # only those who have not finished
-    await bot.tap(4003, "Continue ▶")
+    await bot.tap(4003, screens.CONTINUE_POST)
     await answer_post(bot, 4003)
 
     bot.clock.advance(days=1)
@@ -112,7 +112,7 @@ async def test_whole_lifecycle_of_a_short_cohort(bot: Harness) -> None:
     # Later ticks post nothing more, and the closed questionnaire takes no answers.
     assert kinds(await bot.run_due()) == []
     assert summary_count(bot) == 1
-    await bot.tap(4004, "Continue ▶")
+    await bot.tap(4004, screens.CONTINUE_POST)
     assert "has closed" in bot.toasts()[-1]
 
 
@@ -161,7 +161,7 @@ async def test_channel_post_failures_still_give_exactly_one_summary(
     await join_and_answer_pre(bot, 4301)
     bot.clock.now = COHORT_END
     await bot.run_due()
-    await bot.tap(4301, "Start ▶")
+    await bot.tap(4301, screens.START_POST)
     await answer_post(bot, 4301)
     bot.clock.now = COHORT_END + timedelta(days=2)
     for method in ("sendMessage", "sendMediaGroup", "sendDocument"):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import screens
+from bot import privacy_screens, screens
 from bot.summaries import export_files
 from conftest import ADMIN, COHORT_END, KEY, TOKEN, Clock, Harness, write_config
 from core.config import load_config
@@ -51,11 +51,11 @@ async def test_forgetme_asks_then_erases_everything_and_stops_reminders(bot: Har
     await join_and_answer(bot, 8101)
     await join_and_answer(bot, 8102)
     await bot.send(8101, "/forgetme")
-    await bot.tap(8101, "Keep my answers")
+    await bot.tap(8101, privacy_screens.KEEP)
     assert "Nothing was erased" in bot.text(8101)
     assert len(bot.answers(8101)) == 5
     await bot.send(8101, "/forgetme")
-    await bot.tap(8101, "Erase everything")
+    await bot.tap(8101, privacy_screens.ERASE)
     assert "everything about you is erased (5 answer(s) in 1 cohort(s))" in bot.text(8101)
     assert bot.rows("SELECT count(*) FROM participants WHERE telegram_id = 8101") == [(0,)]
     for table in ("consents", "responses", "answers", "deliveries"):
