@@ -111,7 +111,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     module = config.modules[scope.module]
     long = load_long(config.bot.database, module, scope.codes)
     (out / "answers.csv").write_bytes(csv_bytes(long))
-    (out / "answers.xlsx").write_bytes(xlsx_bytes(long, module))
+    (out / "answers.xlsx").write_bytes(xlsx_bytes(long, module, summary))
     _progress(f"Done in {time.perf_counter() - started:.1f} s; files in {out}")
     print(headline(summary))
     return 0
@@ -148,6 +148,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return found
     config, scope = found
     from analysis.exports import iter_long, load_long, write_csv, xlsx_bytes
+    from analysis.summary import compute_summary
 
     module = config.modules[scope.module]
     out: Path = args.out
@@ -161,7 +162,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             count = write_csv(iter_long(config.bot.database, module, scope.codes), file)
     else:
         long = load_long(config.bot.database, module, scope.codes)
-        out.write_bytes(xlsx_bytes(long, module))
+        out.write_bytes(xlsx_bytes(long, module, compute_summary(config, scope)))
         count = len(long)
     print(f"{count} answer(s) written to {out}")
     return 0

@@ -13,7 +13,7 @@ Definitions used throughout (and stated in every report's method note):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import cast
 
@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.load import Frames, module_questions
+from analysis.rounding import totals_rounding_to
 from analysis.scope import Scope
 from analysis.stats import PairedStats, paired_stats
-from analysis.suppress import hidden_cells
+from analysis.suppress import Interval, direction_pinned, hidden_cells
 from core.questionnaire import PHASES, Module, Phase, Question
 
 EXPECTATIONS = "met_expectations"
@@ -60,7 +61,12 @@ class Mean:
 
     n: int
     total: int
-    too_few: bool  # fewer than min_cell_size answers: not shown
+    too_few: bool  # not shown: fewer than min_cell_size answers, or `withheld`
+    withheld: bool = False  # not shown because it would reveal a small group
+
+    @property
+    def shown(self) -> bool:
+        return not self.too_few and self.n > 0
 
     @property
     def value(self) -> Fraction | None:
@@ -98,6 +104,14 @@ class ItemChange:
     pairs: int
     stats: PairedStats | None  # None when there are fewer pairs than min_cell_size
     direction: Breakdown  # improved / same / declined
+    # With a direction count hidden, the test (p, r, interval) could reveal it and is
+    # not shown; the mean change is not shown either when it alone would.
+    test_shown: bool = True
+    change_shown: bool = True
+
+    @property
+    def direction_hidden(self) -> bool:
+        return any(c.hidden for c in self.direction.cells)
 
 
 @dataclass(frozen=True)
@@ -168,6 +182,9 @@ class ModuleSummary:
     distributions: tuple[Distribution, ...]
     comments: tuple[Comment, ...] | None  # None: comments are turned off
     comparisons: tuple[Comparison, ...]
+    # Fewer than min_cell_size people commented: `comments` is empty, as a comment
+    # quoted word for word could identify its writer in so small a group.
+    comments_hidden: bool = False
 
     def phase(self, phase: Phase) -> PhaseCount:
         return self.phases[PHASES.index(phase)]
@@ -297,14 +314,17 @@ def summarise(
         if question.kind == "choice"
     )
     comments: tuple[Comment, ...] | None = None
+    comments_hidden = False
     if show_comments:
         texts = frames.texts.sort_values(["cohort", "participant", "phase"], kind="stable")
         commentable = {q.id for q in questions if q.kind == "text" and not q.profile}
+        texts = texts[texts["question"].astype(str).isin(commentable)]
         comments = tuple(
             Comment(str(q), cast(Phase, str(p)), str(v))
             for q, p, v in zip(texts["question"], texts["phase"], texts["value"], strict=True)
-            if q in commentable
         )
+        if texts["participant"].nunique() < min_cell_size:
+            comments, comments_hidden = (), bool(len(texts))
 
     comparisons: list[Comparison] = []
     if n_cohorts > 1:
@@ -322,6 +342,7 @@ def summarise(
                         min_cell_size)
         )  # fmt: skip
 
+    changes, comparisons = _protect_changes(changes, comparisons, min_cell_size)
     return ModuleSummary(
         module=module.id,
         title=module.title,
@@ -338,6 +359,7 @@ def summarise(
         distributions=tuple(distributions),
         comments=comments,
         comparisons=tuple(comparisons),
+        comments_hidden=comments_hidden,
     )
 
 
@@ -523,3 +545,83 @@ def _comparison(
             )
         )
     return Comparison(by, tuple(mean_items), items, tuple(rows_out))
+
+
+def _protect_changes(
+    changes: Sequence[ItemChange], comparisons: Sequence[Comparison], min_cell_size: int
+) -> tuple[tuple[ItemChange, ...], list[Comparison]]:
+    """Hide the figures that would let a reader work out a hidden direction count.
+
+    When an item's improved/same/declined counts are partly hidden, its test (p, r and
+    the interval) is never shown: r = +1 alone says nobody declined. Then, one by one
+    until no hidden count can be worked out: the mean change, the item's phase means,
+    and its mean change in each cohort or site row (whose totals add up to the item's).
+    """
+    protected: list[ItemChange] = []
+    comparisons = list(comparisons)
+    for index, item in enumerate(changes):
+        if not item.direction_hidden or item.stats is None:
+            protected.append(item)
+            continue
+        item = replace(item, test_shown=False)
+        if _pinned(item, index, comparisons, min_cell_size):
+            item = replace(item, change_shown=False)
+        if _pinned(item, index, comparisons, min_cell_size):
+            item = replace(item, pre=_withhold(item.pre), post=_withhold(item.post))
+        if _pinned(item, index, comparisons, min_cell_size):
+            comparisons = [_withhold_item(c, index) for c in comparisons]
+        protected.append(item)
+    return tuple(protected), comparisons
+
+
+def _pinned(
+    item: ItemChange, index: int, comparisons: Sequence[Comparison], min_cell_size: int
+) -> bool:
+    return direction_pinned(
+        [c.count for c in item.direction.cells],
+        [c.hidden for c in item.direction.cells],
+        min_cell_size,
+        **_clues(item, index, comparisons),
+    )
+
+
+def _withhold(mean: Mean) -> Mean:
+    return replace(mean, too_few=True, withheld=True) if mean.shown else mean
+
+
+def _withhold_item(comparison: Comparison, index: int) -> Comparison:
+    rows = tuple(
+        replace(row, changes=tuple(
+            _withhold(m) if i == index else m for i, m in enumerate(row.changes)
+        ))
+        for row in comparison.rows
+    )  # fmt: skip
+    return replace(comparison, rows=rows)
+
+
+def _clues(item: ItemChange, index: int, comparisons: Sequence[Comparison]) -> dict[str, Interval]:
+    """What the shown figures tell about the pairs' rating totals (see direction_pinned)."""
+    clues: dict[str, Interval] = {}
+    n = item.pairs
+    for name, mean in (("pre_sum", item.pre), ("post_sum", item.post)):
+        value = mean.value
+        if mean.shown and value is not None:
+            # The pairs' total is the phase total less that of the unpaired answers (1–5).
+            lo, hi = totals_rounding_to(value, mean.n)
+            unpaired = mean.n - n
+            clues[name] = (lo - 5 * unpaired, hi - unpaired)
+    bounds = [(-4 * n, 4 * n)]
+    if item.change_shown and item.stats is not None:
+        bounds.append(totals_rounding_to(item.stats.mean_change, n))
+    for comparison in comparisons:
+        lo = hi = 0
+        rest = n
+        for row in comparison.rows:
+            change = row.changes[index]
+            value = change.value
+            if change.shown and value is not None:
+                row_lo, row_hi = totals_rounding_to(value, change.n)
+                lo, hi, rest = lo + row_lo, hi + row_hi, rest - change.n
+        bounds.append((lo - 4 * rest, hi + 4 * rest))
+    clues["change_sum"] = (max(b[0] for b in bounds), min(b[1] for b in bounds))
+    return clues

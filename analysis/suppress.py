@@ -45,3 +45,55 @@ def _recoverable(counts: Sequence[int], hidden: Sequence[bool], min_size: int) -
         if least >= most:
             return True
     return False
+
+
+Interval = tuple[int, int]
+RATING_STEP = 4  # the largest change on a 1–5 scale
+
+
+def direction_pinned(
+    counts: Sequence[int],
+    hidden: Sequence[bool],
+    min_size: int,
+    *,
+    pre_sum: Interval | None = None,
+    post_sum: Interval | None = None,
+    change_sum: Interval | None = None,
+) -> bool:
+    """Whether a hidden improved/same/declined count has one possible value.
+
+    A reader knows the number of pairs, the shown counts, what "<N" means, and whatever
+    other shown figures tell about the pairs' rating totals: `pre_sum` and `post_sum`
+    bound the pairs' total rating before and after, `change_sum` the total change. On a
+    1–5 scale, `i` improved, `s` same and `d` declined pairs can reach exactly the totals
+    with pre in [i+s+2d, 4i+5s+5d], post in [2i+s+d, 5i+5s+4d] and post − pre in
+    [i−4d, 4i−d] (checked against every combination of up to four pairs).
+    """
+    improved, same, declined = counts
+    n = improved + same + declined
+    if n == 0 or not any(hidden):
+        return False
+    known = [
+        (c, c) if not h else ((0, min_size - 1) if c < min_size else (min_size, n))
+        for c, h in zip(counts, hidden, strict=True)
+    ]
+    pre_lo, pre_hi = pre_sum or (n, 5 * n)
+    post_lo, post_hi = post_sum or (n, 5 * n)
+    change_lo, change_hi = change_sum or (-RATING_STEP * n, RATING_STEP * n)
+    possible: list[set[int]] = [set(), set(), set()]
+    for i in range(known[0][0], min(known[0][1], n) + 1):
+        for d in range(known[2][0], min(known[2][1], n - i) + 1):
+            s = n - i - d
+            if not known[1][0] <= s <= known[1][1]:
+                continue
+            a_lo, a_hi = max(pre_lo, i + s + 2 * d), min(pre_hi, 4 * i + 5 * s + 5 * d)
+            b_lo, b_hi = max(post_lo, 2 * i + s + d), min(post_hi, 5 * i + 5 * s + 4 * d)
+            if a_lo > a_hi or b_lo > b_hi:
+                continue
+            # Differences of two integer ranges fill the range of differences.
+            lo = max(b_lo - a_hi, change_lo, i - RATING_STEP * d)
+            hi = min(b_hi - a_lo, change_hi, RATING_STEP * i - d)
+            if lo <= hi:
+                for k, value in enumerate((i, s, d)):
+                    possible[k].add(value)
+    return any(h and len(values) < 2 for h, values in zip(hidden, possible, strict=True))
