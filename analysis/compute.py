@@ -24,7 +24,7 @@ from analysis.load import Frames, module_questions
 from analysis.rounding import totals_rounding_to
 from analysis.scope import Scope
 from analysis.stats import PairedStats, paired_stats
-from analysis.suppress import Interval, direction_pinned, hidden_cells
+from analysis.suppress import Interval, blurred, direction_pinned, hidden_cells
 from core.questionnaire import PHASES, Module, Phase, Question
 
 EXPECTATIONS = "met_expectations"
@@ -40,6 +40,8 @@ class Cell:
     label: str
     count: int
     hidden: bool
+    # Shown as "not shown" even when small: marking it "<N" would give a count away.
+    blurred: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,8 @@ def breakdown(
     """A breakdown with small cells and their complements hidden."""
     counts = [int(c) for c in counts]
     hidden = hidden_cells(counts, min_cell_size)
-    cells = tuple(Cell(lab, c, h) for lab, c, h in zip(labels, counts, hidden, strict=True))
+    blur = blurred(counts, hidden, min_cell_size)
+    cells = tuple(Cell(lab, c, h, blur) for lab, c, h in zip(labels, counts, hidden, strict=True))
     return Breakdown(question, label, sum(counts), cells)
 
 
@@ -478,6 +481,13 @@ def _comparison(
         "post": hidden_cells(list(n_post), min_cell_size, rows_hidden),
         "pairs": hidden_cells(list(n_pairs), min_cell_size, rows_hidden),
     }
+    blur = {
+        name: blurred(list(counts), columns[name], min_cell_size)
+        for name, counts in (
+            ("participants", n_participants), ("pre", n_pre), ("post", n_post),
+            ("pairs", n_pairs),
+        )
+    }  # fmt: skip
 
     yes_counts = np.zeros(k, dtype=int)
     yes_n = np.zeros(k, dtype=int)
@@ -534,10 +544,15 @@ def _comparison(
         rows_out.append(
             ComparisonRow(
                 name=name,
-                participants=Cell(name, int(n_participants[row]), columns["participants"][row]),
-                pre=Cell("pre", int(n_pre[row]), columns["pre"][row]),
-                post=Cell("post", int(n_post[row]), columns["post"][row]),
-                pairs=Cell("pairs", int(n_pairs[row]), columns["pairs"][row]),
+                participants=Cell(
+                    name,
+                    int(n_participants[row]),
+                    columns["participants"][row],
+                    blur["participants"],
+                ),
+                pre=Cell("pre", int(n_pre[row]), columns["pre"][row], blur["pre"]),
+                post=Cell("post", int(n_post[row]), columns["post"][row], blur["post"]),
+                pairs=Cell("pairs", int(n_pairs[row]), columns["pairs"][row], blur["pairs"]),
                 expectations_yes=yes_cell,
                 expectations_n=int(yes_n[row]),
                 means=tuple(group_means[row]),
@@ -577,10 +592,12 @@ def _protect_changes(
 def _pinned(
     item: ItemChange, index: int, comparisons: Sequence[Comparison], min_cell_size: int
 ) -> bool:
+    cells = item.direction.cells
     return direction_pinned(
-        [c.count for c in item.direction.cells],
-        [c.hidden for c in item.direction.cells],
+        [c.count for c in cells],
+        [c.hidden for c in cells],
         min_cell_size,
+        blur=any(c.blurred for c in cells),
         **_clues(item, index, comparisons),
     )
 

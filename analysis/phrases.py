@@ -22,7 +22,8 @@ def count_text(cell: Cell, min_cell_size: int) -> str:
         return str(cell.count)
     # A cell hidden only to protect another (complementary suppression) is not small,
     # so "<N" would be false: it is simply not shown.
-    return f"<{min_cell_size}" if cell.count < min_cell_size else NOT_SHOWN
+    small = cell.count < min_cell_size and not cell.blurred
+    return f"<{min_cell_size}" if small else NOT_SHOWN
 
 
 def cell_text(cell: Cell, n: int, min_cell_size: int) -> str:
@@ -56,7 +57,7 @@ def hidden_phrase(
     if not hidden:
         return None
     names = join_words([(words or {}).get(c.label, c.label) for c in hidden])
-    if all(c.count < min_cell_size for c in hidden):
+    if all(c.count < min_cell_size and not c.blurred for c in hidden):
         each = " each" if len(hidden) > 1 else ""
         return f"{names}: fewer than {min_cell_size}{each}"
     if all_hidden if all_hidden is not None else len(hidden) == len(cells):

@@ -28,6 +28,13 @@ def hidden_cells(
     return tuple(hidden)
 
 
+def blurred(counts: Sequence[int], hidden: Sequence[bool], min_size: int) -> bool:
+    """Whether even "<N" would say too much: every cell is hidden, yet marking the small
+    ones would pin one down (three groups of two shown as "<3" each, out of six; or "<3",
+    "<3" and a withheld one out of three). Then no hidden cell is marked small."""
+    return len(counts) > 1 and all(hidden) and _recoverable(counts, hidden, min_size)
+
+
 def _recoverable(counts: Sequence[int], hidden: Sequence[bool], min_size: int) -> bool:
     """Whether some hidden cell has only one value consistent with what is shown."""
     cells = [i for i, h in enumerate(hidden) if h]
@@ -59,6 +66,7 @@ def direction_pinned(
     pre_sum: Interval | None = None,
     post_sum: Interval | None = None,
     change_sum: Interval | None = None,
+    blur: bool = False,
 ) -> bool:
     """Whether a hidden improved/same/declined count has one possible value.
 
@@ -67,14 +75,19 @@ def direction_pinned(
     bound the pairs' total rating before and after, `change_sum` the total change. On a
     1–5 scale, `i` improved, `s` same and `d` declined pairs can reach exactly the totals
     with pre in [i+s+2d, 4i+5s+5d], post in [2i+s+d, 5i+5s+4d] and post − pre in
-    [i−4d, 4i−d] (checked against every combination of up to four pairs).
+    [i−4d, 4i−d] (checked against every combination of up to four pairs). `blur`: the
+    hidden counts are not marked "<N" (see `blurred`).
     """
     improved, same, declined = counts
     n = improved + same + declined
     if n == 0 or not any(hidden):
         return False
     known = [
-        (c, c) if not h else ((0, min_size - 1) if c < min_size else (min_size, n))
+        (c, c)
+        if not h
+        else (0, n)
+        if blur
+        else ((0, min_size - 1) if c < min_size else (min_size, n))
         for c, h in zip(counts, hidden, strict=True)
     ]
     pre_lo, pre_hi = pre_sum or (n, 5 * n)
