@@ -170,8 +170,8 @@ def expectations_sentence(summary: ModuleSummary) -> str | None:
         return f"Met expectations: {TOO_FEW} (n = {found.n})."
     if yes is None or yes.hidden:
         return (
-            "The share who stated that the module met their expectations is withheld "
-            f"(small groups, n = {found.n})."
+            "The share who stated that the module met their expectations is not shown, "
+            f"to protect small groups (n = {found.n})."
         )
     return (
         f"{percent(yes.count, found.n)}% of respondents stated that the module met their "
