@@ -24,7 +24,7 @@ from analysis.load import Frames, module_questions
 from analysis.rounding import totals_rounding_to
 from analysis.scope import Scope
 from analysis.stats import PairedStats, paired_stats
-from analysis.suppress import Interval, blurred, direction_pinned, hidden_cells
+from analysis.suppress import Interval, blurred, direction_pinned, hidden_cells, mean_pinned
 from core.questionnaire import PHASES, Module, Phase, Question
 
 EXPECTATIONS = "met_expectations"
@@ -345,6 +345,9 @@ def summarise(
                         min_cell_size)
         )  # fmt: skip
 
+    means, changes, distributions, comparisons = _protect_means(
+        means, changes, distributions, comparisons, min_cell_size
+    )
     changes, comparisons = _protect_changes(changes, comparisons, min_cell_size)
     return ModuleSummary(
         module=module.id,
@@ -642,3 +645,117 @@ def _clues(item: ItemChange, index: int, comparisons: Sequence[Comparison]) -> d
         bounds.append((lo - 4 * rest, hi + 4 * rest))
     clues["change_sum"] = (max(b[0] for b in bounds), min(b[1] for b in bounds))
     return clues
+
+
+def _protect_means(
+    means: Sequence[ItemMean],
+    changes: Sequence[ItemChange],
+    distributions: Sequence[Distribution],
+    comparisons: Sequence[Comparison],
+    min_cell_size: int,
+) -> tuple[list[ItemMean], tuple[ItemChange, ...], list[Distribution], list[Comparison]]:
+    """Keep a mean from giving away a hidden count of its item's rating distribution.
+
+    A mean over fewer than 200 answers, to 2 decimals, tells the exact total of the
+    ratings; beside a distribution with two hidden groups, that solves them. The
+    distribution gives way first (its smallest shown group is hidden too, as often as
+    needed), as the means are the report's headline figures; only when every group is
+    hidden and it still would is the mean withheld, then the cohort or site means.
+    """
+    means, changes, comparisons = list(means), list(changes), list(comparisons)
+    protected: list[Distribution] = []
+    for dist in distributions:
+        index = next((i for i, c in enumerate(changes) if c.question == dist.question), None)
+        where = next((i for i, m in enumerate(means)
+                      if m.question == dist.question and m.phase == dist.phase), None)  # fmt: skip
+        mean: Mean | None = None
+        if index is not None:
+            mean = getattr(changes[index], dist.phase)
+        elif where is not None:
+            mean = means[where].mean
+        while any(c.hidden for c in dist.counts.cells) and _distribution_pinned(
+            dist, mean, comparisons, min_cell_size
+        ):
+            cells = list(dist.counts.cells)
+            shown = [i for i, c in enumerate(cells) if not c.hidden]
+            if not shown:
+                break
+            smallest = min(shown, key=lambda i: (cells[i].count, i))
+            cells[smallest] = replace(cells[smallest], hidden=True)
+            counts = [c.count for c in cells]
+            blur = blurred(counts, [c.hidden for c in cells], min_cell_size)
+            cells = [replace(c, blurred=blur) for c in cells]
+            dist = replace(dist, counts=replace(dist.counts, cells=tuple(cells)))
+        protected.append(dist)
+        if not any(c.hidden for c in dist.counts.cells) or not _distribution_pinned(
+            dist, mean, comparisons, min_cell_size
+        ):
+            continue
+        if mean is not None:
+            mean = _withhold(mean)
+            if index is not None:
+                item = changes[index]
+                changes[index] = (
+                    replace(item, pre=mean) if dist.phase == "pre" else replace(item, post=mean)
+                )
+            elif where is not None:
+                means[where] = replace(means[where], mean=mean)
+        if _distribution_pinned(dist, mean, comparisons, min_cell_size):
+            comparisons = [_withhold_mean(c, dist.question, dist.phase) for c in comparisons]
+    return means, tuple(changes), protected, comparisons
+
+
+def _distribution_pinned(
+    dist: Distribution, mean: Mean | None, comparisons: Sequence[Comparison], min_cell_size: int
+) -> bool:
+    cells = dist.counts.cells
+    n = dist.counts.n
+    bounds = [(n, 5 * n)]
+    value = mean.value if mean is not None else None
+    if mean is not None and mean.shown and value is not None:
+        bounds.append(totals_rounding_to(value, mean.n))
+    bounds += _row_bounds(comparisons, dist.question, dist.phase, n)
+    total = (max(b[0] for b in bounds), min(b[1] for b in bounds))
+    return mean_pinned(
+        [c.count for c in cells],
+        [c.hidden for c in cells],
+        min_cell_size,
+        total,
+        blur=any(c.blurred for c in cells),
+    )
+
+
+def _row_bounds(
+    comparisons: Sequence[Comparison], question: str, phase: Phase, n: int
+) -> list[Interval]:
+    """What the cohort or site means of a post item tell about its total rating."""
+    bounds: list[Interval] = []
+    if phase != "post":
+        return bounds
+    for comparison in comparisons:
+        column = next((i for i, (q, _) in enumerate(comparison.means) if q == question), None)
+        if column is None:
+            continue
+        lo = hi = 0
+        rest = n
+        for row in comparison.rows:
+            mean = row.means[column]
+            value = mean.value
+            if mean.shown and value is not None:
+                row_lo, row_hi = totals_rounding_to(value, mean.n)
+                lo, hi, rest = lo + row_lo, hi + row_hi, rest - mean.n
+        bounds.append((lo + rest, hi + 5 * rest))
+    return bounds
+
+
+def _withhold_mean(comparison: Comparison, question: str, phase: Phase) -> Comparison:
+    column = next((i for i, (q, _) in enumerate(comparison.means) if q == question), None)
+    if column is None or phase != "post":
+        return comparison
+    rows = tuple(
+        replace(row, means=tuple(
+            _withhold(m) if i == column else m for i, m in enumerate(row.means)
+        ))
+        for row in comparison.rows
+    )  # fmt: skip
+    return replace(comparison, rows=rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 
@@ -110,3 +111,47 @@ def direction_pinned(
                 for k, value in enumerate((i, s, d)):
                     possible[k].add(value)
     return any(h and len(values) < 2 for h, values in zip(hidden, possible, strict=True))
+
+
+def mean_pinned(
+    counts: Sequence[int],
+    hidden: Sequence[bool],
+    min_size: int,
+    total: Interval,
+    *,
+    blur: bool = False,
+) -> bool:
+    """Whether a hidden count of a 1–5 rating distribution follows from its mean.
+
+    `counts[k]` is how many rated k + 1; a reader knows the shown counts, what "<N" means
+    and that the ratings add up to somewhere in `total` (from a rounded mean and its n).
+    A mean of 1.00 over five answers, beside "not shown" and four "<3", says all five
+    rated 1.
+    """
+    n = sum(counts)
+    cells = [k for k, h in enumerate(hidden) if h]
+    if not cells or n == 0:
+        return False
+    rest = n - sum(c for c, h in zip(counts, hidden, strict=True) if not h)
+    shown_total = sum((k + 1) * c for k, (c, h) in enumerate(zip(counts, hidden, strict=True))
+                      if not h)  # fmt: skip
+    ranges = [
+        range(0, rest + 1)
+        if blur
+        else range(0, min(min_size - 1, rest) + 1)
+        if counts[k] < min_size
+        else range(min_size, rest + 1)
+        for k in cells
+    ]
+    possible: list[set[int]] = [set() for _ in cells]
+    # The last hidden cell is whatever the others leave of `rest`.
+    for values in itertools.product(*ranges[:-1]):
+        last = rest - sum(values)
+        if last not in ranges[-1]:
+            continue
+        every = (*values, last)
+        weighted = shown_total + sum((k + 1) * v for k, v in zip(cells, every, strict=True))
+        if total[0] <= weighted <= total[1]:
+            for j, v in enumerate(every):
+                possible[j].add(v)
+    return any(len(values) < 2 for values in possible)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -434,6 +435,49 @@ def assert_nothing_recoverable(seen: Seen, min_size: int) -> None:
             assert len(possible[k]) >= 2, (seen, k, possible)
 
 
+def assert_means_keep_hidden_counts(markdown: str, summary: ModuleSummary, min_size: int) -> None:
+    """A rating distribution's hidden counts do not follow from the item's shown mean."""
+    shown_means: dict[tuple[str, str], tuple[Fraction, int]] = {}
+    mean_cell = re.compile(r"(\d\.\d\d) \(n = (\d+)\)")
+    for line in markdown.splitlines():
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        for item in summary.changes:
+            if len(cells) == 8 and cells[0] == item.text:
+                for phase, text in (("pre", cells[1]), ("post", cells[2])):
+                    if m := mean_cell.fullmatch(text):
+                        shown_means[(item.label, phase)] = (_fraction(m[1]), int(m[2]))
+        if len(cells) == 3 and (m := mean_cell.fullmatch(cells[2])):
+            shown_means[(cells[0], cells[1])] = (_fraction(m[1]), int(m[2]))
+    table = markdown.split("## Rating distributions")[1].split("\n## ")[0]
+    for line in table.splitlines()[4:]:
+        if not line.startswith("| "):
+            continue
+        label, phase, *levels, answered, _skipped = (
+            c.strip() for c in line.strip("|").split(" | ")
+        )
+        if (label, phase) not in shown_means:
+            continue
+        mean, n = shown_means[(label, phase)]
+        assert n == int(answered)
+        marked = any(t.startswith("<") for t in levels)
+        hidden = [k for k, t in enumerate(levels) if not t.isdigit()]
+        if not hidden:
+            continue
+        rest = n - sum(int(t) for t in levels if t.isdigit())
+        known = sum((k + 1) * int(t) for k, t in enumerate(levels) if t.isdigit())
+        lo, hi = _totals(mean, n, n, 5 * n)
+        ranges = [range(0, min_size) if levels[k].startswith("<")
+                  else range(min_size, rest + 1) if marked else range(0, rest + 1)
+                  for k in hidden]  # fmt: skip
+        possible: list[set[int]] = [set() for _ in hidden]
+        for values in itertools.product(*ranges):
+            total = known + sum((k + 1) * v for k, v in zip(hidden, values, strict=True))
+            if sum(values) == rest and lo <= total <= hi:
+                for j, v in enumerate(values):
+                    possible[j].add(v)
+        assert all(len(p) >= 2 for p in possible), (line, mean, possible)
+
+
 def assert_tables_keep_hidden_counts(markdown: str, min_size: int) -> None:
     """Breakdown tables with a total: no hidden count follows from the others."""
     for table in markdown.split("\n## ")[1:]:
@@ -492,7 +536,7 @@ def test_no_output_reveals_a_suppressed_count(
             return
         summary = compute_summary(config, scope)
         module = config.modules["risk-support"]
-        telegram = "".join(split_message(render_telegram(summary)))
+        telegram = "\n".join(split_message(render_telegram(summary)))
         markdown = render_markdown(summary)
         book = load_workbook(
             io.BytesIO(xlsx_bytes(load_long(db, module, scope.codes), module, summary)),
@@ -508,6 +552,7 @@ def test_no_output_reveals_a_suppressed_count(
             for seen in view:
                 assert_nothing_recoverable(seen, summary.min_cell_size)
         assert_tables_keep_hidden_counts(markdown, summary.min_cell_size)
+        assert_means_keep_hidden_counts(markdown, summary, summary.min_cell_size)
         for text in (telegram, markdown):
             assert "≥" not in text and "withheld" not in text
             if summary.comments_hidden:
