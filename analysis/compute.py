@@ -582,6 +582,11 @@ def _protect_changes(
             protected.append(item)
             continue
         item = replace(item, test_shown=False)
+        cells = item.direction.cells
+        if all(c.hidden for c in cells) and _pinned(item, index, comparisons, min_cell_size):
+            # Saying less about the counts ("<N") is better than losing the figures.
+            blurred_cells = tuple(replace(c, blurred=True) for c in cells)
+            item = replace(item, direction=replace(item.direction, cells=blurred_cells))
         if _pinned(item, index, comparisons, min_cell_size):
             item = replace(item, change_shown=False)
         if _pinned(item, index, comparisons, min_cell_size):
@@ -659,8 +664,9 @@ def _protect_means(
     A mean over fewer than 200 answers, to 2 decimals, tells the exact total of the
     ratings; beside a distribution with two hidden groups, that solves them. The
     distribution gives way first (its smallest shown group is hidden too, as often as
-    needed), as the means are the report's headline figures; only when every group is
-    hidden and it still would is the mean withheld, then the cohort or site means.
+    needed, and when all are, none is marked "<N"), as the means are the report's
+    headline figures; only if it still would is the mean withheld, then the cohort or
+    site means.
     """
     means, changes, comparisons = list(means), list(changes), list(comparisons)
     protected: list[Distribution] = []
@@ -679,7 +685,13 @@ def _protect_means(
             cells = list(dist.counts.cells)
             shown = [i for i, c in enumerate(cells) if not c.hidden]
             if not shown:
-                break
+                if cells[0].blurred:
+                    break
+                # Every group hidden: stop marking the small ones "<N" before giving up
+                # the mean.
+                cells = [replace(c, blurred=True) for c in cells]
+                dist = replace(dist, counts=replace(dist.counts, cells=tuple(cells)))
+                continue
             smallest = min(shown, key=lambda i: (cells[i].count, i))
             cells[smallest] = replace(cells[smallest], hidden=True)
             counts = [c.count for c in cells]

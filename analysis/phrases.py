@@ -353,8 +353,9 @@ def method_note(summary: ModuleSummary) -> list[str]:
         "would let a hidden group be worked out from the total, another group is hidden "
         "too ('not shown'). When an item's improved, same or declined count is hidden, "
         "its test and effect size are not shown, nor its mean change or means when they "
-        f"would reveal the count. Means over fewer than {n} answers are shown as "
-        f"'{TOO_FEW}'.",
+        "would reveal the count; a rating distribution hides another group where the "
+        f"item's mean would give a hidden one away. Means over fewer than {n} answers are "
+        f"shown as '{TOO_FEW}'.",
         f"Typed comments are quoted as written, and only when at least {n} people commented.",
         "Sector and role are asked once per participant and counted once.",
     ]

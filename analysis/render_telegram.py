@@ -24,7 +24,7 @@ def render_telegram(summary: ModuleSummary) -> str:
     the end, which a facilitator opens only if they want them.
     """
     n = summary.min_cell_size
-    out = [f"<b>{_e(summary.title)} — evaluation summary</b>"]
+    out = [f"<b>{_e(summary.title)} — module summary</b>"]
     out.append(_e(" · ".join(phrases.scope_lines(summary))))
     out += ["", "<b>Headlines</b>"]
     out += [f"• {_e(line)}" for line in phrases.headline_findings(summary)]
