@@ -541,8 +541,13 @@ def _comparison(
     for row, name in enumerate(names):
         yes_cell = None
         if has_yes:
-            # A share is withheld with its row's post count, or when its n is too small.
-            hide = columns["post"][row] or yes_n[row] < min_cell_size
+            # A share is withheld with its row's post count, when its n is too small, or
+            # when it would give away a small number answering Yes.
+            hide = (
+                columns["post"][row]
+                or yes_n[row] < min_cell_size
+                or (min_cell_size > 1 and yes_counts[row] < min_cell_size)
+            )
             yes_cell = Cell(EXPECTATIONS_YES, int(yes_counts[row]), bool(hide))
         rows_out.append(
             ComparisonRow(
