@@ -133,10 +133,7 @@ def headline(summary: Any) -> str:
         )
         lines.append("  " + phrases.change_sentence(item, summary.min_cell_size))
     for found in summary.profiles:
-        items = ", ".join(
-            f"{label} {text}"
-            for label, text in phrases.breakdown_items(found, summary.min_cell_size)
-        )
+        items = phrases.groups_sentence(found, summary.min_cell_size)
         lines.append(f"By {found.label.lower()} (n = {found.n}): {items}")
     return "\n".join(lines)
 
