@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 
@@ -57,6 +58,7 @@ def _recoverable(counts: Sequence[int], hidden: Sequence[bool], min_size: int) -
 
 Interval = tuple[int, int]
 RATING_STEP = 4  # the largest change on a 1–5 scale
+MAX_COMBINATIONS = 200_000  # hidden-group combinations mean_pinned looks through
 
 
 def direction_pinned(
@@ -95,11 +97,19 @@ def direction_pinned(
     post_lo, post_hi = post_sum or (n, 5 * n)
     change_lo, change_hi = change_sum or (-RATING_STEP * n, RATING_STEP * n)
     possible: list[set[int]] = [set(), set(), set()]
-    for i in range(known[0][0], min(known[0][1], n) + 1):
-        for d in range(known[2][0], min(known[2][1], n - i) + 1):
-            s = n - i - d
-            if not known[1][0] <= s <= known[1][1]:
+    spans = [range(lo, min(hi, n) + 1) for lo, hi in known]
+    # Loop over the two narrowest counts; the widest is what they leave of n.
+    widest = max(range(3), key=lambda k: len(spans[k]))
+    first, second = (k for k in range(3) if k != widest)
+    if len(spans[first]) * len(spans[second]) > MAX_COMBINATIONS:
+        return True  # two wide hidden counts: only in huge cohorts; answer safely
+    for x in spans[first]:
+        for y in spans[second]:
+            values = [0, 0, 0]
+            values[first], values[second], values[widest] = x, y, n - x - y
+            if values[widest] not in spans[widest]:
                 continue
+            i, s, d = values
             a_lo, a_hi = max(pre_lo, i + s + 2 * d), min(pre_hi, 4 * i + 5 * s + 5 * d)
             b_lo, b_hi = max(post_lo, 2 * i + s + d), min(post_hi, 5 * i + 5 * s + 4 * d)
             if a_lo > a_hi or b_lo > b_hi:
@@ -108,7 +118,7 @@ def direction_pinned(
             lo = max(b_lo - a_hi, change_lo, i - RATING_STEP * d)
             hi = min(b_hi - a_lo, change_hi, RATING_STEP * i - d)
             if lo <= hi:
-                for k, value in enumerate((i, s, d)):
+                for k, value in enumerate(values):
                     possible[k].add(value)
     return any(h and len(values) < 2 for h, values in zip(hidden, possible, strict=True))
 
@@ -143,8 +153,14 @@ def mean_pinned(
         else range(min_size, rest + 1)
         for k in cells
     ]
+    # The widest range goes last: that cell is whatever the others leave of `rest`.
+    order = sorted(range(len(cells)), key=lambda j: len(ranges[j]))
+    cells, ranges = [cells[j] for j in order], [ranges[j] for j in order]
+    if math.prod(len(r) for r in ranges[:-1]) > MAX_COMBINATIONS:
+        # Only reached with several wide hidden groups and a mean that already pinned
+        # fewer of them: rare, so answer safely rather than slowly.
+        return True
     possible: list[set[int]] = [set() for _ in cells]
-    # The last hidden cell is whatever the others leave of `rest`.
     for values in itertools.product(*ranges[:-1]):
         last = rest - sum(values)
         if last not in ranges[-1]:
