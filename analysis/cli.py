@@ -131,7 +131,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     module = config.modules[scope.module]
     long = load_long(config.bot.database, module, scope.codes)
     (out / "answers.csv").write_bytes(csv_bytes(long))
-    (out / "answers.xlsx").write_bytes(xlsx_bytes(long, module))
+    (out / "answers.xlsx").write_bytes(xlsx_bytes(long, module, summary))
     _progress(f"Done in {time.perf_counter() - started:.1f} s; files in {out}")
     print(headline(summary))
     if args.open:
@@ -158,10 +158,7 @@ def headline(summary: Any) -> str:
         )
         lines.append("  " + phrases.change_sentence(item, summary.min_cell_size))
     for found in summary.profiles:
-        items = ", ".join(
-            f"{label} {text}"
-            for label, text in phrases.breakdown_items(found, summary.min_cell_size)
-        )
+        items = phrases.groups_sentence(found, summary.min_cell_size)
         lines.append(f"By {found.label.lower()} (n = {found.n}): {items}")
     return "\n".join(lines)
 
@@ -173,6 +170,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return found
     config, scope = found
     from analysis.exports import iter_long, load_long, write_csv, xlsx_bytes
+    from analysis.summary import compute_summary
 
     module = config.modules[scope.module]
     out: Path = args.out
@@ -186,7 +184,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             count = write_csv(iter_long(config.bot.database, module, scope.codes), file)
     else:
         long = load_long(config.bot.database, module, scope.codes)
-        out.write_bytes(xlsx_bytes(long, module))
+        out.write_bytes(xlsx_bytes(long, module, compute_summary(config, scope)))
         count = len(long)
     print(f"{count} answer(s) written to {out}")
     return 0

@@ -13,7 +13,7 @@ Definitions used throughout (and stated in every report's method note):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import cast
 
@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.load import Frames, module_questions
+from analysis.rounding import totals_rounding_to
 from analysis.scope import Scope
 from analysis.stats import PairedStats, paired_stats
-from analysis.suppress import hidden_cells
+from analysis.suppress import Interval, blurred, direction_pinned, hidden_cells, mean_pinned
 from core.questionnaire import PHASES, Module, Phase, Question
 
 EXPECTATIONS = "met_expectations"
@@ -39,6 +40,8 @@ class Cell:
     label: str
     count: int
     hidden: bool
+    # Shown as "not shown" even when small: marking it "<N" would give a count away.
+    blurred: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,12 @@ class Mean:
 
     n: int
     total: int
-    too_few: bool  # fewer than min_cell_size answers: not shown
+    too_few: bool  # not shown: fewer than min_cell_size answers, or `withheld`
+    withheld: bool = False  # not shown because it would reveal a small group
+
+    @property
+    def shown(self) -> bool:
+        return not self.too_few and self.n > 0
 
     @property
     def value(self) -> Fraction | None:
@@ -98,6 +106,14 @@ class ItemChange:
     pairs: int
     stats: PairedStats | None  # None when there are fewer pairs than min_cell_size
     direction: Breakdown  # improved / same / declined
+    # With a direction count hidden, the test (p, r, interval) could reveal it and is
+    # not shown; the mean change is not shown either when it alone would.
+    test_shown: bool = True
+    change_shown: bool = True
+
+    @property
+    def direction_hidden(self) -> bool:
+        return any(c.hidden for c in self.direction.cells)
 
 
 @dataclass(frozen=True)
@@ -168,6 +184,9 @@ class ModuleSummary:
     distributions: tuple[Distribution, ...]
     comments: tuple[Comment, ...] | None  # None: comments are turned off
     comparisons: tuple[Comparison, ...]
+    # Fewer than min_cell_size people commented: `comments` is empty, as a comment
+    # quoted word for word could identify its writer in so small a group.
+    comments_hidden: bool = False
 
     def phase(self, phase: Phase) -> PhaseCount:
         return self.phases[PHASES.index(phase)]
@@ -186,7 +205,8 @@ def breakdown(
     """A breakdown with small cells and their complements hidden."""
     counts = [int(c) for c in counts]
     hidden = hidden_cells(counts, min_cell_size)
-    cells = tuple(Cell(lab, c, h) for lab, c, h in zip(labels, counts, hidden, strict=True))
+    blur = blurred(counts, hidden, min_cell_size)
+    cells = tuple(Cell(lab, c, h, blur) for lab, c, h in zip(labels, counts, hidden, strict=True))
     return Breakdown(question, label, sum(counts), cells)
 
 
@@ -298,14 +318,17 @@ def summarise(
         if question.kind == "choice"
     )
     comments: tuple[Comment, ...] | None = None
+    comments_hidden = False
     if show_comments:
         texts = frames.texts.sort_values(["cohort", "participant", "phase"], kind="stable")
         commentable = {q.id for q in questions if q.kind == "text" and not q.profile}
+        texts = texts[texts["question"].astype(str).isin(commentable)]
         comments = tuple(
             Comment(str(q), cast(Phase, str(p)), str(v))
             for q, p, v in zip(texts["question"], texts["phase"], texts["value"], strict=True)
-            if q in commentable
         )
+        if texts["participant"].nunique() < min_cell_size:
+            comments, comments_hidden = (), bool(len(texts))
 
     comparisons: list[Comparison] = []
     if n_cohorts > 1:
@@ -323,6 +346,10 @@ def summarise(
             )
         )
 
+    means, changes, distributions, comparisons = _protect_means(
+        means, changes, distributions, comparisons, min_cell_size
+    )
+    changes, comparisons = _protect_changes(changes, comparisons, min_cell_size)
     return ModuleSummary(
         module=module.id,
         title=module.title,
@@ -339,6 +366,7 @@ def summarise(
         distributions=tuple(distributions),
         comments=comments,
         comparisons=tuple(comparisons),
+        comments_hidden=comments_hidden,
     )
 
 
@@ -463,6 +491,13 @@ def _comparison(
         "post": hidden_cells(list(n_post), min_cell_size, rows_hidden),
         "pairs": hidden_cells(list(n_pairs), min_cell_size, rows_hidden),
     }
+    blur = {
+        name: blurred(list(counts), columns[name], min_cell_size)
+        for name, counts in (
+            ("participants", n_participants), ("pre", n_pre), ("post", n_post),
+            ("pairs", n_pairs),
+        )
+    }  # fmt: skip
 
     yes_counts = np.zeros(k, dtype=int)
     yes_n = np.zeros(k, dtype=int)
@@ -513,16 +548,26 @@ def _comparison(
     for row, name in enumerate(names):
         yes_cell = None
         if has_yes:
-            # A share is withheld with its row's post count, or when its n is too small.
-            hide = columns["post"][row] or yes_n[row] < min_cell_size
+            # A share is withheld with its row's post count, when its n is too small, or
+            # when it would give away a small number answering Yes.
+            hide = (
+                columns["post"][row]
+                or yes_n[row] < min_cell_size
+                or (min_cell_size > 1 and yes_counts[row] < min_cell_size)
+            )
             yes_cell = Cell(EXPECTATIONS_YES, int(yes_counts[row]), bool(hide))
         rows_out.append(
             ComparisonRow(
                 name=name,
-                participants=Cell(name, int(n_participants[row]), columns["participants"][row]),
-                pre=Cell("pre", int(n_pre[row]), columns["pre"][row]),
-                post=Cell("post", int(n_post[row]), columns["post"][row]),
-                pairs=Cell("pairs", int(n_pairs[row]), columns["pairs"][row]),
+                participants=Cell(
+                    name,
+                    int(n_participants[row]),
+                    columns["participants"][row],
+                    blur["participants"],
+                ),
+                pre=Cell("pre", int(n_pre[row]), columns["pre"][row], blur["pre"]),
+                post=Cell("post", int(n_post[row]), columns["post"][row], blur["post"]),
+                pairs=Cell("pairs", int(n_pairs[row]), columns["pairs"][row], blur["pairs"]),
                 expectations_yes=yes_cell,
                 expectations_n=int(yes_n[row]),
                 means=tuple(group_means[row]),
@@ -530,3 +575,211 @@ def _comparison(
             )
         )
     return Comparison(by, tuple(mean_items), items, tuple(rows_out))
+
+
+def _protect_changes(
+    changes: Sequence[ItemChange], comparisons: Sequence[Comparison], min_cell_size: int
+) -> tuple[tuple[ItemChange, ...], list[Comparison]]:
+    """Hide the figures that would let a reader work out a hidden direction count.
+
+    When an item's improved/same/declined counts are partly hidden, its test (p, r and
+    the interval) is never shown: r = +1 alone says nobody declined. Then, one by one
+    until no hidden count can be worked out: the mean change, the item's phase means,
+    and its mean change in each cohort or site row (whose totals add up to the item's).
+    """
+    protected: list[ItemChange] = []
+    comparisons = list(comparisons)
+    for index, item in enumerate(changes):
+        if not item.direction_hidden or item.stats is None:
+            protected.append(item)
+            continue
+        item = replace(item, test_shown=False)
+        cells = item.direction.cells
+        if all(c.hidden for c in cells) and _pinned(item, index, comparisons, min_cell_size):
+            # Saying less about the counts ("<N") is better than losing the figures.
+            blurred_cells = tuple(replace(c, blurred=True) for c in cells)
+            item = replace(item, direction=replace(item.direction, cells=blurred_cells))
+        if _pinned(item, index, comparisons, min_cell_size):
+            item = replace(item, change_shown=False)
+        if _pinned(item, index, comparisons, min_cell_size):
+            item = replace(item, pre=_withhold(item.pre), post=_withhold(item.post))
+        if _pinned(item, index, comparisons, min_cell_size):
+            comparisons = [_withhold_item(c, index) for c in comparisons]
+        protected.append(item)
+    return tuple(protected), comparisons
+
+
+def _pinned(
+    item: ItemChange, index: int, comparisons: Sequence[Comparison], min_cell_size: int
+) -> bool:
+    cells = item.direction.cells
+    return direction_pinned(
+        [c.count for c in cells],
+        [c.hidden for c in cells],
+        min_cell_size,
+        blur=any(c.blurred for c in cells),
+        **_clues(item, index, comparisons),
+    )
+
+
+def _withhold(mean: Mean) -> Mean:
+    return replace(mean, too_few=True, withheld=True) if mean.shown else mean
+
+
+def _withhold_item(comparison: Comparison, index: int) -> Comparison:
+    rows = tuple(
+        replace(row, changes=tuple(
+            _withhold(m) if i == index else m for i, m in enumerate(row.changes)
+        ))
+        for row in comparison.rows
+    )  # fmt: skip
+    return replace(comparison, rows=rows)
+
+
+def _clues(item: ItemChange, index: int, comparisons: Sequence[Comparison]) -> dict[str, Interval]:
+    """What the shown figures tell about the pairs' rating totals (see direction_pinned)."""
+    clues: dict[str, Interval] = {}
+    n = item.pairs
+    for name, mean in (("pre_sum", item.pre), ("post_sum", item.post)):
+        value = mean.value
+        if mean.shown and value is not None:
+            # The pairs' total is the phase total less that of the unpaired answers (1–5).
+            lo, hi = totals_rounding_to(value, mean.n)
+            unpaired = mean.n - n
+            clues[name] = (lo - 5 * unpaired, hi - unpaired)
+    bounds = [(-4 * n, 4 * n)]
+    if item.change_shown and item.stats is not None:
+        bounds.append(totals_rounding_to(item.stats.mean_change, n))
+    for comparison in comparisons:
+        lo = hi = 0
+        rest = n
+        for row in comparison.rows:
+            change = row.changes[index]
+            value = change.value
+            if change.shown and value is not None:
+                row_lo, row_hi = totals_rounding_to(value, change.n)
+                lo, hi, rest = lo + row_lo, hi + row_hi, rest - change.n
+        bounds.append((lo - 4 * rest, hi + 4 * rest))
+    clues["change_sum"] = (max(b[0] for b in bounds), min(b[1] for b in bounds))
+    return clues
+
+
+def _protect_means(
+    means: Sequence[ItemMean],
+    changes: Sequence[ItemChange],
+    distributions: Sequence[Distribution],
+    comparisons: Sequence[Comparison],
+    min_cell_size: int,
+) -> tuple[list[ItemMean], tuple[ItemChange, ...], list[Distribution], list[Comparison]]:
+    """Keep a mean from giving away a hidden count of its item's rating distribution.
+
+    A mean over fewer than 200 answers, to 2 decimals, tells the exact total of the
+    ratings; beside a distribution with two hidden groups, that solves them. The
+    distribution gives way first (its smallest shown group is hidden too, as often as
+    needed, and when all are, none is marked "<N"), as the means are the report's
+    headline figures; only if it still would is the mean withheld, then the cohort or
+    site means.
+    """
+    means, changes, comparisons = list(means), list(changes), list(comparisons)
+    protected: list[Distribution] = []
+    for dist in distributions:
+        index = next((i for i, c in enumerate(changes) if c.question == dist.question), None)
+        where = next((i for i, m in enumerate(means)
+                      if m.question == dist.question and m.phase == dist.phase), None)  # fmt: skip
+        mean: Mean | None = None
+        if index is not None:
+            mean = getattr(changes[index], dist.phase)
+        elif where is not None:
+            mean = means[where].mean
+        while any(c.hidden for c in dist.counts.cells) and _distribution_pinned(
+            dist, mean, comparisons, min_cell_size
+        ):
+            cells = list(dist.counts.cells)
+            shown = [i for i, c in enumerate(cells) if not c.hidden]
+            if not shown:
+                if cells[0].blurred:
+                    break
+                # Every group hidden: stop marking the small ones "<N" before giving up
+                # the mean.
+                cells = [replace(c, blurred=True) for c in cells]
+                dist = replace(dist, counts=replace(dist.counts, cells=tuple(cells)))
+                continue
+            smallest = min(shown, key=lambda i: (cells[i].count, i))
+            cells[smallest] = replace(cells[smallest], hidden=True)
+            counts = [c.count for c in cells]
+            blur = blurred(counts, [c.hidden for c in cells], min_cell_size)
+            cells = [replace(c, blurred=blur) for c in cells]
+            dist = replace(dist, counts=replace(dist.counts, cells=tuple(cells)))
+        protected.append(dist)
+        if not any(c.hidden for c in dist.counts.cells) or not _distribution_pinned(
+            dist, mean, comparisons, min_cell_size
+        ):
+            continue
+        if mean is not None:
+            mean = _withhold(mean)
+            if index is not None:
+                item = changes[index]
+                changes[index] = (
+                    replace(item, pre=mean) if dist.phase == "pre" else replace(item, post=mean)
+                )
+            elif where is not None:
+                means[where] = replace(means[where], mean=mean)
+        if _distribution_pinned(dist, mean, comparisons, min_cell_size):
+            comparisons = [_withhold_mean(c, dist.question, dist.phase) for c in comparisons]
+    return means, tuple(changes), protected, comparisons
+
+
+def _distribution_pinned(
+    dist: Distribution, mean: Mean | None, comparisons: Sequence[Comparison], min_cell_size: int
+) -> bool:
+    cells = dist.counts.cells
+    n = dist.counts.n
+    bounds = [(n, 5 * n)]
+    value = mean.value if mean is not None else None
+    if mean is not None and mean.shown and value is not None:
+        bounds.append(totals_rounding_to(value, mean.n))
+    bounds += _row_bounds(comparisons, dist.question, dist.phase, n)
+    total = (max(b[0] for b in bounds), min(b[1] for b in bounds))
+    return mean_pinned(
+        [c.count for c in cells],
+        [c.hidden for c in cells],
+        min_cell_size,
+        total,
+        blur=any(c.blurred for c in cells),
+    )
+
+
+def _row_bounds(
+    comparisons: Sequence[Comparison], question: str, phase: Phase, n: int
+) -> list[Interval]:
+    """What the cohort or site means of a post item tell about its total rating."""
+    bounds: list[Interval] = []
+    if phase != "post":
+        return bounds
+    for comparison in comparisons:
+        column = next((i for i, (q, _) in enumerate(comparison.means) if q == question), None)
+        if column is None:
+            continue
+        lo = hi = 0
+        rest = n
+        for row in comparison.rows:
+            mean = row.means[column]
+            value = mean.value
+            if mean.shown and value is not None:
+                row_lo, row_hi = totals_rounding_to(value, mean.n)
+                lo, hi, rest = lo + row_lo, hi + row_hi, rest - mean.n
+        bounds.append((lo + rest, hi + 5 * rest))
+    return bounds
+
+
+def _withhold_mean(comparison: Comparison, question: str, phase: Phase) -> Comparison:
+    column = next((i for i, (q, _) in enumerate(comparison.means) if q == question), None)
+    if column is None or phase != "post":
+        return comparison
+    rows = tuple(
+        replace(row, means=tuple(
+            _withhold(m) if i == column else m for i, m in enumerate(row.means)
+        ))
+        for row in comparison.rows
+    )  # fmt: skip
+    return replace(comparison, rows=rows)

@@ -11,6 +11,15 @@ Long format, one row per answer, in this column order:
   answered_at  when it was answered, UTC, ISO 8601 (e.g. 2026-03-14T10:02:11+00:00)
 Rows are ordered by cohort, participant, phase (pre first) and the questionnaire's order.
 `feedback-bot import` reads the same format back.
+
+The XLSX workbook holds typed cells (ratings as numbers, times as date-times in UTC):
+  answers         the long format, as above ("answered_at (UTC)")
+  by participant  one row per participant: profile answers, then pre_<id> and post_<id>
+                  per question; an empty cell is a question not answered, and the
+                  `skipped` column names the ones the participant chose to skip
+  codebook        one row per column of "by participant": question, phase, text, kind,
+                  options and their codes, required, profile, paired
+  summary         the report's figures, suppressed as in the report (when given one)
 """
 
 from __future__ import annotations
@@ -21,11 +30,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from analysis.compute import ModuleSummary
 from analysis.load import connect_read_only, module_questions
-from core.questionnaire import Module
+from analysis.render_sheet import SUMMARY_COLUMNS, summary_rows
+from core.questionnaire import Module, Phase, Question
 
 LONG_COLUMNS = (
     "participant",
@@ -104,35 +118,175 @@ def csv_bytes(rows: pd.DataFrame | Iterable[tuple]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+KEYS = ("participant", "cohort", "site", "module")
+SKIPPED = "skipped"
+TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+WIDTH_SAMPLE = 2000  # rows looked at to size a column
+MAX_WIDTH = 60
+
+
+def wide_column(question: Question, phase: Phase) -> str:
+    """A question's column in the wide sheet: profile answers once, others per phase."""
+    return question.id if question.profile else f"{phase}_{question.id}"
+
+
+def wide_questions(module: Module) -> list[tuple[str, Phase, Question]]:
+    """(column, phase, question) of the wide sheet, profile questions first."""
+    columns: dict[str, tuple[str, Phase, Question]] = {}
+    for question in module.profile_questions:
+        phase: Phase = "pre" if module.question("pre", question.id) else "post"
+        columns[question.id] = (question.id, phase, question)
+    for phase in ("pre", "post"):
+        for question in module.questionnaire(phase).questions:
+            name = wide_column(question, phase)
+            columns.setdefault(name, (name, phase, question))
+    return list(columns.values())
+
+
+def typed_values(long: pd.DataFrame, module: Module) -> np.ndarray:
+    """The value column with ratings as whole numbers (skips stay None)."""
+    ratings = {q.id for q in module_questions(module) if q.kind == "rating"}
+    values = long["value"].to_numpy(dtype=object).copy()
+    mask = long["question"].isin(ratings).to_numpy() & long["value"].notna().to_numpy()
+    numbers = pd.to_numeric(pd.Series(values[mask]), errors="coerce")
+    # A value the questionnaire no longer allows stays as written rather than vanish.
+    values[mask] = [
+        int(n) if not pd.isna(n) else v for n, v in zip(numbers, values[mask], strict=True)
+    ]
+    return values
+
+
+def typed_times(long: pd.DataFrame) -> np.ndarray:
+    """answered_at as naive UTC date-times (Excel has no time zones), None when unknown."""
+    times = pd.to_datetime(long["answered_at"], utc=True, format="ISO8601", errors="coerce")
+    naive = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return naive.astype(object).where(naive.notna(), None).to_numpy(dtype=object)
+
+
 def wide_frame(long: pd.DataFrame, module: Module) -> pd.DataFrame:
-    """One row per participant and phase, one column per question (skips left empty)."""
-    keys = ["participant", "cohort", "site", "module", "phase"]
+    """One row per participant, one column per question and phase, plus `skipped`."""
+    layout = wide_questions(module)
+    names = [name for name, _, _ in layout]
     if long.empty:
-        return pd.DataFrame(columns=[*keys, *(q.id for q in module_questions(module))])
-    wide = long.pivot(index=keys, columns="question", values="value")
-    order = [q.id for q in module_questions(module)]
-    columns = [q for q in order if q in wide.columns] + sorted(set(wide.columns) - set(order))
-    wide = wide.reindex(columns=columns).reset_index()
-    wide["_phase"] = wide["phase"].map({"pre": 0, "post": 1})
-    wide = wide.sort_values(["cohort", "participant", "_phase"], kind="stable")
-    return wide.drop(columns="_phase").reset_index(drop=True)
+        return pd.DataFrame(columns=[*KEYS, *names, SKIPPED])
+    profile = {q.id for q in module.profile_questions}
+    frame = long[list(KEYS)].copy()
+    frame["column"] = np.where(
+        long["question"].isin(profile), long["question"], long["phase"] + "_" + long["question"]
+    )
+    frame["value"] = typed_values(long, module)
+    frame["skip"] = long["value"].isna().to_numpy()
+    frame = frame.drop_duplicates(subset=[*KEYS, "column"])
+    wide = frame.pivot(index=list(KEYS), columns="column", values="value")
+    extra = sorted(set(wide.columns) - set(names))
+    wide = wide.reindex(columns=names + extra)
+    for name, _, question in layout:
+        if question.kind == "rating":
+            wide[name] = pd.to_numeric(wide[name], errors="coerce").astype("Int64")
+    position = {name: i for i, name in enumerate(names + extra)}
+    skips = frame[frame["skip"]]
+    skipped = skips.groupby(list(KEYS))["column"].agg(
+        lambda cols: " ".join(sorted(cols, key=lambda c: position.get(c, len(position))))
+    )
+    wide[SKIPPED] = skipped.reindex(wide.index)
+    wide = wide.reset_index()
+    wide = wide.sort_values(["cohort", "participant"], kind="stable")
+    return wide.reset_index(drop=True)
 
 
-def xlsx_bytes(long: pd.DataFrame, module: Module) -> bytes:
-    """An XLSX workbook: the long format ("answers") and the wide sheet ("by participant")."""
+def codebook_rows(module: Module) -> list[list[object]]:
+    """One row per column of the wide sheet, saying what it holds and how it is coded."""
+    rows: list[list[object]] = [
+        ["participant", "", "", "pseudonymous id (a keyed hash; never a Telegram id)",
+         "id", "", "", "", ""],
+        ["cohort", "", "", "the cohort's join code", "id", "", "", "", ""],
+        ["site", "", "", "the cohort's site", "text", "", "", "", ""],
+        ["module", "", "", "the module id", "text", "", "", "", ""],
+    ]  # fmt: skip
+    paired = {q.id for q in module.paired_questions}
+    for name, phase, question in wide_questions(module):
+        if question.kind == "rating":
+            codes = f"1 = {question.low}; 5 = {question.high} (whole numbers 1–5)"
+        elif question.kind == "choice":
+            codes = "; ".join(f"{i} = {o}" for i, o in enumerate(question.options, 1))
+            codes += " (cells hold the option's text; codes as used in the analysis)"
+        else:
+            codes = f"free text, at most {question.max_length} characters"
+        rows.append([
+            name, question.id, "pre or post" if question.profile else phase, question.text,
+            question.kind, codes, "yes" if question.required else "no",
+            "yes" if question.profile else "no", "yes" if question.id in paired else "no",
+        ])  # fmt: skip
+    rows.append([
+        SKIPPED, "", "", "the columns of questions this participant chose to skip, separated "
+        "by spaces. An empty question cell not named here was not answered: not asked in "
+        "that phase, or not reached", "list", "", "", "", "",
+    ])  # fmt: skip
+    return rows
+
+
+CODEBOOK_COLUMNS = (
+    "column", "question", "phase", "text", "kind", "options and codes", "required", "profile",
+    "paired",
+)  # fmt: skip
+
+
+def xlsx_bytes(long: pd.DataFrame, module: Module, summary: ModuleSummary | None = None) -> bytes:
+    """The XLSX workbook described in the module docstring."""
     book = Workbook(write_only=True)
     per_sheet = XLSX_MAX_ROWS - 1
-    records = list(long.itertuples(index=False, name=None)) or []
+    header = [*LONG_COLUMNS[:-1], "answered_at (UTC)"]
+    data = long.copy()
+    data["value"] = typed_values(long, module)
+    data["answered_at"] = typed_times(long)
+    records = list(data.itertuples(index=False, name=None))
+    time_column = len(LONG_COLUMNS) - 1
     for part in range(max(1, -(-len(records) // per_sheet))):
-        sheet = book.create_sheet("answers" if part == 0 else f"answers ({part + 1})")
-        sheet.append(list(LONG_COLUMNS))
-        for record in records[part * per_sheet : (part + 1) * per_sheet]:
-            sheet.append(list(record))
+        chunk = records[part * per_sheet : (part + 1) * per_sheet]
+        name = "answers" if part == 0 else f"answers ({part + 1})"
+        _write_sheet(book.create_sheet(name), header, chunk, {time_column: TIME_FORMAT})
     wide = wide_frame(long, module)
-    sheet = book.create_sheet("by participant")
-    sheet.append(list(wide.columns))
-    for record in wide.itertuples(index=False, name=None):
-        sheet.append([None if pd.isna(v) else v for v in record])
+    rows = [
+        [None if v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in record]
+        for record in wide.itertuples(index=False, name=None)
+    ]
+    _write_sheet(book.create_sheet("by participant"), list(wide.columns), rows, {})
+    _write_sheet(book.create_sheet("codebook"), list(CODEBOOK_COLUMNS), codebook_rows(module), {})
+    if summary is not None:
+        _write_sheet(book.create_sheet("summary"), list(SUMMARY_COLUMNS), summary_rows(summary),
+                     {})  # fmt: skip
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _write_sheet(
+    sheet: WriteOnlyWorksheet,
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    formats: dict[int, str],
+) -> None:
+    """A sheet with a frozen, filterable header row and columns wide enough to read."""
+    for index, name in enumerate(header):
+        sample = [len(str(r[index])) for r in rows[:WIDTH_SAMPLE] if r[index] is not None]
+        if index in formats:
+            sample.append(len("2026-03-14 10:02:11"))
+        width = min(MAX_WIDTH, max([len(name), *sample]) + 2)
+        sheet.column_dimensions[get_column_letter(index + 1)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{len(rows) + 1}"
+    sheet.append(list(header))
+    if not formats:
+        for row in rows:
+            sheet.append(list(row))
+        return
+    from openpyxl.cell import WriteOnlyCell
+
+    for row in rows:
+        cells: list[object] = list(row)
+        for index, number_format in formats.items():
+            if cells[index] is not None:
+                cell = WriteOnlyCell(sheet, value=cells[index])
+                cell.number_format = number_format
+                cells[index] = cell
+        sheet.append(cells)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from analysis.compute import Breakdown, Cell, ItemChange, Mean, ModuleSummary
@@ -9,16 +10,20 @@ from analysis.rounding import fmt_mean, fmt_p, fmt_signed, percent
 from analysis.stats import WILCOXON_METHOD_NOTE
 
 TOO_FEW = "too few responses"
-WITHHELD = "withheld"
+NOT_SHOWN = "not shown"
+WITHHELD = NOT_SHOWN  # the name older callers use
+PROTECTING = "not shown, to protect a small group"
+DIRECTION_WORDS = {"improved": "higher", "same": "the same", "declined": "lower"}
 
 
 def count_text(cell: Cell, min_cell_size: int) -> str:
-    """A group's size, or "<N" / "withheld" when suppressed."""
+    """A group's size, or "<N" / "not shown" when suppressed (for tables)."""
     if not cell.hidden:
         return str(cell.count)
     # A cell hidden only to protect another (complementary suppression) is not small,
-    # so "<N" would be false: it is withheld instead.
-    return f"<{min_cell_size}" if cell.count < min_cell_size else WITHHELD
+    # so "<N" would be false: it is simply not shown.
+    small = cell.count < min_cell_size and not cell.blurred
+    return f"<{min_cell_size}" if small else NOT_SHOWN
 
 
 def cell_text(cell: Cell, n: int, min_cell_size: int) -> str:
@@ -28,9 +33,69 @@ def cell_text(cell: Cell, n: int, min_cell_size: int) -> str:
     return f"{cell.count} ({percent(cell.count, n)}%)"
 
 
+def join_words(words: Sequence[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def hidden_phrase(
+    cells: Sequence[Cell],
+    n: int,
+    min_cell_size: int,
+    words: Mapping[str, str] | None = None,
+    *,
+    all_hidden: bool | None = None,
+) -> str | None:
+    """The suppressed groups in words: "Partly and No: fewer than 3 each".
+
+    When a group is hidden only to protect a smaller one, the hidden groups are given
+    together (which the total and the shown groups tell anyway), never one by one.
+    """
+    hidden = [c for c in cells if c.hidden]
+    if not hidden:
+        return None
+    names = join_words([(words or {}).get(c.label, c.label) for c in hidden])
+    if all(c.count < min_cell_size and not c.blurred for c in hidden):
+        each = " each" if len(hidden) > 1 else ""
+        return f"{names}: fewer than {min_cell_size}{each}"
+    if all_hidden if all_hidden is not None else len(hidden) == len(cells):
+        return f"{names}: not shown separately, to protect small groups"
+    together = sum(c.count for c in hidden)
+    share = f" ({percent(together, n)}%)" if n else ""
+    return (
+        f"{names}: {together}{share} together, not shown separately to protect a group "
+        f"of fewer than {min_cell_size}"
+    )
+
+
+def groups_sentence(
+    found: Breakdown,
+    min_cell_size: int,
+    *,
+    skip: Sequence[str] = (),
+    words: Mapping[str, str] | None = None,
+) -> str:
+    """Every group of a breakdown in one sentence: "Partly 5 (12%); No: fewer than 3"."""
+    cells = [c for c in found.cells if c.label not in skip]
+    shown = [
+        f"{(words or {}).get(c.label, c.label)} {cell_text(c, found.n, min_cell_size)}"
+        for c in cells
+        if not c.hidden
+    ]
+    hidden = hidden_phrase(
+        cells, found.n, min_cell_size, words, all_hidden=all(c.hidden for c in found.cells)
+    )
+    parts = ([", ".join(shown)] if shown else []) + ([hidden] if hidden else [])
+    return "; ".join(parts)
+
+
 def mean_text(mean: Mean) -> str:
-    """ "4.31 (n = 41)" or "too few responses (n = 2)"."""
+    """ "4.31 (n = 41)" or "too few responses"."""
     value = mean.value
+    if mean.withheld:
+        return NOT_SHOWN
     if mean.too_few or value is None:
         return TOO_FEW
     return f"{fmt_mean(value)} (n = {mean.n})"
@@ -38,7 +103,19 @@ def mean_text(mean: Mean) -> str:
 
 def bare_mean(mean: Mean) -> str:
     value = mean.value
+    if mean.withheld:
+        return NOT_SHOWN
     return TOO_FEW if mean.too_few or value is None else fmt_mean(value)
+
+
+def change_text(mean: Mean, unit: str = " pairs") -> str:
+    """A mean change: "+0.50 (n = 4 pairs)", "too few responses" or "not shown"."""
+    value = mean.value
+    if mean.withheld:
+        return NOT_SHOWN
+    if mean.too_few or value is None:
+        return TOO_FEW
+    return f"{fmt_signed(value)} (n = {mean.n}{unit})"
 
 
 def rate_text(count: int, total: int) -> str:
@@ -93,8 +170,8 @@ def expectations_sentence(summary: ModuleSummary) -> str | None:
         return f"Met expectations: {TOO_FEW} (n = {found.n})."
     if yes is None or yes.hidden:
         return (
-            "The share who stated that the module met their expectations is withheld "
-            f"(small groups, n = {found.n})."
+            "The share who stated that the module met their expectations is not shown, "
+            f"to protect small groups (n = {found.n})."
         )
     return (
         f"{percent(yes.count, found.n)}% of respondents stated that the module met their "
@@ -119,39 +196,144 @@ def largest_group_sentence(found: Breakdown, noun: str) -> str | None:
     )
 
 
-def change_sentence(item: ItemChange, min_cell_size: int) -> str:
-    """The paired change of one item in one sentence."""
+def direction_sentence(item: ItemChange, min_cell_size: int) -> str:
+    """Who rated an item higher, the same or lower after, in plain words."""
+    if item.pairs == 0:
+        return "Nobody answered this both before and after."
+    if item.stats is None:
+        return (
+            f"Only {item.pairs} answered it both before and after: too few to say how "
+            "ratings changed."
+        )
+    groups = groups_sentence(item.direction, min_cell_size, words=DIRECTION_WORDS)
+    return f"After compared with before, over the {item.pairs} who answered both times: {groups}."
+
+
+def statistics_line(item: ItemChange, min_cell_size: int) -> str:
+    """The paired change of one item with its statistics, for the statistics block."""
     stats = item.stats
     if stats is None:
-        return f"Change over matched pairs: {TOO_FEW} (n = {item.pairs} pairs)."
-    parts = [f"Change over {stats.n} matched pairs: {fmt_signed(stats.mean_change)}"]
+        return f"{item.label}: {item.pairs} matched pairs, too few for a test."
+    head = f"{item.label}: {stats.n} matched pairs"
+    if not item.change_shown:
+        return f"{head}; the change figures are {PROTECTING}."
+    parts = [f"{head}, mean change {fmt_signed(stats.mean_change)}"]
+    if not item.test_shown:
+        parts.append(f"the interval, test and effect size are {PROTECTING}")
+        return "; ".join(parts) + "."
     if stats.ci_low is not None and stats.ci_high is not None:
         parts[0] += f" (95% CI {fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
     if stats.p_value is not None and stats.rank_biserial is not None:
         parts.append(
-            f"Wilcoxon p {fmt_p(stats.p_value)} ({stats.method}), "
+            f"Wilcoxon signed-rank p {fmt_p(stats.p_value)} ({stats.method}), "
             f"rank-biserial r {effect_text(item)}"
         )
     else:
         parts.append("no participant's rating changed, so no test")
-    direction = ", ".join(
-        f"{label} {text}" for label, text in breakdown_items(item.direction, min_cell_size)
+    parts.append(
+        "improved / same / declined "
+        + " / ".join(text for _, text in breakdown_items(item.direction, min_cell_size))
     )
-    parts.append(direction)
     return "; ".join(parts) + "."
 
 
-def effect_text(item: ItemChange) -> str:
-    """ "= +0.78"; an r of ±1 is capped when a direction count is hidden.
+def change_sentence(item: ItemChange, min_cell_size: int) -> str:
+    """The paired change of one item in one sentence (statistics included)."""
+    return statistics_line(item, min_cell_size)
 
-    r = +1 exactly means nobody declined, which would reveal a suppressed "<N" cell.
+
+def effect_text(item: ItemChange) -> str:
+    """ "= +0.78", or "not shown" when a hidden direction count could be read from it.
+
+    r = +1 exactly means nobody declined, and any r narrows down the counts.
     """
     r = item.stats.rank_biserial if item.stats else None
+    if not item.test_shown:
+        return NOT_SHOWN
     if r is None:
         return "–"
-    if any(c.hidden for c in item.direction.cells) and abs(r) >= 0.99:
-        return "≥ +0.99" if r > 0 else "≤ −0.99"
     return "= " + fmt_signed(r)
+
+
+def statistics_lines(summary: ModuleSummary) -> list[str]:
+    """The statistics block: each paired item's change and test, then how to read them."""
+    if not summary.changes:
+        return []
+    lines = [statistics_line(item, summary.min_cell_size) for item in summary.changes]
+    lines += [
+        "Mean change: over the people who answered an item both before and after; "
+        "95% CI: the range the true mean change most likely lies in.",
+        "p: Wilcoxon signed-rank test (below 0.05: unlikely to be chance alone); "
+        "r: rank-biserial correlation, from −1 (all lower) to +1 (all higher).",
+    ]
+    return lines
+
+
+def headline_findings(summary: ModuleSummary) -> list[str]:
+    """Three to six plain-language findings, most important first, no statistics."""
+    n = summary.min_cell_size
+    found: list[str] = []
+    pre, post = summary.phase("pre"), summary.phase("post")
+    found.append(
+        f"{summary.participants} people took part: {pre.respondents} answered before the "
+        f"module, {post.respondents} after, and {summary.pairs} both times."
+    )
+    sentence = expectations_sentence(summary)
+    expectations = summary.expectations
+    if sentence and expectations is not None and expectations.n >= n:
+        found.append(sentence)
+    rising = [
+        item
+        for item in summary.changes
+        if item.pre.shown and item.post.shown and item.pre.value is not None
+    ]
+    if rising:
+        found.append(_confidence_finding(rising, len(summary.changes)))
+    for mean in summary.means:
+        value = mean.mean.value
+        if mean.mean.shown and value is not None and mean.phase == "post":
+            found.append(
+                f"{mean.label}: {fmt_mean(value)} out of 5 on average (n = {mean.mean.n})."
+            )
+    for profile in summary.profiles:
+        largest = largest_group_sentence(profile, profile.label.lower())
+        if largest:
+            found.append(largest)
+            break
+    return found[:6]
+
+
+def _confidence_finding(items: Sequence[ItemChange], total: int) -> str:
+    """ "Ratings rose on all three items, most in X (2.56 → 3.67)." from the phase means."""
+
+    def change(item: ItemChange) -> float:
+        return float((item.post.value or 0) - (item.pre.value or 0))
+
+    up = [i for i in items if change(i) > 0]
+    down = [i for i in items if change(i) < 0]
+    numbers = {1: "one", 2: "both", 3: "all three", 4: "all four", 5: "all five"}
+    if up and not down and len(up) == total:
+        where = "the one item" if total == 1 else f"{numbers.get(total, f'all {total}')} items"
+    else:
+        where = f"{len(up)} of {len(items)} items"
+    if not up:
+        return f"Ratings did not rise on any of the {len(items)} items asked before and after."
+    best = max(up, key=change)
+    return (
+        f"Ratings rose on {where} asked before and after, most in "
+        f"{best.label[:1].lower() + best.label[1:]} ({bare_mean(best.pre)} → "
+        f"{bare_mean(best.post)})."
+    )
+
+
+def comments_note(summary: ModuleSummary) -> str | None:
+    """Why no comments are shown, when some were written."""
+    if summary.comments_hidden:
+        return (
+            f"Fewer than {summary.min_cell_size} people wrote a comment, so none are shown: "
+            "in so small a group a comment could identify its writer."
+        )
+    return None
 
 
 def method_note(summary: ModuleSummary) -> list[str]:
@@ -167,8 +349,13 @@ def method_note(summary: ModuleSummary) -> list[str]:
         "uses only participants who answered it in both (matched pairs): mean change with "
         f"a 95% t confidence interval, {WILCOXON_METHOD_NOTE}, and the matched-pairs "
         "rank-biserial correlation r (−1 to +1; positive means ratings rose).",
-        f"Groups of fewer than {n} are shown as <{n}; where that would let a hidden group "
-        "be worked out from the total, the next smallest group is withheld too. Means over "
-        f"fewer than {n} answers are shown as '{TOO_FEW}'.",
+        f"Groups of fewer than {n} people are shown as <{n} (fewer than {n}); where that "
+        "would let a hidden group be worked out from the total, another group is hidden "
+        "too ('not shown'). When an item's improved, same or declined count is hidden, "
+        "its test and effect size are not shown, nor its mean change or means when they "
+        "would reveal the count; a rating distribution hides another group where the "
+        f"item's mean would give a hidden one away. Means over fewer than {n} answers are "
+        f"shown as '{TOO_FEW}'.",
+        f"Typed comments are quoted as written, and only when at least {n} people commented.",
         "Sector and role are asked once per participant and counted once.",
     ]

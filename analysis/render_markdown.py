@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analysis import phrases
-from analysis.compute import Comparison, ModuleSummary
+from analysis.compute import Comparison, ItemChange, ModuleSummary
 from analysis.rounding import fmt_signed, percent
 
 
@@ -19,6 +19,8 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
     out = [f"# {summary.title}: module summary", ""]
     out += [f"- {line}" for line in phrases.scope_lines(summary)]
     out += [f"- {line}" for line in phrases.response_lines(summary)]
+    out += ["", "## Headline findings", ""]
+    out += [f"- {line}" for line in phrases.headline_findings(summary)]
 
     sentence = phrases.expectations_sentence(summary)
     if sentence is not None and summary.expectations is not None:
@@ -47,26 +49,23 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
             "|---|---|---|---|---|---|---|---|",
         ]
         for item in summary.changes:
-            stats = item.stats
-            if stats is None:
-                change = p = r = phrases.TOO_FEW
-                direction = "–"
-            else:
-                change = fmt_signed(stats.mean_change)
-                if stats.ci_low is not None and stats.ci_high is not None:
-                    change += f" ({fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
-                p = (
-                    f"{phrases.fmt_p(stats.p_value)} ({stats.method})"
-                    if stats.p_value is not None
-                    else "no change"
-                )
-                r = phrases.effect_text(item).removeprefix("= ")
-                direction = " / ".join(t for _, t in phrases.breakdown_items(item.direction, n))
+            change, p, r = change_cells(item)
+            direction = (
+                "–"
+                if item.stats is None
+                else " / ".join(t for _, t in phrases.breakdown_items(item.direction, n))
+            )
             out.append(
                 f"| {_cell(item.text)} | {phrases.mean_text(item.pre)} | "
                 f"{phrases.mean_text(item.post)} | {item.pairs} | {change} | {p} | {r} | "
                 f"{direction} |"
             )
+        if any(not item.test_shown for item in summary.changes):
+            out += [
+                "",
+                "Where an improved, same or declined count is hidden, the figures that would "
+                "reveal it are not shown.",
+            ]
         if "before-after.png" in charts:
             out += ["", "![Before and after](before-after.png)"]
 
@@ -104,8 +103,11 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
             out += ["", "![Rating distributions](ratings.png)"]
 
     if summary.comments:
-        out += ["", f"## Comments ({len(summary.comments)})", ""]
+        out += ["", f"## Comments ({len(summary.comments)}, as written)", ""]
         out += [f"> {c.text.replace(chr(10), ' ')}\n" for c in summary.comments]
+    note = phrases.comments_note(summary)
+    if note:
+        out += ["", "## Comments", "", note]
 
     for comparison in summary.comparisons:
         out += ["", *comparison_table(comparison, n)]
@@ -113,6 +115,26 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
     out += ["", "## Method", ""]
     out += [f"- {line}" for line in phrases.method_note(summary)]
     return "\n".join(out) + "\n"
+
+
+def change_cells(item: ItemChange) -> tuple[str, str, str]:
+    """Mean change (95% CI), Wilcoxon p and r of an item, as table cells."""
+    stats = item.stats
+    if stats is None:
+        return phrases.TOO_FEW, phrases.TOO_FEW, phrases.TOO_FEW
+    if not item.change_shown:
+        return phrases.NOT_SHOWN, phrases.NOT_SHOWN, phrases.NOT_SHOWN
+    change = fmt_signed(stats.mean_change)
+    if not item.test_shown:
+        return change, phrases.NOT_SHOWN, phrases.NOT_SHOWN
+    if stats.ci_low is not None and stats.ci_high is not None:
+        change += f" ({fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
+    p = (
+        f"{phrases.fmt_p(stats.p_value)} ({stats.method})"
+        if stats.p_value is not None
+        else "no change"
+    )
+    return change, p, phrases.effect_text(item).removeprefix("= ")
 
 
 def comparison_table(comparison: Comparison, min_cell_size: int) -> list[str]:
@@ -131,7 +153,7 @@ def comparison_table(comparison: Comparison, min_cell_size: int) -> list[str]:
     ]
     for row in comparison.rows:
         if row.hidden:
-            cells = [phrases.count_text(row.participants, min_cell_size)] + ["withheld"] * (
+            cells = [phrases.count_text(row.participants, min_cell_size)] + [phrases.NOT_SHOWN] * (
                 len(heads) - 1
             )
         else:
@@ -149,12 +171,6 @@ def comparison_table(comparison: Comparison, min_cell_size: int) -> list[str]:
                     else f"{percent(yes.count, row.expectations_n)}% (n = {row.expectations_n})"
                 )
             cells += [phrases.mean_text(m) for m in row.means]
-            for change in row.changes:
-                value = change.value
-                cells.append(
-                    phrases.TOO_FEW
-                    if change.too_few or value is None
-                    else f"{fmt_signed(value)} (n = {change.n})"
-                )
+            cells += [phrases.change_text(change, "") for change in row.changes]
         out.append(f"| {_cell(row.name)} | " + " | ".join(cells) + " |")
     return out

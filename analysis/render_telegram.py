@@ -7,7 +7,7 @@ from html import escape
 
 from analysis import phrases
 from analysis.compute import Comparison, ModuleSummary
-from analysis.rounding import fmt_signed, percent
+from analysis.rounding import percent
 
 TELEGRAM_LIMIT = 4096
 COMMENT_LIMIT = 20  # more than this in a chat is a wall of text; the files hold them all
@@ -18,60 +18,74 @@ def _e(text: str) -> str:
 
 
 def render_telegram(summary: ModuleSummary) -> str:
-    """The whole summary as one HTML text (split it with `split_message`)."""
+    """The whole summary as one HTML text (split it with `split_message`).
+
+    Plain language first; the statistics and the method sit in an expandable quote at
+    the end, which a facilitator opens only if they want them.
+    """
     n = summary.min_cell_size
     out = [f"<b>{_e(summary.title)} — module summary</b>"]
-    out += [_e(line) for line in phrases.scope_lines(summary)]
+    out.append(_e(" · ".join(phrases.scope_lines(summary))))
+    out += ["", "<b>Headlines</b>"]
+    out += [f"• {_e(line)}" for line in phrases.headline_findings(summary)]
+    out += ["", "<b>Who responded</b>"]
     out += [_e(line) for line in phrases.response_lines(summary)]
 
     sentence = phrases.expectations_sentence(summary)
     if sentence is not None and summary.expectations is not None:
         out += ["", "<b>Expectations</b>", _e(sentence)]
-        others = [
-            f"{label} {text}"
-            for label, text in phrases.breakdown_items(summary.expectations, n)
-            if label != "Yes"
-        ]
-        if others:
-            out.append(_e("Other answers: " + ", ".join(others) + "."))
+        if summary.expectations.n >= n:
+            others = phrases.groups_sentence(summary.expectations, n, skip=("Yes",))
+            if others:
+                out.append(_e(f"{others}."))
 
     if summary.means:
         out += ["", "<b>Relevance and new information</b> (1–5)"]
         out += [f"{_e(m.label)}: {_e(phrases.mean_text(m.mean))}" for m in summary.means]
 
     if summary.changes:
-        out += ["", "<b>Before and after</b> (1–5; mean of everyone who answered)"]
+        out += ["", "<b>Before and after</b> (1–5; average of everyone who answered)"]
         for item in summary.changes:
             out.append(
                 f"• <b>{_e(item.label)}</b>: {_e(phrases.bare_mean(item.pre))} → "
                 f"{_e(phrases.bare_mean(item.post))} "
                 f"(n = {item.pre.n} pre, {item.post.n} post)"
             )
-            out.append("  " + _e(phrases.change_sentence(item, n)))
+            out.append("  " + _e(phrases.direction_sentence(item, n)))
 
     for found in summary.profiles:
         out += ["", f"<b>Participants by {_e(found.label.lower())}</b> (n = {found.n})"]
-        out += [f"{_e(label)}: {_e(text)}" for label, text in phrases.breakdown_items(found, n)]
+        out.append(_e(phrases.groups_sentence(found, n) + "."))
         sentence = phrases.largest_group_sentence(found, found.label.lower())
         if sentence:
             out.append(_e(sentence))
 
     for found in summary.choices:
         out += ["", f"<b>{_e(found.label)}</b> (n = {found.n})"]
-        out += [f"{_e(label)}: {_e(text)}" for label, text in phrases.breakdown_items(found, n)]
+        out.append(_e(phrases.groups_sentence(found, n) + "."))
 
     if summary.comments:
-        out += ["", f"<b>Comments</b> ({len(summary.comments)})"]
+        out += ["", f"<b>Comments</b> ({len(summary.comments)}, as written)"]
         out += [f"• <i>{_e(c.text)}</i>" for c in summary.comments[:COMMENT_LIMIT]]
         if len(summary.comments) > COMMENT_LIMIT:
             rest = len(summary.comments) - COMMENT_LIMIT
             out.append(f"… and {rest} more in the report file.")
+    note = phrases.comments_note(summary)
+    if note:
+        out += ["", "<b>Comments</b>", _e(note)]
 
     for comparison in summary.comparisons:
         out += ["", *comparison_lines(comparison, n)]
 
-    out += ["", "<i>" + _e(" ".join(phrases.method_note(summary)[1:2])) + "</i>"]
+    out += ["", *statistics_block(summary)]
     return "\n".join(out)
+
+
+def statistics_block(summary: ModuleSummary) -> list[str]:
+    """The statistics and the method note, in an expandable quote (Bot API 7.4+)."""
+    lines = [_e(line) for line in phrases.statistics_lines(summary)]
+    lines.append(_e(phrases.method_note(summary)[1]))
+    return ["<blockquote expandable><b>Statistics and method</b>", *lines, "</blockquote>"]
 
 
 def comparison_lines(comparison: Comparison, min_cell_size: int) -> list[str]:
@@ -81,7 +95,7 @@ def comparison_lines(comparison: Comparison, min_cell_size: int) -> list[str]:
         if row.hidden:
             lines.append(
                 f"{_e(row.name)}: {_e(phrases.count_text(row.participants, min_cell_size))} "
-                "participants (figures withheld)"
+                "participants (figures not shown)"
             )
             continue
         parts = [
@@ -103,12 +117,7 @@ def comparison_lines(comparison: Comparison, min_cell_size: int) -> list[str]:
         for (_, label), mean in zip(comparison.means, row.means, strict=True):
             parts.append(f"{label.lower()} {phrases.mean_text(mean)}")
         for (_, label), change in zip(comparison.items, row.changes, strict=True):
-            value = change.value
-            text = (
-                phrases.TOO_FEW
-                if change.too_few or value is None
-                else f"{fmt_signed(value)} (n = {change.n} pairs)"
-            )
+            text = phrases.change_text(change)
             parts.append(f"change in {label[:1].lower() + label[1:]} {text}")
         lines.append(f"<b>{_e(row.name)}</b>: " + _e("; ".join(parts)))
     return lines

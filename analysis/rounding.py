@@ -47,3 +47,21 @@ def fmt_p(p: float) -> str:
     if p < 0.001:
         return "< 0.001"
     return "= " + str(round_half_away(p, 3))
+
+
+def totals_rounding_to(value: Number, n: int, places: int = 2) -> tuple[int, int]:
+    """The whole-number totals T whose mean T / n rounds to the same figure as `value`.
+
+    What a reader can work out from a rounded mean and its n; a range, as rounding is
+    monotonic.
+    """
+    shown = round_half_away(value, places)
+    half = Fraction(1, 2 * 10**places)
+    exact = Fraction(shown)
+    lo = math.floor((exact - half) * n)
+    hi = math.ceil((exact + half) * n)
+    while round_half_away(Fraction(lo, n), places) != shown:
+        lo += 1
+    while round_half_away(Fraction(hi, n), places) != shown:
+        hi -= 1
+    return lo, hi

@@ -119,7 +119,8 @@ def test_counts_and_means_by_hand(summary_a: ModuleSummary) -> None:
     sector = s.profiles[0]
     assert sector.n == 6
     assert [(c.label, c.count) for c in sector.cells][:2] == [("NHS", 3), ("Local authority", 0)]
-    assert s.comments is not None and [c.text for c in s.comments] == ["Good"]
+    # One person commented: fewer than 3, so no comment is quoted.
+    assert s.comments == () and s.comments_hidden
 
 
 def test_paired_statistics_match_scipy() -> None:
@@ -223,6 +224,25 @@ def test_too_few_and_comparisons(tmp_path: Path) -> None:
     assert by_site.by == "site" and [r.name for r in by_site.rows] == ["Leeds", "York"]
     with pytest.raises(ScopeError):
         resolve_scope(config, module="getting-help", site="Paris")
+
+
+def test_comments_are_quoted_only_when_enough_people_commented(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    people = {key: dict(answers) for key, answers in GH_A.items()}
+    people["a2"]["post.comment"] = "Too short & too fast"
+    put(config, cohort_rows("GH-A", people))
+    scope = resolve_scope(config, cohort="GH-A")
+    summary, messages, _ = build_summary(config, scope, charts=False)
+    text = "".join(messages)
+    assert summary.comments == () and "Good" not in text and "Too short" not in text
+    assert "Fewer than 3 people wrote a comment, so none are shown" in text
+
+    put(config, cohort_rows("GH-A", {"a3": {"post.comment": "More cases <please>"}}))
+    summary, messages, _ = build_summary(config, scope, charts=False)
+    text = "".join(messages)
+    assert summary.comments is not None and len(summary.comments) == 3
+    assert "Too short &amp; too fast" in text and "More cases &lt;please&gt;" in text
+    assert "as written" in text
 
 
 def test_comments_can_be_turned_off(tmp_path: Path) -> None:

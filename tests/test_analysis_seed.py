@@ -55,8 +55,8 @@ def test_seed_figures_are_reproduced(config: Path, tmp_path: Path, capsys) -> No
         assert f"{pre} → {post} (n = 39 pre, 42 post)" in telegram
     assert "| Clinician | 20 (44%) |" in report
     # Small groups: "No" (2) is hidden, and "Partly" with it so it cannot be subtracted.
-    assert "| No | <3 |" in report and "| Partly | withheld |" in report
-    assert "| Other | <3 |" in report and "| Commissioning | withheld |" in report
+    assert "| No | <3 |" in report and "| Partly | not shown |" in report
+    assert "| Other | <3 |" in report and "| Commissioning | not shown |" in report
     assert "&lt;3" in telegram and "Great speakers &lt;3" in telegram
     for chart in ("before-after.png", "by-sector.png", "by-role.png", "ratings.png"):
         assert (out / chart).read_bytes().startswith(b"\x89PNG")
