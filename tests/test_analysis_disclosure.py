@@ -19,7 +19,7 @@ from bot.cli import main
 from conftest import Harness
 
 DATA = Path(__file__).parent / "data"
-QUESTIONNAIRES = Path(__file__).parent.parent / "questionnaires"
+QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
 JARGON = ("Wilcoxon", "normal approximation", "rank-biserial", "halves away from zero")
 
 # The example: five people, every pair improved ("r ≥ +0.99" next to

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from bot.cli import main
 
 DATA = Path(__file__).parent / "data"
-QUESTIONNAIRES = Path(__file__).parent.parent / "questionnaires"
+QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
 CONFIG = """
 [bot]
 database = "feedback.db"
