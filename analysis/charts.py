@@ -26,6 +26,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from analysis import phrases
 from analysis.compute import (
     Breakdown,
     Cell,
@@ -166,7 +167,10 @@ def _bare(ax: Axes) -> None:
 
 
 def suppressed_text(cell: Cell, min_cell_size: int) -> str:
-    return f"fewer than {min_cell_size}" if cell.count < min_cell_size else "withheld"
+    """A hidden group in the tables' words: the raw count never picks the wording, or a
+    group hidden only to protect another would read as small."""
+    shown = phrases.count_text(cell, min_cell_size)
+    return f"fewer than {min_cell_size}" if shown.startswith("<") else shown
 
 
 def pre_post_chart(summary: ModuleSummary, width: float = PHONE_WIDTH) -> Figure:
@@ -317,7 +321,14 @@ def site_chart(comparison: Comparison, min_cell_size: int, width: float = PHONE_
         ax.plot([0, 0], [y - BAR / 2 - 0.03, y + BAR / 2 + 0.03], color="#333333",
                 linewidth=0.9, zorder=1)  # fmt: skip
         if row.hidden or change.too_few or change.value is None:
-            text = "figures withheld" if row.hidden else "too few pairs"
+            # Worded as the tables word the same figure (phrases.change_text).
+            text = (
+                "figures not shown"
+                if row.hidden
+                else phrases.NOT_SHOWN
+                if change.withheld
+                else "too few pairs"
+            )
             ax.text(0.04 * reach, y, f"{row.name}: {text}", va="center", fontsize=SMALL - 0.5,
                     color=NOTE_COLOUR, style="italic")  # fmt: skip
             continue

@@ -103,7 +103,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analysis.exports import csv_bytes, load_long, xlsx_bytes
     from analysis.render_html import PAPER_CHARTS, render_report
     from analysis.render_markdown import render_markdown
-    from analysis.render_telegram import render_telegram, split_message
+    from analysis.render_telegram import render_telegram
     from analysis.summary import compute_summary
 
     started = time.perf_counter()
@@ -125,8 +125,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     (out / "report.md").write_text(
         render_markdown(summary, [name for name, _ in charts]), encoding="utf-8"
     )
-    messages = split_message(render_telegram(summary))
-    (out / "telegram.html").write_text("\n\n<!-- next message -->\n\n".join(messages), "utf-8")
+    (out / "telegram.html").write_text(render_telegram(summary), "utf-8")
     _progress("Writing the exports …")
     module = config.modules[scope.module]
     long = load_long(config.bot.database, module, scope.codes)

@@ -120,17 +120,19 @@ def site_finding(summary: ModuleSummary) -> str | None:
 
 
 def thin_finding(summary: ModuleSummary) -> str | None:
-    """Says plainly when too few answered for the ratings to be reported."""
-    shown = [i for i in summary.changes if _shown(i)]
-    if summary.changes and not shown:
+    """Says plainly why no before/after ratings can be reported, when none can."""
+    if not summary.changes or any(_shown(i) for i in summary.changes):
+        return None
+    if all(i.stats is None for i in summary.changes):
         return (
             f"Too few people answered both before and after (fewer than "
             f"{summary.min_cell_size} for each item) to report how their ratings changed."
         )
-    return None
+    # Enough pairs, but the means would reveal a small group: say so, not "too few".
+    return "How ratings changed from before to after is not shown, to protect small groups."
 
 
-def findings(summary: ModuleSummary) -> list[str]:
+def headline_findings(summary: ModuleSummary) -> list[str]:
     """Three to six plain-language sentences, most important first."""
     found = [
         expectations_finding(summary),

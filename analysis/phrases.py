@@ -1,4 +1,4 @@
-"""Wording shared by the Telegram and Markdown renderers: figures as a reader sees them."""
+"""Wording shared by the Telegram, Markdown and HTML renderers: figures as a reader sees them."""
 
 from __future__ import annotations
 
@@ -267,63 +267,6 @@ def statistics_lines(summary: ModuleSummary) -> list[str]:
         "r: rank-biserial correlation, from −1 (all lower) to +1 (all higher).",
     ]
     return lines
-
-
-def headline_findings(summary: ModuleSummary) -> list[str]:
-    """Three to six plain-language findings, most important first, no statistics."""
-    n = summary.min_cell_size
-    found: list[str] = []
-    pre, post = summary.phase("pre"), summary.phase("post")
-    found.append(
-        f"{summary.participants} people took part: {pre.respondents} answered before the "
-        f"module, {post.respondents} after, and {summary.pairs} both times."
-    )
-    sentence = expectations_sentence(summary)
-    expectations = summary.expectations
-    if sentence and expectations is not None and expectations.n >= n:
-        found.append(sentence)
-    rising = [
-        item
-        for item in summary.changes
-        if item.pre.shown and item.post.shown and item.pre.value is not None
-    ]
-    if rising:
-        found.append(_confidence_finding(rising, len(summary.changes)))
-    for mean in summary.means:
-        value = mean.mean.value
-        if mean.mean.shown and value is not None and mean.phase == "post":
-            found.append(
-                f"{mean.label}: {fmt_mean(value)} out of 5 on average (n = {mean.mean.n})."
-            )
-    for profile in summary.profiles:
-        largest = largest_group_sentence(profile, profile.label.lower())
-        if largest:
-            found.append(largest)
-            break
-    return found[:6]
-
-
-def _confidence_finding(items: Sequence[ItemChange], total: int) -> str:
-    """ "Ratings rose on all three items, most in X (2.56 → 3.67)." from the phase means."""
-
-    def change(item: ItemChange) -> float:
-        return float((item.post.value or 0) - (item.pre.value or 0))
-
-    up = [i for i in items if change(i) > 0]
-    down = [i for i in items if change(i) < 0]
-    numbers = {1: "one", 2: "both", 3: "all three", 4: "all four", 5: "all five"}
-    if up and not down and len(up) == total:
-        where = "the one item" if total == 1 else f"{numbers.get(total, f'all {total}')} items"
-    else:
-        where = f"{len(up)} of {len(items)} items"
-    if not up:
-        return f"Ratings did not rise on any of the {len(items)} items asked before and after."
-    best = max(up, key=change)
-    return (
-        f"Ratings rose on {where} asked before and after, most in "
-        f"{best.label[:1].lower() + best.label[1:]} ({bare_mean(best.pre)} → "
-        f"{bare_mean(best.post)})."
-    )
 
 
 def comments_note(summary: ModuleSummary) -> str | None:

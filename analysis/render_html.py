@@ -23,7 +23,7 @@ from analysis.compute import (
     Mean,
     ModuleSummary,
 )
-from analysis.findings import findings
+from analysis.findings import headline_findings
 from analysis.rounding import fmt_mean, fmt_p, fmt_signed, percent
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ def _facts(summary: ModuleSummary) -> str:
 
 
 def _headline(summary: ModuleSummary) -> str:
-    items = "".join(f"<li>{_e(f)}</li>" for f in findings(summary))
+    items = "".join(f"<li>{_e(f)}</li>" for f in headline_findings(summary))
     return (
         '<section id="headline" class="headline" aria-labelledby="headline-h">'
         f'<h2 id="headline-h">Headline findings</h2><ul>{items}</ul></section>'
@@ -348,15 +348,22 @@ def _reception(summary: ModuleSummary, n: int) -> str:
     )
 
 
-def _effect(item: ItemChange) -> str:
+def change_cells(item: ItemChange) -> tuple[str, str, str]:
+    """Mean change (95% CI), p and r of an item as HTML cells, disclosed exactly as
+    render_markdown.change_cells discloses them: a hidden improved/same/declined count
+    could be read back from r, p or the interval, and sometimes from the change itself."""
     stats = item.stats
-    if stats is None or stats.rank_biserial is None:
-        return "–"
-    # A hidden improved/same/declined count could be read back from r (r = +1 means
-    # nobody declined), so r is withheld with it.
-    if any(c.hidden for c in item.direction.cells):
-        return "withheld"
-    return fmt_signed(stats.rank_biserial)
+    if stats is None:
+        return "too few pairs", "–", "–"
+    if not item.change_shown:
+        return phrases.NOT_SHOWN, phrases.NOT_SHOWN, phrases.NOT_SHOWN
+    change = fmt_signed(stats.mean_change)
+    if not item.test_shown:
+        return change, phrases.NOT_SHOWN, phrases.NOT_SHOWN
+    if stats.ci_low is not None and stats.ci_high is not None:
+        change += f"<br>({fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
+    p = fmt_p(stats.p_value).removeprefix("= ") if stats.p_value is not None else "no change"
+    return change, _e(p), _e(phrases.effect_text(item).removeprefix("= "))
 
 
 def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -> str:
@@ -364,19 +371,20 @@ def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -
         return ""
     means, tests = [], []
     for item in summary.changes:
-        stats = item.stats
         label = _e(item.label)
-        if stats is None:
-            change = "too few pairs"
+        change, p, r = change_cells(item)
+        if item.stats is None:
             tests.append([label, str(item.pairs), "–", "–", "–", "–", "–"])
         else:
-            change = fmt_signed(stats.mean_change)
-            if stats.ci_low is not None and stats.ci_high is not None:
-                change += f"<br>({fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
-            p = fmt_p(stats.p_value).removeprefix("= ") if stats.p_value is not None else "–"
             counts = [_e(phrases.count_text(c, n)) for c in item.direction.cells]
-            tests.append([label, str(item.pairs), *counts, _e(p), _effect(item)])
+            tests.append([label, str(item.pairs), *counts, p, r])
         means.append([label, _mean_cell(item.pre), _mean_cell(item.post), change])
+    hidden = ""
+    if any(not item.test_shown for item in summary.changes):
+        hidden = (
+            '<p class="note">Where an improved, same or declined count is hidden, the '
+            "figures that would reveal it are not shown.</p>"
+        )
     table = _table(
         "Mean ratings before and after the module (1 = low, 5 = high)",
         ["Item", "Before: mean (n)", "After: mean (n)", "Mean change (95% CI)"],
@@ -398,15 +406,27 @@ def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -
     return (
         '<section id="before-after" aria-labelledby="before-after-h">'
         + _keep('<h2 id="before-after-h">Before and after</h2>', intro, table)
-        + f"{chart_html}{paired}</section>"
+        + f"{chart_html}{paired}{hidden}</section>"
     )
 
 
 def _mean_cell(mean: Mean) -> str:
     value = mean.value
+    if mean.withheld:
+        return phrases.NOT_SHOWN
     if mean.too_few or value is None:
         return f"too few (n = {mean.n})"
     return f"{fmt_mean(value)} ({mean.n})"
+
+
+def _short_mean(mean: Mean, change: bool = False) -> str:
+    """A mean (or mean change) in a comparison table's narrow cell."""
+    value = mean.value
+    if mean.withheld:
+        return phrases.NOT_SHOWN
+    if mean.too_few or value is None:
+        return "too few"
+    return f"{fmt_signed(value)} ({mean.n})" if change else fmt_mean(value)
 
 
 def _who(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> str:
@@ -478,30 +498,22 @@ def _comparison_tables(summary: ModuleSummary, comparison: Comparison, n: int) -
         name = f'<span class="code">{_e(row.name)}</span>'
         if row.hidden:
             shown = _e(phrases.count_text(row.participants, n))
-            reach.append([name, shown, *["withheld"] * (len(heads) - 2)])
-            changes.append([name, *["withheld"] * len(comparison.items)])
+            reach.append([name, shown, *[phrases.NOT_SHOWN] * (len(heads) - 2)])
+            changes.append([name, *[phrases.NOT_SHOWN] * len(comparison.items)])
             continue
         cells = [str(row.participants.count)]
         cells += [_e(phrases.count_text(c, n)) for c in (row.pre, row.post, row.pairs)]
         if has_yes:
             yes = row.expectations_yes
+            # As render_markdown words it: the share's own count never picks the words.
             cells.append(
                 "too few"
                 if yes is None or yes.hidden
                 else f"{percent(yes.count, row.expectations_n)}%"
             )
-        cells += ["too few" if m.too_few or m.value is None else fmt_mean(m.value)
-                  for m in row.means]  # fmt: skip
+        cells += [_short_mean(m) for m in row.means]
         reach.append([name, *cells])
-        changes.append(
-            [name]
-            + [
-                "too few"
-                if change.too_few or change.value is None
-                else f"{fmt_signed(change.value)} ({change.n})"
-                for change in row.changes
-            ]
-        )
+        changes.append([name, *(_short_mean(c, change=True) for c in row.changes)])
     out = _table(f"By {_e(what)}: who took part, and how they rated the module", heads, reach)
     if comparison.items:
         out += _table(
@@ -520,7 +532,7 @@ def _comparisons(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart
         '<h2 id="comparisons-h">Sites and cohorts side by side</h2>',
         "<p>Each row is one site or one cohort. Changes are mean changes over matched "
         "pairs, with the number of pairs in brackets. Rows with fewer participants than "
-        f"{n} are withheld.</p>",
+        f"{n} are not shown.</p>",
     ]
     for comparison in summary.comparisons:
         out.append(_comparison_tables(summary, comparison, n))
@@ -578,6 +590,12 @@ def _distributions(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) 
 
 
 def _comments(summary: ModuleSummary) -> str:
+    note = phrases.comments_note(summary)
+    if note:
+        return (
+            '<section id="comments" aria-labelledby="comments-h">'
+            f'<h2 id="comments-h">Comments</h2><p class="note">{_e(note)}</p></section>'
+        )
     if not summary.comments:
         return ""
     quotes = [f"<blockquote><p>{_e(c.text)}</p></blockquote>" for c in summary.comments]
@@ -613,14 +631,17 @@ def _method(summary: ModuleSummary) -> str:
         "<strong>Improved / same / declined</strong> counts matched participants whose "
         "rating went up, stayed the same or went down.",
         f"<strong>Small groups:</strong> a group of fewer than {n} people is shown as "
-        f"&lt;{n}; where it could be worked out from the others, another group is "
-        "withheld too, and an effect size that could reveal it is withheld. Means over "
-        f"fewer than {n} answers are not shown.",
+        f"&lt;{n} (fewer than {n}); where it could be worked out from the total, another "
+        "group is not shown either. When an item's improved, same or declined count is "
+        "hidden, its p-value, effect size and interval are not shown, nor its mean change "
+        "or means when they would reveal the count. Means over fewer than "
+        f"{n} answers are not shown.",
     ]
     if summary.comments is not None:
         lines.append(
-            "<strong>Comments</strong> are shown as typed, only when at least "
-            f"{n} people in the report commented."
+            "<strong>Comments</strong> are shown as typed, and only when at least "
+            f"{n} people in the report commented: in a smaller group a comment could "
+            "identify its writer."
         )
     items = "".join(f"<li>{line}</li>" for line in lines)
     return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from analysis import phrases
 from analysis.compute import Comparison, ItemChange, ModuleSummary
+from analysis.findings import headline_findings
 from analysis.rounding import fmt_signed, percent
 
 
@@ -20,7 +21,7 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
     out += [f"- {line}" for line in phrases.scope_lines(summary)]
     out += [f"- {line}" for line in phrases.response_lines(summary)]
     out += ["", "## Headline findings", ""]
-    out += [f"- {line}" for line in phrases.headline_findings(summary)]
+    out += [f"- {line}" for line in headline_findings(summary)]
 
     sentence = phrases.expectations_sentence(summary)
     if sentence is not None and summary.expectations is not None:

@@ -1,4 +1,10 @@
-"""Render a summary as Telegram HTML messages (parse mode HTML, 4096 characters each)."""
+"""Render a summary as the one Telegram message a summary posts (parse mode HTML).
+
+Plain-language findings first; every figure, the statistics included, inside an
+expandable blockquote, which a phone shows as a few lines until tapped. The message
+stays within Telegram's 4096 characters; what does not fit is left to the report file
+posted after it.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,14 @@ from html import escape
 
 from analysis import phrases
 from analysis.compute import Comparison, ModuleSummary
+from analysis.findings import headline_findings
 from analysis.rounding import percent
 
 TELEGRAM_LIMIT = 4096
+# Below Telegram's 4096: the limit counts UTF-16 units of the parsed text, and an emoji
+# is one Python character but two UTF-16 units.
+MESSAGE_BUDGET = 4000
+MORE = "<i>… the full figures are in the report file below.</i>"
 COMMENT_LIMIT = 20  # more than this in a chat is a wall of text; the files hold them all
 
 
@@ -17,18 +28,34 @@ def _e(text: str) -> str:
     return escape(text, quote=False)
 
 
-def render_telegram(summary: ModuleSummary) -> str:
-    """The whole summary as one HTML text (split it with `split_message`).
+def heading(summary: ModuleSummary) -> str:
+    """The message's first line; the channel reads it as the summary's title."""
+    return f"📊 <b>Evaluation summary</b> — {_e(summary.title)}, {_e(summary.scope.label)}"
 
-    Plain language first; the statistics and the method sit in an expandable quote at
-    the end, which a facilitator opens only if they want them.
-    """
+
+def render_telegram(summary: ModuleSummary, budget: int = MESSAGE_BUDGET) -> str:
+    """The summary as one Telegram HTML message of at most `budget` characters."""
+    cohorts = summary.scope.cohorts
+    dates = phrases.date_range(min(c.start for c in cohorts), max(c.end for c in cohorts))
+    head = [heading(summary), _e(f"{', '.join(summary.scope.sites)} · {dates}"), ""]
+    head += [f"• {_e(line)}" for line in headline_findings(summary)]
+    head += ["", "<b>The figures</b> (tap to expand):"]
+    text = "\n".join(head) + "\n"
+    opening, closing = "<blockquote expandable>", "</blockquote>"
+    details = "\n".join(figure_lines(summary))
+    room = budget - len(text) - len(opening) - len(closing)
+    if len(details) > room:
+        # Cut at a line, with any tag open there closed: the quote stays valid HTML.
+        details = split_message(details, room - len(MORE) - 1)[0] + "\n" + MORE
+    return text + opening + details + closing
+
+
+def figure_lines(summary: ModuleSummary) -> list[str]:
+    """Every figure as HTML lines, most read first: the statistics come right after the
+    before/after means they test, so a long module-wide summary cuts comparisons and
+    comments (which the report file holds) rather than them."""
     n = summary.min_cell_size
-    out = [f"<b>{_e(summary.title)} — module summary</b>"]
-    out.append(_e(" · ".join(phrases.scope_lines(summary))))
-    out += ["", "<b>Headlines</b>"]
-    out += [f"• {_e(line)}" for line in phrases.headline_findings(summary)]
-    out += ["", "<b>Who responded</b>"]
+    out = ["<b>Who responded</b>"]
     out += [_e(line) for line in phrases.response_lines(summary)]
 
     sentence = phrases.expectations_sentence(summary)
@@ -52,6 +79,9 @@ def render_telegram(summary: ModuleSummary) -> str:
                 f"(n = {item.pre.n} pre, {item.post.n} post)"
             )
             out.append("  " + _e(phrases.direction_sentence(item, n)))
+        out += ["", "<b>Statistics</b>"]
+        out += [_e(line) for line in phrases.statistics_lines(summary)]
+        out.append(_e(phrases.method_note(summary)[1]))
 
     for found in summary.profiles:
         out += ["", f"<b>Participants by {_e(found.label.lower())}</b> (n = {found.n})"]
@@ -64,6 +94,9 @@ def render_telegram(summary: ModuleSummary) -> str:
         out += ["", f"<b>{_e(found.label)}</b> (n = {found.n})"]
         out.append(_e(phrases.groups_sentence(found, n) + "."))
 
+    for comparison in summary.comparisons:
+        out += ["", *comparison_lines(comparison, n)]
+
     if summary.comments:
         out += ["", f"<b>Comments</b> ({len(summary.comments)}, as written)"]
         out += [f"• <i>{_e(c.text)}</i>" for c in summary.comments[:COMMENT_LIMIT]]
@@ -73,19 +106,7 @@ def render_telegram(summary: ModuleSummary) -> str:
     note = phrases.comments_note(summary)
     if note:
         out += ["", "<b>Comments</b>", _e(note)]
-
-    for comparison in summary.comparisons:
-        out += ["", *comparison_lines(comparison, n)]
-
-    out += ["", *statistics_block(summary)]
-    return "\n".join(out)
-
-
-def statistics_block(summary: ModuleSummary) -> list[str]:
-    """The statistics and the method note, in an expandable quote (Bot API 7.4+)."""
-    lines = [_e(line) for line in phrases.statistics_lines(summary)]
-    lines.append(_e(phrases.method_note(summary)[1]))
-    return ["<blockquote expandable><b>Statistics and method</b>", *lines, "</blockquote>"]
+    return out
 
 
 def comparison_lines(comparison: Comparison, min_cell_size: int) -> list[str]:

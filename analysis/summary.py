@@ -5,7 +5,7 @@ from __future__ import annotations
 from analysis.charts import summary_charts
 from analysis.compute import ModuleSummary, summarise
 from analysis.load import load_frames
-from analysis.render_telegram import render_telegram, split_message
+from analysis.render_telegram import render_telegram
 from analysis.scope import Scope
 from core.config import Config
 
@@ -26,10 +26,10 @@ def compute_summary(config: Config, scope: Scope) -> ModuleSummary:
 def build_summary(
     config: Config, scope: Scope, *, charts: bool = True
 ) -> tuple[ModuleSummary, list[str], list[tuple[str, bytes]]]:
-    """The summary, its Telegram HTML messages (≤ 4096 characters each) and PNG charts.
+    """The summary, its one Telegram HTML message (in a list) and its PNG charts.
 
     Blocking (SQLite, pandas, matplotlib): the bot calls it through asyncio.to_thread.
     """
     summary = compute_summary(config, scope)
-    messages = split_message(render_telegram(summary))
+    messages = [render_telegram(summary)]
     return summary, messages, summary_charts(summary) if charts else []

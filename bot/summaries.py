@@ -26,14 +26,14 @@ def summary_posts(
     """
     from analysis.charts import PRINT_WIDTH, chart_set
     from analysis.render_html import PAPER_CHARTS, render_report
-    from analysis.render_message import summary_message
+    from analysis.render_telegram import render_telegram
     from analysis.summary import compute_summary
 
     scope = resolve_scope(config, cohort=cohort, module=module)
     summary = compute_summary(config, scope)
     charts = chart_set(summary)
     where = f"{escape(summary.title)}, {escape(scope.label)}"
-    posts = [PostContent("text", summary_message(summary), [], marker)]
+    posts = [PostContent("text", render_telegram(summary), [], marker)]
     if charts:
         # One album: a summary never takes more than three posts.
         files = [(f"{c.name}.png", c.png()) for c in charts[:ALBUM_LIMIT]]
@@ -47,8 +47,10 @@ def summary_posts(
 
 
 def export_files(config: Config, cohort: str | None, module: str | None) -> list[tuple[str, bytes]]:
-    """The answers of a scope as CSV and XLSX files (long format, plus a wide sheet)."""
+    """The answers of a scope as CSV and XLSX files (long format, a wide sheet, a codebook
+    and the report's figures in a summary sheet). Blocking: run it in a thread."""
     from analysis.exports import csv_bytes, load_long, xlsx_bytes
+    from analysis.summary import compute_summary
 
     scope = resolve_scope(config, cohort=cohort, module=module)
     module_def = config.modules[scope.module]
@@ -56,5 +58,5 @@ def export_files(config: Config, cohort: str | None, module: str | None) -> list
     stem = cohort or module or "answers"
     return [
         (f"{stem}-answers.csv", csv_bytes(long)),
-        (f"{stem}-answers.xlsx", xlsx_bytes(long, module_def)),
+        (f"{stem}-answers.xlsx", xlsx_bytes(long, module_def, compute_summary(config, scope))),
     ]

@@ -95,18 +95,20 @@ def test_semantic_and_self_contained(seed_html: str) -> None:
 
 def test_suppressed_counts_are_not_shown(seed_html: str) -> None:
     reception = text_of(section(seed_html, "reception"))
-    assert "Partly withheld" in reception and "No <3" in reception
+    assert "Partly not shown" in reception and "No <3" in reception
     who = text_of(section(seed_html, "who"))
-    assert "Commissioning withheld" in who and "Other <3" in who
-    # The seed's improved/same/declined has a hidden cell for two items: r is withheld.
+    assert "Commissioning not shown" in who and "Other <3" in who
+    # The seed's improved/same/declined has a hidden cell for two items: p and r are not
+    # shown, nor anything that would give the count away.
     before_after = section(seed_html, "before-after")
     rows = re.findall(r"<tr>.*?</tr>", before_after.split("Matched pairs: how many")[1], re.S)
-    hidden_rows = [r for r in rows if "&lt;3" in r or "withheld" in r]
+    hidden_rows = [r for r in rows if "&lt;3" in r or "not shown" in r]
     assert hidden_rows
     for row in hidden_rows:
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
-        assert cells[-1] == "withheld"  # the effect size
+        assert cells[-2:] == ["not shown", "not shown"]  # p and the effect size
         assert "0.99" not in row and "1.00" not in row
+    assert "the figures that would reveal it are not shown" in text_of(before_after)
 
 
 def test_comments_follow_the_summary(seed: ModuleSummary) -> None:
@@ -160,11 +162,11 @@ def test_cli_writes_report_html_and_opens_it(
 
 
 def test_the_telegram_message_leads_with_findings_and_fits(config: Config) -> None:
-    from analysis.render_message import MORE, summary_message
+    from analysis.render_telegram import MORE, render_telegram
     from bot.sim.entities import parse_html
 
     for summary in (summary_of(config, cohort=SEED), summary_of(config, module="risk-support")):
-        message = summary_message(summary)
+        message = render_telegram(summary)
         text, entities = parse_html(message)  # Telegram's parser accepts it
         assert len(message) <= 4096 and len(text.encode("utf-16-le")) // 2 <= 4096
         quote = next(e for e in entities if e["type"] == "expandable_blockquote")
@@ -175,7 +177,7 @@ def test_the_telegram_message_leads_with_findings_and_fits(config: Config) -> No
             assert jargon not in before
         assert "Wilcoxon" in text[quote["offset"] :]
     # Too long for the budget: the quote is cut at a line, closed, and points to the file.
-    short = summary_message(summary_of(config, module="risk-support"), budget=1500)
+    short = render_telegram(summary_of(config, module="risk-support"), budget=1500)
     assert len(short) <= 1500 and MORE in short
     text, entities = parse_html(short)
     assert any(e["type"] == "expandable_blockquote" for e in entities)
@@ -183,9 +185,9 @@ def test_the_telegram_message_leads_with_findings_and_fits(config: Config) -> No
 
 
 def test_too_few_answers_are_said_plainly(config: Config) -> None:
-    from analysis.findings import findings
+    from analysis.findings import headline_findings
 
-    found = findings(summary_of(config, cohort="RS-TINY-2017"))
+    found = headline_findings(summary_of(config, cohort="RS-TINY-2017"))
     assert 3 <= len(found) <= 6
     assert any(f.startswith("Too few people answered both") for f in found)
     assert not any("can be compared" in f for f in found)
