@@ -301,6 +301,14 @@ def _breakdown_rows(found: Breakdown, n: int) -> list[list[str]]:
     return rows
 
 
+def _hidden_note(found: Breakdown, n: int) -> str:
+    """The hidden groups together in words, as the Telegram message gives them."""
+    words = phrases.hidden_phrase(
+        found.cells, found.n, n, all_hidden=all(c.hidden for c in found.cells)
+    )
+    return f'<p class="note">{_e(words)}.</p>' if words else ""
+
+
 def _reception(summary: ModuleSummary, n: int) -> str:
     out = []
     sentence = phrases.expectations_sentence(summary)
@@ -315,6 +323,7 @@ def _reception(summary: ModuleSummary, n: int) -> str:
                     _breakdown_rows(found, n),
                     foot=["Answered", str(found.n), ""],
                 ),
+                _hidden_note(found, n),
             )
         )
     if summary.means:
@@ -452,6 +461,7 @@ def _who(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> st
                 f"<h3>By {_e(noun)}</h3>",
                 f"<p>{_e(sentence)}</p>" if sentence else "",
                 _pair(table, figure),
+                _hidden_note(found, n),
             )
         )
     out.append("</section>")

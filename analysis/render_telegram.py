@@ -46,13 +46,17 @@ def render_telegram(summary: ModuleSummary, budget: int = MESSAGE_BUDGET) -> str
     room = budget - len(text) - len(opening) - len(closing)
     if len(details) > room:
         # Cut at a line, with any tag open there closed: the quote stays valid HTML.
-        details = split_message(details, room - len(MORE) - 1)[0] + "\n" + MORE
+        kept = split_message(details, room - len(MORE) - 1)[0].split("\n")
+        # A heading whose lines were all cut would promise what the message lacks.
+        while kept and (not kept[-1].strip() or _HEADING.fullmatch(kept[-1])):
+            kept.pop()
+        details = "\n".join(kept) + "\n" + MORE
     return text + opening + details + closing
 
 
 def figure_lines(summary: ModuleSummary) -> list[str]:
     """Every figure as HTML lines, most read first: the statistics come right after the
-    before/after means they test, so a long module-wide summary cuts comparisons and
+    before/after means they test, so a long module-wide summary cuts breakdowns and
     comments (which the report file holds) rather than them."""
     n = summary.min_cell_size
     out = ["<b>Who responded</b>"]
@@ -83,6 +87,11 @@ def figure_lines(summary: ModuleSummary) -> list[str]:
         out += [_e(line) for line in phrases.statistics_lines(summary)]
         out.append(_e(phrases.method_note(summary)[1]))
 
+    # Sites and cohorts side by side before the breakdowns: a module-wide summary is
+    # read for them, and the report file holds what the budget cuts.
+    for comparison in summary.comparisons:
+        out += ["", *comparison_lines(comparison, n)]
+
     for found in summary.profiles:
         out += ["", f"<b>Participants by {_e(found.label.lower())}</b> (n = {found.n})"]
         out.append(_e(phrases.groups_sentence(found, n) + "."))
@@ -93,9 +102,6 @@ def figure_lines(summary: ModuleSummary) -> list[str]:
     for found in summary.choices:
         out += ["", f"<b>{_e(found.label)}</b> (n = {found.n})"]
         out.append(_e(phrases.groups_sentence(found, n) + "."))
-
-    for comparison in summary.comparisons:
-        out += ["", *comparison_lines(comparison, n)]
 
     if summary.comments:
         out += ["", f"<b>Comments</b> ({len(summary.comments)}, as written)"]
@@ -144,6 +150,7 @@ def comparison_lines(comparison: Comparison, min_cell_size: int) -> list[str]:
     return lines
 
 
+_HEADING = re.compile(r"<b>[^<]*</b>( \([^)]*\))?")
 _TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]+|[<&]")
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)([^>]*)>")
 
