@@ -98,7 +98,8 @@ def test_suppressed_groups_are_named_not_drawn(summaries: dict[str, ModuleSummar
         c.count for c in sectors.cells if not c.hidden
     )
     texts = [t for t, _ in text_boxes(figure)]
-    assert "withheld" in texts and "fewer than 3" in texts
+    # Worded as the tables word them: "not shown" for a group hidden only to protect another.
+    assert "not shown" in texts and "fewer than 3" in texts
 
 
 def test_before_after_bars_start_at_the_scale_minimum(summaries: dict[str, ModuleSummary]) -> None:
