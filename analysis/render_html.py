@@ -541,8 +541,9 @@ def _comparisons(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart
         '<section id="comparisons" aria-labelledby="comparisons-h">',
         '<h2 id="comparisons-h">Sites and cohorts side by side</h2>',
         "<p>Each row is one site or one cohort. Changes are mean changes over matched "
-        "pairs, with the number of pairs in brackets. Rows with fewer participants than "
-        f"{n} are not shown.</p>",
+        "pairs, with the number of pairs in brackets. The figures of a row with fewer "
+        f"than {n} participants are not shown, nor those of a row from which such a row "
+        "could be worked out.</p>",
     ]
     for comparison in summary.comparisons:
         out.append(_comparison_tables(summary, comparison, n))
