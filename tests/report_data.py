@@ -9,59 +9,55 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from analysis.compute import ModuleSummary
 from analysis.importer import parse_answers, write_answers
 from analysis.scope import resolve_scope
 from analysis.summary import compute_summary
+from bot.sim import config as sim_config
+from bot.sim.config import CohortSpec, ModuleSpec
 from core.config import Config, load_config
 
 DATA = Path(__file__).parent / "data"
-QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
 SEED = "RS-SEED-2017"
-
-CONFIG = """
-[bot]
-database = "feedback.db"
-[analysis]
-min_cell_size = 3
-show_comments = true
-[[modules]]
-id = "risk-support"
-title = "Risk Support"
-questionnaire = "{questionnaire}"
-[[cohorts]]
-code = "RS-SEED-2017"
-module = "risk-support"
-site = "London"
-start = 2017-03-14T09:30:00
-end = 2017-03-14T16:30:00
-[[cohorts]]
-code = "RS-LDS-2017"
-module = "risk-support"
-site = "Leeds"
-start = 2017-04-11T09:30:00
-end = 2017-04-11T16:30:00
-[[cohorts]]
-code = "RS-MAN-2017"
-module = "risk-support"
-site = "Manchester"
-start = 2017-05-09T09:30:00
-end = 2017-05-09T16:30:00
-[[cohorts]]
-code = "RS-TINY-2017"
-module = "risk-support"
-site = "Leeds"
-start = 2017-06-13T09:30:00
-end = 2017-06-13T16:30:00
-"""
+# The cohorts' days (each 09:30–16:30 London time, the config's default time zone) and sites.
+COHORTS = {
+    SEED: ("London", date(2017, 3, 14)),
+    "RS-LDS-2017": ("Leeds", date(2017, 4, 11)),
+    "RS-MAN-2017": ("Manchester", date(2017, 5, 9)),
+    "RS-TINY-2017": ("Leeds", date(2017, 6, 13)),
+}
+LONDON = ZoneInfo("Europe/London")
 
 
-def write_config(directory: Path) -> Path:
-    path = directory / "config.toml"
-    path.write_text(CONFIG.format(questionnaire=QUESTIONNAIRES / "risk-support.toml"))
-    return path
+def write_config(
+    directory: Path,
+    codes: Sequence[str] = tuple(COHORTS),
+    *,
+    timezone: str | None = None,
+) -> Path:
+    """The seed config (the built-in Risk Support questionnaire) with the cohorts named."""
+    tz = ZoneInfo(timezone) if timezone else LONDON
+    cohorts = [
+        CohortSpec(
+            code,
+            datetime.combine(COHORTS[code][1], time(9, 30), tz).astimezone(UTC),
+            datetime.combine(COHORTS[code][1], time(16, 30), tz).astimezone(UTC),
+            site=COHORTS[code][0],
+        )
+        for code in codes
+    ]
+    return sim_config.write_config(
+        directory,
+        cohorts,
+        modules=[ModuleSpec("risk-support", "builtin:risk-support", "Risk Support")],
+        analysis={"min_cell_size": 3, "show_comments": True},
+        timezone=timezone,
+    )
 
 
 def _rows() -> list[dict[str, str]]:

@@ -8,33 +8,14 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from report_data import SEED, write_config
 
 DATA = Path(__file__).parent / "data"
-QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
-
-CONFIG = """
-[bot]
-database = "feedback.db"
-[analysis]
-min_cell_size = 3
-[[modules]]
-id = "risk-support"
-title = "Risk Support"
-questionnaire = "{questionnaire}"
-[[cohorts]]
-code = "RS-SEED-2017"
-module = "risk-support"
-site = "London"
-start = 2017-03-14T09:30:00
-end = 2017-03-14T16:30:00
-"""
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(questionnaire=QUESTIONNAIRES / "risk-support.toml"))
-    return path
+    return write_config(tmp_path, [SEED])
 
 
 def test_seed_figures_are_reproduced(config: Path, tmp_path: Path, capsys) -> None:

@@ -9,30 +9,15 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
+from report_data import SEED, write_config
 
 DATA = Path(__file__).parent / "data"
-QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
-CONFIG = """
-[bot]
-database = "feedback.db"
-[[modules]]
-id = "risk-support"
-title = "Risk Support"
-questionnaire = "{questionnaire}"
-[[cohorts]]
-code = "RS-SEED-2017"
-module = "risk-support"
-site = "London"
-start = 2017-03-14T09:30:00
-end = 2017-03-14T16:30:00
-"""
 
 
 @pytest.fixture(scope="module")
 def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("export")
-    config = folder / "config.toml"
-    config.write_text(CONFIG.format(questionnaire=QUESTIONNAIRES / "risk-support.toml"))
+    config = write_config(folder, [SEED])
     assert main(["import", "--config", str(config), str(DATA / "seed-risk-support.csv")]) == 0
     out = folder / "answers.xlsx"
     assert main(["export", "--config", str(config), "--cohort", "RS-SEED-2017",

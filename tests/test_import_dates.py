@@ -12,35 +12,16 @@ import pytest
 from bot.cli import main
 from core.config import load_config
 from core.storage import Database
-
-QUESTIONNAIRE = (
-    Path(__file__).parent.parent / "core" / "data" / "questionnaires" / "risk-support.toml"
-)
+from report_data import SEED, write_config
 
 # Pre opens 14 days before the start (28 Feb 09:30); post closes 7 days after the end
 # (21 Mar 16:30), so answers are plausible until 20 Apr 16:30 (30 days later).
-CONFIG = f"""
-[bot]
-database = "feedback.db"
-timezone = "UTC"
-[[modules]]
-id = "risk-support"
-questionnaire = "{QUESTIONNAIRE}"
-[[cohorts]]
-code = "RS-SEED-2017"
-module = "risk-support"
-site = "London"
-start = 2017-03-14T09:30:00
-end = 2017-03-14T16:30:00
-"""
 HEADER = "participant,cohort,phase,question,value,answered_at\n"
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG, encoding="utf-8")
-    return path
+    return write_config(tmp_path, [SEED], timezone="UTC")
 
 
 def answers_in(tmp_path: Path) -> int:
