@@ -142,8 +142,7 @@ def _figure(width: float, body: float, title: str, legend: float = 0.0) -> tuple
 
 def _place(ax: Axes, rows: _Rows) -> None:
     for y, text, style in rows.texts:
-        ax.text(0, y, text, transform=ax.get_yaxis_transform(), va="top", ha="left",
-                **style)  # type: ignore[arg-type]  # fmt: skip
+        ax.text(0, y, text, transform=ax.get_yaxis_transform(), va="top", ha="left", **style)  # type: ignore[arg-type]
 
 
 def _wrap(label: str, width: int) -> str:
@@ -192,8 +191,9 @@ def pre_post_chart(summary: ModuleSummary, width: float = PHONE_WIDTH) -> Figure
     for y, phase, mean, colour in bars:
         value = float(mean.value or 1)
         ax.barh(y, value - 1, BAR, left=1, color=colour, edgecolor=POST_COLOUR, linewidth=0.6)
-        ax.text(value + 0.06, y, f"{phase} {fmt_mean(mean.value or 1)}", va="center",
-                fontsize=SMALL)  # fmt: skip
+        ax.text(
+            value + 0.06, y, f"{phase} {fmt_mean(mean.value or 1)}", va="center", fontsize=SMALL
+        )
     ax.set_xlim(1, 6.3)
     ax.set_xticks([1, 2, 3, 4, 5])
     ax.set_xlabel("Mean rating, 1 (low) to 5 (high)", fontsize=SMALL, loc="left")
@@ -218,13 +218,19 @@ def breakdown_chart(
     top = max([c.count for c in cells if not c.hidden] + [1])
     for y, cell in placed:
         if cell.hidden:
-            ax.text(0, y, suppressed_text(cell, min_cell_size), va="center",
-                    fontsize=SMALL, color=NOTE_COLOUR, style="italic")  # fmt: skip
+            ax.text(
+                0,
+                y,
+                suppressed_text(cell, min_cell_size),
+                va="center",
+                fontsize=SMALL,
+                color=NOTE_COLOUR,
+                style="italic",
+            )
             continue
         ax.barh(y, cell.count, BAR, color=BAR_COLOUR)
         share = f" ({percent(cell.count, found.n)}%)" if found.n else ""
-        ax.text(cell.count + top * 0.02, y, f"{cell.count}{share}", va="center",
-                fontsize=SMALL)  # fmt: skip
+        ax.text(cell.count + top * 0.02, y, f"{cell.count}{share}", va="center", fontsize=SMALL)
     ax.set_xlim(0, top * 1.32)
     ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
     ax.set_xlabel("Participants", fontsize=SMALL, loc="left")
@@ -239,14 +245,20 @@ def distribution_chart(
     rows = _Rows(width)
     placed = []
     for dist in distributions:
-        rows.text(f"{dist.label} ({'before' if dist.phase == 'pre' else 'after'}, "
-                  f"n\u00a0=\u00a0{dist.counts.n})")  # fmt: skip
+        rows.text(
+            f"{dist.label} ({'before' if dist.phase == 'pre' else 'after'}, "
+            f"n\u00a0=\u00a0{dist.counts.n})"
+        )
         y = rows.bar()
         hidden = [c.label for c in dist.counts.cells if c.hidden]
         if hidden:
             rows.gap(0.04)  # clear of the centre mark
-            rows.text(f"Ratings {', '.join(hidden)} not drawn: small groups", SMALL - 1,
-                      color=NOTE_COLOUR, style="italic")  # fmt: skip
+            rows.text(
+                f"Ratings {', '.join(hidden)} not drawn: small groups",
+                SMALL - 1,
+                color=NOTE_COLOUR,
+                style="italic",
+            )
         placed.append((y, dist))
         rows.gap()
     figure, ax = _figure(width, rows.y, "How participants rated each item", legend=0.3)
@@ -257,21 +269,40 @@ def distribution_chart(
         shares = [0.0 if (c.hidden or n == 0) else 100 * c.count / n for c in dist.counts.cells]
         left = -(shares[0] + shares[1] + shares[2] / 2)
         # The centre mark sits behind the bar and just beyond it: it never crosses text.
-        ax.plot([0, 0], [y - BAR / 2 - 0.04, y + BAR / 2 + 0.04], color="#333333",
-                linewidth=0.9, zorder=1)  # fmt: skip
+        ax.plot(
+            [0, 0],
+            [y - BAR / 2 - 0.04, y + BAR / 2 + 0.04],
+            color="#333333",
+            linewidth=0.9,
+            zorder=1,
+        )
         for level, share in enumerate(shares):
             if share > 0:
-                ax.barh(y, share, BAR, left=left, color=LEVEL_COLOURS[level], zorder=2,
-                        edgecolor="white", linewidth=0.5)  # fmt: skip
-                label = ax.text(left + share / 2, y, f"{share:.0f}%", ha="center",
-                                va="center", fontsize=SMALL - 1, color=LEVEL_TEXT[level],
-                                zorder=3)  # fmt: skip
+                ax.barh(
+                    y,
+                    share,
+                    BAR,
+                    left=left,
+                    color=LEVEL_COLOURS[level],
+                    zorder=2,
+                    edgecolor="white",
+                    linewidth=0.5,
+                )
+                label = ax.text(
+                    left + share / 2,
+                    y,
+                    f"{share:.0f}%",
+                    ha="center",
+                    va="center",
+                    fontsize=SMALL - 1,
+                    color=LEVEL_TEXT[level],
+                    zorder=3,
+                )
                 segments.append((label, left, left + share, y))
             left += share
     ax.set_xlim(-100, 100)
     ax.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
-    ax.set_xlabel("Share of answers: 1–2 left of the centre, 4–5 right", fontsize=SMALL,
-                  loc="left")  # fmt: skip
+    ax.set_xlabel("Share of answers: 1–2 left of the centre, 4–5 right", fontsize=SMALL, loc="left")
     _bare(ax)
     height = figure.get_figheight()
     figure.legend(
@@ -279,10 +310,17 @@ def distribution_chart(
             Patch(color=c, label=label)
             for c, label in zip(LEVEL_COLOURS, ("1 low", "2", "3", "4", "5 high"), strict=True)
         ],
-        ncols=5, fontsize=SMALL - 0.5, loc="lower left", frameon=False, handlelength=1.2,
-        columnspacing=0.9, handletextpad=0.4, borderaxespad=0,
-        bbox_to_anchor=(LEFT / width, 0.06 / height), title=None,
-    )  # fmt: skip
+        ncols=5,
+        fontsize=SMALL - 0.5,
+        loc="lower left",
+        frameon=False,
+        handlelength=1.2,
+        columnspacing=0.9,
+        handletextpad=0.4,
+        borderaxespad=0,
+        bbox_to_anchor=(LEFT / width, 0.06 / height),
+        title=None,
+    )
     _drop_crowded(figure, segments)
     return figure
 
@@ -318,8 +356,13 @@ def site_chart(comparison: Comparison, min_cell_size: int, width: float = PHONE_
     ]
     reach = max([abs(v) for v in values] + [0.5])
     for y, row, change in placed:
-        ax.plot([0, 0], [y - BAR / 2 - 0.03, y + BAR / 2 + 0.03], color="#333333",
-                linewidth=0.9, zorder=1)  # fmt: skip
+        ax.plot(
+            [0, 0],
+            [y - BAR / 2 - 0.03, y + BAR / 2 + 0.03],
+            color="#333333",
+            linewidth=0.9,
+            zorder=1,
+        )
         if row.hidden or change.too_few or change.value is None:
             # Worded as the tables word the same figure (phrases.change_text).
             text = (
@@ -329,14 +372,25 @@ def site_chart(comparison: Comparison, min_cell_size: int, width: float = PHONE_
                 if change.withheld
                 else "too few pairs"
             )
-            ax.text(0.04 * reach, y, f"{row.name}: {text}", va="center", fontsize=SMALL - 0.5,
-                    color=NOTE_COLOUR, style="italic")  # fmt: skip
+            ax.text(
+                0.04 * reach,
+                y,
+                f"{row.name}: {text}",
+                va="center",
+                fontsize=SMALL - 0.5,
+                color=NOTE_COLOUR,
+                style="italic",
+            )
             continue
         value = float(change.value)
         ax.barh(y, value, BAR, color=BAR_COLOUR if value >= 0 else LEVEL_COLOURS[0], zorder=2)
-        ax.text(max(value, 0) + 0.04 * reach, y,
-                f"{row.name} {fmt_signed(change.value)} (n = {change.n})", va="center",
-                fontsize=SMALL - 0.5)  # fmt: skip
+        ax.text(
+            max(value, 0) + 0.04 * reach,
+            y,
+            f"{row.name} {fmt_signed(change.value)} (n = {change.n})",
+            va="center",
+            fontsize=SMALL - 0.5,
+        )
     low = min([*values, 0.0])
     ax.set_xlim(min(-0.15 * reach, low * 1.15), reach * 2.6)
     ax.set_xlabel("Mean change in rating (matched pairs)", fontsize=SMALL, loc="left")

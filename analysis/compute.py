@@ -494,10 +494,12 @@ def _comparison(
     blur = {
         name: blurred(list(counts), columns[name], min_cell_size)
         for name, counts in (
-            ("participants", n_participants), ("pre", n_pre), ("post", n_post),
+            ("participants", n_participants),
+            ("pre", n_pre),
+            ("post", n_post),
             ("pairs", n_pairs),
         )
-    }  # fmt: skip
+    }
 
     yes_counts = np.zeros(k, dtype=int)
     yes_n = np.zeros(k, dtype=int)
@@ -628,11 +630,11 @@ def _withhold(mean: Mean) -> Mean:
 
 def _withhold_item(comparison: Comparison, index: int) -> Comparison:
     rows = tuple(
-        replace(row, changes=tuple(
-            _withhold(m) if i == index else m for i, m in enumerate(row.changes)
-        ))
+        replace(
+            row, changes=tuple(_withhold(m) if i == index else m for i, m in enumerate(row.changes))
+        )
         for row in comparison.rows
-    )  # fmt: skip
+    )
     return replace(comparison, rows=rows)
 
 
@@ -684,8 +686,14 @@ def _protect_means(
     protected: list[Distribution] = []
     for dist in distributions:
         index = next((i for i, c in enumerate(changes) if c.question == dist.question), None)
-        where = next((i for i, m in enumerate(means)
-                      if m.question == dist.question and m.phase == dist.phase), None)  # fmt: skip
+        where = next(
+            (
+                i
+                for i, m in enumerate(means)
+                if m.question == dist.question and m.phase == dist.phase
+            ),
+            None,
+        )
         mean: Mean | None = None
         if index is not None:
             mean = getattr(changes[index], dist.phase)
@@ -777,9 +785,9 @@ def _withhold_mean(comparison: Comparison, question: str, phase: Phase) -> Compa
     if column is None or phase != "post":
         return comparison
     rows = tuple(
-        replace(row, means=tuple(
-            _withhold(m) if i == column else m for i, m in enumerate(row.means)
-        ))
+        replace(
+            row, means=tuple(_withhold(m) if i == column else m for i, m in enumerate(row.means))
+        )
         for row in comparison.rows
-    )  # fmt: skip
+    )
     return replace(comparison, rows=rows)

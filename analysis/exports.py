@@ -197,12 +197,21 @@ def wide_frame(long: pd.DataFrame, module: Module) -> pd.DataFrame:
 def codebook_rows(module: Module) -> list[list[object]]:
     """One row per column of the wide sheet, saying what it holds and how it is coded."""
     rows: list[list[object]] = [
-        ["participant", "", "", "pseudonymous id (a keyed hash; never a Telegram id)",
-         "id", "", "", "", ""],
+        [
+            "participant",
+            "",
+            "",
+            "pseudonymous id (a keyed hash; never a Telegram id)",
+            "id",
+            "",
+            "",
+            "",
+            "",
+        ],
         ["cohort", "", "", "the cohort's join code", "id", "", "", "", ""],
         ["site", "", "", "the cohort's site", "text", "", "", "", ""],
         ["module", "", "", "the module id", "text", "", "", "", ""],
-    ]  # fmt: skip
+    ]
     paired = {q.id for q in module.paired_questions}
     for name, phase, question in wide_questions(module):
         if question.kind == "rating":
@@ -212,23 +221,48 @@ def codebook_rows(module: Module) -> list[list[object]]:
             codes += " (cells hold the option's text; codes as used in the analysis)"
         else:
             codes = f"free text, at most {question.max_length} characters"
-        rows.append([
-            name, question.id, "pre or post" if question.profile else phase, question.text,
-            question.kind, codes, "yes" if question.required else "no",
-            "yes" if question.profile else "no", "yes" if question.id in paired else "no",
-        ])  # fmt: skip
-    rows.append([
-        SKIPPED, "", "", "the columns of questions this participant chose to skip, separated "
-        "by spaces. An empty question cell not named here was not answered: not asked in "
-        "that phase, or not reached", "list", "", "", "", "",
-    ])  # fmt: skip
+        rows.append(
+            [
+                name,
+                question.id,
+                "pre or post" if question.profile else phase,
+                question.text,
+                question.kind,
+                codes,
+                "yes" if question.required else "no",
+                "yes" if question.profile else "no",
+                "yes" if question.id in paired else "no",
+            ]
+        )
+    rows.append(
+        [
+            SKIPPED,
+            "",
+            "",
+            "the columns of questions this participant chose to skip, separated "
+            "by spaces. An empty question cell not named here was not answered: not asked in "
+            "that phase, or not reached",
+            "list",
+            "",
+            "",
+            "",
+            "",
+        ]
+    )
     return rows
 
 
 CODEBOOK_COLUMNS = (
-    "column", "question", "phase", "text", "kind", "options and codes", "required", "profile",
+    "column",
+    "question",
+    "phase",
+    "text",
+    "kind",
+    "options and codes",
+    "required",
+    "profile",
     "paired",
-)  # fmt: skip
+)
 
 
 def xlsx_bytes(long: pd.DataFrame, module: Module, summary: ModuleSummary | None = None) -> bytes:
@@ -253,8 +287,7 @@ def xlsx_bytes(long: pd.DataFrame, module: Module, summary: ModuleSummary | None
     _write_sheet(book.create_sheet("by participant"), list(wide.columns), rows, {})
     _write_sheet(book.create_sheet("codebook"), list(CODEBOOK_COLUMNS), codebook_rows(module), {})
     if summary is not None:
-        _write_sheet(book.create_sheet("summary"), list(SUMMARY_COLUMNS), summary_rows(summary),
-                     {})  # fmt: skip
+        _write_sheet(book.create_sheet("summary"), list(SUMMARY_COLUMNS), summary_rows(summary), {})
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -338,8 +338,9 @@ def plausible_window(
 ) -> tuple[datetime, datetime | None]:
     """From when to when an answer to this cohort can have been given (None: no end)."""
     windows = [flow.default_window(cohort, phase, config.schedule) for phase in PHASES]
-    windows += [flow.Window(*overrides[cohort.code, p]) for p in PHASES if (cohort.code, p)
-                in overrides]  # fmt: skip
+    windows += [
+        flow.Window(*overrides[cohort.code, p]) for p in PHASES if (cohort.code, p) in overrides
+    ]
     opens = min(w.opens for w in windows)
     closes = [w.closes for w in windows]
     if any(c is None for c in closes):

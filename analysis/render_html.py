@@ -410,8 +410,9 @@ def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -
         "then; the change is over the matched pairs, the participants who answered it both "
         "times. The method section explains each figure.</p>"
     )
-    chart_html = _figure(chart, "Mean ratings before and after; the bars start at 1, the "
-                                "lowest point of the scale.")  # fmt: skip
+    chart_html = _figure(
+        chart, "Mean ratings before and after; the bars start at 1, the lowest point of the scale."
+    )
     return (
         '<section id="before-after" aria-labelledby="before-after-h">'
         + _keep('<h2 id="before-after-h">Before and after</h2>', intro, table)
@@ -471,8 +472,10 @@ def _who(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> st
 def _choices(summary: ModuleSummary, n: int) -> str:
     if not summary.choices:
         return ""
-    out = ['<section id="choices" aria-labelledby="choices-h">',
-           '<h2 id="choices-h">Other questions</h2>']  # fmt: skip
+    out = [
+        '<section id="choices" aria-labelledby="choices-h">',
+        '<h2 id="choices-h">Other questions</h2>',
+    ]
     for found in summary.choices:
         out.append(
             _table(

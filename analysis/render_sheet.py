@@ -13,8 +13,17 @@ from analysis import phrases
 from analysis.compute import Breakdown, Cell, ItemChange, Mean, ModuleSummary
 from analysis.rounding import percent, round_half_away
 
-SUMMARY_COLUMNS = ("section", "item", "group", "phase", "statistic", "value", "percent", "n",
-                   "note")  # fmt: skip
+SUMMARY_COLUMNS = (
+    "section",
+    "item",
+    "group",
+    "phase",
+    "statistic",
+    "value",
+    "percent",
+    "n",
+    "note",
+)
 
 Row = list[object]
 
@@ -64,19 +73,23 @@ def _change_rows(item: ItemChange, min_cell_size: int) -> list[Row]:
             ("95% CI low", None if stats.ci_low is None else _number(stats.ci_low)),
             ("95% CI high", None if stats.ci_high is None else _number(stats.ci_high)),
             ("Wilcoxon p", None if stats.p_value is None else _number(stats.p_value, 3)),
-            ("rank-biserial r", None if stats.rank_biserial is None else _number(
-                stats.rank_biserial)),
-        ]  # fmt: skip
+            (
+                "rank-biserial r",
+                None if stats.rank_biserial is None else _number(stats.rank_biserial),
+            ),
+        ]
     for name, value in figures:
         shown = item.change_shown if name == "mean change" else item.test_shown
         note = "" if shown else phrases.PROTECTING
         if shown and value is None:
             note = "not defined"
-        rows.append([section, label, "", "", name, value if shown else None, None, stats and
-                     stats.n, note])  # fmt: skip
+        rows.append(
+            [section, label, "", "", name, value if shown else None, None, stats and stats.n, note]
+        )
     if stats is None:
-        rows.append([section, label, "", "", "mean change", None, None, item.pairs,
-                     phrases.TOO_FEW])  # fmt: skip
+        rows.append(
+            [section, label, "", "", "mean change", None, None, item.pairs, phrases.TOO_FEW]
+        )
         return rows
     for cell in item.direction.cells:
         rows.append(_cell_row(section, label, cell, item.direction.n, min_cell_size))
@@ -86,16 +99,49 @@ def _change_rows(item: ItemChange, min_cell_size: int) -> list[Row]:
 def summary_rows(summary: ModuleSummary) -> list[Row]:
     """Every figure of the report, one per row, suppressed as the report suppresses it."""
     n = summary.min_cell_size
-    rows: list[Row] = [["responses", "participants", "", "", "count", summary.participants,
-                        None, None, ""]]  # fmt: skip
+    rows: list[Row] = [
+        ["responses", "participants", "", "", "count", summary.participants, None, None, ""]
+    ]
     for count in summary.phases:
-        rows.append(["responses", "responded", "", count.phase, "count", count.respondents,
-                     percent(count.respondents, summary.participants) if summary.participants
-                     else None, summary.participants, ""])  # fmt: skip
-        rows.append(["responses", "partial (never submitted)", "", count.phase, "count",
-                     count.partial, None, count.respondents, ""])  # fmt: skip
-    rows.append(["responses", "matched pairs", "", "", "count", summary.pairs, None,
-                 summary.participants, ""])  # fmt: skip
+        rows.append(
+            [
+                "responses",
+                "responded",
+                "",
+                count.phase,
+                "count",
+                count.respondents,
+                percent(count.respondents, summary.participants) if summary.participants else None,
+                summary.participants,
+                "",
+            ]
+        )
+        rows.append(
+            [
+                "responses",
+                "partial (never submitted)",
+                "",
+                count.phase,
+                "count",
+                count.partial,
+                None,
+                count.respondents,
+                "",
+            ]
+        )
+    rows.append(
+        [
+            "responses",
+            "matched pairs",
+            "",
+            "",
+            "count",
+            summary.pairs,
+            None,
+            summary.participants,
+            "",
+        ]
+    )
     if summary.expectations is not None:
         rows += _count_rows("expectations", summary.expectations, n, "post")
     rows += [_mean_row("means", m.label, m.phase, m.mean) for m in summary.means]
@@ -110,18 +156,33 @@ def summary_rows(summary: ModuleSummary) -> list[Row]:
     for comparison in summary.comparisons:
         section = f"by {comparison.by}"
         for row in comparison.rows:
-            for label, cell in (("participants", row.participants), ("pre", row.pre),
-                                ("post", row.post), ("pairs", row.pairs)):  # fmt: skip
-                rows.append(_cell_row(section, row.name, Cell(label, cell.count, cell.hidden),
-                                      0, n))  # fmt: skip
+            for label, cell in (
+                ("participants", row.participants),
+                ("pre", row.pre),
+                ("post", row.post),
+                ("pairs", row.pairs),
+            ):
+                rows.append(
+                    _cell_row(section, row.name, Cell(label, cell.count, cell.hidden), 0, n)
+                )
             if row.hidden:
                 continue
             yes = row.expectations_yes
             if yes is not None:
                 shown = not yes.hidden and row.expectations_n > 0
-                rows.append([section, row.name, "met expectations", "post", "percent", None,
-                             percent(yes.count, row.expectations_n) if shown else None,
-                             row.expectations_n, "" if shown else phrases.TOO_FEW])  # fmt: skip
+                rows.append(
+                    [
+                        section,
+                        row.name,
+                        "met expectations",
+                        "post",
+                        "percent",
+                        None,
+                        percent(yes.count, row.expectations_n) if shown else None,
+                        row.expectations_n,
+                        "" if shown else phrases.TOO_FEW,
+                    ]
+                )
             for (_, label), mean in zip(comparison.means, row.means, strict=True):
                 rows.append(_mean_row(section, row.name, "post", mean, f"mean {label}"))
             for (_, label), change in zip(comparison.items, row.changes, strict=True):

@@ -143,8 +143,9 @@ def mean_pinned(
     if not cells or n == 0:
         return False
     rest = n - sum(c for c, h in zip(counts, hidden, strict=True) if not h)
-    shown_total = sum((k + 1) * c for k, (c, h) in enumerate(zip(counts, hidden, strict=True))
-                      if not h)  # fmt: skip
+    shown_total = sum(
+        (k + 1) * c for k, (c, h) in enumerate(zip(counts, hidden, strict=True)) if not h
+    )
     ranges = [
         range(0, rest + 1)
         if blur

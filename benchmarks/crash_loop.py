@@ -52,8 +52,11 @@ HELLO = "is connected"
 
 def import_summary_answers(config: Path) -> None:
     """Paper answers for the summary cohort: a cohort nobody answered gets no summary."""
-    rows = [f"P{n},{SUMMARY_CODE},{phase},conf_support,{value}" for n in (1, 2, 3)
-            for phase, value in (("pre", 2), ("post", 4))]  # fmt: skip
+    rows = [
+        f"P{n},{SUMMARY_CODE},{phase},conf_support,{value}"
+        for n in (1, 2, 3)
+        for phase, value in (("pre", 2), ("post", 4))
+    ]
     answers = config.parent / "paper.csv"
     answers.write_text("participant,cohort,phase,question,value\n" + "\n".join(rows) + "\n")
     if cli.main(["import", "--config", str(config), str(answers)]) != 0:

@@ -67,12 +67,15 @@ def card_png(facts: CardFacts, tz: ZoneInfo) -> bytes:
         """Write wrapped, centred lines from y down; returns where the next block starts."""
         wrapped = textwrap.wrap(text, width) or [""]
         if len(wrapped) > most:
-            wrapped = [*wrapped[: most - 1], textwrap.shorten(" ".join(wrapped[most - 1 :]),
-                                                              width, placeholder=" …")]  # fmt: skip
+            wrapped = [
+                *wrapped[: most - 1],
+                textwrap.shorten(" ".join(wrapped[most - 1 :]), width, placeholder=" …"),
+            ]
         for line in wrapped:
             # parse_math off: a site such as "Hall $2" is text, not a formula.
-            figure.text(0.5, y, line, ha="center", va="top", fontsize=size, parse_math=False,
-                        **style)  # fmt: skip
+            figure.text(
+                0.5, y, line, ha="center", va="top", fontsize=size, parse_math=False, **style
+            )
             y -= size * 1.35 / page_points
         return y - 0.008
 

@@ -214,8 +214,10 @@ def listing(
         buttons.append(_button(STATUS, "s", cohort.code))
         rows.append(buttons)
     if more:
-        lines.append(f"\n… and {more} more, further ahead or in the past: "
-                     "<code>feedback-bot cohort list</code> shows them all.")  # fmt: skip
+        lines.append(
+            f"\n… and {more} more, further ahead or in the past: "
+            "<code>feedback-bot cohort list</code> shows them all."
+        )
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 

@@ -168,8 +168,10 @@ async def queue_summary(svc: Services, cohort: Cohort) -> bool:
             if await tx.mark_event(cohort.code, SUMMARY, svc.now()):
                 log.info(
                     "no summary for %s: nobody responded (answers imported later can be "
-                    "posted with /report %s channel)", cohort.code, cohort.code,
-                )  # fmt: skip
+                    "posted with /report %s channel)",
+                    cohort.code,
+                    cohort.code,
+                )
         return True
     batch = f"summary:{cohort.code}"
     posts = await asyncio.to_thread(

@@ -71,8 +71,9 @@ class AdminNotifier:
             if self._due(self._warned, kind):
                 log.warning(
                     "could not reach the admins' chat %s (%s); the note is dropped",
-                    self.chat, one_line(exc),
-                )  # fmt: skip
+                    self.chat,
+                    one_line(exc),
+                )
             else:
                 log.debug("could not reach the admins' chat %s again (%s)", self.chat, kind)
             return False

@@ -50,6 +50,9 @@ async def reschedule(application: AnyApp) -> None:
         )
     if not job_queue.get_jobs_by_name("lifecycle-tick"):
         job_queue.run_repeating(
-            lifecycle_job, interval=TICK_SECONDS, first=TICK_SECONDS, name="lifecycle-tick",
+            lifecycle_job,
+            interval=TICK_SECONDS,
+            first=TICK_SECONDS,
+            name="lifecycle-tick",
             job_kwargs=JOB_KWARGS,
-        )  # fmt: skip
+        )

@@ -91,8 +91,11 @@ async def connect(
                 ) from None
             log.warning(
                 "Bot API at %s not reachable (attempt %d: %s); next try in %.0f s",
-                host, attempt, one_line(exc), wait,
-            )  # fmt: skip
+                host,
+                attempt,
+                one_line(exc),
+                wait,
+            )
             await sleep(wait)
             delay = min(delay * 2, MAX_DELAY)
         else:

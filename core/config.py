@@ -235,8 +235,9 @@ class _Reader:
             contact = "the programme team"
         startup_timeout = timedelta(minutes=5)
         if "startup_timeout" in t:
-            startup_timeout = self.duration("bot.startup_timeout", t["startup_timeout"],
-                                            startup_timeout)  # fmt: skip
+            startup_timeout = self.duration(
+                "bot.startup_timeout", t["startup_timeout"], startup_timeout
+            )
         return BotSettings(
             startup_timeout=startup_timeout,
             api_base_url=urls["api_base_url"],

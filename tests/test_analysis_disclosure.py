@@ -26,10 +26,16 @@ JARGON = ("Wilcoxon", "normal approximation", "rank-biserial", "halves away from
 # The issue's example: five people, every pair improved ("r ≥ +0.99" next to
 # "improved <3 … declined <3" told the reader that nobody declined).
 FIVE = {
-    f"p{i}": {"pre.sector": "NHS", "pre.conf_goals": str(pre), "post.conf_goals": str(post),
-              "pre.conf_ending": "2", "post.conf_ending": "3", "post.met_expectations": "Yes"}
+    f"p{i}": {
+        "pre.sector": "NHS",
+        "pre.conf_goals": str(pre),
+        "post.conf_goals": str(post),
+        "pre.conf_ending": "2",
+        "post.conf_ending": "3",
+        "post.met_expectations": "Yes",
+    }
     for i, (pre, post) in enumerate([(1, 3), (2, 3), (2, 4), (1, 2), (3, 5)])
-}  # fmt: skip
+}
 
 
 def test_five_people_all_improved_reveals_nobody_declined_nowhere(tmp_path: Path) -> None:
@@ -69,9 +75,16 @@ def test_a_mean_change_that_gives_the_counts_away_is_not_shown(tmp_path: Path) -
 def test_suppression_reads_naturally(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     put(config, cohort_rows("GH-A", FIVE))
-    put(config, cohort_rows("GH-A", {
-        "p0": {"post.met_expectations": "Partly"}, "p1": {"post.met_expectations": "No"},
-    }))  # fmt: skip
+    put(
+        config,
+        cohort_rows(
+            "GH-A",
+            {
+                "p0": {"post.met_expectations": "Partly"},
+                "p1": {"post.met_expectations": "No"},
+            },
+        ),
+    )
     _, messages, _ = build_summary(config, resolve_scope(config, cohort="GH-A"))
     telegram = "".join(messages)
     assert "Partly and No: fewer than 3 each." in telegram
@@ -81,8 +94,9 @@ def test_suppression_reads_naturally(tmp_path: Path) -> None:
 def test_hidden_complement_is_given_together_with_the_small_group() -> None:
     from analysis.compute import breakdown
 
-    found = breakdown("met_expectations", "Met expectations", ["Yes", "Partly", "No"],
-                      [32, 7, 2], 3)  # fmt: skip
+    found = breakdown(
+        "met_expectations", "Met expectations", ["Yes", "Partly", "No"], [32, 7, 2], 3
+    )
     assert [c.hidden for c in found.cells] == [False, True, True]
     assert phrases.groups_sentence(found, 3) == (
         "Yes 32 (78%); Partly and No: 9 (22%) together, not shown separately to protect a "
@@ -105,12 +119,15 @@ def test_direction_model_matches_every_small_cohort() -> None:
             for pre, post in sums:
                 # Brute force: the direction counts that fit the shown cells and both totals.
                 fits = [
-                    other for other, other_sums in seen.items()
+                    other
+                    for other, other_sums in seen.items()
                     if (pre, post) in other_sums
                     and all(h or o == c for o, c, h in zip(other, counts, hidden, strict=True))
-                    and all(not h or (o < 2) == (c < 2)
-                            for o, c, h in zip(other, counts, hidden, strict=True))
-                ]  # fmt: skip
+                    and all(
+                        not h or (o < 2) == (c < 2)
+                        for o, c, h in zip(other, counts, hidden, strict=True)
+                    )
+                ]
                 expected = any(h and len({f[k] for f in fits}) < 2 for k, h in enumerate(hidden))
                 got = direction_pinned(counts, hidden, 2, pre_sum=(pre, pre), post_sum=(post, post))
                 assert got == expected, (counts, hidden, pre, post, fits)

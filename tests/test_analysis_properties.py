@@ -229,11 +229,14 @@ person_strategy = st.builds(
     _person,
     st.sampled_from(["Education", "Other", "Commissioning"]),
     st.lists(answer, min_size=6, max_size=6),
-    st.fixed_dictionaries({}, optional={
-        "post.met_expectations": st.sampled_from(["Yes", "No", "Partly"]),
-        "post.comment": st.sampled_from(["Useful", "Too long"]),
-    }),
-)  # fmt: skip
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "post.met_expectations": st.sampled_from(["Yes", "No", "Partly"]),
+            "post.comment": st.sampled_from(["Useful", "Too long"]),
+        },
+    ),
+)
 SIGNED = r"([+−]\d+\.\d\d|0\.00)"
 
 
@@ -284,8 +287,9 @@ def seen_in_telegram(text: str, summary: ModuleSummary) -> list[Seen]:
             for match in (each, alone):
                 if match:
                     small |= {w for w in ("higher", "the same", "lower") if w in match[1]}
-            seen.direction = [_direction_word(groups, w, small)
-                              for w in ("higher", "the same", "lower")]  # fmt: skip
+            seen.direction = [
+                _direction_word(groups, w, small) for w in ("higher", "the same", "lower")
+            ]
         line = re.search(rf"{re.escape(item.label)}: (\d+) matched pairs(.*)", text)
         if line:
             seen.pairs = int(line[1])
@@ -294,11 +298,14 @@ def seen_in_telegram(text: str, summary: ModuleSummary) -> list[Seen]:
             seen.test_shown = "Wilcoxon" in line[2] or "r = " in line[2]
         label = item.label[:1].lower() + item.label[1:]
         for block in text.split("<b>By ")[1:]:
-            seen.rows.append([
-                (_fraction(m[1]), int(m[2]))
-                for m in re.finditer(rf"change in {re.escape(label)} {SIGNED} \(n = (\d+) pairs\)",
-                                     block)
-            ])  # fmt: skip
+            seen.rows.append(
+                [
+                    (_fraction(m[1]), int(m[2]))
+                    for m in re.finditer(
+                        rf"change in {re.escape(label)} {SIGNED} \(n = (\d+) pairs\)", block
+                    )
+                ]
+            )
         result.append(seen)
     return result
 
@@ -318,15 +325,17 @@ def seen_in_markdown(text: str, summary: ModuleSummary) -> list[Seen]:
         found = re.match(SIGNED, change)
         seen.change = _fraction(found[1]) if found else None
         seen.test_shown = p not in ("not shown", "too few responses") or r not in (
-            "not shown", "too few responses",
-        )  # fmt: skip
+            "not shown",
+            "too few responses",
+        )
         if direction != "–":
             parts = direction.split(" / ")
             seen.direction = [
-                m[1] if (m := re.match(r"(\d+) \(", part)) else ("<" if part.startswith("<")
-                                                                  else "hidden")
+                m[1]
+                if (m := re.match(r"(\d+) \(", part))
+                else ("<" if part.startswith("<") else "hidden")
                 for part in parts
-            ]  # fmt: skip
+            ]
         for table in text.split("\n## By ")[1:]:
             lines = [line for line in table.splitlines() if line.startswith("|")]
             heads = [h.strip() for h in lines[0].strip("|").split("|")]
@@ -400,8 +409,11 @@ def assert_html_keeps_tests_hidden(html: str, summary: ModuleSummary) -> None:
         stats = item.stats
         if item.test_shown or stats is None:
             continue
-        secret = [fmt_signed(v) for v in (stats.rank_biserial, stats.ci_low, stats.ci_high)
-                  if v is not None]  # fmt: skip
+        secret = [
+            fmt_signed(v)
+            for v in (stats.rank_biserial, stats.ci_low, stats.ci_high)
+            if v is not None
+        ]
         if stats.p_value is not None:
             secret.append(fmt_p(stats.p_value).removeprefix("= "))
         if item.change_shown:  # a collapsed interval reads like the mean change itself
@@ -410,8 +422,10 @@ def assert_html_keeps_tests_hidden(html: str, summary: ModuleSummary) -> None:
             if item.label in row or item.text in row:
                 for figure in secret:
                     assert not re.search(rf"(?<![\d.]){re.escape(figure)}(?!\d)", row), (
-                        item.label, figure, row,
-                    )  # fmt: skip
+                        item.label,
+                        figure,
+                        row,
+                    )
     assert "≥" not in html
 
 
@@ -433,10 +447,15 @@ def assert_nothing_recoverable(seen: Seen, min_size: int) -> None:
         return
     marked = "<" in seen.direction
     ranges = [
-        (int(d), int(d)) if d.isdigit() else (0, min_size - 1) if d == "<"
-        else (min_size, n) if marked else (0, n)
+        (int(d), int(d))
+        if d.isdigit()
+        else (0, min_size - 1)
+        if d == "<"
+        else (min_size, n)
+        if marked
+        else (0, n)
         for d in seen.direction
-    ]  # fmt: skip
+    ]
     bounds = {"pre": (n, 5 * n), "post": (n, 5 * n)}
     for phase, (mean, count) in seen.means.items():
         lo, hi = _totals(mean, count, count, 5 * count)
@@ -461,8 +480,10 @@ def assert_nothing_recoverable(seen: Seen, min_size: int) -> None:
                 max(bounds["pre"][0], i + s + 2 * d),
                 min(bounds["pre"][1], 4 * i + 5 * s + 5 * d),
             )
-            post = (max(bounds["post"][0], 2 * i + s + d),
-                    min(bounds["post"][1], 5 * i + 5 * s + 4 * d))  # fmt: skip
+            post = (
+                max(bounds["post"][0], 2 * i + s + d),
+                min(bounds["post"][1], 5 * i + 5 * s + 4 * d),
+            )
             if pre[0] > pre[1] or post[0] > post[1]:
                 continue
             low = max(post[0] - pre[1], change[0], i - 4 * d)
@@ -506,9 +527,14 @@ def assert_means_keep_hidden_counts(markdown: str, summary: ModuleSummary, min_s
         rest = n - sum(int(t) for t in levels if t.isdigit())
         known = sum((k + 1) * int(t) for k, t in enumerate(levels) if t.isdigit())
         lo, hi = _totals(mean, n, n, 5 * n)
-        ranges = [range(0, min_size) if levels[k].startswith("<")
-                  else range(min_size, rest + 1) if marked else range(0, rest + 1)
-                  for k in hidden]  # fmt: skip
+        ranges = [
+            range(0, min_size)
+            if levels[k].startswith("<")
+            else range(min_size, rest + 1)
+            if marked
+            else range(0, rest + 1)
+            for k in hidden
+        ]
         possible: list[set[int]] = [set() for _ in hidden]
         for values in itertools.product(*ranges):
             total = known + sum((k + 1) * v for k, v in zip(hidden, values, strict=True))
@@ -532,8 +558,11 @@ def assert_tables_keep_hidden_counts(markdown: str, min_size: int) -> None:
         texts = [t for t in texts if t != "---|---"]
         marked = any(t.startswith("<") for t in texts)
         known = [int(t.split()[0]) for t in texts if t[0].isdigit()]
-        ranges = [(0, min_size - 1) if t.startswith("<") else (min_size, n) if marked else (0, n)
-                  for t in texts if not t[0].isdigit()]  # fmt: skip
+        ranges = [
+            (0, min_size - 1) if t.startswith("<") else (min_size, n) if marked else (0, n)
+            for t in texts
+            if not t[0].isdigit()
+        ]
         rest = n - sum(known)
         for k, (lo, hi) in enumerate(ranges):
             others = [r for j, r in enumerate(ranges) if j != k]
@@ -542,7 +571,7 @@ def assert_tables_keep_hidden_counts(markdown: str, min_size: int) -> None:
                 for v in range(lo, hi + 1)
                 if sum(r[0] for r in others) <= rest - v <= sum(r[1] for r in others)
             ]
-            assert len(fits) >= 2 or not ranges, (table, k, fits)  # fmt: skip
+            assert len(fits) >= 2 or not ranges, (table, k, fits)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -570,8 +599,11 @@ def test_no_output_reveals_a_suppressed_count(
         plan = parse_answers(_csv(rows), config)
         assert not plan.problems, plan.problems
         asyncio.run(write_answers(config, plan.answers))
-        scope = resolve_scope(config, module="risk-support" if whole_module else None,
-                              cohort=None if whole_module else "RS-P")  # fmt: skip
+        scope = resolve_scope(
+            config,
+            module="risk-support" if whole_module else None,
+            cohort=None if whole_module else "RS-P",
+        )
         if not whole_module and not first:
             return
         summary = compute_summary(config, scope)
@@ -583,8 +615,11 @@ def test_no_output_reveals_a_suppressed_count(
             read_only=True,
         )
         sheet = [tuple(r) for r in book["summary"].iter_rows(min_row=2, values_only=True)]
-        views = [seen_in_telegram(telegram, summary), seen_in_markdown(markdown, summary),
-                 seen_in_sheet(sheet, summary)]  # fmt: skip
+        views = [
+            seen_in_telegram(telegram, summary),
+            seen_in_markdown(markdown, summary),
+            seen_in_sheet(sheet, summary),
+        ]
         html = html_output(summary)
         if html is not None:  # pragma: no cover
             assert_html_keeps_tests_hidden(html, summary)

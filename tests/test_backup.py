@@ -20,9 +20,17 @@ BOB = 1002
 async def backup(config: Path, out: Path) -> tuple[int, str]:
     """The real command, in its own process, as an operator or a cron job would run it."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "backup", "--config", str(config), "--out", str(out),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "backup",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode is not None
     return proc.returncode, output.decode()

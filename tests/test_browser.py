@@ -60,10 +60,17 @@ document.getElementById("report").addEventListener("load", () => {{
 def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     assert CHROMIUM is not None
     command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--disable-sync", f"--user-data-dir={profile}", *args,
-    ]  # fmt: skip
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
 
 
@@ -89,8 +96,13 @@ def test_readable_at_390_px_without_sideways_scrolling(
     report = reports[which]
     frame = report.parent / "frame.html"
     frame.write_text(FRAME.format(width=PHONE), encoding="utf-8")
-    done = chromium(tmp_path / "profile", "--allow-file-access-from-files",
-                    "--virtual-time-budget=10000", "--dump-dom", frame.as_uri())  # fmt: skip
+    done = chromium(
+        tmp_path / "profile",
+        "--allow-file-access-from-files",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        frame.as_uri(),
+    )
     found = re.search(r'<pre id="result">(.*?)</pre>', done.stdout)
     assert found, done.stderr[-2000:]
     result = json.loads(found.group(1).replace("&quot;", '"'))
@@ -107,17 +119,20 @@ def test_readable_at_390_px_without_sideways_scrolling(
 def print_pdf(report: Path, tmp_path: Path) -> tuple[int, str, str]:
     """Print to PDF: (pages, the text, the text with word boxes)."""
     pdf = tmp_path / "report.pdf"
-    done = chromium(tmp_path / "profile", f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
-                    report.as_uri())  # fmt: skip
+    done = chromium(
+        tmp_path / "profile", f"--print-to-pdf={pdf}", "--no-pdf-header-footer", report.as_uri()
+    )
     assert pdf.exists(), done.stderr[-2000:]
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))  # type: ignore[union-attr]
     size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info.stdout)
     assert size and (round(float(size.group(1))), round(float(size.group(2)))) == (595, 842)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
-    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
-                           text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return pages, re.sub(r"\s+", " ", text), boxes
 
 

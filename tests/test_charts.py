@@ -109,8 +109,13 @@ def test_before_after_bars_start_at_the_scale_minimum(summaries: dict[str, Modul
     assert len(bars) == 6
     assert all(b.get_x() == 1 for b in bars)
     assert sorted(round(b.get_x() + b.get_width(), 2) for b in bars) == [
-        2.56, 2.74, 2.87, 3.57, 3.6, 3.67,
-    ]  # fmt: skip
+        2.56,
+        2.74,
+        2.87,
+        3.57,
+        3.6,
+        3.67,
+    ]
     assert ax.get_xlim()[0] == 1
     texts = [t for t, _ in text_boxes(figure)]
     assert "before 2.87" in texts and "after 3.60" in texts

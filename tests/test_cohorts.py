@@ -126,9 +126,16 @@ async def test_admin_creates_a_cohort_by_dialogue_and_gets_the_card(bot: Harness
     assert kept["text"].endswith("✅ Created.") and not bot.fake.buttons(kept)
 
     assert stored(bot) == [
-        ("RS-MAN-0402", "risk-support", "Manchester", "2026-04-02T09:30:00+00:00",
-         "2026-04-02T16:30:00+00:00", "admin 999", None)
-    ]  # fmt: skip
+        (
+            "RS-MAN-0402",
+            "risk-support",
+            "Manchester",
+            "2026-04-02T09:30:00+00:00",
+            "2026-04-02T16:30:00+00:00",
+            "admin 999",
+            None,
+        )
+    ]
     sent = messages_since(bot, ADMIN, seen)
     link = f"{LINK}RS-MAN-0402"
     assert link in sent[0]["text"]

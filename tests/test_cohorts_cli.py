@@ -99,8 +99,21 @@ def test_add_list_edit_cancel_card(config_path: Path, capsys: pytest.CaptureFixt
         cli(config_path, "add", "--module", "risk-support", "--site", "Hull", "--when", when) == 0
     )
     assert "created RS-HUL-1202" in capsys.readouterr().out
-    assert cli(config_path, "add", "--module", "risk-support", "--site", "Hull", "--when", when,
-               "--code", "rs-hul-1202") == 2  # fmt: skip
+    assert (
+        cli(
+            config_path,
+            "add",
+            "--module",
+            "risk-support",
+            "--site",
+            "Hull",
+            "--when",
+            when,
+            "--code",
+            "rs-hul-1202",
+        )
+        == 2
+    )
     assert "already taken" in capsys.readouterr().err
     assert cli(config_path, "add", "--module", "nope", "--site", "Hull", "--when", when) == 2
     assert "no module" in capsys.readouterr().err

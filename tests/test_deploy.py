@@ -54,11 +54,15 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
     result = subprocess.run(
         ["systemd-analyze", "verify", *(str(p) for p in sorted(tmp_path.iterdir()))],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     problems = [
-        line for line in (result.stdout + result.stderr).splitlines()
+        line
+        for line in (result.stdout + result.stderr).splitlines()
         # Outside a booted systemd (containers, CI) verify also reports on the host itself.
         if str(tmp_path) in line or "feedback-bot" in line
-    ]  # fmt: skip
+    ]
     assert problems == [], problems

@@ -72,9 +72,12 @@ async def test_one_answer_is_enough_for_a_summary(bot: Harness) -> None:
 
 @pytest.mark.parametrize(
     ("command", "name"),
-    [(f"/report {GH}", GH), (f"/report {GH.lower()} channel", GH),
-     ("/report getting-help", "module getting-help")],
-)  # fmt: skip
+    [
+        (f"/report {GH}", GH),
+        (f"/report {GH.lower()} channel", GH),
+        ("/report getting-help", "module getting-help"),
+    ],
+)
 async def test_report_on_a_cohort_without_responses(bot: Harness, command: str, name: str) -> None:
     await bot.send(ADMIN, command)
     assert bot.text(ADMIN) == f"No responses yet for {name}: there is nothing to summarise."

@@ -20,8 +20,22 @@ def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = write_config(folder, [SEED])
     assert main(["import", "--config", str(config), str(DATA / "seed-risk-support.csv")]) == 0
     out = folder / "answers.xlsx"
-    assert main(["export", "--config", str(config), "--cohort", "RS-SEED-2017",
-                 "--format", "xlsx", "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "export",
+                "--config",
+                str(config),
+                "--cohort",
+                "RS-SEED-2017",
+                "--format",
+                "xlsx",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -56,9 +70,15 @@ def test_codebook_documents_every_column(workbook: Path) -> None:
     codebook = pd.read_excel(workbook, sheet_name="codebook").set_index("column")
     assert list(codebook.index) == list(wide.columns)
     assert list(codebook.columns) == [
-        "question", "phase", "text", "kind", "options and codes", "required", "profile",
+        "question",
+        "phase",
+        "text",
+        "kind",
+        "options and codes",
+        "required",
+        "profile",
         "paired",
-    ]  # fmt: skip
+    ]
     expectations = codebook.loc["post_met_expectations"]
     assert expectations["options and codes"].startswith("1 = Yes; 2 = Partly; 3 = No")
     assert expectations["required"] == "yes" and expectations["paired"] == "no"

@@ -104,8 +104,9 @@ def test_an_admins_stored_window_widens_what_is_plausible(config: Path, tmp_path
         db = await Database.open(tmp_path / "feedback.db")
         try:
             async with db.write() as tx:
-                await tx.upsert_cohort(cohort.code, cohort.module, cohort.site, cohort.start,
-                                       cohort.end)  # fmt: skip
+                await tx.upsert_cohort(
+                    cohort.code, cohort.module, cohort.site, cohort.start, cohort.end
+                )
                 opened = datetime(2017, 5, 20, tzinfo=UTC)
                 await tx.set_window(cohort.code, "post", opened, None, 999, opened)
         finally:

@@ -102,8 +102,9 @@ async def test_whole_lifecycle_of_a_short_cohort(bot: Harness) -> None:
         message
     )
     # The findings come first; the statistics are folded into an expandable quote.
-    post = next(m for m in bot.fake.messages(FACILITATORS) if "Evaluation summary" in
-                str(m.get("text")))  # fmt: skip
+    post = next(
+        m for m in bot.fake.messages(FACILITATORS) if "Evaluation summary" in str(m.get("text"))
+    )
     quote = next(e for e in post["entities"] if e["type"] == "expandable_blockquote")
     assert "Wilcoxon" not in message[: quote["offset"]]
     assert "Wilcoxon" in message[quote["offset"] :]

@@ -146,8 +146,17 @@ def test_cli_writes_report_html_and_opens_it(
     opened: list[str] = []
     monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
     config = write_config(tmp_path)
-    assert main(["import", "--config", str(config),
-                 str(Path(__file__).parent / "data" / "seed-risk-support.csv")]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "import",
+                "--config",
+                str(config),
+                str(Path(__file__).parent / "data" / "seed-risk-support.csv"),
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "out"
     assert main(["report", "--config", str(config), "--cohort", SEED, "--out", str(out)]) == 0
     assert opened == []
@@ -155,8 +164,10 @@ def test_cli_writes_report_html_and_opens_it(
     parse(html)
     assert "78% said the module met their expectations" in html
     assert (out / "report.md").exists() and (out / "ratings.png").exists()
-    assert main(["report", "--config", str(config), "--cohort", SEED, "--out", str(out),
-                 "--open"]) == 0  # fmt: skip
+    assert (
+        main(["report", "--config", str(config), "--cohort", SEED, "--out", str(out), "--open"])
+        == 0
+    )
     assert opened == [(out / "report.html").resolve().as_uri()]
     capsys.readouterr()
 

@@ -68,9 +68,17 @@ async def run_bot(
     """Run `feedback-bot run` to its end; its exit status and all of its stdout+stderr."""
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=token, FEEDBACK_PSEUDONYM_KEY=KEY)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--config", str(config), *args,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), within)
     except TimeoutError:
@@ -325,9 +333,17 @@ async def test_database_directory_not_writable(api: BotApiServer) -> None:
     try:
         env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, FEEDBACK_PSEUDONYM_KEY=KEY)
         proc = await asyncio.create_subprocess_exec(
-            *prefix, sys.executable, "-m", "bot", "run", "--config", str(config),
-            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
+            *prefix,
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(config),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         out, _ = await asyncio.wait_for(proc.communicate(), 60)
     finally:
         shutil.rmtree(config.parent, ignore_errors=True)
@@ -380,9 +396,12 @@ class VirtualTime:
 def simulated_app(fake: FakeTelegram, tmp_path: Path) -> App:
     config = load_config(conftest_write_config(tmp_path))
     return build_application(
-        config, fake.token, KEY.encode(),
-        request=SimulatedRequest(fake), get_updates_request=SimulatedRequest(fake),
-    )  # fmt: skip
+        config,
+        fake.token,
+        KEY.encode(),
+        request=SimulatedRequest(fake),
+        get_updates_request=SimulatedRequest(fake),
+    )
 
 
 async def test_backoff_doubles_up_to_30_seconds_then_gives_up(tmp_path: Path) -> None:
@@ -391,9 +410,12 @@ async def test_backoff_doubles_up_to_30_seconds_then_gives_up(tmp_path: Path) ->
     time = VirtualTime()
     with pytest.raises(StartupFailed) as failed:
         await connect(
-            simulated_app(fake, tmp_path), "https://api.example/bot", 120,
-            sleep=time.sleep, clock=time.clock,
-        )  # fmt: skip
+            simulated_app(fake, tmp_path),
+            "https://api.example/bot",
+            120,
+            sleep=time.sleep,
+            clock=time.clock,
+        )
     assert failed.value.status == ExitStatus.API_UNREACHABLE
     assert time.waits == [1, 2, 4, 8, 16, 30, 30, 29]  # the last one: what was left of 120 s
     assert "after 9 attempt(s) in 120 s" in str(failed.value)

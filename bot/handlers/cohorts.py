@@ -508,8 +508,12 @@ async def facilitator_status(update: Update, context: BotContext) -> None:
         for c in sorted(svc.config.cohorts.values(), key=lambda c: c.start)
         if cohorts.runs(svc.config, user, c)
     ]
-    await _reply(update, "\n".join(["<b>Your cohorts</b>", *lines]) if lines else
-                 "You have no cohorts yet. /newcohort makes one.")  # fmt: skip
+    await _reply(
+        update,
+        "\n".join(["<b>Your cohorts</b>", *lines])
+        if lines
+        else "You have no cohorts yet. /newcohort makes one.",
+    )
     raise ApplicationHandlerStop
 
 
@@ -543,9 +547,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], config: Con
     application.add_handler(CommandHandler("status", facilitator_status, facilitators), -1)
     application.add_handler(CommandHandler("remind", facilitator_remind, facilitators), -1)
     application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & staff,
-                       dialogue_text), -1,
-    )  # fmt: skip
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & staff, dialogue_text
+        ),
+        -1,
+    )
     application.add_handler(CommandHandler("newcohort", newcohort))
     application.add_handler(CommandHandler("editcohort", editcohort))
     application.add_handler(CommandHandler("cancelcohort", cancelcohort))
