@@ -1,12 +1,13 @@
 """Benchmark the summary on a synthetic module: 100,000 participants, about 2 million answers.
 
-Run: python benchmarks/summary.py [participants]
+Run: python benchmarks/summary.py [PARTICIPANTS]
 Prints the time to load, compute, render the text and charts, and export; and the
 peak memory of the process.
 """
 
 from __future__ import annotations
 
+import argparse
 import resource
 import sys
 import tempfile
@@ -33,7 +34,11 @@ def peak_mb() -> float:
 
 
 def main() -> None:
-    participants = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "participants", nargs="?", type=int, default=100_000, help="default 100,000"
+    )
+    participants = parser.parse_args().participants
     with tempfile.TemporaryDirectory() as folder:
         config_path = write_config(Path(folder), cohorts=30)
         config = load_config(config_path)
