@@ -19,7 +19,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot import outbox, screens
 from bot.summaries import summary_posts
-from core import cohorts, flow
+from core import admin, cohorts, flow
 from core.config import Cohort, ScheduleSettings
 from core.journey import cohort_windows
 from core.privacy import purge_expired
@@ -267,3 +267,18 @@ async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> li
                     log.info("%s for %s done", event.kind, event.cohort)
         await outbox.flush(bot, svc, report)
     return done
+
+
+async def remind_now(bot: Bot, svc: Services, cohort: Cohort) -> tuple[int, bool] | None:
+    """/remind: remind everyone who has not submitted the questionnaire open now.
+
+    Returns how many were reminded and whether everyone could be reached; None when no
+    questionnaire of the cohort is open.
+    """
+    found = await admin.open_questionnaire(svc, cohort)
+    if found is None:
+        return None
+    phase, window = found
+    kind = admin.manual_reminder_kind(svc.now())
+    text = reminder_text(svc, cohort, window)
+    return await message_participants(bot, svc, cohort, kind, phase, text, screens.CONTINUE_POST)

@@ -10,15 +10,18 @@ frozen Config itself is never changed). Tools that run without the bot use
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from core import flow
 from core.config import CODE_PATTERN, Cohort, Config
 from core.dates import DateError, parse_session
-from core.journey import pseudonym
+from core.journey import cohort_windows, pseudonym
+from core.questionnaire import Phase
 from core.services import Services
 from core.storage import StoredCohortRow, parse_utc, stored_cohort_rows
 
@@ -350,3 +353,46 @@ async def cancel(svc: Services, code: str, by: str, done_events: Iterable[str]) 
             outcome = "archived"
     await refresh(svc)
     return outcome
+
+
+# A /newcohort or /editcohort dialogue left this long is forgotten, so that the person's
+# typing later is not taken for an answer to an old question.
+DRAFT_LIFETIME = timedelta(days=1)
+
+
+async def save_draft(svc: Services, user: int, step: str, data: dict[str, str]) -> None:
+    """Where this person's dialogue is, and what they have given so far."""
+    async with svc.db.write() as tx:
+        await tx.save_draft(user, step, json.dumps(data), svc.now())
+
+
+async def load_draft(svc: Services, user: int) -> tuple[str, dict[str, str]] | None:
+    """The dialogue this person is in (its step and data), if any and not stale."""
+    async with svc.db.read() as tx:
+        stored = await tx.draft(user)
+    if stored is None:
+        return None
+    step, data, updated = stored
+    if svc.now() - parse_utc(updated) > DRAFT_LIFETIME:
+        await drop_draft(svc, user)
+        return None
+    return step, json.loads(data)
+
+
+async def drop_draft(svc: Services, user: int) -> None:
+    async with svc.db.write() as tx:
+        await tx.drop_draft(user)
+
+
+async def windows_of(svc: Services, shown: Iterable[Cohort]) -> dict[str, flow.Windows]:
+    """Each cohort's questionnaire windows, admins' changes included (/cohorts)."""
+    async with svc.db.read() as tx:
+        return {cohort.code: await cohort_windows(tx, svc, cohort) for cohort in shown}
+
+
+async def progress(svc: Services, cohort: Cohort) -> tuple[dict[str, int], Phase | None]:
+    """How far a cohort's participants have got, and which questionnaire is open now."""
+    async with svc.db.read() as tx:
+        windows = await cohort_windows(tx, svc, cohort)
+        counts = await tx.cohort_counts(cohort.code)
+    return counts, flow.open_phase(windows, svc.now())

@@ -120,16 +120,11 @@ async def remind_command(update: Update, context: BotContext) -> None:
     if cohort is None:
         await _reply(update, admin_screens.USAGE_REMIND)
         return
-    found = await admin.open_questionnaire(svc, cohort)
-    if found is None:
+    reminded = await lifecycle.remind_now(context.bot, svc, cohort)
+    if reminded is None:
         await _reply(update, admin_screens.none_open(cohort.code))
         return
-    phase, window = found
-    kind = admin.manual_reminder_kind(svc.now())
-    text = lifecycle.reminder_text(svc, cohort, window)
-    sent, complete = await lifecycle.message_participants(
-        context.bot, svc, cohort, kind, phase, text, "Continue ▶"
-    )
+    sent, complete = reminded
     await _reply(update, admin_screens.reminded(cohort.code, sent, complete))
 
 

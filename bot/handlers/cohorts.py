@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -34,9 +33,7 @@ from core import cohorts, flow
 from core.cohorts import CohortError, NewCohort
 from core.config import Cohort, Config
 from core.dates import DateError, parse_moment, parse_session
-from core.journey import cohort_windows
 from core.services import Services
-from core.storage import parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +49,6 @@ FACILITATOR_COMMANDS = {
     "status": "live counts of your open cohorts",
     "remind": "<code> — remind those who have not finished",
 }
-DRAFT_LIFETIME = timedelta(days=1)
 # Events an archived cohort must never carry out.
 CANCELLED_EVENTS = (lifecycle.PUSH, lifecycle.SUMMARY)
 
@@ -196,34 +192,10 @@ async def newcohort(update: Update, context: BotContext) -> None:
     if update.effective_chat is None or update.effective_chat.type != "private":
         await _reply(update, screens.PRIVATE_DIALOGUE)
         return
-    await _save_draft(svc, user, "module", {})
+    await cohorts.save_draft(svc, user, "module", {})
     text, markup = screens.ask_module(svc.config)
     assert update.effective_message is not None
     await update.effective_message.reply_text(text, reply_markup=markup)
-
-
-async def _save_draft(svc: Services, user: int, step: str, data: dict[str, str]) -> None:
-    async with svc.db.write() as tx:
-        await tx.save_draft(user, step, json.dumps(data), svc.now())
-
-
-async def _load_draft(svc: Services, user: int) -> tuple[str, dict[str, str]] | None:
-    """The dialogue this person is in; one left for a day is forgotten, so that their
-    typing later is not taken for an answer to an old question."""
-    async with svc.db.read() as tx:
-        stored = await tx.draft(user)
-    if stored is None:
-        return None
-    step, data, updated = stored
-    if svc.now() - parse_utc(updated) > DRAFT_LIFETIME:
-        await _drop_draft(svc, user)
-        return None
-    return step, json.loads(data)
-
-
-async def _drop_draft(svc: Services, user: int) -> None:
-    async with svc.db.write() as tx:
-        await tx.drop_draft(user)
 
 
 def _draft_cohort(data: dict[str, str], facilitators: tuple[int, ...]) -> NewCohort:
@@ -238,7 +210,7 @@ def _draft_cohort(data: dict[str, str], facilitators: tuple[int, ...]) -> NewCoh
 
 
 async def _confirm(update: Update, svc: Services, user: int, data: dict[str, str]) -> None:
-    await _save_draft(svc, user, "confirm", data)
+    await cohorts.save_draft(svc, user, "confirm", data)
     new = _draft_cohort(data, ())
     title = svc.config.modules[new.module].title
     text, markup = screens.confirm(
@@ -268,7 +240,7 @@ async def dialogue_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if user is None or message is None or message.text is None:
         return
-    draft = await _load_draft(svc, user)
+    draft = await cohorts.load_draft(svc, user)
     if draft is None or draft[0] in ("module", "confirm"):
         return  # not waiting for text: the line is whatever it would be otherwise
     step, data = draft
@@ -276,21 +248,21 @@ async def dialogue_text(update: Update, context: BotContext) -> None:
     try:
         if step == "site":
             data["site"] = cohorts.check_site(text)
-            await _save_draft(svc, user, "times", data)
+            await cohorts.save_draft(svc, user, "times", data)
             await _reply(update, screens.ask_times(data["site"]))
         elif step == "times":
             start, end = parse_session(text, svc.config.bot.timezone, svc.now())
             cohorts.check_times(start, end, svc.now())
             data |= {"start": start.isoformat(), "end": end.isoformat()}
             code = await cohorts.suggest_code(svc, data["module"], data["site"], start)
-            await _save_draft(svc, user, "code", data)
+            await cohorts.save_draft(svc, user, "code", data)
             prompt, markup = screens.ask_code(code)
             await message.reply_text(prompt, reply_markup=markup)
         elif step == "code":
             await _take_code(update, svc, user, data, text)
         elif step == "edit":
             await _apply_edit(update, context, data["code"], text)
-            await _drop_draft(svc, user)  # only once it worked: a mistake can be retyped
+            await cohorts.drop_draft(svc, user)  # only once it worked: a mistake can be retyped
     except (CohortError, DateError) as exc:
         await _problem(update, exc)
     raise ApplicationHandlerStop
@@ -312,11 +284,11 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
     if action in ("k", "e", "s"):
         await _cohort_button(update, context, action, value)
         return
-    draft = await _load_draft(svc, user)
+    draft = await cohorts.load_draft(svc, user)
     if action == "n":
         await replies.ack(query)
         if draft is not None:
-            await _drop_draft(svc, user)
+            await cohorts.drop_draft(svc, user)
         if isinstance(query.message, Message):
             await replies.edit(query.message, screens.cancelled_dialogue())
         return
@@ -332,7 +304,7 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
         except CohortError as exc:
             await _problem(update, exc)
             return
-        await _save_draft(svc, user, "site", data)
+        await cohorts.save_draft(svc, user, "site", data)
         await _reply(update, screens.ask_site(svc.config.modules[data["module"]].title))
     elif action == "c":
         await _take_code(update, svc, user, data, value)
@@ -343,9 +315,9 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
             )
         except CohortError as exc:
             await _problem(update, exc, " Nothing was created; /newcohort starts again.")
-            await _drop_draft(svc, user)
+            await cohorts.drop_draft(svc, user)
             return
-        await _drop_draft(svc, user)
+        await cohorts.drop_draft(svc, user)
         if isinstance(query.message, Message) and query.message.text_html:
             # The confirmation stays as a record, without buttons that no longer do anything.
             await replies.edit(query.message, query.message.text_html + "\n\n✅ Created.")
@@ -378,7 +350,7 @@ async def _start_edit(update: Update, context: BotContext, cohort: Cohort) -> No
     assert user is not None
     found = await cohorts.entry(svc, cohort.code)
     assert found is not None
-    await _save_draft(svc, user, "edit", {"code": cohort.code})
+    await cohorts.save_draft(svc, user, "edit", {"code": cohort.code})
     await _reply(update, screens.ask_edit(found, svc.config.bot.timezone))
 
 
@@ -463,8 +435,8 @@ async def cancel_dialogue(update: Update, context: BotContext) -> None:
     """/cancel: leave a /newcohort or /editcohort dialogue."""
     user = _user_id(update)
     assert user is not None
-    had = await _load_draft(context.svc, user)
-    await _drop_draft(context.svc, user)
+    had = await cohorts.load_draft(context.svc, user)
+    await cohorts.drop_draft(context.svc, user)
     await _reply(update, screens.cancelled_dialogue() if had else "Nothing to cancel.")
 
 
@@ -480,22 +452,15 @@ async def list_cohorts(update: Update, context: BotContext) -> None:
     visible = [e for e in await cohorts.entries(svc) if cohorts.runs(svc.config, user, e.cohort)]
     shown, more = screens.most_relevant(visible, svc.now())
     tz = svc.config.bot.timezone
-    async with svc.db.read() as tx:
-        phases = {
-            e.cohort.code: screens.windows_line(
-                await cohort_windows(tx, svc, e.cohort), svc.now(), tz
-            )
-            for e in shown
-        }
+    windows = await cohorts.windows_of(svc, [e.cohort for e in shown])
+    phases = {code: screens.windows_line(w, svc.now(), tz) for code, w in windows.items()}
     text, markup = screens.listing(shown, more, svc.config, svc.now(), phases)
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
 async def _status_line(svc: Services, cohort: Cohort) -> str:
-    async with svc.db.read() as tx:
-        windows = await cohort_windows(tx, svc, cohort)
-        counts = await tx.cohort_counts(cohort.code)
-    return screens.status(cohort, counts, flow.open_phase(windows, svc.now()))
+    counts, phase = await cohorts.progress(svc, cohort)
+    return screens.status(cohort, counts, phase)
 
 
 async def facilitator_status(update: Update, context: BotContext) -> None:
@@ -522,18 +487,11 @@ async def facilitator_remind(update: Update, context: BotContext) -> None:
     svc = context.svc
     cohort = await _cohort_arg(update, context, "Usage: /remind &lt;cohort&gt;")
     if cohort is not None:
-        async with svc.db.read() as tx:
-            windows = await cohort_windows(tx, svc, cohort)
-        phase = flow.open_phase(windows, svc.now())
-        if phase is None:
+        reminded = await lifecycle.remind_now(context.bot, svc, cohort)
+        if reminded is None:
             await _reply(update, f"No questionnaire of <code>{cohort.code}</code> is open.")
         else:
-            kind = f"manual_{svc.now().strftime('%Y%m%dT%H%M%S')}"
-            text = lifecycle.reminder_text(svc, cohort, windows[phase])
-            sent, _ = await lifecycle.message_participants(
-                context.bot, svc, cohort, kind, phase, text, "Continue ▶"
-            )
-            await _reply(update, f"Reminder sent to {sent} participant(s) of {cohort.code}.")
+            await _reply(update, f"Reminder sent to {reminded[0]} participant(s) of {cohort.code}.")
     raise ApplicationHandlerStop
 
 
