@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,36 +19,29 @@ from analysis.rounding import fmt_mean, percent, round_half_away
 from analysis.scope import ScopeError, resolve_scope
 from analysis.stats import paired_stats
 from analysis.summary import build_summary
+from bot.sim.config import CohortSpec, shipped, write_config
 from core.config import Config, load_config
-
-QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
 
 
 def make_config(tmp_path: Path, min_cell_size: int = 3, comments: bool = True) -> Config:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[bot]
-database = "t.db"
-[analysis]
-min_cell_size = {min_cell_size}
-show_comments = {"true" if comments else "false"}
-[[modules]]
-id = "getting-help"
-questionnaire = "{QUESTIONNAIRES / "getting-help.toml"}"
-[[cohorts]]
-code = "GH-A"
-module = "getting-help"
-site = "Leeds"
-start = 2026-05-10T09:00:00
-end = 2026-05-10T16:00:00
-[[cohorts]]
-code = "GH-B"
-module = "getting-help"
-site = "York"
-start = 2026-05-11T09:00:00
-end = 2026-05-11T16:00:00
-"""
+    """Two Getting Help cohorts (10 and 11 May 2026, 09:00–16:00 London time)."""
+    day = datetime(2026, 5, 10, 8, 0, tzinfo=UTC)  # 09:00 BST
+    cohorts = [
+        CohortSpec("GH-A", day, day + timedelta(hours=7), module="getting-help", site="Leeds"),
+        CohortSpec(
+            "GH-B",
+            day + timedelta(days=1),
+            day + timedelta(days=1, hours=7),
+            module="getting-help",
+            site="York",
+        ),
+    ]
+    path = write_config(
+        tmp_path,
+        cohorts,
+        modules=shipped("getting-help"),
+        analysis={"min_cell_size": min_cell_size, "show_comments": comments},
+        database="t.db",
     )
     return load_config(path)
 

@@ -8,6 +8,7 @@ import itertools
 import re
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -24,9 +25,9 @@ from analysis.rounding import fmt_p, fmt_signed, percent, round_half_away
 from analysis.scope import resolve_scope
 from analysis.summary import compute_summary
 from analysis.suppress import hidden_cells
+from bot.sim.config import CohortSpec, config_toml
 from core.config import load_config
 
-QUESTIONNAIRES = Path(__file__).parent.parent / "core" / "data" / "questionnaires"
 counts_strategy = st.lists(st.integers(0, 60), min_size=1, max_size=7)
 
 
@@ -103,19 +104,21 @@ def test_split_message_never_cuts_a_tag(parts: list[str], limit: int) -> None:
     assert re.sub(r"<[^>]+>|\s", "", "".join(messages)) == text
 
 
-CONFIG = """
-[bot]
-database = "{db}"
-[[modules]]
-id = "risk-support"
-questionnaire = "{q}"
-[[cohorts]]
-code = "RS-P"
-module = "risk-support"
-site = "London"
-start = 2026-03-14T09:30:00
-end = 2026-03-14T16:30:00
-"""
+# Two one-day cohorts (09:30–16:30 UTC) at two sites; the first alone for the round trip.
+DAY = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+SITES = [
+    CohortSpec("RS-P", DAY, DAY + timedelta(hours=7), site="London"),
+    CohortSpec("RS-Q", DAY + timedelta(days=1), DAY + timedelta(days=1, hours=7), site="Leeds"),
+]
+
+
+def config_at(folder: Path, name: str, cohorts: list[CohortSpec]) -> Path:
+    """A config whose database is ``folder/name.db``, written by the kit's one writer."""
+    path = folder / f"{name}.toml"
+    toml = config_toml(cohorts, analysis={"min_cell_size": 3}, database=folder / f"{name}.db")
+    path.write_text(toml, encoding="utf-8")
+    return path
+
 
 answer_strategy = st.fixed_dictionaries(
     {},
@@ -148,9 +151,7 @@ def test_export_import_export_is_identical(people: dict[str, dict[str, str]]) ->
     with tempfile.TemporaryDirectory() as folder:
         exports = []
         for name in ("one", "two"):
-            config_path = Path(folder) / f"{name}.toml"
-            db = Path(folder) / f"{name}.db"
-            config_path.write_text(CONFIG.format(db=db, q=QUESTIONNAIRES / "risk-support.toml"))
+            config_path = config_at(Path(folder), name, SITES[:1])
             config = load_config(config_path)
             if name == "one":
                 rows = [
@@ -165,7 +166,7 @@ def test_export_import_export_is_identical(people: dict[str, dict[str, str]]) ->
             assert not plan.problems, plan.problems
             asyncio.run(write_answers(config, plan.answers))
             module = config.modules["risk-support"]
-            exports.append(csv_bytes(load_long(db, module, ["RS-P"])))
+            exports.append(csv_bytes(load_long(config.bot.database, module, ["RS-P"])))
         assert exports[0] == exports[1]
 
 
@@ -191,27 +192,6 @@ def _csv(rows: list[list[str]]) -> str:
 # improved/same/declined count must keep two possible values; and with any of them
 # hidden, no test or effect size may be shown at all.
 
-TWO_SITES = """
-[bot]
-database = "{db}"
-[analysis]
-min_cell_size = 3
-[[modules]]
-id = "risk-support"
-questionnaire = "{q}"
-[[cohorts]]
-code = "RS-P"
-module = "risk-support"
-site = "London"
-start = 2026-03-14T09:30:00
-end = 2026-03-14T16:30:00
-[[cohorts]]
-code = "RS-Q"
-module = "risk-support"
-site = "Leeds"
-start = 2026-03-15T09:30:00
-end = 2026-03-15T16:30:00
-"""
 ITEMS = ("conf_support", "conf_explain", "thrive_knowledge")
 # Mostly ratings, so that items have enough pairs to be reported; sometimes a skip ("")
 # or no answer at all (None).
@@ -586,9 +566,7 @@ def test_no_output_reveals_a_suppressed_count(
     if not first and not second:
         return
     with tempfile.TemporaryDirectory() as folder:
-        config_path = Path(folder) / "config.toml"
-        db = Path(folder) / "t.db"
-        config_path.write_text(TWO_SITES.format(db=db, q=QUESTIONNAIRES / "risk-support.toml"))
+        config_path = config_at(Path(folder), "t", SITES)
         config = load_config(config_path)
         rows = [
             [f"{cohort}{i}", cohort, key.split(".")[0], key.split(".")[1], value, ""]
@@ -611,7 +589,9 @@ def test_no_output_reveals_a_suppressed_count(
         telegram = "\n".join(split_message(render_telegram(summary)))
         markdown = render_markdown(summary)
         book = load_workbook(
-            io.BytesIO(xlsx_bytes(load_long(db, module, scope.codes), module, summary)),
+            io.BytesIO(
+                xlsx_bytes(load_long(config.bot.database, module, scope.codes), module, summary)
+            ),
             read_only=True,
         )
         sheet = [tuple(r) for r in book["summary"].iter_rows(min_row=2, values_only=True)]
