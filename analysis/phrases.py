@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from analysis.compute import Breakdown, Cell, ItemChange, Mean, ModuleSummary
@@ -302,3 +303,38 @@ def method_note(summary: ModuleSummary) -> list[str]:
         f"Typed comments are quoted as written, and only when at least {n} people commented.",
         "Sector and role are asked once per participant and counted once.",
     ]
+
+
+@dataclass(frozen=True)
+class ChangeCells:
+    """An item's paired change as its table shows it, disclosed the one way every output
+    does: a hidden improved/same/declined count could be read back from r, p or the
+    interval, and sometimes from the change itself, so those are then "not shown"."""
+
+    change: str
+    interval: str | None  # "+0.32 to +0.84", when the change and its test are shown
+    p: str  # "< 0.001", "0.014", with the Wilcoxon method in `method`
+    method: str | None
+    effect: str
+
+
+def change_cells(item: ItemChange) -> ChangeCells:
+    stats = item.stats
+    if stats is None:
+        return ChangeCells(TOO_FEW, None, TOO_FEW, None, TOO_FEW)
+    if not item.change_shown:
+        return ChangeCells(NOT_SHOWN, None, NOT_SHOWN, None, NOT_SHOWN)
+    change = fmt_signed(stats.mean_change)
+    if not item.test_shown:
+        return ChangeCells(change, None, NOT_SHOWN, None, NOT_SHOWN)
+    interval = (
+        f"{fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)}"
+        if stats.ci_low is not None and stats.ci_high is not None
+        else None
+    )
+    if stats.p_value is None:
+        return ChangeCells(
+            change, interval, "no change", None, effect_text(item).removeprefix("= ")
+        )
+    p = fmt_p(stats.p_value).removeprefix("= ")
+    return ChangeCells(change, interval, p, stats.method, effect_text(item).removeprefix("= "))

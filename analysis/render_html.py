@@ -24,7 +24,7 @@ from analysis.compute import (
     ModuleSummary,
 )
 from analysis.findings import headline_findings
-from analysis.rounding import fmt_mean, fmt_p, fmt_signed, percent
+from analysis.rounding import fmt_mean, fmt_signed, percent
 
 if TYPE_CHECKING:
     from analysis.charts import Chart
@@ -358,21 +358,10 @@ def _reception(summary: ModuleSummary, n: int) -> str:
 
 
 def change_cells(item: ItemChange) -> tuple[str, str, str]:
-    """Mean change (95% CI), p and r of an item as HTML cells, disclosed exactly as
-    render_markdown.change_cells discloses them: a hidden improved/same/declined count
-    could be read back from r, p or the interval, and sometimes from the change itself."""
-    stats = item.stats
-    if stats is None:
-        return "too few pairs", "–", "–"
-    if not item.change_shown:
-        return phrases.NOT_SHOWN, phrases.NOT_SHOWN, phrases.NOT_SHOWN
-    change = fmt_signed(stats.mean_change)
-    if not item.test_shown:
-        return change, phrases.NOT_SHOWN, phrases.NOT_SHOWN
-    if stats.ci_low is not None and stats.ci_high is not None:
-        change += f"<br>({fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
-    p = fmt_p(stats.p_value).removeprefix("= ") if stats.p_value is not None else "no change"
-    return change, _e(p), _e(phrases.effect_text(item).removeprefix("= "))
+    """Mean change (95% CI), p and r of an item as HTML cells (see phrases.change_cells)."""
+    cells = phrases.change_cells(item)
+    change = f"{cells.change}<br>({cells.interval})" if cells.interval else cells.change
+    return change, _e(cells.p), _e(cells.effect)
 
 
 def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -> str:

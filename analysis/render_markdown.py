@@ -5,7 +5,7 @@ from __future__ import annotations
 from analysis import phrases
 from analysis.compute import Comparison, ItemChange, ModuleSummary
 from analysis.findings import headline_findings
-from analysis.rounding import fmt_signed, percent
+from analysis.rounding import percent
 
 
 def _cell(text: str) -> str:
@@ -120,22 +120,10 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
 
 def change_cells(item: ItemChange) -> tuple[str, str, str]:
     """Mean change (95% CI), Wilcoxon p and r of an item, as table cells."""
-    stats = item.stats
-    if stats is None:
-        return phrases.TOO_FEW, phrases.TOO_FEW, phrases.TOO_FEW
-    if not item.change_shown:
-        return phrases.NOT_SHOWN, phrases.NOT_SHOWN, phrases.NOT_SHOWN
-    change = fmt_signed(stats.mean_change)
-    if not item.test_shown:
-        return change, phrases.NOT_SHOWN, phrases.NOT_SHOWN
-    if stats.ci_low is not None and stats.ci_high is not None:
-        change += f" ({fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
-    p = (
-        f"{phrases.fmt_p(stats.p_value)} ({stats.method})"
-        if stats.p_value is not None
-        else "no change"
-    )
-    return change, p, phrases.effect_text(item).removeprefix("= ")
+    cells = phrases.change_cells(item)
+    change = f"{cells.change} ({cells.interval})" if cells.interval else cells.change
+    p = f"{cells.p} ({cells.method})" if cells.method else cells.p
+    return change, p, cells.effect
 
 
 def comparison_table(comparison: Comparison, min_cell_size: int) -> list[str]:
