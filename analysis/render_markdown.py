@@ -57,7 +57,7 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
                 else " / ".join(t for _, t in phrases.breakdown_items(item.direction, n))
             )
             out.append(
-                f"| {_cell(item.text)} | {phrases.mean_text(item.pre)} | "
+                f"| {_cell(item.label)} | {phrases.mean_text(item.pre)} | "
                 f"{phrases.mean_text(item.post)} | {item.pairs} | {change} | {p} | {r} | "
                 f"{direction} |"
             )

@@ -294,8 +294,14 @@ def seen_in_markdown(text: str, summary: ModuleSummary) -> list[Seen]:
     result = []
     for index, item in enumerate(summary.changes):
         seen = Seen()
-        row = next(line for line in text.splitlines() if line.startswith(f"| {item.text} |"))
-        cells = [c.strip() for c in row.strip("|").split(" | ")]
+        # The before/after table's row of the item: its label and seven more cells.
+        cells = next(
+            cells
+            for cells in (
+                [c.strip() for c in line.strip("|").split(" | ")] for line in text.splitlines()
+            )
+            if len(cells) == 8 and cells[0] == item.label
+        )
         _, pre, post, pairs, change, p, r, direction = cells
         seen.pairs = int(pairs)
         for phase, value in (("pre", pre), ("post", post)):
@@ -483,7 +489,7 @@ def assert_means_keep_hidden_counts(markdown: str, summary: ModuleSummary, min_s
     for line in markdown.splitlines():
         cells = [c.strip() for c in line.strip("|").split(" | ")]
         for item in summary.changes:
-            if len(cells) == 8 and cells[0] == item.text:
+            if len(cells) == 8 and cells[0] == item.label:
                 for phase, text in (("pre", cells[1]), ("post", cells[2])):
                     if m := mean_cell.fullmatch(text):
                         shown_means[(item.label, phase)] = (_fraction(m[1]), int(m[2]))
