@@ -102,12 +102,16 @@ def profile_finding(summary: ModuleSummary) -> str | None:
         if not shown or found.n == 0:
             continue
         top = max(shown, key=lambda c: c.count)
-        parts.append(f"{top.label} by {found.label.lower()} ({percent(top.count, found.n)}%)")
+        share = f"{percent(top.count, found.n)}%"
+        if parts:
+            parts.append(f"the largest {found.label.lower()} {top.label} ({share})")
+        else:
+            parts.append(
+                f"The largest {found.label.lower()} was {top.label} ({share} of participants)"
+            )
     if not parts:
         return None
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    noun = "group was" if len(parts) == 1 else "groups were"
-    return f"The largest {noun} {listed}."
+    return ", and ".join(parts) + "."
 
 
 def site_finding(summary: ModuleSummary) -> str | None:
