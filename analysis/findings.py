@@ -96,7 +96,7 @@ def change_finding(summary: ModuleSummary) -> str | None:
 
 def profile_finding(summary: ModuleSummary) -> str | None:
     """The largest group by each profile question, as the seed report names them."""
-    parts = []
+    parts: list[str] = []
     for found in summary.profiles:
         shown = [c for c in found.cells if not c.hidden and c.count > 0]
         if not shown or found.n == 0:

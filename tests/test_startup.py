@@ -15,7 +15,7 @@ import socket
 import sqlite3
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -63,11 +63,17 @@ def set_database(config: Path, database: str) -> None:
 
 
 async def run_bot(
-    config: Path, *args: str, token: str = TOKEN, within: float = 60
+    config: Path,
+    *args: str,
+    token: str = TOKEN,
+    within: float = 60,
+    prefix: Sequence[str] = (),
 ) -> tuple[int, str]:
-    """Run `feedback-bot run` to its end; its exit status and all of its stdout+stderr."""
+    """Run `feedback-bot run` to its end (as another user, with a `prefix` such as sudo's);
+    its exit status and all of its stdout+stderr."""
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=token, FEEDBACK_PSEUDONYM_KEY=KEY)
     proc = await asyncio.create_subprocess_exec(
+        *prefix,
         sys.executable,
         "-m",
         "bot",
@@ -331,24 +337,10 @@ async def test_database_directory_not_writable(api: BotApiServer) -> None:
     prefix = as_unprivileged_user()
     config = home_with_readonly_state(api)
     try:
-        env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, FEEDBACK_PSEUDONYM_KEY=KEY)
-        proc = await asyncio.create_subprocess_exec(
-            *prefix,
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--config",
-            str(config),
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        status, output = await run_bot(config, prefix=prefix)
     finally:
         shutil.rmtree(config.parent, ignore_errors=True)
-    output = out.decode()
-    assert proc.returncode == ExitStatus.DATABASE, output
+    assert status == ExitStatus.DATABASE, output
     assert_clean(output)
     assert "permission denied" in final_line(output)
     assert "must be able to write there" in final_line(output)
