@@ -638,6 +638,18 @@ def _withhold_item(comparison: Comparison, index: int) -> Comparison:
     return replace(comparison, rows=rows)
 
 
+def _shown_totals(cells: Sequence[Mean], n: int) -> tuple[int, int, int]:
+    """The least and most the rows' shown means can add up to, and how many of the n
+    answers lie in rows whose mean is not shown."""
+    lo = hi = 0
+    rest = n
+    for cell in cells:
+        if cell.shown and cell.value is not None:
+            row_lo, row_hi = totals_rounding_to(cell.value, cell.n)
+            lo, hi, rest = lo + row_lo, hi + row_hi, rest - cell.n
+    return lo, hi, rest
+
+
 def _clues(item: ItemChange, index: int, comparisons: Sequence[Comparison]) -> dict[str, Interval]:
     """What the shown figures tell about the pairs' rating totals (see direction_pinned)."""
     clues: dict[str, Interval] = {}
@@ -653,14 +665,7 @@ def _clues(item: ItemChange, index: int, comparisons: Sequence[Comparison]) -> d
     if item.change_shown and item.stats is not None:
         bounds.append(totals_rounding_to(item.stats.mean_change, n))
     for comparison in comparisons:
-        lo = hi = 0
-        rest = n
-        for row in comparison.rows:
-            change = row.changes[index]
-            value = change.value
-            if change.shown and value is not None:
-                row_lo, row_hi = totals_rounding_to(value, change.n)
-                lo, hi, rest = lo + row_lo, hi + row_hi, rest - change.n
+        lo, hi, rest = _shown_totals([row.changes[index] for row in comparison.rows], n)
         bounds.append((lo - 4 * rest, hi + 4 * rest))
     clues["change_sum"] = (max(b[0] for b in bounds), min(b[1] for b in bounds))
     return clues
@@ -768,14 +773,7 @@ def _row_bounds(
         column = next((i for i, (q, _) in enumerate(comparison.means) if q == question), None)
         if column is None:
             continue
-        lo = hi = 0
-        rest = n
-        for row in comparison.rows:
-            mean = row.means[column]
-            value = mean.value
-            if mean.shown and value is not None:
-                row_lo, row_hi = totals_rounding_to(value, mean.n)
-                lo, hi, rest = lo + row_lo, hi + row_hi, rest - mean.n
+        lo, hi, rest = _shown_totals([row.means[column] for row in comparison.rows], n)
         bounds.append((lo + rest, hi + 5 * rest))
     return bounds
 

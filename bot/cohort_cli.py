@@ -209,13 +209,9 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return 1
-    from bot.lifecycle import PUSH, SUMMARY, reminder_kind
+    from bot.lifecycle import cancelled_events
 
-    skipped = (
-        PUSH,
-        SUMMARY,
-        *(reminder_kind(n + 1) for n in range(len(config.schedule.reminders))),
-    )
+    skipped = cancelled_events(config.schedule)
 
     async def cancel(svc: Services) -> str:
         return await cohorts.cancel(svc, args.code, COMMAND_LINE, skipped)

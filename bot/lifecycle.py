@@ -282,3 +282,10 @@ async def remind_now(bot: Bot, svc: Services, cohort: Cohort) -> tuple[int, bool
     kind = admin.manual_reminder_kind(svc.now())
     text = reminder_text(svc, cohort, window)
     return await message_participants(bot, svc, cohort, kind, phase, text, screens.CONTINUE_POST)
+
+
+def cancelled_events(schedule: ScheduleSettings) -> tuple[str, ...]:
+    """The events an archived (cancelled) cohort must never carry out: the push, every
+    reminder and the summary."""
+    reminders = (reminder_kind(n) for n in range(1, len(schedule.reminders) + 1))
+    return (PUSH, SUMMARY, *reminders)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from importlib.resources.abc import Traversable
@@ -13,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.packaged import BUILTIN_PREFIX, builtin_questionnaire, builtin_questionnaires
-from core.problems import ConfigError, Problem
+from core.problems import ConfigError, Problem, read_toml
 from core.questionnaire import Module, load_module
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
@@ -115,15 +114,7 @@ def parse_duration(text: str) -> timedelta | None:
 def load_config(path: Path | str) -> Config:
     """Read the config file and every questionnaire it names; raise ConfigError listing problems."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError([Problem(path, "", "config file not found")]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(path, "", f"not valid TOML: {exc}")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(path, "", f"cannot be read: {exc}")]) from None
-    return _Reader(path, raw).config()
+    return _Reader(path, read_toml(path, "config file")).config()
 
 
 class _Reader:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from core.problems import ConfigError, Problem
+from core.problems import ConfigError, Problem, read_toml
 
 Kind = Literal["rating", "choice", "text"]
 Phase = Literal["pre", "post"]
@@ -107,14 +106,7 @@ def load_module(module_id: str, title: str, file: Path | Traversable) -> Module:
     raise ConfigError listing every problem."""
     path = Path(str(file))  # named in problems and by `check`
     problems: list[Problem] = []
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError([Problem(path, "", "questionnaire file not found")]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(path, "", f"not valid TOML: {exc}")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(path, "", f"cannot be read: {exc}")]) from None
+    raw = read_toml(file, "questionnaire file")
 
     known_top = {"title", "pre", "post"}
     for key in raw:

@@ -49,8 +49,6 @@ FACILITATOR_COMMANDS = {
     "status": "live counts of your open cohorts",
     "remind": "<code> — remind those who have not finished",
 }
-# Events an archived cohort must never carry out.
-CANCELLED_EVENTS = (lifecycle.PUSH, lifecycle.SUMMARY)
 
 
 def _user_id(update: Update) -> int | None:
@@ -414,7 +412,10 @@ async def cancelcohort(update: Update, context: BotContext) -> None:
     assert user is not None
     try:
         outcome = await cohorts.cancel(
-            svc, cohort.code, cohorts.actor(svc, user), CANCELLED_EVENTS + _reminders(svc)
+            svc,
+            cohort.code,
+            cohorts.actor(svc, user),
+            lifecycle.cancelled_events(svc.config.schedule),
         )
     except CohortError as exc:
         await _problem(update, exc)
@@ -422,12 +423,6 @@ async def cancelcohort(update: Update, context: BotContext) -> None:
     log.info("cohort %s %s by user %s", cohort.code, outcome, user)
     await _reply(update, screens.cancel_outcome(cohort.code, outcome))
     await scheduler.reschedule(context.application)
-
-
-def _reminders(svc: Services) -> tuple[str, ...]:
-    return tuple(
-        lifecycle.reminder_kind(n) for n in range(1, len(svc.config.schedule.reminders) + 1)
-    )
 
 
 @staff_only
