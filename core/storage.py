@@ -180,6 +180,15 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at  TEXT NOT NULL
     );
     """,
+    """
+    -- What a database says about itself, as name = value. `feedback-bot demo` marks the
+    -- database it makes (written_by = 'feedback-bot demo'), and `demo --fresh` deletes
+    -- only a database carrying that mark: never the bot's own.
+    CREATE TABLE marks (
+        name   TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -317,6 +326,42 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"'{utc_text(datetime.now(UTC))}');\nCOMMIT;"
         )
     return SCHEMA_VERSION
+
+
+def set_mark(path: Path, name: str, value: str) -> None:
+    """Record `name = value` in the database's own marks (a migrated database)."""
+    try:
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("PRAGMA busy_timeout = 5000")
+            with conn:
+                conn.execute(
+                    "INSERT INTO marks (name, value) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (name, value),
+                )
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise unavailable(path, exc) from exc
+
+
+def read_mark(path: Path, name: str) -> str | None:
+    """The value of a mark, or None: no such mark, no such table, or no SQLite database.
+
+    Opened immutable: reading must leave no -wal or -shm file beside a database that may
+    be someone else's (a read-only WAL connection would create both)."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM marks WHERE name = ?", (name,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
 
 
 def stored_cohort_rows(path: Path) -> list[StoredCohortRow]:
