@@ -12,6 +12,7 @@ from core.cohorts import with_stored_cohorts
 from core.config import Config, load_config
 from core.outputs import check_folder, check_new_file, check_new_files, new_file, write_new
 from core.problems import ConfigError
+from core.storage import respondents_in
 
 # The numbers of bot.exits.ExitStatus (analysis cannot import bot; tests/test_cli_matrix.py
 # checks they agree).
@@ -142,14 +143,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     out: Path = args.out
-    check_folder(out)  # before the work: a path that cannot be written is known now
-    _progress(f"Loading and computing the summary of {scope.module}, {scope.label} …")
-    try:
-        summary = compute_summary(config, scope)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    if not config.bot.database.is_file():
+        print(f"error: database not found: {config.bot.database}", file=sys.stderr)
         return DATABASE
-    if not any(phase.respondents for phase in summary.phases):
+    if respondents_in(config.bot.database, scope.codes) == 0:
         # As /report in the chat: four empty charts and "n = 0" help no one.
         name = scope.codes[0] if args.cohort else f"module {scope.module}, {scope.label}"
         print(
@@ -158,6 +155,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return NOTHING_TO_REPORT
+    check_folder(out)  # before the work: a path that cannot be written is known now
+    _progress(f"Loading and computing the summary of {scope.module}, {scope.label} …")
+    summary = compute_summary(config, scope)
     drawn = chart_set(summary)
     files = [f"{chart.name}.png" for chart in drawn]
     files += ["report.html", "report.md", "telegram.html", "answers.csv", "answers.xlsx"]

@@ -364,6 +364,30 @@ def read_mark(path: Path, name: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def respondents_sql(cohorts: Sequence[str]) -> str:
+    marks = ",".join("?" * len(cohorts)) or "NULL"
+    return (
+        "SELECT count(DISTINCT a.participant_id) FROM answers a"
+        " JOIN participants p ON p.id = a.participant_id"
+        f" WHERE p.cohort IN ({marks}) AND a.value IS NOT NULL"
+    )
+
+
+def respondents_in(path: Path, cohorts: Sequence[str]) -> int:
+    """`Tx.respondents`, read without the bot (`report`); 0 for a database not set up yet."""
+    conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        row = conn.execute(respondents_sql(cohorts), tuple(cohorts)).fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return 0
+        raise unavailable(path, exc) from exc
+    finally:
+        conn.close()
+    return int(row[0])
+
+
 def stored_cohort_rows(path: Path) -> list[StoredCohortRow]:
     """The stored cohorts, read without the bot (command line, analysis); none if no database."""
     if not path.exists():
@@ -715,13 +739,7 @@ class Tx:
     async def respondents(self, cohorts: Sequence[str]) -> int:
         """How many participants of `cohorts` gave at least one answer (not a skip), submitted
         or not: the analysis's definition of having responded."""
-        marks = ",".join("?" * len(cohorts)) or "NULL"
-        row = await self._one(
-            "SELECT count(DISTINCT a.participant_id) FROM answers a"
-            " JOIN participants p ON p.id = a.participant_id"
-            f" WHERE p.cohort IN ({marks}) AND a.value IS NOT NULL",
-            tuple(cohorts),
-        )
+        row = await self._one(respondents_sql(cohorts), tuple(cohorts))
         return int(row[0]) if row is not None else 0
 
     # outbox ----------------------------------------------------------------------------------

@@ -68,12 +68,19 @@ class Case:
     says: str = ""  # words the output must contain
     env: Mapping[str, str] = field(default_factory=dict)
     locked: bool = False  # another program holds the database's write lock meanwhile
+    one_line: bool = False  # the whole output is one line
 
 
 def case(
-    name: str, status: ExitStatus, *argv: str, says: str = "", locked: bool = False, **env: str
+    name: str,
+    status: ExitStatus,
+    *argv: str,
+    says: str = "",
+    locked: bool = False,
+    one_line: bool = False,
+    **env: str,
 ) -> Case:
-    return Case(name, argv, status, says, env, locked)
+    return Case(name, argv, status, says, env, locked, one_line)
 
 
 C = ("--config", "config.toml")
@@ -95,7 +102,7 @@ CASES = [
     case("cohort add without --when", USAGE, "cohort", "add", *C, "--module", "risk-support",
          "--site", "Hull"),
     case("demo with 0 participants", USAGE, "demo", "--participants", "0", "--out", "d",
-         says="--participants must be between 1 and 2000"),
+         says="--participants must be between 1 and 2000", one_line=True),
     case("demo with a word for a number", USAGE, "demo", "--participants", "many"),
     # a config that is not there
     case("check of a missing config", ExitStatus.UNEXPECTED, "check", "--config", "nope.toml",
@@ -113,11 +120,11 @@ CASES = [
          "csv", "--out", "x.csv"),
     case("cohort add on an unreadable day", USAGE, "cohort", "add", *C, "--module",
          "risk-support", "--site", "Hull", "--when", "someday 9:30-16:30",
-         says="could not find a date"),
+         says="could not find a date", one_line=True),
     case("cohort add of an unknown module", USAGE, "cohort", "add", *C, "--module", "juggling",
          "--site", "Hull", "--when", "2 Dec 2099 9:30-16:30"),
     case("cohort add in the past", USAGE, "cohort", "add", *C, "--module", "risk-support",
-         "--site", "Hull", "--when", "yesterday 9:30-16:30", says="in the past"),
+         "--site", "Hull", "--when", "yesterday 9:30-16:30", says="in the past", one_line=True),
     case("cohort edit saying nothing", USAGE, "cohort", "edit", *C, "RS-HUL-1202"),
     case("cohort edit of an unknown code", USAGE, "cohort", "edit", *C, "RS-NOPE",
          "--site", "York"),
@@ -132,72 +139,75 @@ CASES = [
     case("import that changes a stored answer", USAGE, "import", *C, "changed.csv",
          says="line 2: participant P1, conf_support (pre): '2' → '1'"),
     case("cohort add of a duplicate", USAGE, "cohort", "add", *C, "--module", "risk-support",
-         "--site", "hull", "--when", "2 Dec 2099 9:30-16:30", says="--allow-duplicate"),
+         "--site", "hull", "--when", "2 Dec 2099 9:30-16:30", says="--allow-duplicate",
+         one_line=True),
     case("report of a cohort nobody answered", ExitStatus.NOTHING_TO_REPORT, "report", *C,
          "--cohort", "GH-LDN-0314", "--out", "r-empty",
-         says="No responses yet for GH-LDN-0314"),
+         says="No responses yet for GH-LDN-0314", one_line=True),
     case("backup onto an existing file", USAGE, "backup", *C, "--out", "existing.db",
-         says="--force"),
+         says="--force", one_line=True),
     case("backup onto the database itself", USAGE, "backup", *C, "--out", "feedback.db",
-         "--force"),
+         "--force", one_line=True),
     case("export onto an existing file", USAGE, "export", *C, "--cohort", "RS-LDN-0314",
-         "--format", "csv", "--out", "existing.csv", says="--force"),
+         "--format", "csv", "--out", "existing.csv", says="--force", one_line=True),
     case("export onto a folder", USAGE, "export", *C, "--cohort", "RS-LDN-0314",
-         "--format", "xlsx", "--out", "reports"),
+         "--format", "xlsx", "--out", "reports", one_line=True),
     case("report into a folder holding a report", USAGE, "report", *C,
          "--cohort", "RS-LDN-0314", "--out", "reports", says="--force"),
     case("card over an existing card", USAGE, "cohort", "card", *C, "RS-LDN-0314",
-         "--username", "x_bot", "--out", "cards", says="--force"),
-    case("demo into a folder of someone's files", USAGE, "demo", "--out", "home"),
+         "--username", "x_bot", "--out", "cards", says="--force", one_line=True),
+    case("demo into a folder of someone's files", USAGE, "demo", "--out", "home", one_line=True),
     case("demo --fresh into a folder of someone's files", USAGE, "demo", "--out", "home",
-         "--fresh", says="nothing was deleted"),
-    case("demo --fresh into the current folder", USAGE, "demo", "--out", ".", "--fresh"),
+         "--fresh", says="nothing was deleted", one_line=True),
+    case("demo --fresh into the current folder", USAGE, "demo", "--out", ".", "--fresh",
+         one_line=True),
     case("demo with --db the bot's database", USAGE, "demo", "--out", "new-demo", "--db",
-         "feedback.db"),
+         "feedback.db", one_line=True),
     case("demo --fresh with --db the bot's database", USAGE, "demo", "--out", "new-demo",
-         "--db", "feedback.db", "--fresh", says="not a database the demo wrote"),
-    case("demo --out a file", USAGE, "demo", "--out", "notes.txt"),
+         "--db", "feedback.db", "--fresh", says="not a database the demo wrote", one_line=True),
+    case("demo --out a file", USAGE, "demo", "--out", "notes.txt", one_line=True),
     # output paths that cannot be written (under a regular file)
     case("backup under a file", USAGE, "backup", *C, "--out", "notes.txt/b.db",
-         says="notes.txt is a file"),
+         says="notes.txt is a file", one_line=True),
     case("export under a file", USAGE, "export", *C, "--cohort", "RS-LDN-0314",
-         "--format", "csv", "--out", "notes.txt/x.csv"),
+         "--format", "csv", "--out", "notes.txt/x.csv", one_line=True),
     case("report under a file", USAGE, "report", *C, "--cohort", "RS-LDN-0314",
          "--out", "notes.txt/r"),
     case("card under a file", USAGE, "cohort", "card", *C, "RS-LDN-0314",
-         "--username", "x_bot", "--out", "notes.txt/c"),
-    case("demo under a file", USAGE, "demo", "--out", "notes.txt/d"),
-    case("demo with --db under a file", USAGE, "demo", "--out", "d", "--db", "notes.txt/x.db"),
+         "--username", "x_bot", "--out", "notes.txt/c", one_line=True),
+    case("demo under a file", USAGE, "demo", "--out", "notes.txt/d", one_line=True),
+    case("demo with --db under a file", USAGE, "demo", "--out", "d", "--db", "notes.txt/x.db",
+         one_line=True),
     # the Bot API
     case("run with a rejected token", ExitStatus.TOKEN_REJECTED, "run", *C,
          says="rejected the bot token"),
     case("card with a rejected token", ExitStatus.TOKEN_REJECTED, "cohort", "card", *C,
-         "RS-LDN-0314", "--out", "new-cards", says="rejected the bot token"),
+         "RS-LDN-0314", "--out", "new-cards", says="rejected the bot token", one_line=True),
     case("run with the Bot API unreachable", ExitStatus.API_UNREACHABLE, "run", "--config",
          "unreachable.toml", says="gave up reaching the Bot API"),
     case("card with the Bot API unreachable", ExitStatus.API_UNREACHABLE, "cohort", "card",
          "--config", "unreachable.toml", "RS-LDN-0314", "--out", "new-cards",
-         says="--username"),
+         says="--username", one_line=True),
     # a database another program holds locked
     case("run on a locked database", DATABASE, "run", *C, locked=True, says="locked"),
     case("import into a locked database", DATABASE, "import", *C, "more.csv", locked=True,
-         says="locked"),
+         says="locked", one_line=True),
     case("cohort add into a locked database", DATABASE, "cohort", "add", *C, "--module",
          "risk-support", "--site", "York", "--when", "3 Dec 2099 9:30-16:30", locked=True,
-         says="locked"),
+         says="locked", one_line=True),
     case("cohort edit in a locked database", DATABASE, "cohort", "edit", *C, "RS-HUL-1202",
-         "--site", "York", locked=True),
+         "--site", "York", locked=True, one_line=True),
     case("cohort cancel in a locked database", DATABASE, "cohort", "cancel", *C,
-         "RS-HUL-1202", locked=True),
+         "RS-HUL-1202", locked=True, one_line=True),
     case("cohort import into a locked database", DATABASE, "cohort", "import", *C,
-         "cohorts.csv", locked=True),
+         "cohorts.csv", locked=True, one_line=True),
     # the pseudonym key
     case("run with the placeholder key", USAGE, "run", *C, says="openssl rand -hex 32",
-         FEEDBACK_PSEUDONYM_KEY=PLACEHOLDER),
+         FEEDBACK_PSEUDONYM_KEY=PLACEHOLDER, one_line=True),
     case("run with a short key", USAGE, "run", *C, says="too short",
-         FEEDBACK_PSEUDONYM_KEY="0123456789abcdef"),
+         FEEDBACK_PSEUDONYM_KEY="0123456789abcdef", one_line=True),
     case("run with a predictable key", USAGE, "run", *C, says="too predictable",
-         FEEDBACK_PSEUDONYM_KEY="ab" * 20),
+         FEEDBACK_PSEUDONYM_KEY="ab" * 20, one_line=True),
     case("check with the placeholder key", ExitStatus.UNEXPECTED, "check", *C,
          says="placeholder", FEEDBACK_PSEUDONYM_KEY=PLACEHOLDER),
     # secrets echoed back in what people type
@@ -385,6 +395,8 @@ def test_a_mistake_changes_nothing_and_leaks_nothing(
     for secret in SECRETS:
         assert secret not in output, "a secret reached the terminal"
     assert item.says in output, output
+    if item.one_line:
+        assert len(output.strip().splitlines()) == 1, output
     assert outcome.after["paths"] == outcome.before["paths"], "files changed, appeared or went"
     assert outcome.after["database"] == outcome.before["database"], "the database changed"
 
