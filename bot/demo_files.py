@@ -108,15 +108,16 @@ class DemoFolder:
         return path
 
     def changed(self) -> list[Path]:
-        """Recorded files that are no longer what the demo wrote (or not a plain file)."""
-        found = []
-        for name, digest in self.files.items():
-            path = self.path(name)
-            if path.is_symlink() or (
-                path.exists() and (not path.is_file() or _sha256(path) != digest)
-            ):
-                found.append(path)
-        return found
+        """Recorded files that are no longer what the demo wrote: another content, not a
+        plain file, a link, or reached through a link out of the folder."""
+        inside = self.folder.resolve()
+        paths = [(self.path(name), digest) for name, digest in self.files.items()]
+        return [
+            path
+            for path, digest in paths
+            if (path.exists() or path.is_symlink())
+            and not (path.resolve().is_relative_to(inside) and _same(path, digest))
+        ]
 
     def present(self) -> list[Path]:
         return [p for p in (self.path(n) for n in self.files) if p.exists()]

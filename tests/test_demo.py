@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.demo import WRITES
+from bot.demo_files import DemoFolder, DemoRefused, prepare
 from core.storage import prepare_file
 
 
@@ -144,3 +146,17 @@ def test_demo_fresh_never_touches_a_folder_or_database_no_demo_wrote(
         assert len(err) == 1 and words in err[0], (extra, err)
         assert checksums(tmp_path) == before and real.read_bytes() == real_bytes, extra
     assert sorted(p.name for p in home.iterdir()) == ["feedback.db", "thesis.tex", "work"]
+
+
+def test_fresh_follows_no_link_out_of_the_demo_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me", encoding="utf-8")
+    folder = DemoFolder(tmp_path / "demo")
+    folder.save()
+    folder.write("channel.md", b"the demo's")
+    (tmp_path / "demo" / "channel.md").unlink()
+    (tmp_path / "demo" / "channel.md").symlink_to(outside)  # swapped for a link to elsewhere
+    with pytest.raises(DemoRefused, match="changed since the demo wrote it"):
+        prepare(tmp_path / "demo", tmp_path / "demo" / "feedback.db", True, WRITES)
+    assert outside.read_text(encoding="utf-8") == "keep me"
+    assert (tmp_path / "demo" / ".feedback-bot-demo").exists()
