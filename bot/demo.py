@@ -350,13 +350,11 @@ def main(
     except (DemoRefused, OutputRefused) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
-    if cleared.files or cleared.database:
-        what = [f"{cleared.files} file(s) in {folder}"] if cleared.files else []
-        what += [f"its database {db}"] if cleared.database else []
-        print(f"Starting fresh: deleted the earlier demo's {' and '.join(what)}")
     marked = DemoFolder(folder)
     try:
-        marked.save()  # first: an interrupted demo is still recognised as one
+        # Before anything else, even a line of output: an interrupted demo (a closed pipe,
+        # Ctrl-C) must still be recognised as one by the next --fresh.
+        marked.save()
         prepare_file(db)
         set_mark(db, *DB_MARK)
     except OSError as exc:
@@ -365,6 +363,10 @@ def main(
     except DatabaseUnavailable as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 5
+    if cleared.files or cleared.database:
+        what = [f"{cleared.files} file(s) in {folder}"] if cleared.files else []
+        what += [f"its database {db}"] if cleared.database else []
+        print(f"Starting fresh: deleted the earlier demo's {' and '.join(what)}")
     try:
         return asyncio.run(run_demo(participants, seed, marked, db))
     except KeyboardInterrupt:
