@@ -10,7 +10,15 @@ from typing import Any
 
 from core.cohorts import with_stored_cohorts
 from core.config import Config, load_config
+from core.outputs import check_folder, check_new_file, check_new_files, new_file, write_new
 from core.problems import ConfigError
+from core.storage import respondents_in
+
+# The numbers of bot.exits.ExitStatus (analysis cannot import bot; tests/test_cli_matrix.py
+# checks they agree).
+USAGE = 2
+DATABASE = 5
+NOTHING_TO_REPORT = 6
 
 
 def register(subparsers: Any) -> None:
@@ -18,25 +26,47 @@ def register(subparsers: Any) -> None:
     from analysis.importer import DATE_MARGIN
 
     report = subparsers.add_parser(
-        "report", help="write a summary: Markdown report, charts, Telegram text, exports"
+        "report",
+        help="write a summary: Markdown report, charts, Telegram text, exports",
+        description="Write the summary of a cohort, a site or a module into --out: "
+        "report.html, report.md, the chart PNGs, telegram.html, answers.csv and answers.xlsx; "
+        "print the headline figures. Files already in --out are not overwritten without "
+        "--force. A scope nobody has answered yet gets one line and no files, as /report "
+        "does in the chat.",
     )
     _scope_arguments(report)
     report.add_argument("--out", required=True, type=Path, help="folder to write into")
     report.add_argument(
         "--open", action="store_true", help="open report.html in the default web browser"
     )
+    report.add_argument(
+        "--force", action="store_true", help="overwrite the report's files if --out has them"
+    )
     report.set_defaults(func=cmd_report)
 
-    export = subparsers.add_parser("export", help="export answers in the long format")
+    export = subparsers.add_parser(
+        "export",
+        help="export answers in the long format",
+        description="Write every answer of a cohort, a site or a module to --out, as CSV "
+        "(the long format `import` reads back) or XLSX (four sheets). Participants appear "
+        "only as pseudonymous ids. An existing --out is not overwritten without --force.",
+    )
     _scope_arguments(export)
     export.add_argument(
         "--format", required=True, choices=["csv", "xlsx"], help="file format: csv or xlsx"
     )
     export.add_argument("--out", required=True, type=Path, help="file to write")
+    export.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     export.set_defaults(func=cmd_export)
 
     importer = subparsers.add_parser(
-        "import", help="import answers from a CSV file in the export's long format"
+        "import",
+        help="import answers from a CSV file in the export's long format",
+        description="Add answers collected on paper or a web form, in the long format "
+        "`export` writes. Every row is checked first; if any is wrong, or would change an "
+        "answer already stored (a participant's own answer from the chat, say), all of them "
+        "are listed by line and nothing is imported. Importing the same file again changes "
+        "nothing.",
     )
     importer.add_argument("--config", required=True, help="config TOML file")
     importer.add_argument("answers", type=Path, help="CSV file (see `feedback-bot export`)")
@@ -46,6 +76,11 @@ def register(subparsers: Any) -> None:
         help="import answers dated before their cohort's pre questionnaire opens, more than "
         f"{DATE_MARGIN.days} days after its post questionnaire closes, or in the future "
         "(refused otherwise)",
+    )
+    importer.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace stored answers that the file gives differently (refused otherwise)",
     )
     importer.set_defaults(func=cmd_import)
 
@@ -87,9 +122,9 @@ def _config_and_scope(args: argparse.Namespace) -> tuple[Config, Any] | int:
     """The config and the scope the arguments name, or the exit status that says why not."""
     config = _config(args.config)
     if config is None:
-        return 1
+        return USAGE
     scope = _resolve(args, config)
-    return 2 if scope is None else (config, scope)
+    return USAGE if scope is None else (config, scope)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -107,31 +142,45 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analysis.summary import compute_summary
 
     started = time.perf_counter()
-    _progress(f"Loading and computing the summary of {scope.module}, {scope.label} …")
-    try:
-        summary = compute_summary(config, scope)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    _progress("Drawing the charts …")
-    drawn = chart_set(summary)
-    charts = [(f"{chart.name}.png", chart.png()) for chart in drawn]
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    for name, data in charts:
-        (out / name).write_bytes(data)
+    if not config.bot.database.is_file():
+        print(f"error: database not found: {config.bot.database}", file=sys.stderr)
+        return DATABASE
+    if respondents_in(config.bot.database, scope.codes) == 0:
+        # As /report in the chat: four empty charts and "n = 0" help no one.
+        name = scope.codes[0] if args.cohort else f"module {scope.module}, {scope.label}"
+        print(
+            f"No responses yet for {name}: there is nothing to summarise; nothing was "
+            f"written to {out}.",
+            file=sys.stderr,
+        )
+        return NOTHING_TO_REPORT
+    check_folder(out)  # before the work: a path that cannot be written is known now
+    _progress(f"Loading and computing the summary of {scope.module}, {scope.label} …")
+    summary = compute_summary(config, scope)
+    drawn = chart_set(summary)
+    files = [f"{chart.name}.png" for chart in drawn]
+    files += ["report.html", "report.md", "telegram.html", "answers.csv", "answers.xlsx"]
+    check_new_files(out, files, args.force)
+    _progress("Drawing the charts …")
+    charts = [(f"{chart.name}.png", chart.png()) for chart in drawn]
     paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
-    (out / "report.html").write_text(render_report(summary, drawn, paper), encoding="utf-8")
-    (out / "report.md").write_text(
-        render_markdown(summary, [name for name, _ in charts]), encoding="utf-8"
-    )
-    (out / "telegram.html").write_text(render_telegram(summary), "utf-8")
-    _progress("Writing the exports …")
+    html = render_report(summary, drawn, paper)
+    markdown = render_markdown(summary, [name for name, _ in charts])
     module = config.modules[scope.module]
     long = load_long(config.bot.database, module, scope.codes)
-    (out / "answers.csv").write_bytes(csv_bytes(long))
-    (out / "answers.xlsx").write_bytes(xlsx_bytes(long, module, summary))
-    _progress(f"Done in {time.perf_counter() - started:.1f} s; files in {out}")
+    written = [
+        *charts,
+        ("report.html", html.encode()),
+        ("report.md", markdown.encode()),
+        ("telegram.html", render_telegram(summary).encode()),
+        ("answers.csv", csv_bytes(long)),
+        ("answers.xlsx", xlsx_bytes(long, module, summary)),
+    ]
+    _progress(f"Writing {len(written)} files into {out} …")
+    for name, data in written:
+        write_new(out / name, data, args.force)
+    _progress(f"Done in {time.perf_counter() - started:.1f} s; {len(written)} files in {out}")
     print(headline(summary))
     if args.open:
         import webbrowser
@@ -175,15 +224,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     out: Path = args.out
     if not config.bot.database.exists():
         print(f"error: database not found: {config.bot.database}", file=sys.stderr)
-        return 2
-    out.parent.mkdir(parents=True, exist_ok=True)
+        return DATABASE
+    check_new_file(out, args.force)
     if args.format == "csv":
         # Streamed: a module's millions of answers never sit in memory at once.
-        with out.open("w", encoding="utf-8-sig", newline="") as file:
+        with new_file(out, args.force, text=True) as file:
             count = write_csv(iter_long(config.bot.database, module, scope.codes), file)
     else:
         long = load_long(config.bot.database, module, scope.codes)
-        out.write_bytes(xlsx_bytes(long, module, compute_summary(config, scope)))
+        write_new(out, xlsx_bytes(long, module, compute_summary(config, scope)), args.force)
         count = len(long)
     print(f"{count} answer(s) written to {out}")
     return 0
@@ -193,23 +242,44 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Validate a CSV of answers and import it; on any bad row, import nothing."""
     config = _config(args.config)
     if config is None:
-        return 1
-    from analysis.importer import import_file
+        return USAGE
+    from analysis.importer import AnswersWouldChange, import_file
 
-    if not args.answers.exists():
+    if not args.answers.is_file():
         print(f"error: file not found: {args.answers}", file=sys.stderr)
-        return 2
-    last = [0.0]
+        return USAGE
+    last = [time.perf_counter()]
 
-    def progress(done: int, total: int) -> None:
+    def progress(stage: str, done: int, total: int) -> None:
+        # Only for long imports, and only saying what is under way: the closing line,
+        # after the commit, is the one that says what was imported.
         now = time.perf_counter()
-        if done == total or now - last[0] > 1:
+        if now - last[0] > 1 and done < total:
             last[0] = now
-            _progress(f"Imported {done} of {total} participant(s)")
+            _progress(f"{stage}: {done} of {total} participant(s) …")
 
-    problems, result = import_file(
-        config, args.answers, progress, allow_dates_outside_window=args.allow_dates_outside_window
-    )
+    try:
+        problems, result = import_file(
+            config,
+            args.answers,
+            progress,
+            allow_dates_outside_window=args.allow_dates_outside_window,
+            replace=args.replace,
+        )
+    except AnswersWouldChange as refused:
+        changes = refused.changes
+        print(
+            f"{args.answers}: {len(changes)} answer(s) would change what is stored; "
+            "nothing was imported:",
+            file=sys.stderr,
+        )
+        for change in changes:
+            print(f"  {change}", file=sys.stderr)
+        print(
+            "If the file is right, import it again with --replace to replace those answers.",
+            file=sys.stderr,
+        )
+        return USAGE
     if problems:
         print(f"{args.answers}: {len(problems)} problem(s); nothing was imported:", file=sys.stderr)
         for problem in problems:
@@ -219,10 +289,10 @@ def cmd_import(args: argparse.Namespace) -> int:
                 "If those dates are right, import again with --allow-dates-outside-window.",
                 file=sys.stderr,
             )
-        return 1
+        return USAGE
     assert result is not None
     print(
-        f"{result.rows} answer(s) from {result.participants} participant(s) checked; "
-        f"{result.written} added or changed."
+        f"{args.answers}: {result.rows} answer(s) of {result.participants} participant(s): "
+        f"{result.added} added, {result.unchanged} unchanged, {result.replaced} replaced."
     )
     return 0

@@ -2,7 +2,9 @@
 
 Every row is checked against the questionnaire before anything is written; one bad
 row and nothing is imported. Writing is idempotent: the same file imported twice
-leaves the database as it was after the first time.
+leaves the database as it was after the first time. An import never silently changes an
+answer already stored (a participant's own answer from the chat, say): every row that
+would is listed, and nothing is imported, unless the user asks for `replace`.
 
 An answer's date must be plausible for its cohort: not before the pre-module
 questionnaire opens, not more than DATE_MARGIN after the post-module one closes (by
@@ -71,11 +73,51 @@ class ImportPlan:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did."""
+    """What an import did (all of it committed)."""
 
     rows: int
     participants: int
-    written: int  # answers added or changed; 0 when the file was imported before
+    added: int
+    unchanged: int  # already stored just so: a file imported before adds nothing
+    replaced: int  # stored answers the file gave differently (only with `replace`)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A stored answer that a row of the file gives differently."""
+
+    line: int
+    participant: str
+    phase: str
+    question: str
+    old: str | None
+    new: str | None
+    old_at: str
+    new_at: str
+
+    def __str__(self) -> str:
+        def shown(value: str | None) -> str:
+            return "(skipped)" if value is None else repr(value)
+
+        if self.old == self.new:
+            what = f"answered_at {self.old_at} → {self.new_at}"
+        else:
+            what = f"{shown(self.old)} → {shown(self.new)}"
+        return (
+            f"line {self.line}: participant {self.participant}, {self.question} "
+            f"({self.phase}): {what}"
+        )
+
+
+class AnswersWouldChange(Exception):
+    """The file would change stored answers and `replace` was not given; nothing written."""
+
+    def __init__(self, changes: list[Change]) -> None:
+        super().__init__(f"{len(changes)} stored answer(s) would change")
+        self.changes = changes
+
+
+Progress = Callable[[str, int, int], None]
 
 
 def parse_answers(text: str, config: Config) -> ImportPlan:
@@ -266,11 +308,22 @@ def _moment(raw: str, config: Config) -> datetime | str | None:
 async def write_answers(
     config: Config,
     answers: list[ImportedAnswer],
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    *,
+    replace: bool = False,
 ) -> ImportResult:
-    """Store validated answers in one transaction; unchanged answers are not touched."""
+    """Store validated answers in one transaction; unchanged answers are not touched.
+
+    A stored answer the file gives differently (another value, or another time when the
+    file gives one) is replaced only with `replace`; otherwise AnswersWouldChange lists
+    them all and the transaction is rolled back, so nothing is written.
+    """
     db = await Database.open(config.bot.database)
-    written = 0
+    added = unchanged = 0
+    changes: list[Change] = []
+    groups: dict[tuple[str, str], list[ImportedAnswer]] = {}
+    for answer in answers:
+        groups.setdefault((answer.cohort, answer.participant), []).append(answer)
     try:
         async with db.write() as tx:
             for code in sorted({a.cohort for a in answers}):
@@ -278,9 +331,6 @@ async def write_answers(
                 await tx.upsert_cohort(
                     cohort.code, cohort.module, cohort.site, cohort.start, cohort.end
                 )
-            groups: dict[tuple[str, str], list[ImportedAnswer]] = {}
-            for answer in answers:
-                groups.setdefault((answer.cohort, answer.participant), []).append(answer)
             for done, ((cohort_code, pseudonym), items) in enumerate(groups.items(), 1):
                 first = min(a.answered_at for a in items)
                 pid = await tx.imported_participant(cohort_code, pseudonym, first)
@@ -295,21 +345,37 @@ async def write_answers(
                         await tx.submit(pid, phase, max(a.answered_at for a in in_phase))
                     for answer in in_phase:
                         before = stored.get(answer.question)
-                        if (
-                            before is not None
-                            and before[0] == answer.value
-                            and (not answer.timed or before[1] == utc_text(answer.answered_at))
-                        ):
+                        when = utc_text(answer.answered_at)
+                        if before is None:
+                            added += 1
+                        elif before[0] == answer.value and (not answer.timed or before[1] == when):
+                            unchanged += 1
                             continue  # already there: keep it (and its time) as it is
+                        else:
+                            changes.append(
+                                Change(
+                                    answer.line,
+                                    pseudonym,
+                                    phase,
+                                    answer.question,
+                                    before[0],
+                                    answer.value,
+                                    before[1],
+                                    when,
+                                )
+                            )
+                            if not replace:
+                                continue
                         await tx.save_answer(
                             pid, phase, answer.question, answer.value, answer.answered_at
                         )
-                        written += 1
                 if progress is not None:
-                    progress(done, len(groups))
+                    progress("Checking and writing, not yet committed", done, len(groups))
+            if changes and not replace:
+                raise AnswersWouldChange(sorted(changes, key=lambda c: c.line))  # rolls back
     finally:
         await db.close()
-    return ImportResult(len(answers), len(groups) if answers else 0, written)
+    return ImportResult(len(answers), len(groups), added, unchanged, len(changes))
 
 
 Overrides = dict[tuple[str, str], tuple[datetime, datetime | None]]
@@ -382,16 +448,22 @@ def dates_outside_window(
 def import_file(
     config: Config,
     path: Path,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     *,
     allow_dates_outside_window: bool = False,
+    replace: bool = False,
     now: datetime | None = None,
 ) -> tuple[list[RowProblem], ImportResult | None]:
-    """Validate and import a CSV file; on any problem, import nothing and return them all."""
+    """Validate and import a CSV file; on any problem, import nothing and return them all.
+
+    Raises AnswersWouldChange (nothing imported) when rows would change stored answers
+    and `replace` is not given."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return [RowProblem(1, "the file is not UTF-8 text (save it as CSV UTF-8)")], None
+    except OSError as exc:
+        return [RowProblem(1, f"the file cannot be read: {exc.strerror or exc}")], None
     plan = parse_answers(text, config)
     problems = list(plan.problems)
     if not allow_dates_outside_window:
@@ -400,4 +472,4 @@ def import_file(
         problems += dates_outside_window(plan.answers, config, overrides, moment)
     if problems:
         return sorted(problems, key=lambda p: p.line), None
-    return [], asyncio.run(write_answers(config, plan.answers, progress))
+    return [], asyncio.run(write_answers(config, plan.answers, progress, replace=replace))

@@ -2,6 +2,10 @@
 
 The database is in WAL mode: recent commits may live only in the `-wal` file, so copying
 the main file is not a backup. SQLite's backup API reads one consistent snapshot instead.
+
+Errors name what they are about: the database (DatabaseUnavailable, exit status 5) or the
+backup's own path (OutputRefused, exit status 2). An existing file is never replaced unless
+the user said `--force`.
 """
 
 from __future__ import annotations
@@ -9,47 +13,101 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
+from core.outputs import OutputRefused, check_new_file, ensure_folder, why_not
 from core.storage import DatabaseUnavailable, unavailable
 
 
-def backup_database(source: Path, out: Path) -> int:
-    """Copy `source` to `out` (replaced atomically, owner-only); return the page count.
+def backup_path(out: str | Path, now: datetime) -> Path:
+    """The file `--out` names: itself, or a timestamped file inside it when it is a folder
+    (one that exists, or any path written with a trailing slash)."""
+    text = str(out)
+    folder = text.endswith(("/", os.sep)) or Path(text).is_dir()
+    path = Path(text)
+    if folder:
+        return path / f"feedback-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.db"
+    return path
+
+
+def backup_database(
+    source: Path, out: str | Path, *, force: bool = False, now: datetime | None = None
+) -> tuple[Path, int]:
+    """Copy `source` into the file `--out` names (owner-only, moved into place only when
+    complete and checked); return that file and its page count.
 
     The copy is a single self-contained file (rollback journal, not WAL) that has passed
     `PRAGMA integrity_check`.
     """
     if not source.is_file():
         raise DatabaseUnavailable(source, "no such database file; check bot.database")
-    if out.resolve() == source.resolve():
-        raise DatabaseUnavailable(source, "the backup must not overwrite the database itself")
-    partial = out.with_name(f".{out.name}.partial")
+    target = backup_path(out, now or datetime.now(UTC))
+    if target.resolve() == source.resolve():
+        raise OutputRefused(f"--out {target} is the database itself; choose another path")
+    check_new_file(target, force)
+    ensure_folder(target.parent, "the folder")
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
         os.close(os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
-        # mode=rw: never create an empty database where the real one was expected.
-        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=rw", uri=True)
-        try:
-            src.execute("PRAGMA busy_timeout = 5000")
-            dst = sqlite3.connect(partial)
-            try:
-                src.backup(dst)  # all pages in one step: one snapshot, never a mix
-                dst.execute("PRAGMA journal_mode = DELETE")
-                result = dst.execute("PRAGMA integrity_check").fetchone()[0]
-                pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
-            finally:
-                dst.close()
-        finally:
-            src.close()
+    except OSError as exc:
+        raise OutputRefused(f"cannot write the backup {target}: {why_not(partial, exc)}") from None
+    try:
+        result, pages = _copy(source, target, partial)
         if result != "ok":
             raise DatabaseUnavailable(source, f"the copy failed its integrity check: {result}")
-        os.replace(partial, out)
-    except (OSError, sqlite3.Error) as exc:
-        raise unavailable(source, exc) from exc
+        _place(partial, target, force)
     finally:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
-    return pages
+    return target, pages
+
+
+def _copy(source: Path, target: Path, partial: Path) -> tuple[str, int]:
+    """Back `source` up into `partial`; (integrity_check's answer, page count)."""
+    try:
+        # mode=rw: never create an empty database where the real one was expected.
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=rw", uri=True)
+        src.execute("PRAGMA busy_timeout = 5000")
+    except sqlite3.Error as exc:
+        raise unavailable(source, exc) from exc
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            try:
+                src.backup(dst)  # all pages in one step: one snapshot, never a mix
+            except sqlite3.Error as exc:
+                text = str(exc)
+                if any(word in text for word in ("locked", "busy", "not a database", "malform")):
+                    raise unavailable(source, exc) from exc
+                raise OutputRefused(f"cannot write the backup {target}: {text}") from None
+            dst.execute("PRAGMA journal_mode = DELETE")
+            result = str(dst.execute("PRAGMA integrity_check").fetchone()[0])
+            pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise OutputRefused(f"cannot write the backup {target}: {exc}") from None
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return result, pages
+
+
+def _place(partial: Path, target: Path, force: bool) -> None:
+    """Move the finished copy to `target`; without `force`, never over an existing file."""
+    try:
+        if force:
+            os.replace(partial, target)
+            return
+        try:
+            os.link(partial, target)  # fails if `target` appeared meanwhile
+        except FileExistsError:
+            raise OutputRefused(
+                f"--out {target} appeared while the backup ran; nothing was overwritten"
+            ) from None
+        except OSError:  # a file system without hard links
+            if target.exists():
+                raise OutputRefused(f"--out {target} already exists; nothing was written") from None
+            os.replace(partial, target)
+    except OSError as exc:
+        raise OutputRefused(f"cannot write the backup {target}: {why_not(target, exc)}") from None

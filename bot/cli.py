@@ -5,16 +5,26 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
+import textwrap
 from datetime import UTC, datetime, time, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.backup import backup_database
-from bot.exits import ExitStatus
-from bot.logs import FORMATS, configure_logging, one_line, redact
-from core.config import PSEUDONYM_KEY_ENV, TOKEN_ENV, Config, bot_token, load_config
+from bot.exits import COMMANDS, ExitStatus, epilog
+from bot.logs import FORMATS, configure_logging, one_line, redacted_output
+from core.config import Config, load_config
+from core.outputs import OutputRefused
 from core.problems import ConfigError
+from core.secrets import (
+    KEY_RECIPE,
+    PSEUDONYM_KEY_ENV,
+    TOKEN_ENV,
+    pseudonym_key_problem,
+    token_problem,
+)
 from core.storage import DatabaseUnavailable, prepare_file
 
 log = logging.getLogger("bot")
@@ -30,9 +40,18 @@ def _load(path: str) -> Config | None:
         return None
 
 
-def pseudonym_key() -> bytes | None:
+def secret_problems(only_set: bool = False) -> list[str]:
+    """What is wrong with the two secrets in the environment (never quoting them);
+    `only_set`: say nothing about a secret that is not set at all."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
     key = os.environ.get(PSEUDONYM_KEY_ENV, "").strip()
-    return key.encode() if len(key) >= 16 else None
+    problems = []
+    if token or not only_set:
+        problems.append(token_problem(token))
+    if key or not only_set:
+        problem = pseudonym_key_problem(key)
+        problems.append(f"{problem}; {KEY_RECIPE}" if problem else None)
+    return [p for p in problems if p is not None]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -40,24 +59,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return 1
+    from bot.cohort_cli import catalogue, catalogue_lines
+    from core.cohorts import clashes, with_stored_cohorts
+
+    found = catalogue(config)
+    stored = sum(entry.origin == "stored" for entry in found)
     questions = sum(len(m.pre.questions) + len(m.post.questions) for m in config.modules.values())
+    where = f" ({len(found) - stored} in the file, {stored} in the database)" if stored else ""
     print(
         f"{args.config}: OK — {len(config.modules)} module(s), {questions} question(s), "
-        f"{len(config.cohorts)} cohort(s); database {config.bot.database}"
+        f"{len(found)} cohort(s){where}; database {config.bot.database}"
     )
     for module in config.modules.values():
         paired = ", ".join(q.id for q in module.paired_questions) or "none"
         print(
             f"  module {module.id} ({module.title}): {module.source}; compared pre/post: {paired}"
         )
-    from bot.cohort_cli import catalogue_lines
-    from core.cohorts import clashes, with_stored_cohorts
-
-    print("\n".join(catalogue_lines(config)))
+    print("\n".join(catalogue_lines(config, found)))
     for line in nothing_to_try_note(with_stored_cohorts(config), args.config, datetime.now(UTC)):
         print(line)
+    # Only secrets that are set: `check` is often run where the service's environment is not.
+    weak = secret_problems(only_set=True)
+    for problem in weak:
+        print(f"  problem: {problem}")
     # A code in both the file and the database: the file's cohort hides the stored one.
-    return 1 if clashes(config) else 0
+    return 1 if clashes(config) or weak else 0
 
 
 def nothing_to_try_note(config: Config, name: str, now: datetime) -> list[str]:
@@ -99,26 +125,20 @@ def nothing_to_try_note(config: Config, name: str, now: datetime) -> list[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the bot until interrupted (SIGINT/SIGTERM stop it gracefully)."""
     # Logging first, so even a bad config comes out as log lines (JSON ones if asked).
-    configure_logging(args.log_level, secrets=_secrets(), log_format=args.log_format)
+    configure_logging(args.log_level, log_format=args.log_format)
     try:
         config = load_config(Path(args.config))
     except ConfigError as exc:
         for problem in exc.problems:
             log.error("cannot start: %s", problem)
         return ExitStatus.USAGE
-    token = bot_token()
-    key = pseudonym_key()
-    if token is None:
-        log.error("cannot start: set %s to the bot token from @BotFather", TOKEN_ENV)
-    if key is None:
-        log.error(
-            "cannot start: set %s to a secret of at least 16 characters for pseudonymous "
-            'ids (make one with: python -c "import secrets; print(secrets.token_hex(32))")',
-            PSEUDONYM_KEY_ENV,
-        )
-    if token is None or key is None:
+    unusable = secret_problems()
+    for reason in unusable:
+        log.error("cannot start: %s", reason)
+    if unusable:
         return ExitStatus.USAGE
-    assert token is not None and key is not None
+    token = os.environ[TOKEN_ENV].strip()
+    key = os.environ[PSEUDONYM_KEY_ENV].strip().encode()
     from bot import startup
     from bot.app import build_application
 
@@ -140,11 +160,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if config is None:
         return ExitStatus.USAGE
     try:
-        pages = backup_database(config.bot.database, args.out)
+        out, pages = backup_database(config.bot.database, args.out, force=args.force)
     except DatabaseUnavailable as exc:
         print(f"backup failed: {exc}", file=sys.stderr)
         return ExitStatus.DATABASE
-    print(f"backed up {config.bot.database} to {args.out} ({pages} pages); integrity check ok")
+    except OutputRefused as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return ExitStatus.USAGE
+    print(f"backed up {config.bot.database} to {out} ({pages} pages); integrity check ok")
     return ExitStatus.OK
 
 
@@ -153,8 +176,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import main as demo_main
 
     if not 1 <= args.participants <= 2000:
-        print("--participants must be between 1 and 2000", file=sys.stderr)
-        return 2
+        print("demo: --participants must be between 1 and 2000", file=sys.stderr)
+        return ExitStatus.USAGE
     return demo_main(args.participants, args.seed, args.out, args.db, args.fresh)
 
 
@@ -177,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback-bot",
         description="Collect pre- and post-module feedback in Telegram and summarise it.",
+        epilog="Each command's --help describes it and lists its exit statuses.",
     )
     parser.add_argument(
         "--version",
@@ -185,7 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the installed version and exit",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
-    run = sub.add_parser("run", help="run the bot (token from $TELEGRAM_BOT_TOKEN)")
+    run = sub.add_parser(
+        "run",
+        help="run the bot (token from $TELEGRAM_BOT_TOKEN)",
+        description="Run the bot until SIGTERM or Ctrl-C. The bot token comes from "
+        "TELEGRAM_BOT_TOKEN and the pseudonym key (at least 32 random characters) from "
+        "FEEDBACK_PSEUDONYM_KEY; neither is ever printed. Start-up checks the config, the "
+        "secrets, the database and the Bot API, in that order; any failure is one log line.",
+    )
     run.add_argument("--config", required=True, help="config TOML file")
     run.add_argument(
         "--log-level",
@@ -202,20 +233,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
     backup = sub.add_parser(
-        "backup", help="copy the database safely, even while the bot is running"
+        "backup",
+        help="copy the database safely, even while the bot is running",
+        description="Copy bot.database with SQLite's online backup API into one "
+        "self-contained, owner-only file, checked with PRAGMA integrity_check before it is "
+        "moved into place. --out names a new file, or a folder (ending in /, or one that "
+        "exists) to write feedback-<UTC time>.db into. An existing file is never "
+        "overwritten without --force.",
     )
     backup.add_argument("--config", required=True, help="config TOML file")
-    backup.add_argument("--out", required=True, type=Path, help="backup file to write")
+    backup.add_argument(
+        "--out", required=True, help="backup file to write, or a folder to write one into"
+    )
+    backup.add_argument(
+        "--force", action="store_true", help="overwrite --out if that file already exists"
+    )
     backup.set_defaults(func=cmd_backup)
-    check = sub.add_parser("check", help="validate the config and questionnaire files")
+    check = sub.add_parser(
+        "check",
+        help="validate the config and questionnaire files",
+        description="Validate the config and every questionnaire file, listing each problem "
+        "with its file, key and what was expected; then list the cohorts, from the file and "
+        "the database. Reads only: it never creates or changes the database. A pseudonym key "
+        "or bot token set in the environment is checked too.",
+    )
     check.add_argument("--config", required=True, help="config TOML file")
     check.set_defaults(func=cmd_check)
     example = sub.add_parser(
-        "example-config", help="print the example config, to save as config.toml and edit"
+        "example-config",
+        help="print the example config, to save as config.toml and edit",
+        description="Print the example config shipped with the package, every key explained.",
     )
     example.set_defaults(func=cmd_example_config)
     demo = sub.add_parser(
-        "demo", help="the whole system offline: simulated participants, no token needed"
+        "demo",
+        help="the whole system offline: simulated participants, no token needed",
+        description="Run the whole product offline against a simulated Telegram and write "
+        "what it produced into --out. It never continues an earlier demo, and writes only "
+        "into a new or empty folder and a new database. It marks what it writes (a "
+        ".feedback-bot-demo file in the folder, a mark in the database), and --fresh deletes "
+        "only files and a database that carry those marks.",
     )
     demo.add_argument("--participants", type=int, default=40, help="how many (default 40)")
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
@@ -224,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--fresh",
         action="store_true",
-        help="if --out holds an earlier demo, delete it and start again (default: refuse)",
+        help="delete what an earlier demo wrote to --out and --db, then start again "
+        "(default: refuse); never anything the demo did not write",
     )
     demo.set_defaults(func=cmd_demo)
     from analysis.cli import register as register_analysis
@@ -232,15 +290,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_analysis(sub)
     register_cohorts(sub)
+    for name, command in sub.choices.items():
+        _add_exit_statuses(name, command)
     return parser
 
 
-def _secrets() -> list[str]:
-    return [s for s in (bot_token(), os.environ.get(PSEUDONYM_KEY_ENV, "").strip()) if s]
+def _add_exit_statuses(name: str, parser: argparse.ArgumentParser) -> None:
+    """End `--help` of the command (and of each of its subcommands) with its exit statuses."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    if parser.description:
+        parser.description = textwrap.fill(parser.description, 78)
+    key = name if name in COMMANDS else name.split()[0]
+    parser.epilog = epilog(key)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child, subparser in action.choices.items():
+                _add_exit_statuses(f"{name} {child}", subparser)
+
+
+def _tell(args: argparse.Namespace, message: str) -> None:
+    """One line for the operator: a log line where the command logs (run), else stderr."""
+    if args.command == "run":
+        log.error("%s", message)
+    else:
+        print(message, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every byte it writes to stdout and stderr passes `redact`."""
+    with redacted_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    command = " ".join(["feedback-bot", args.command, getattr(args, "cohort_command", "")]).strip()
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
@@ -249,15 +333,21 @@ def main(argv: list[str] | None = None) -> int:
         # Whoever read the output (`| head`) has gone: nothing left to say, and nowhere to.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitStatus.UNEXPECTED
+    except OutputRefused as exc:
+        _tell(args, f"{command}: {exc}")
+        return ExitStatus.USAGE
+    except DatabaseUnavailable as exc:
+        _tell(args, f"{command}: {exc}")
+        return ExitStatus.DATABASE
+    except sqlite3.Error as exc:  # e.g. locked between opening it and writing
+        _tell(args, f"{command}: database problem: {one_line(exc)}")
+        return ExitStatus.DATABASE
     except Exception as exc:
         # The last line of defence: one line, no secret; a traceback only at DEBUG.
-        if logging.getLogger().handlers:
+        if args.command == "run":
             log.critical("stopped by an unexpected error", exc_info=exc)
         else:
-            print(
-                redact(f"feedback-bot: unexpected error: {one_line(exc)}", _secrets()),
-                file=sys.stderr,
-            )
+            print(f"{command}: unexpected error: {one_line(exc)}", file=sys.stderr)
         return ExitStatus.UNEXPECTED
 
 

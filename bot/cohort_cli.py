@@ -6,19 +6,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import dataclasses
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
+from bot.exits import ExitStatus
+from bot.logs import one_line
 from core import cohorts
-from core.cohorts import COMMAND_LINE, CohortError, NewCohort
-from core.config import TOKEN_ENV, Cohort, Config, bot_token, load_config
+from core.cohorts import COMMAND_LINE, CohortError, Entry, NewCohort
+from core.config import Cohort, Config, bot_token, load_config
 from core.dates import DateError, parse_moment, parse_session
+from core.outputs import check_new_files, write_new
 from core.problems import ConfigError
+from core.secrets import TOKEN_ENV
 from core.services import Services
 from core.storage import Database, stored_cohort_rows
 
@@ -27,10 +32,24 @@ T = TypeVar("T")
 
 def register(subparsers: Any) -> None:
     """Add `cohort` and its subcommands to the `feedback-bot` parser."""
-    cohort = subparsers.add_parser("cohort", help="add, list, change, cancel or import cohorts")
+    cohort = sub_parser(
+        subparsers,
+        "cohort",
+        "add, list, change, cancel or import cohorts",
+        "The chat's cohort commands, for a terminal. Cohorts made here are stored in the "
+        "database; a running bot picks the changes up within 10 seconds. `feedback-bot "
+        "cohort COMMAND --help` describes each.",
+    )
     sub = cohort.add_subparsers(dest="cohort_command", required=True, help="what to do")
 
-    add = sub.add_parser("add", help="create a cohort in the database")
+    add = sub_parser(
+        sub,
+        "add",
+        "create a cohort in the database",
+        "Create a cohort in the database. The day and times are read forgivingly "
+        '("2 Apr 9:30-16:30", "tomorrow 9:30-16:30"), in bot.timezone. A cohort with the same '
+        "module, site and times as one already there is refused unless --allow-duplicate.",
+    )
     _config_argument(add)
     add.add_argument("--module", required=True, help="module id, e.g. risk-support")
     add.add_argument("--site", required=True, help="where it runs, e.g. Manchester")
@@ -45,13 +64,30 @@ def register(subparsers: Any) -> None:
         help="a facilitator (from bot.facilitators) who runs it; repeatable",
     )
     add.add_argument("--chat", type=int, help="facilitators' chat for its summary")
+    add.add_argument(
+        "--allow-duplicate",
+        action="store_true",
+        help="create it even if a cohort with the same module, site and times exists",
+    )
     add.set_defaults(func=cmd_add)
 
-    listing = sub.add_parser("list", help="every cohort, from the config file and the database")
+    listing = sub_parser(
+        sub,
+        "list",
+        "every cohort, from the config file and the database",
+        "List every cohort with where it comes from (the config file or the database) and, "
+        "for stored ones, who made and changed them. Reads only.",
+    )
     _config_argument(listing)
     listing.set_defaults(func=cmd_list)
 
-    edit = sub.add_parser("edit", help="change a stored cohort's site or times")
+    edit = sub_parser(
+        sub,
+        "edit",
+        "change a stored cohort's site or times",
+        "Change a stored cohort's site or times. Before it starts anything may change; "
+        "once it has started only its end can move, and only later.",
+    )
     _config_argument(edit)
     edit.add_argument("code", help="the cohort's code, e.g. RS-MAN-0402")
     edit.add_argument("--site", help="new site")
@@ -59,12 +95,25 @@ def register(subparsers: Any) -> None:
     edit.add_argument("--end", help='new end, e.g. "17:00" or "3 Apr 17:00"')
     edit.set_defaults(func=cmd_edit)
 
-    cancel = sub.add_parser("cancel", help="delete a cohort nobody joined, else archive it")
+    cancel = sub_parser(
+        sub,
+        "cancel",
+        "delete a cohort nobody joined, else archive it",
+        "Cancel a stored cohort: one nobody joined is deleted; one with participants is "
+        "archived (its questionnaires close, it gets no summary, its answers stay).",
+    )
     _config_argument(cancel)
     cancel.add_argument("code", help="the cohort's code")
     cancel.set_defaults(func=cmd_cancel)
 
-    card = sub.add_parser("card", help="write the join card (A5 PNG) and QR code")
+    card = sub_parser(
+        sub,
+        "card",
+        "write the join card (A5 PNG) and QR code",
+        "Write CODE-card-A5.png and CODE-qr.png into --out. The join link needs the bot's "
+        "username: give it with --username, or it is asked of Telegram (getMe) with "
+        "TELEGRAM_BOT_TOKEN. Existing files are not overwritten without --force.",
+    )
     _config_argument(card)
     card.add_argument("code", help="the cohort's code")
     card.add_argument(
@@ -73,12 +122,28 @@ def register(subparsers: Any) -> None:
         "using $TELEGRAM_BOT_TOKEN)",
     )
     card.add_argument("--out", type=Path, default=Path("."), help="folder (default: here)")
+    card.add_argument(
+        "--force", action="store_true", help="overwrite the card and QR code files if there"
+    )
     card.set_defaults(func=cmd_card)
 
-    importer = sub.add_parser("import", help="add a term's cohorts from a CSV file, all or none")
+    importer = sub_parser(
+        sub,
+        "import",
+        "add a term's cohorts from a CSV file, all or none",
+        "Add cohorts from a CSV file with the columns module, site, when and optionally code "
+        "and facilitators. All or nothing: any bad line is reported by its number and nothing "
+        "is imported. Cohorts already there (same code, or same module, site and times) are "
+        "left alone, so running it again is safe.",
+    )
     _config_argument(importer)
     importer.add_argument("file", type=Path, help="CSV: module,site,when[,code][,facilitators]")
     importer.set_defaults(func=cmd_import)
+
+
+def sub_parser(subparsers: Any, name: str, help: str, description: str) -> Any:
+    """A subcommand with a one-line help and a description for its own `--help`."""
+    return subparsers.add_parser(name, help=help, description=description)
 
 
 def _config_argument(parser: argparse.ArgumentParser) -> None:
@@ -108,9 +173,9 @@ def _with_services(config: Config, work: Callable[[Services], Awaitable[T]]) -> 
     return asyncio.run(run())
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, status: ExitStatus = ExitStatus.USAGE) -> int:
     print(f"error: {message}", file=sys.stderr)
-    return 2
+    return status
 
 
 def _describe(cohort: Cohort, config: Config) -> str:
@@ -129,15 +194,24 @@ def _staff(config: Config, ids: list[int]) -> tuple[int, ...]:
 def cmd_add(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
-        return 1
+        return ExitStatus.USAGE
 
     async def add(svc: Services) -> Cohort:
         module = cohorts.check_module(svc.config, args.module)
         start, end = parse_session(args.when, config.bot.timezone, svc.now())
-        code = args.code or await cohorts.suggest_code(svc, module, args.site, start)
         staff = _staff(config, args.facilitator)
-        new = NewCohort(code, module, args.site, start, end, staff, args.chat)
-        return await cohorts.create(svc, new, COMMAND_LINE)
+        new = NewCohort(args.code or "", module, args.site, start, end, staff, args.chat)
+        if args.code and await cohorts.code_taken(svc, cohorts.check_code(args.code)):
+            raise CohortError(f"The code {args.code.upper()} is already taken. Choose another.")
+        twin = cohorts.same_as(await cohorts.entries(svc), new)
+        if twin is not None and not args.allow_duplicate:
+            raise CohortError(
+                f"{_describe(twin.cohort, config)}{' (archived)' if twin.archived else ''} "
+                "already has this module, site and times; nothing was created. Add "
+                "--allow-duplicate to create another cohort like it"
+            )
+        code = args.code or await cohorts.suggest_code(svc, module, args.site, start)
+        return await cohorts.create(svc, dataclasses.replace(new, code=code), COMMAND_LINE)
 
     try:
         cohort = _with_services(config, add)
@@ -147,11 +221,16 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def catalogue_lines(config: Config) -> list[str]:
-    """Every cohort and where it comes from, for `check` and `cohort list`."""
+def catalogue(config: Config) -> list[Entry]:
+    """Every cohort, from the file and the database, read without creating or migrating
+    the database (`check` and `cohort list` only read)."""
+    return cohorts.entries_of(config, stored_cohort_rows(config.bot.database))
 
-    # Read-only: `check` must not create or migrate a database.
-    found = cohorts.entries_of(config, stored_cohort_rows(config.bot.database))
+
+def catalogue_lines(config: Config, found: list[Entry] | None = None) -> list[str]:
+    """Every cohort and where it comes from, for `check` and `cohort list`."""
+    if found is None:
+        found = catalogue(config)
     lines = []
     for entry in found:
         if entry.origin == "config":
@@ -171,7 +250,7 @@ def catalogue_lines(config: Config) -> list[str]:
 def cmd_list(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
-        return 1
+        return ExitStatus.USAGE
     lines = catalogue_lines(config)
     print("\n".join(lines) if lines else "no cohorts")
     return 0
@@ -180,7 +259,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_edit(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
-        return 1
+        return ExitStatus.USAGE
     if args.site is None and args.when is None and args.end is None:
         return _fail("say what changes: --site, --when or --end")
 
@@ -208,7 +287,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
 def cmd_cancel(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
-        return 1
+        return ExitStatus.USAGE
     from bot.lifecycle import cancelled_events
 
     skipped = cancelled_events(config.schedule)
@@ -227,30 +306,44 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 def cmd_card(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
-        return 1
+        return ExitStatus.USAGE
     from bot import cards
 
     merged = cohorts.with_stored_cohorts(config)
     cohort = merged.cohort(args.code)
     if cohort is None:
         return _fail(f"no cohort with the code {args.code}")
+    names = [f"{cohort.code}-card-A5.png", f"{cohort.code}-qr.png"]
+    # Before asking Telegram: a refusal should not wait for the network.
+    check_new_files(args.out, names, args.force)
     username = args.username
     if username is None:
         token = bot_token()
         if token is None:
             return _fail(f"give --username, or set {TOKEN_ENV} to ask Telegram for it")
+        from bot.startup import api_host
+
+        host = api_host(config.bot.api_base_url)
         try:
             username = asyncio.run(_bot_username(config, token))
-        except TelegramError as exc:  # never the token itself: PTB's errors do not carry it
-            return _fail(f"could not ask Telegram for the bot's username: {exc}")
+        except InvalidToken:  # its message repeats the token: never passed on
+            return _fail(
+                f"the Bot API at {host} rejected the bot token: check {TOKEN_ENV} "
+                "(or give --username)",
+                ExitStatus.TOKEN_REJECTED,
+            )
+        except TelegramError as exc:
+            return _fail(
+                f"could not ask the Bot API at {host} for the bot's username ({one_line(exc)}); "
+                "give it with --username to make the card without Telegram",
+                ExitStatus.API_UNREACHABLE,
+            )
     link = cards.join_link(username.removeprefix("@"), cohort.code)
     title = config.modules[cohort.module].title
     facts = cards.CardFacts(title, cohort.site, cohort.start, cohort.end, cohort.code, link)
-    args.out.mkdir(parents=True, exist_ok=True)
-    card = args.out / f"{cohort.code}-card-A5.png"
-    qr = args.out / f"{cohort.code}-qr.png"
-    card.write_bytes(cards.card_png(facts, config.bot.timezone))
-    qr.write_bytes(cards.qr_png(link))
+    card, qr = (args.out / name for name in names)
+    write_new(card, cards.card_png(facts, config.bot.timezone), args.force)
+    write_new(qr, cards.qr_png(link), args.force)
     print(f"{link}\n{card}\n{qr}")
     return 0
 
@@ -304,19 +397,16 @@ def _read_rows(path: Path, svc: Services) -> tuple[list[_Row], list[str]]:
 async def import_file(svc: Services, path: Path) -> tuple[list[str], list[str], list[str]]:
     """(created, already there, problems): nothing is created unless there are no problems."""
     rows, problems = _read_rows(path, svc)
-    existing = {
-        (e.cohort.module, e.cohort.site, e.cohort.start, e.cohort.end): e.cohort.code
-        for e in await cohorts.entries(svc)
-    }
+    existing = await cohorts.entries(svc)
     planned: list[_Row] = []
     present: list[str] = []
     claimed: set[str] = set()
     for row in rows:
         new = row.new
         key = (new.module, new.site, new.start, new.end)
-        same = existing.get(key)
-        if same is not None and new.code in ("", same):
-            present.append(same)  # imported before: a re-run leaves it alone
+        twin = cohorts.same_as(existing, new)
+        if twin is not None and new.code in ("", twin.cohort.code):
+            present.append(twin.cohort.code)  # imported before: a re-run leaves it alone
             continue
         try:
             cohorts.check_times(new.start, new.end, svc.now())
@@ -352,7 +442,7 @@ async def import_file(svc: Services, path: Path) -> tuple[list[str], list[str], 
 def cmd_import(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
-        return 1
+        return ExitStatus.USAGE
 
     async def run(svc: Services) -> tuple[list[str], list[str], list[str]]:
         return await import_file(svc, args.file)
@@ -362,7 +452,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"{args.file}: nothing imported; fix these and run it again:", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
-        return 2
+        return ExitStatus.USAGE
     print(f"{args.file}: {len(created)} cohort(s) created, {len(present)} already there")
     for code in created:
         print(f"  created {code}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,11 +18,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App
+from bot.demo_files import DB_MARK, DemoFolder, DemoRefused, prepare
 from bot.sim.api import FakeTelegram
-from bot.sim.config import CohortSpec, ModuleSpec, write_config
+from bot.sim.config import CohortSpec, ModuleSpec, config_toml
 from bot.sim.harness import simulated_app, started
 from bot.sim.participant import Button, Participant, Screen
 from core.config import Config, load_config
+from core.outputs import OutputRefused
+from core.storage import DatabaseUnavailable, prepare_file, set_mark
 
 TOKEN = "100200300:DEMO-token-not-a-real-one"
 CODE = "RS-DEMO-0314"
@@ -58,9 +60,13 @@ class DemoClock:
             self.origin, self.started = moment, time.monotonic()
 
 
-def write_demo_config(out: Path, database: Path, start: datetime) -> Path:
-    return write_config(
-        out,
+# The files the demo writes at the top of its folder (charts/ and transcripts/ hold more).
+REPORT_FILE = f"report-{CODE}.html"
+WRITES = ("config.toml", "channel.md", REPORT_FILE, f"{CODE}-answers.csv", f"{CODE}-answers.xlsx")
+
+
+def write_demo_config(out: DemoFolder, database: Path, start: datetime) -> Path:
+    text = config_toml(
         [CohortSpec(CODE, start, start + timedelta(hours=7))],
         modules=[ModuleSpec("risk-support", "builtin:risk-support", "Risk Support")],
         schedule={"pre_opens_before": "14d", "post_open_for": "36h", "reminders": ["8h", "24h"]},
@@ -71,6 +77,7 @@ def write_demo_config(out: Path, database: Path, start: datetime) -> Path:
         database=database,
         timezone="Europe/London",
     )
+    return out.write("config.toml", text.encode())
 
 
 def _rating(rng: random.Random, mean: float) -> str:
@@ -189,12 +196,14 @@ async def _wait_for(events: list[asyncio.Event], within: float) -> None:
         await asyncio.wait([asyncio.create_task(e.wait()) for e in events], timeout=within)
 
 
-async def run_demo(participants: int, seed: int, out: Path, database: Path | None) -> int:
-    """Run the whole story of one cohort and write what it produced to `out`."""
-    await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
-    database = (database or out / "feedback.db").resolve()
+async def run_demo(participants: int, seed: int, folder: DemoFolder, database: Path) -> int:
+    """Run the whole story of one cohort and write what it produced to the folder."""
+    out = folder.folder
     origin = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
-    config = load_config(write_demo_config(out, database, origin + timedelta(minutes=30)))
+    config_file = await asyncio.to_thread(
+        write_demo_config, folder, database, origin + timedelta(minutes=30)
+    )
+    config = load_config(config_file)
     cohort = config.cohorts[CODE]
     schedule = config.schedule
     clock = DemoClock(origin)
@@ -244,7 +253,7 @@ async def run_demo(participants: int, seed: int, out: Path, database: Path | Non
         await fake.wait_until(lambda: _summary_arrived(fake), 120)
         await asyncio.wait(tasks, timeout=5)
     elapsed = time.monotonic() - began
-    await asyncio.to_thread(_write_outputs, fake, config, out, people[:4])
+    await asyncio.to_thread(_write_outputs, fake, config, folder, people[:4])
     _print_channel(fake)
     print(f"\nDone in {elapsed:.0f} s of real time. Everything is in {out}:")
     print(f"  channel.md          the channel's messages, with the charts ({out / 'charts'})")
@@ -288,33 +297,31 @@ def _summary_arrived(fake: FakeTelegram) -> bool:
     )
 
 
-def _write_outputs(fake: FakeTelegram, config: Config, out: Path, sample: list[Person]) -> None:
+def _write_outputs(
+    fake: FakeTelegram, config: Config, folder: DemoFolder, sample: list[Person]
+) -> None:
     from bot.summaries import export_files
 
-    charts = out / "charts"
-    charts.mkdir(exist_ok=True)
     lines = ["# What the facilitators' channel received\n"]
     for message in fake.messages(CHANNEL):
         if message.get("photo"):
             name = f"chart-{message['message_id']}.png"
-            (charts / name).write_bytes(fake.files[message["photo"][-1]["file_id"]].data)
+            folder.write(f"charts/{name}", fake.files[message["photo"][-1]["file_id"]].data)
             lines.append(f"![{message.get('caption', 'chart')}](charts/{name})\n")
         elif message.get("document"):
             document = message["document"]
             stored = fake.files[document["file_id"]]
-            (out / document["file_name"]).write_bytes(stored.data)
-            lines.append(f"[{message.get('caption', 'report')}]({document['file_name']})\n")
+            name = Path(str(document["file_name"])).name
+            folder.write(name, stored.data)
+            lines.append(f"[{message.get('caption', 'report')}]({name})\n")
         else:
             lines.append(str(message.get("text", "")) + "\n\n---\n")
-    (out / "channel.md").write_text("\n".join(lines), encoding="utf-8")
-    transcripts = out / "transcripts"
-    transcripts.mkdir(exist_ok=True)
+    folder.write("channel.md", "\n".join(lines).encode())
     for person in sample:
-        lines = person.chat.transcript
-        path = transcripts / f"participant-{person.user}.txt"
-        path.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
+        text = "\n\n".join(person.chat.transcript) + "\n"
+        folder.write(f"transcripts/participant-{person.user}.txt", text.encode())
     for name, data in export_files(config, CODE, None):
-        (out / name).write_bytes(data)
+        folder.write(Path(name).name, data)
 
 
 def _print_channel(fake: FakeTelegram) -> None:
@@ -331,44 +338,37 @@ def _print_channel(fake: FakeTelegram) -> None:
             print("-" * 72)
 
 
-def _previous_run(out: Path, database: Path) -> list[Path]:
-    """What an earlier demo left behind that this one would reuse or overwrite."""
-    found = [database, *(database.with_name(database.name + x) for x in ("-wal", "-shm"))]
-    if out.is_dir():
-        found += list(out.iterdir())
-    return [path for path in dict.fromkeys(found) if path.exists()]
-
-
-def _clear(paths: list[Path]) -> None:
-    for path in paths:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-
-
 def main(
     participants: int, seed: int, out: Path | None, database: Path | None, fresh: bool = False
 ) -> int:
-    folder = out or Path.cwd() / f"demo-output-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    if folder.exists() and not folder.is_dir():
-        print(f"demo: --out {folder} is a file, not a folder", file=sys.stderr)
-        return 2
+    folder = (out or Path(f"demo-output-{datetime.now().strftime('%Y%m%d-%H%M%S')}")).absolute()
+    db = (database or folder / "feedback.db").absolute()
     # A database from an earlier run would be continued silently: its participants, its
-    # summary already posted. Start again only when asked to.
-    previous = _previous_run(folder, (database or folder / "feedback.db").resolve())
-    if previous and not fresh:
-        print(
-            f"demo: {folder} already holds an earlier demo ({len(previous)} files);"
-            " add --fresh to delete them and start again, or choose another --out",
-            file=sys.stderr,
-        )
-        return 2
-    if previous:
-        print(f"Starting fresh: deleting the earlier demo's {len(previous)} files in {folder}")
-        _clear(previous)
+    # summary already posted. Start again only when asked to, and only over the demo's own.
     try:
-        return asyncio.run(run_demo(participants, seed, folder, database))
+        cleared = prepare(folder, db, fresh, WRITES)
+    except (DemoRefused, OutputRefused) as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 2
+    marked = DemoFolder(folder)
+    try:
+        # Before anything else, even a line of output: an interrupted demo (a closed pipe,
+        # Ctrl-C) must still be recognised as one by the next --fresh.
+        marked.save()
+        prepare_file(db)
+        set_mark(db, *DB_MARK)
+    except OSError as exc:
+        print(f"demo: cannot write into {folder}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 5
+    if cleared.files or cleared.database:
+        what = [f"{cleared.files} file(s) in {folder}"] if cleared.files else []
+        what += [f"its database {db}"] if cleared.database else []
+        print(f"Starting fresh: deleted the earlier demo's {' and '.join(what)}")
+    try:
+        return asyncio.run(run_demo(participants, seed, marked, db))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -1,31 +1,29 @@
-"""Logging for operators: one line per record, ISO 8601 timestamps, never a secret.
+"""What a command writes for people: log lines and terminal output, never with a secret.
 
 At the default levels a record's exception is shown as one line (its type and message);
 tracebacks appear only at DEBUG. `--log-format json` writes one JSON object per line for
-log collectors. Secrets are removed from the final text, so nothing a library puts in a
-message, an argument or an exception (httpx logs URLs that contain the bot token) can
-carry one out.
+log collectors. Secrets are removed from the final text by `core.secrets.redact`, so
+nothing a library puts in a message, an argument or an exception (httpx logs URLs that
+contain the bot token; PTB's InvalidToken repeats it) can carry one out. Every command's
+stdout and stderr go through `RedactingStream` as well (`redacted_output`), which also
+covers argparse's messages and a traceback printed on the way out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from types import TracebackType
+from typing import Any, TextIO
 
-REDACTED = "[REDACTED]"
+from core.secrets import redact
+
 FORMATS = ("text", "json")
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 def one_line(exc: BaseException) -> str:
@@ -117,3 +115,51 @@ def configure_logging(
 
     sys.excepthook = excepthook
     threading.excepthook = thread_excepthook
+
+
+class RedactingStream:
+    """A text stream that passes whole lines through `redact` before writing them on.
+
+    Lines are held until their newline (or a flush), so a secret written in pieces is
+    still seen whole.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._pending += text
+            complete, newline, rest = self._pending.rpartition("\n")
+            if newline:
+                self._pending = rest
+                self.stream.write(redact(complete + newline))
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._pending:
+                self.stream.write(redact(self._pending))
+                self._pending = ""
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:  # fileno, isatty, encoding …: the stream's own
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def redacted_output() -> Iterator[None]:
+    """Route sys.stdout and sys.stderr through `RedactingStream` while a command runs."""
+    saved = sys.stdout, sys.stderr
+    out, err = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
+    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # a closed pipe must not hide the real outcome
+            out.flush()
+        with contextlib.suppress(Exception):
+            err.flush()
+        sys.stdout, sys.stderr = saved

@@ -17,7 +17,8 @@ from telegram import Bot
 from telegram.ext import Application
 
 from bot.context import services_of
-from bot.logs import one_line, redact
+from bot.logs import one_line
+from core.secrets import redact
 
 log = logging.getLogger(__name__)
 

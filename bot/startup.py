@@ -23,7 +23,7 @@ from telegram.ext import Application
 
 from bot.exits import ExitStatus
 from bot.logs import one_line
-from core.config import TOKEN_ENV
+from core.secrets import TOKEN_ENV
 from core.storage import DatabaseUnavailable
 
 log = logging.getLogger("bot.startup")

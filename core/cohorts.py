@@ -106,6 +106,19 @@ def entries_of(config: Config, rows: Iterable[StoredCohortRow]) -> list[Entry]:
     return sorted(from_file, key=lambda e: (e.cohort.start, e.cohort.code)) + stored
 
 
+def same_as(found: Iterable[Entry], new: NewCohort) -> Entry | None:
+    """A cohort already there with the same module, site and times (`cohort add` refuses
+    to make it twice; `cohort import` leaves it alone)."""
+    site = " ".join(new.site.split()).casefold()
+    for entry in found:
+        cohort = entry.cohort
+        if (cohort.module, cohort.start, cohort.end) == (new.module, new.start, new.end) and (
+            " ".join(cohort.site.split()).casefold() == site
+        ):
+            return entry
+    return None
+
+
 async def refresh(svc: Services) -> None:
     """Rebuild the bot's view of the cohorts from the file and the database."""
     async with svc.db.read() as tx:

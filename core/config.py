@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from core.packaged import BUILTIN_PREFIX, builtin_questionnaire, builtin_questionnaires
 from core.problems import ConfigError, Problem, read_toml
 from core.questionnaire import Module, load_module
+from core.secrets import TOKEN_ENV
 
-TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
-PSEUDONYM_KEY_ENV = "FEEDBACK_PSEUDONYM_KEY"
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 

@@ -42,7 +42,8 @@ _DATES = (
         rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?![:.]\d){_ORDINAL}(?:,?\s+(?P<year>\d{{4}}))?\b"
     ),
 )
-_RELATIVE = re.compile(r"\b(?P<word>today|tomorrow)\b")
+_RELATIVE = re.compile(r"\b(?P<word>yesterday|today|tomorrow)\b(?!-)")
+_OFFSETS = {"yesterday": -1, "today": 0, "tomorrow": 1}
 _WEEKDAY = re.compile(r"\b(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\b\.?,?")
 _TIME = re.compile(r"\b(?P<h>\d{1,2})(?:[:.h](?P<m>\d{2}))?\s*(?P<ampm>am|pm)?\b")
 _SEPARATORS = re.compile(r"\s*(?:–|—|-|\bto\b|\buntil\b|\btill\b)\s*")
@@ -70,7 +71,7 @@ def parse_day(text: str, today: date) -> tuple[date, str]:
     cleaned = _WEEKDAY.sub(" ", _clean(text))
     relative = _RELATIVE.search(cleaned)
     if relative:
-        offset = 1 if relative["word"] == "tomorrow" else 0
+        offset = _OFFSETS[relative["word"]]
         rest = cleaned[: relative.start()] + " " + cleaned[relative.end() :]
         return today + timedelta(days=offset), rest
     for pattern in _DATES:

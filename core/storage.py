@@ -180,6 +180,15 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at  TEXT NOT NULL
     );
     """,
+    """
+    -- What a database says about itself, as name = value. `feedback-bot demo` marks the
+    -- database it makes (written_by = 'feedback-bot demo'), and `demo --fresh` deletes
+    -- only a database carrying that mark: never the bot's own.
+    CREATE TABLE marks (
+        name   TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -317,6 +326,66 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"'{utc_text(datetime.now(UTC))}');\nCOMMIT;"
         )
     return SCHEMA_VERSION
+
+
+def set_mark(path: Path, name: str, value: str) -> None:
+    """Record `name = value` in the database's own marks (a migrated database)."""
+    try:
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("PRAGMA busy_timeout = 5000")
+            with conn:
+                conn.execute(
+                    "INSERT INTO marks (name, value) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (name, value),
+                )
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise unavailable(path, exc) from exc
+
+
+def read_mark(path: Path, name: str) -> str | None:
+    """The value of a mark, or None: no such mark, no such table, or no SQLite database.
+
+    Opened immutable: reading must leave no -wal or -shm file beside a database that may
+    be someone else's (a read-only WAL connection would create both)."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM marks WHERE name = ?", (name,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+def respondents_sql(cohorts: Sequence[str]) -> str:
+    marks = ",".join("?" * len(cohorts)) or "NULL"
+    return (
+        "SELECT count(DISTINCT a.participant_id) FROM answers a"
+        " JOIN participants p ON p.id = a.participant_id"
+        f" WHERE p.cohort IN ({marks}) AND a.value IS NOT NULL"
+    )
+
+
+def respondents_in(path: Path, cohorts: Sequence[str]) -> int:
+    """`Tx.respondents`, read without the bot (`report`); 0 for a database not set up yet."""
+    conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        row = conn.execute(respondents_sql(cohorts), tuple(cohorts)).fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return 0
+        raise unavailable(path, exc) from exc
+    finally:
+        conn.close()
+    return int(row[0])
 
 
 def stored_cohort_rows(path: Path) -> list[StoredCohortRow]:
@@ -670,13 +739,7 @@ class Tx:
     async def respondents(self, cohorts: Sequence[str]) -> int:
         """How many participants of `cohorts` gave at least one answer (not a skip), submitted
         or not: the analysis's definition of having responded."""
-        marks = ",".join("?" * len(cohorts)) or "NULL"
-        row = await self._one(
-            "SELECT count(DISTINCT a.participant_id) FROM answers a"
-            " JOIN participants p ON p.id = a.participant_id"
-            f" WHERE p.cohort IN ({marks}) AND a.value IS NOT NULL",
-            tuple(cohorts),
-        )
+        row = await self._one(respondents_sql(cohorts), tuple(cohorts))
         return int(row[0]) if row is not None else 0
 
     # outbox ----------------------------------------------------------------------------------

@@ -47,10 +47,11 @@ def make_config(tmp_path: Path, min_cell_size: int = 3, comments: bool = True) -
 
 
 def put(config: Config, rows: list[str]) -> None:
+    """Store these answers, replacing any stored for the same question (a test's setup)."""
     text = "participant,cohort,phase,question,value\n" + "\n".join(rows) + "\n"
     plan = parse_answers(text, config)
     assert not plan.problems, plan.problems
-    asyncio.run(write_answers(config, plan.answers))
+    asyncio.run(write_answers(config, plan.answers, replace=True))
 
 
 def cohort_rows(cohort: str, people: dict[str, dict[str, str]]) -> list[str]:

@@ -89,7 +89,7 @@ def test_bad_rows_are_all_listed_and_nothing_imported(config: Path, tmp_path: Pa
         "A,RS-SEED-2017,post,sector,Education,\n"
         "A,RS-SEED-2017,post,relevance,4,yesterday\n"
     )
-    assert main(["import", "--config", str(config), str(bad)]) == 1
+    assert main(["import", "--config", str(config), str(bad)]) == 2
     err = capsys.readouterr().err
     for line, words in (
         (3, "unknown cohort 'RS-NOPE'"),

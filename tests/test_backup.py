@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sqlite3
 import stat
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot import screens
+from bot.cli import main
 from bot.exits import ExitStatus
-from conftest import Harness
+from conftest import Harness, write_config
+from core.storage import prepare_file
 
 ALICE = 1001
 BOB = 1002
@@ -101,3 +106,44 @@ async def test_backup_of_a_missing_database_changes_nothing(bot: Harness, tmp_pa
     assert "no such database file" in output
     assert not (tmp_path / "nothing-here.db").exists()  # not created as a side effect
     assert not out.exists()
+
+
+def test_backup_into_a_folder_and_never_over_a_file_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path)
+    prepare_file(tmp_path / "feedback.db")
+    args = ["backup", "--config", str(config), "--out"]
+
+    # A folder (new, named with a trailing slash): a timestamped file inside it.
+    assert main([*args, f"{tmp_path / 'backups'}/"]) == ExitStatus.OK
+    [made] = (tmp_path / "backups").iterdir()
+    assert re.fullmatch(r"feedback-\d{8}T\d{6}Z\.db", made.name)
+    assert read(made, "PRAGMA integrity_check") == [("ok",)]
+    assert f"to {made} (" in capsys.readouterr().out
+
+    # Someone's file: left alone, and the message is about it, not about the database.
+    theirs = tmp_path / "theirs.db"
+    theirs.write_bytes(b"someone's own file")
+    assert main([*args, str(theirs)]) == ExitStatus.USAGE
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"backup failed: --out {theirs} already exists; nothing was written. Add --force to "
+        "overwrite it, or choose another path"
+    )
+    assert theirs.read_bytes() == b"someone's own file"
+    assert main([*args, str(theirs), "--force"]) == ExitStatus.OK
+    assert read(theirs, "PRAGMA integrity_check") == [("ok",)]
+
+    # A path under a regular file cannot be made: one line naming that file.
+    assert main([*args, str(theirs / "x.db")]) == ExitStatus.USAGE
+    err = capsys.readouterr().err.strip()
+    assert (
+        err
+        == f"backup failed: cannot write --out {theirs / 'x.db'}: {theirs} is a file, not a folder"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("feedback.db")) == [
+        "backups",
+        "config.toml",
+        "theirs.db",
+    ]

@@ -37,6 +37,8 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
         ("02/04 09:30-16:30", (2026, 4, 2, 9, 30), (2026, 4, 2, 16, 30)),
         ("1 Feb 10:00-12:00", (2027, 2, 1, 10, 0), (2027, 2, 1, 12, 0)),  # next February
         ("tomorrow 9:00 – 10:00", (2026, 3, 2, 9, 0), (2026, 3, 2, 10, 0)),
+        ("Today 13:00-14:00", (2026, 3, 1, 13, 0), (2026, 3, 1, 14, 0)),
+        ("yesterday 9:00 – 10:00", (2026, 2, 28, 9, 0), (2026, 2, 28, 10, 0)),
     ],
 )
 def test_forgiving_dates_in_the_configured_time_zone(
@@ -70,6 +72,9 @@ def test_a_moment_defaults_to_the_given_day() -> None:
     day = date(2026, 4, 2)
     assert parse_moment("17:00", LONDON, day, NOW.date()) == datetime.combine(day, time(17), LONDON)
     assert parse_moment("3 Apr 17:00", LONDON, day, NOW.date()).day == 3
+    # Relative days count from today, not from the default day.
+    assert parse_moment("yesterday 17:00", LONDON, day, NOW.date()).date() == date(2026, 2, 28)
+    assert parse_moment("today 17:00", LONDON, day, NOW.date()).date() == date(2026, 3, 1)
 
 
 @pytest.fixture
@@ -140,6 +145,30 @@ def test_add_list_edit_cancel_card(config_path: Path, capsys: pytest.CaptureFixt
     assert cli(config_path, "cancel", "RS-HUL-1202") == 0
     assert "deleted" in capsys.readouterr().out
     assert codes(config_path) == []
+
+
+def test_the_same_cohort_is_not_added_twice_unless_asked(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    when = ("--module", "risk-support", "--when", "2 Dec 2099 9:30-16:30")
+    assert cli(config_path, "add", "--site", "Hull", *when) == 0
+    capsys.readouterr()
+    # The same module, site (however it is capitalised) and times: refused, nothing stored.
+    assert cli(config_path, "add", "--site", "hull ", *when) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: RS-HUL-1202: risk-support at Hull, 2099-12-02 09:30–16:30 already has this "
+        "module, site and times; nothing was created. Add --allow-duplicate to create another "
+        "cohort like it"
+    )
+    assert codes(config_path) == ["RS-HUL-1202"]
+    assert cli(config_path, "add", "--site", "Hull", *when, "--allow-duplicate") == 0
+    assert "created RS-HUL-1202-2" in capsys.readouterr().out
+    assert codes(config_path) == ["RS-HUL-1202", "RS-HUL-1202-2"]
+    # `check` counts every cohort it lists: the file's two and the database's two.
+    assert main(["check", "--config", str(config_path)]) == 0
+    out = capsys.readouterr().out
+    assert "4 cohort(s) (2 in the file, 2 in the database)" in out.splitlines()[0]
+    assert out.count("  cohort ") == 4
 
 
 def test_import_is_all_or_nothing_names_lines_and_reruns(

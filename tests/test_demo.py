@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import sqlite3
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from bot.demo import WRITES
+from bot.demo_files import DemoFolder, DemoRefused, prepare
+from core.storage import prepare_file
 
 
 def mean_text(values: list[int]) -> str:
@@ -46,6 +51,11 @@ def test_demo_runs_offline_and_its_summary_matches_the_exports(
     participants = {r["participant"] for r in rows}
     assert f"Participants: {len(participants)}" in channel
 
+    # The transcripts include what the bot sent on its own: the push, the reminders.
+    transcripts = [p.read_text("utf-8") for p in (out / "transcripts").glob("*.txt")]
+    push = "🤖 (sent by the bot on its own) 👋 Thank you for taking part in Risk Support!"
+    assert any(push in text for text in transcripts)
+
     # Run again into the same folder: it refuses in one line rather than reuse the database.
     before = (out / "feedback.db").read_bytes()
     assert main(["demo", "--participants", "12", "--out", str(out)]) == 2
@@ -54,15 +64,99 @@ def test_demo_runs_offline_and_its_summary_matches_the_exports(
     assert (out / "feedback.db").read_bytes() == before
 
 
-def test_demo_fresh_deletes_an_earlier_run_and_says_so(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def checksums(folder: Path) -> dict[str, str]:
+    """Every file under `folder` by its relative path, with its SHA-256."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_demo_fresh_deletes_only_what_an_earlier_demo_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "demo"
-    out.mkdir()
-    (out / "feedback.db").write_bytes(b"an earlier run's database")
-    (out / "channel.md").write_text("an earlier run's channel", encoding="utf-8")
-    assert main(["demo", "--participants", "3", "--seed", "1", "--out", str(out), "--fresh"]) == 0
+    monkeypatch.chdir(tmp_path)  # a relative --out, as people type it
+    args = ["demo", "--participants", "3", "--seed", "1", "--out", "d8"]
+    assert main(args) == 0
+    first = checksums(tmp_path / "d8")
+    assert ".feedback-bot-demo" in first and "feedback.db" in first
+    # Someone keeps their own files in the demo's folder, even among its charts.
+    (tmp_path / "d8" / "notes.txt").write_text("mine", encoding="utf-8")
+    (tmp_path / "d8" / "charts" / "my-chart.png").write_bytes(b"mine too")
+    capsys.readouterr()
+
+    assert main([*args, "--fresh"]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("Starting fresh: deleting the earlier demo's 2 files")
-    assert (out / "feedback.db").read_bytes().startswith(b"SQLite format 3")
-    assert "earlier run" not in (out / "channel.md").read_text(encoding="utf-8")
+    written = len([name for name in first if name.startswith(("charts/", "transcripts/"))]) + 5
+    assert printed.startswith(
+        f"Starting fresh: deleted the earlier demo's {written} file(s) in {tmp_path / 'd8'} "
+        f"and its database {tmp_path / 'd8' / 'feedback.db'}"
+    )
+    assert (tmp_path / "d8" / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (tmp_path / "d8" / "charts" / "my-chart.png").read_bytes() == b"mine too"
+    assert (tmp_path / "d8" / "channel.md").read_text("utf-8").count("Evaluation summary") == 1
+
+    # A file of the demo's that someone changed since: --fresh deletes nothing at all.
+    (tmp_path / "d8" / "channel.md").write_text("my edits", encoding="utf-8")
+    before = checksums(tmp_path / "d8")
+    assert main([*args, "--fresh"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"demo: --fresh refused: {tmp_path / 'd8' / 'channel.md'} changed since the demo "
+        "wrote it; nothing was deleted. Move it away first, or choose another --out"
+    ]
+    assert checksums(tmp_path / "d8") == before
+
+
+def test_demo_fresh_never_touches_a_folder_or_database_no_demo_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    (home / "work").mkdir(parents=True)
+    (home / "thesis.tex").write_text("years of work", encoding="utf-8")
+    (home / "work" / "data.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (home / "feedback.db").write_bytes(b"not a demo's")
+    real = tmp_path / "real.db"
+    prepare_file(real)  # the bot's own database: migrated, with the marks table, unmarked
+    conn = sqlite3.connect(real)
+    conn.execute("INSERT INTO cohorts VALUES ('RS-1', 'risk-support', 'Leeds', 'a', 'b')")
+    conn.commit()
+    conn.close()
+    before, real_bytes = checksums(tmp_path), real.read_bytes()
+    monkeypatch.chdir(home)
+    cases = [
+        (["--out", ".", "--fresh"], f"--fresh refused: {home} holds files that no demo wrote"),
+        (["--out", str(home)], f"--out {home} already holds files that no demo wrote"),
+        (
+            ["--out", "new", "--db", str(real), "--fresh"],
+            f"--fresh refused: {real} is not a database the demo wrote",
+        ),
+        (["--out", "new", "--db", str(real)], f"--db {real} already exists (a database no demo"),
+        (["--out", "thesis.tex"], f"--out {home / 'thesis.tex'} is a file, not a folder"),
+        (
+            ["--out", "thesis.tex/demo"],
+            f"cannot write into --out {home / 'thesis.tex' / 'demo'}: "
+            f"{home / 'thesis.tex'} is a file, not a folder",
+        ),
+    ]
+    for extra, words in cases:
+        assert main(["demo", "--participants", "3", *extra]) == 2, extra
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and words in err[0], (extra, err)
+        assert checksums(tmp_path) == before and real.read_bytes() == real_bytes, extra
+    assert sorted(p.name for p in home.iterdir()) == ["feedback.db", "thesis.tex", "work"]
+
+
+def test_fresh_follows_no_link_out_of_the_demo_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me", encoding="utf-8")
+    folder = DemoFolder(tmp_path / "demo")
+    folder.save()
+    folder.write("channel.md", b"the demo's")
+    (tmp_path / "demo" / "channel.md").unlink()
+    (tmp_path / "demo" / "channel.md").symlink_to(outside)  # swapped for a link to elsewhere
+    with pytest.raises(DemoRefused, match="changed since the demo wrote it"):
+        prepare(tmp_path / "demo", tmp_path / "demo" / "feedback.db", True, WRITES)
+    assert outside.read_text(encoding="utf-8") == "keep me"
+    assert (tmp_path / "demo" / ".feedback-bot-demo").exists()

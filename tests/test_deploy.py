@@ -12,6 +12,7 @@ import pytest
 
 from bot.exits import ExitStatus
 from conftest import ROOT
+from core.secrets import pseudonym_key_problem, token_problem
 
 DEPLOY = ROOT / "deploy"
 
@@ -36,6 +37,19 @@ def test_service_runs_unprivileged_with_state_directory_and_secrets_file() -> No
     needs_a_person = {ExitStatus.USAGE, ExitStatus.TOKEN_REJECTED, ExitStatus.DATABASE}
     assert prevented == needs_a_person
     assert "mode 0600" in (DEPLOY / "feedback-bot.env.example").read_text()
+    # The header installs the package by its real name.
+    assert "pip install module-feedback-bot" in (DEPLOY / "feedback-bot.service").read_text()
+
+
+def test_the_example_environment_file_is_refused_until_its_key_is_replaced() -> None:
+    values = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / "feedback-bot.env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    key_problem = pseudonym_key_problem(values["FEEDBACK_PSEUDONYM_KEY"])
+    assert key_problem is not None and "placeholder" in key_problem
+    assert token_problem(values["TELEGRAM_BOT_TOKEN"]) is not None
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")

@@ -51,7 +51,7 @@ def test_implausible_dates_are_listed_by_line_and_nothing_is_imported(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = write_csv(tmp_path, IMPLAUSIBLE)
-    assert main(["import", "--config", str(config), str(source)]) == 1
+    assert main(["import", "--config", str(config), str(source)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err == [
         f"{source}: 3 problem(s); nothing was imported:",
@@ -71,7 +71,9 @@ def test_allow_dates_outside_window_imports_them(
     source = write_csv(tmp_path, IMPLAUSIBLE)
     command = ["import", "--config", str(config), str(source), "--allow-dates-outside-window"]
     assert main(command) == 0
-    assert "5 answer(s) from 3 participant(s) checked; 5 added" in capsys.readouterr().out
+    assert capsys.readouterr().out == (
+        f"{source}: 5 answer(s) of 3 participant(s): 5 added, 0 unchanged, 0 replaced.\n"
+    )
     assert answers_in(tmp_path) == 5
 
 
@@ -90,14 +92,14 @@ def test_the_window_and_its_margin(
     config: Path, tmp_path: Path, answered_at: str, accepted: bool
 ) -> None:
     source = write_csv(tmp_path, f"A,RS-SEED-2017,post,relevance,4,{answered_at}\n")
-    assert main(["import", "--config", str(config), str(source)]) == (0 if accepted else 1)
+    assert main(["import", "--config", str(config), str(source)]) == (0 if accepted else 2)
     assert answers_in(tmp_path) == (1 if accepted else 0)
 
 
 def test_an_admins_stored_window_widens_what_is_plausible(config: Path, tmp_path: Path) -> None:
     """An admin kept the post questionnaire open with /open: answers then are real."""
     source = write_csv(tmp_path, "A,RS-SEED-2017,post,relevance,4,2017-06-01T10:00:00+00:00\n")
-    assert main(["import", "--config", str(config), str(source)]) == 1
+    assert main(["import", "--config", str(config), str(source)]) == 2
 
     async def admin_reopened_post() -> None:
         cohort = load_config(config).cohorts["RS-SEED-2017"]

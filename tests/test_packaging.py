@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser, main
+from bot.exits import COMMANDS, ExitStatus
 from core.config import load_config
 from core.packaged import builtin_questionnaires, example_config
 from core.problems import ConfigError
@@ -125,6 +126,35 @@ def test_every_subcommand_and_option_has_a_one_line_help() -> None:
 
     walk("feedback-bot", parser)
     assert missing == []
+
+
+def test_every_command_help_says_what_it_does_and_how_it_can_end() -> None:
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    seen: list[str] = []
+
+    def check(name: str, sub: argparse.ArgumentParser) -> None:
+        seen.append(name)
+        text = sub.format_help()
+        assert sub.description and len(sub.description) > 40, name
+        statuses = re.findall(r"^ +(\d+)  ", text.split("exit statuses:")[1], re.MULTILINE)
+        key = name if name in COMMANDS else name.split()[0]
+        assert [int(s) for s in statuses] == sorted(int(s) for s in COMMANDS[key]), name
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child, subparser in action.choices.items():
+                    check(f"{name} {child}", subparser)
+
+    for name, sub in commands.choices.items():
+        check(name, sub)
+    assert "cohort card" in seen and len(seen) == len(commands.choices) + 6
+
+
+def test_the_readme_documents_every_exit_status() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Exit statuses", 1)[1].split("\n## ", 1)[0]
+    documented = {int(n) for n in re.findall(r"^\| (\d+) \|", section, re.MULTILINE)}
+    assert documented == {int(s) for s in ExitStatus}
 
 
 def test_version_comes_from_the_installed_metadata(capsys: pytest.CaptureFixture[str]) -> None:

@@ -164,10 +164,10 @@ def test_cli_writes_report_html_and_opens_it(
     parse(html)
     assert "78% said the module met their expectations" in html
     assert (out / "report.md").exists() and (out / "ratings.png").exists()
-    assert (
-        main(["report", "--config", str(config), "--cohort", SEED, "--out", str(out), "--open"])
-        == 0
-    )
+    again = ["report", "--config", str(config), "--cohort", SEED, "--out", str(out), "--open"]
+    assert main(again) == 2  # the files are there: overwritten only when asked to
+    assert opened == []
+    assert main([*again, "--force"]) == 0
     assert opened == [(out / "report.html").resolve().as_uri()]
     capsys.readouterr()
 

@@ -123,8 +123,24 @@ class Participant:
         self.fake = fake
         self.user_id = user_id
         self.within = within
-        self.transcript: list[str] = []
+        self._lines: list[str] = []
+        self._seen = 0  # the bot's messages in this chat the transcript has accounted for
         fake.user(user_id)
+
+    @property
+    def transcript(self) -> list[str]:
+        """What the participant did and what the bot showed, including the messages the bot
+        sent on its own (the post-module push, the reminders), in order."""
+        return self._lines + self._unprompted()
+
+    def _unprompted(self) -> list[str]:
+        """The bot's messages that arrived since the participant last did anything."""
+        messages = self.fake.messages(self.user_id)[self._seen :]
+        return [f"🤖 (sent by the bot on its own) {self._shown(Screen.of(m))}" for m in messages]
+
+    def _catch_up(self) -> None:
+        self._lines += self._unprompted()
+        self._seen = len(self.fake.messages(self.user_id))
 
     def screen(self) -> Screen:
         """The bot's newest message in this chat."""
@@ -139,6 +155,7 @@ class Participant:
 
     async def send(self, text: str) -> bool:
         """Type ``text`` and wait for the bot's next message."""
+        self._catch_up()
         before = len(self.fake.messages(self.user_id))
         self.fake.send_text(self.user_id, text)
         arrived = await self.until(lambda: len(self.fake.messages(self.user_id)) > before)
@@ -153,6 +170,7 @@ class Participant:
         screen = self.screen()
         if button is None or button not in screen.buttons:
             return False
+        self._catch_up()
         before = (screen, len(self.fake.messages(self.user_id)))
         self.fake.tap(self.user_id, screen.message_id, data=button.data)
         await self.until(lambda: (self.screen(), len(self.fake.messages(self.user_id))) != before)
@@ -161,7 +179,10 @@ class Participant:
 
     def _log(self, action: str) -> None:
         """What the participant did and what the bot showed next, for a transcript."""
-        screen = self.screen()
+        self._lines += [f"👤 {action}", f"🤖 {self._shown(self.screen())}"]
+        self._seen = len(self.fake.messages(self.user_id))
+
+    @staticmethod
+    def _shown(screen: Screen) -> str:
         labels = "  ".join(f"[{b.label}]" for b in screen.buttons)
-        shown = screen.text.replace("\n", "\n   ") + (f"\n   {labels}" if labels else "")
-        self.transcript += [f"👤 {action}", f"🤖 {shown}"]
+        return screen.text.replace("\n", "\n   ") + (f"\n   {labels}" if labels else "")
