@@ -121,6 +121,20 @@ async def send_post(bot: Bot, chat_id: int, post: PostContent) -> list[int]:
     return [m.message_id for m in messages]
 
 
+async def send_now(bot: Bot, chat_id: int, posts: list[PostContent]) -> list[PostContent]:
+    """Send posts to a chat at once, outside the outbox (/report in the asker's own chat);
+    returns those Telegram did not confirm. None is sent twice: one that timed out may have
+    arrived, and the person who asked sees what did."""
+    unconfirmed = []
+    for post in posts:
+        try:
+            await send_post(bot, chat_id, post)
+        except (NetworkError, RetryAfter) as exc:  # a timeout is a NetworkError too
+            log.warning("a %s post to chat %s was not confirmed: %s", post.kind, chat_id, exc)
+            unconfirmed.append(post)
+    return unconfirmed
+
+
 async def _send(bot: Bot, post: OutboxRow) -> list[int]:
     content = PostContent(post.kind, post.body, post.files, post.marker)
     return await send_post(bot, post.chat_id, content)

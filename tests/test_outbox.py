@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,7 @@ async def test_two_cohorts_ending_together_each_get_one_summary(bot: Harness) ->
 
 
 @pytest.fixture
-async def group_bot(config: Config, clock: Clock) -> Any:
+async def group_bot(config: Config, clock: Clock) -> AsyncIterator[Harness]:
     """The bot with a supergroup as the facilitators' chat, where admins type commands."""
     fake = FakeTelegram(TOKEN)
     fake.group(FACILITATORS, "Facilitators")
@@ -177,6 +178,22 @@ async def test_a_reply_of_unknown_fate_is_not_probed_either(
     assert untouched(bot.fake)
     assert chat_shape(bot.fake) == ["hello", label(reply), "summary RS-LDN-0314", *summary(RS)]
     assert any("cannot be looked for" in r.message for r in caplog.records)
+
+
+@pytest.mark.parametrize("fault", ["timeout_after_delivery", "timeout"])
+async def test_report_in_the_admins_chat_around_a_lost_answer(bot: Harness, fault: str) -> None:
+    """/report here sends at once: a part whose answer is lost is not sent again (it may
+    be there), the rest still follows, and the admin is told plainly what to check."""
+    await respond(bot, 4341)
+    bot.fake.inject_fault("sendMessage", fault)
+    await bot.send(ADMIN, f"/report {RS}")
+    shown = chat_shape(bot.fake, ADMIN)
+    arrived = [f"summary {RS}"] if fault == "timeout_after_delivery" else []
+    assert shown == [*arrived, f"charts {RS}", f"report {RS}", shown[-1]]
+    note = bot.text(ADMIN)
+    assert note.startswith("Telegram did not confirm the summary message")
+    assert f"send /report {RS} again" in note
+    assert not any("Sorry" in label(m) for m in bot.fake.messages(ADMIN))
 
 
 def test_migration_keeps_what_the_outbox_knew(tmp_path: Path) -> None:
