@@ -212,7 +212,7 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE o.state = 'pending' AND o.uncertain > 0;
     -- A batch stops at a refused part; its later parts, left pending, would now hold up
     -- the chat's next batch (a chat takes one batch at a time).
-    UPDATE outbox SET state = 'failed', error = 'not sent: an earlier part was refused'
+    UPDATE outbox SET state = 'failed', error = 'not sent: an earlier part failed'
         WHERE state = 'pending' AND EXISTS (SELECT 1 FROM outbox e WHERE e.batch = outbox.batch
         AND e.seq < outbox.seq AND e.state = 'failed');
     """,
@@ -806,7 +806,7 @@ class Tx:
             (error, post_id),
         )
         await self.conn.execute(
-            "UPDATE outbox SET state = 'failed', error = 'not sent: an earlier part was refused'"
+            "UPDATE outbox SET state = 'failed', error = 'not sent: an earlier part failed'"
             " WHERE state = 'pending' AND batch = (SELECT batch FROM outbox WHERE id = ?)"
             " AND seq > (SELECT seq FROM outbox WHERE id = ?)",
             (post_id, post_id),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from bot import screens
 from bot.sim.api import FakeTelegram
 from conftest import ADMIN, COHORT_END, FACILITATORS, TOKEN, Clock, Harness
 from core.config import Config
+from core.storage import Database
 
 RS = "RS-LDN-0314"
 GH = "GH-LDN-0314"
@@ -194,6 +196,35 @@ async def test_report_in_the_admins_chat_around_a_lost_answer(bot: Harness, faul
     assert note.startswith("Telegram did not confirm the summary message")
     assert f"send /report {RS} again" in note
     assert not any("Sorry" in label(m) for m in bot.fake.messages(ADMIN))
+
+
+async def test_a_chat_takes_one_batch_at_a_time_and_a_refused_one_ends(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "outbox.db")
+    now = COHORT_END
+    try:
+        async with db.write() as tx:
+            for batch in ("A", "B"):
+                for seq in range(2):
+                    await tx.enqueue_post(batch, seq, -100, "text", f"{batch}{seq}", None, [], now)
+            await tx.enqueue_post("C", 0, -200, "text", "C0", None, [], now)  # another chat
+        async with db.read() as tx:
+            due = await tx.due_posts(now)
+        assert [p.body for p in due] == ["A0", "C0"]
+        async with db.write() as tx:
+            await tx.post_failed(due[0].id, "Bad Request: chat not found")
+        async with db.read() as tx:
+            assert [p.body for p in await tx.due_posts(now)] == ["B0", "C0"]
+    finally:
+        await db.close()
+    with closing(sqlite3.connect(tmp_path / "outbox.db")) as conn:
+        states = dict(conn.execute("SELECT body, state FROM outbox").fetchall())
+    assert states == {
+        "A0": "failed",
+        "A1": "failed",  # it would have followed A0: never sent alone
+        "B0": "pending",
+        "B1": "pending",
+        "C0": "pending",
+    }
 
 
 def test_migration_keeps_what_the_outbox_knew(tmp_path: Path) -> None:
