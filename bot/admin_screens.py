@@ -20,6 +20,19 @@ REPORT_QUEUED = "The summary is on its way to the facilitators' chat."
 EXPORT_STARTED = "Sending the exports to you privately…"
 
 
+# What each post of a summary is called, for a note about one that went astray.
+POST_NAMES = {"text": "the summary message", "photos": "the charts", "document": "the report file"}
+
+
+def report_unconfirmed(kinds: list[str], scope: str) -> str:
+    """Telegram did not confirm some parts of a /report sent here: they may be missing."""
+    parts = " and ".join(POST_NAMES.get(kind, kind) for kind in kinds)
+    return (
+        f"Telegram did not confirm {parts} (no answer in time). If anything is missing "
+        f"above, send /report {escape(scope)} again."
+    )
+
+
 def when(moment: datetime | None, tz: tzinfo) -> str:
     if moment is None:
         return "until closed"

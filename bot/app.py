@@ -12,11 +12,12 @@ from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import scheduler
 from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import admin, cohorts, errors, participant, privacy
+from bot.ledger import LedgerRequest
 from bot.processor import PerUserUpdateProcessor
 from core import cohorts as catalogue
 from core.config import Config
@@ -78,6 +79,9 @@ def build_application(
 ) -> App:
     """Build the bot; pass request objects to talk to a simulated Bot API instead of HTTP,
     and ``open_database`` to measure the database (a benchmark's instrumented subclass)."""
+    # Every call but getUpdates goes through the ledger, which records the bot's messages in
+    # groups and channels (bot/ledger.py); 256 connections is what PTB's builder would give.
+    ledger = LedgerRequest(request or HTTPXRequest(connection_pool_size=256))
 
     async def open_services(application: App) -> None:
         db = await open_database(config.bot.database)
@@ -85,12 +89,14 @@ def build_application(
         services = Services(config, db, pseudonym_key, clock or SystemClock())
         await catalogue.refresh(services)  # cohorts made from the chat or the command line
         application.bot_data[SERVICES_KEY] = services
+        ledger.attach(db)
         await set_command_menus(application, config)
         # Jobs are not persisted: rebuild them from the database; overdue ones run now.
         await scheduler.reschedule(application)
 
     async def close_services(application: App) -> None:
         services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
+        ledger.attach(None)
         if services is not None:
             await services.db.close()
 
@@ -113,8 +119,9 @@ def build_application(
     if rate_limit:
         # Retries on flood control instead of raising RetryAfter (PTB's default is 0).
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    builder = builder.request(ledger)
     if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
+        builder = builder.get_updates_request(get_updates_request or request)
     application: App = builder.build()
     register_handlers(application)
     cohorts.register(application, config)

@@ -218,11 +218,12 @@ async def queue_greetings(svc: Services) -> None:
 
     It shows at start-up that the bot may post there (a problem reaches the admins long
     before a summary is due), and it gives the outbox a message of its own to search
-    from when a later post times out.
+    from when a later post times out. A chat with any message of the bot's (a reply to a
+    command typed there, say) has both already.
     """
     for chat in sorted(summary_chats(svc)):
         async with svc.db.read() as tx:
-            if await tx.chat_cursor(chat) is not None:
+            if await tx.newest_own_message(chat) is not None:
                 continue
         text = (
             "✅ <b>Module Feedback Bot</b> is connected. Evaluation summaries will be posted "

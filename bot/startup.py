@@ -4,6 +4,14 @@ Every way start-up can fail ends in one log line and its own exit status (README
 statuses"). A server often boots before its network is up, so an unreachable Bot API is
 retried with capped exponential backoff until `bot.startup_timeout` has passed; a rejected
 token or an unusable database is not transient, so those end at once.
+
+There is one retry loop at start-up, and it is ours (`connect`): it reaches the Bot API
+(getMe) and clears any webhook (deleteWebhook), which is all PTB's bootstrap does before
+polling. PTB's own loop (`run_polling(bootstrap_retries=...)`) cannot keep our promises:
+it has no deadline, so no exit status 4; it waits 1, 1.5, 2.25 … s, retries a timeout at
+once, and logs its attempts at DEBUG, so no line per attempt with its wait. So
+`run_polling` gets `bootstrap_retries=0`: its bootstrap runs once, on a Bot API just
+reached, and a failure there ends start-up with one line (status 4) like any other.
 """
 
 from __future__ import annotations
@@ -66,7 +74,8 @@ async def connect(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """`application.initialize()` (getMe), retried while the Bot API is unreachable."""
+    """`application.initialize()` (getMe) and deleteWebhook, retried while the Bot API is
+    unreachable: the start-up's one retry loop."""
     host = api_host(base_url)
     deadline = clock() + give_up_after
     delay = FIRST_DELAY
@@ -74,7 +83,8 @@ async def connect(
     while True:
         attempt += 1
         try:
-            await application.initialize()
+            await application.initialize()  # once it has succeeded, a no-op
+            await application.bot.delete_webhook()
         except InvalidToken:
             raise token_rejected(base_url) from None
         except (NetworkError, RetryAfter) as exc:  # refused, DNS, timeouts, 5xx, flood control
@@ -129,9 +139,10 @@ def run(application: AnyApp, base_url: str, give_up_after: float) -> ExitStatus:
         if not loop.run_until_complete(_connect_until_signal(application, base_url, give_up_after)):
             log.info("stopped before the Bot API could be reached")
             return ExitStatus.OK
+        # connect() was the one retry loop: PTB's bootstrap now runs once, without its own.
         # Network trouble from here on is the updater's: it retries for as long as we run.
         application.run_polling(
-            allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1, close_loop=False
+            allowed_updates=ALLOWED_UPDATES, bootstrap_retries=0, close_loop=False
         )
         return ExitStatus.OK
     except StartupFailed as failure:

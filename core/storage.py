@@ -189,6 +189,42 @@ MIGRATIONS: tuple[str, ...] = (
         value  TEXT NOT NULL
     );
     """,
+    """
+    -- The bot's own messages in groups and channels, written by the one path every send
+    -- there takes (bot/ledger.py). The outbox's delivery probe never edits one of these. The
+    -- cursors knew only the newest of each chat, and a probe never looks below that.
+    CREATE TABLE own_messages (
+        chat_id     INTEGER NOT NULL,
+        message_id  INTEGER NOT NULL,
+        PRIMARY KEY (chat_id, message_id)
+    ) WITHOUT ROWID;
+    INSERT INTO own_messages SELECT chat_id, last_message_id FROM chat_cursors;
+    DROP TABLE chat_cursors;
+    -- Sends to a group or channel whose outcome is not known: written before the request,
+    -- removed once Telegram has answered (an outbox post's by the outbox, when it records
+    -- the post sent). A row that stays (a lost answer, a crash) is a message of the bot's
+    -- that may be in the chat: above since_id (the newest own message when it was sent)
+    -- and, once a later send there was answered, below until_id (that send's message).
+    CREATE TABLE unconfirmed_sends (
+        id        INTEGER PRIMARY KEY,
+        chat_id   INTEGER NOT NULL,
+        since_id  INTEGER NOT NULL,
+        until_id  INTEGER,
+        post_id   INTEGER REFERENCES outbox(id)
+    );
+    CREATE INDEX unconfirmed_sends_by_chat ON unconfirmed_sends (chat_id);
+    -- Posts that timed out before this version: where they may be, as the cursor then said.
+    INSERT INTO unconfirmed_sends (chat_id, since_id, post_id)
+        SELECT o.chat_id, coalesce(c.message_id, 0), o.id FROM outbox o
+        LEFT JOIN (SELECT chat_id, max(message_id) AS message_id FROM own_messages
+                   GROUP BY chat_id) c ON c.chat_id = o.chat_id
+        WHERE o.state = 'pending' AND o.uncertain > 0;
+    -- A batch stops at a refused part; its later parts, left pending, would now hold up
+    -- the chat's next batch (a chat takes one batch at a time).
+    UPDATE outbox SET state = 'failed', error = 'not sent: an earlier part failed'
+        WHERE state = 'pending' AND EXISTS (SELECT 1 FROM outbox e WHERE e.batch = outbox.batch
+        AND e.seq < outbox.seq AND e.state = 'failed');
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -772,12 +808,17 @@ class Tx:
         )
 
     async def due_posts(self, now: datetime) -> list[OutboxRow]:
-        """Pending posts whose turn has come: due, and every earlier post of the batch sent."""
+        """Pending posts whose turn has come: due, every earlier post of the batch sent, and
+        no older batch still going out to the same chat (a chat takes one batch at a time, so
+        no other post lands where one in doubt is being looked for)."""
         rows = await self._all(
             "SELECT o.id, o.batch, o.seq, o.chat_id, o.kind, o.body, o.marker, o.attempts,"
             " o.uncertain FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
             " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.batch = o.batch AND e.seq < o.seq"
-            "   AND e.state != 'sent') ORDER BY o.id",
+            "   AND e.state != 'sent')"
+            " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.chat_id = o.chat_id"
+            "   AND e.batch != o.batch AND e.state = 'pending' AND e.id < o.id)"
+            " ORDER BY o.id",
             (utc_text(now),),
         )
         posts = []
@@ -811,41 +852,99 @@ class Tx:
         )
 
     async def post_retry(
-        self, post_id: int, error: str, next_attempt: datetime, uncertain: int
+        self, post_id: int, error: str, next_attempt: datetime, misses: int
     ) -> None:
-        """Schedule another attempt; uncertain counts probes since an ambiguous timeout."""
+        """Schedule another attempt; misses: looks for an earlier attempt that found nothing
+        (kept in the column named uncertain)."""
         await self.conn.execute(
             "UPDATE outbox SET attempts = attempts + 1, error = ?, next_attempt_at = ?,"
             " uncertain = ? WHERE id = ?",
-            (error, utc_text(next_attempt), uncertain, post_id),
-        )
-
-    async def post_in_flight(self, post_id: int) -> None:
-        """Mark a post as possibly delivered before sending it: if the bot dies before it
-        hears back, the next attempt looks for it before sending it again."""
-        await self.conn.execute(
-            "UPDATE outbox SET uncertain = max(uncertain, 1) WHERE id = ?", (post_id,)
+            (error, utc_text(next_attempt), misses, post_id),
         )
 
     async def post_failed(self, post_id: int, error: str) -> None:
+        """Give up on a post, and on the rest of its batch, which would follow it."""
         await self.conn.execute(
             "UPDATE outbox SET state = 'failed', attempts = attempts + 1, error = ? WHERE id = ?",
             (error, post_id),
         )
-
-    async def chat_cursor(self, chat_id: int) -> int | None:
-        row = await self._one(
-            "SELECT last_message_id FROM chat_cursors WHERE chat_id = ?", (chat_id,)
-        )
-        return int(row[0]) if row else None
-
-    async def advance_chat_cursor(self, chat_id: int, message_id: int) -> None:
         await self.conn.execute(
-            "INSERT INTO chat_cursors (chat_id, last_message_id) VALUES (?, ?)"
-            " ON CONFLICT (chat_id) DO UPDATE SET last_message_id ="
-            " max(last_message_id, excluded.last_message_id)",
-            (chat_id, message_id),
+            "UPDATE outbox SET state = 'failed', error = 'not sent: an earlier part failed'"
+            " WHERE state = 'pending' AND batch = (SELECT batch FROM outbox WHERE id = ?)"
+            " AND seq > (SELECT seq FROM outbox WHERE id = ?)",
+            (post_id, post_id),
         )
+
+    # the bot's own messages in groups and channels ------------------------------------------
+
+    async def newest_own_message(self, chat_id: int) -> int | None:
+        row = await self._one(
+            "SELECT max(message_id) FROM own_messages WHERE chat_id = ?", (chat_id,)
+        )
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def own_messages_after(self, chat_id: int, after: int) -> set[int]:
+        rows = await self._all(
+            "SELECT message_id FROM own_messages WHERE chat_id = ? AND message_id > ?",
+            (chat_id, after),
+        )
+        return {int(row[0]) for row in rows}
+
+    async def record_own_messages(self, chat_id: int, message_ids: Iterable[int]) -> None:
+        await self.conn.executemany(
+            "INSERT OR IGNORE INTO own_messages (chat_id, message_id) VALUES (?, ?)",
+            [(chat_id, message_id) for message_id in message_ids],
+        )
+
+    async def open_send(self, chat_id: int, post_id: int | None) -> int:
+        """Record a send about to start; the newest own message is where it can land after."""
+        cur = await self.conn.execute(
+            "INSERT INTO unconfirmed_sends (chat_id, since_id, post_id) VALUES (?,"
+            " (SELECT coalesce(max(message_id), 0) FROM own_messages WHERE chat_id = ?), ?)"
+            " RETURNING id",
+            (chat_id, chat_id, post_id),
+        )
+        row = await cur.fetchone()
+        await cur.close()
+        assert row is not None
+        return int(row[0])
+
+    async def send_answered(self, send_id: int, chat_id: int, message_ids: list[int]) -> None:
+        """Telegram answered a send with these messages; sends of unknown outcome before it
+        landed, if at all, below them. A plain send is done with. An outbox post's stays in
+        doubt until the outbox records the post sent (`post_placed`): if the bot dies in
+        between, the post is looked for, and found, before it is sent again."""
+        await self.conn.execute(
+            "UPDATE unconfirmed_sends SET until_id = ?"
+            " WHERE chat_id = ? AND until_id IS NULL AND id != ?",
+            (min(message_ids), chat_id, send_id),
+        )
+        cur = await self.conn.execute(
+            "DELETE FROM unconfirmed_sends WHERE id = ? AND post_id IS NULL", (send_id,)
+        )
+        plain = cur.rowcount == 1
+        await cur.close()
+        if plain:
+            await self.record_own_messages(chat_id, message_ids)
+
+    async def drop_send(self, send_id: int) -> None:
+        """A send that certainly put nothing in the chat (Telegram refused it, or the request
+        never reached it)."""
+        await self.conn.execute("DELETE FROM unconfirmed_sends WHERE id = ?", (send_id,))
+
+    async def unconfirmed_sends(self, chat_id: int) -> list[UnconfirmedSend]:
+        rows = await self._all(
+            "SELECT since_id, until_id, post_id FROM unconfirmed_sends WHERE chat_id = ?"
+            " ORDER BY id",
+            (chat_id,),
+        )
+        return [UnconfirmedSend(*row) for row in rows]
+
+    async def post_placed(self, post_id: int, chat_id: int, message_ids: list[int]) -> None:
+        """Where an outbox post is now known to be: its messages are the bot's own, and no
+        attempt of it is in doubt any more."""
+        await self.record_own_messages(chat_id, message_ids)
+        await self.conn.execute("DELETE FROM unconfirmed_sends WHERE post_id = ?", (post_id,))
 
     # privacy ---------------------------------------------------------------------------------
 
@@ -910,6 +1009,15 @@ class Tx:
         deleted = cur.rowcount
         await cur.close()
         return int(deleted)
+
+
+@dataclass(frozen=True)
+class UnconfirmedSend:
+    """A send to a group or channel that may have put a message of the bot's in the chat."""
+
+    since_id: int
+    until_id: int | None
+    post_id: int | None
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,31 @@ async def test_server_errors_are_retried_and_the_bot_starts(
     assert "Internal Server Error" in output
 
 
+async def test_webhook_removal_failing_is_retried_by_the_same_one_loop(
+    tmp_path: Path, api: BotApiServer
+) -> None:
+    """getMe works but deleteWebhook fails twice: our loop (one line per attempt, with its
+    wait) retries it, then PTB's bootstrap runs once, without a loop of its own."""
+    api.fake.inject_fault("deleteWebhook", "server_error", times=2)
+    config = write_config(tmp_path, api)
+    bot = bot_process(config)
+    await bot.start()
+    try:
+        await Watcher(api.fake).until(
+            lambda: any(m == "getUpdates" for m, _ in api.fake.calls), within=30
+        )
+        assert await bot.stop(signal.SIGTERM) == ExitStatus.OK
+    finally:
+        await bot.ensure_dead()
+    output = bot.log.read_text()
+    assert_clean(output)
+    attempts = [line for line in output.splitlines() if "not reachable (attempt" in line]
+    assert len(attempts) == 2 and "next try in 1 s" in attempts[0] and "in 2 s" in attempts[1]
+    assert "reached the Bot API" in output and "on attempt 3" in output
+    assert len(api.fake.calls_of("getMe")) == 1  # reached at once; only the webhook failed
+    assert len(api.fake.calls_of("deleteWebhook")) == 4  # 3 in our loop, 1 in PTB's bootstrap
+
+
 async def test_bot_api_up_20_seconds_late_bot_serves_without_restart(tmp_path: Path) -> None:
     port = free_port()
     fake = FakeTelegram(TOKEN)

@@ -157,8 +157,10 @@ async def report(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     if not to_channel:
-        for post in posts:
-            await outbox.send_post(context.bot, chat.id, post)
+        unconfirmed = await outbox.send_now(context.bot, chat.id, posts)
+        if unconfirmed:
+            parts = [post.kind for post in unconfirmed]
+            await _reply(update, admin_screens.report_unconfirmed(parts, args[0]))
         return
     cohort = svc.config.cohort(cohort_code) if cohort_code else None
     target = (

@@ -172,6 +172,13 @@ class SimulatedUsers:
             chat.info["title"] = title
         return dict(chat.info)
 
+    def group(self, chat_id: int, title: str | None = None) -> JSONDict:
+        """Create a supergroup the bot is in, where people type commands and the bot posts."""
+        chat = self._group_chat(chat_id, "supergroup")
+        if title is not None:
+            chat.info["title"] = title
+        return dict(chat.info)
+
     def channel_post(self, chat_id: int, text: str) -> JSONDict:
         """A post in channel ``chat_id`` (the bot must be a member to see it)."""
         chat = self._group_chat(chat_id, "channel")

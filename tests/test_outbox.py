@@ -1,0 +1,267 @@
+"""Every post exactly once, and the delivery probe never touches a message it did not post.
+
+A post whose answer is lost (a timeout after delivery) may be in the chat, so before sending
+it again the bot looks for it. These tests put other messages where it looks — a second
+batch to the same chat, the bot's own reply to a command typed in the group — and read the
+chat as its members would.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import screens
+from bot.sim.api import FakeTelegram
+from conftest import ADMIN, COHORT_END, FACILITATORS, TOKEN, Clock, Harness
+from core.config import Config
+from core.storage import Database
+
+RS = "RS-LDN-0314"
+GH = "GH-LDN-0314"
+
+
+async def respond(bot: Harness, user: int, code: str = RS) -> None:
+    """Join a cohort and give one answer: enough for a summary to be posted."""
+    await bot.send(user, f"/start {code}")
+    await bot.tap(user, screens.AGREE)
+    await bot.tap(user, bot.buttons(user)[0])
+
+
+def lose_next_answer(fake: FakeTelegram, method: str, chat: int) -> None:
+    """The next `method` call to `chat` is carried out, but its answer never comes back."""
+    armed = True
+
+    def before(name: str, params: dict[str, Any]) -> None:
+        nonlocal armed
+        if armed and name == method and params.get("chat_id") == chat:
+            armed = False
+            fake.inject_fault(method, "timeout_after_delivery")
+
+    fake.before_call.append(before)
+
+
+def label(message: dict[str, Any]) -> str:
+    """What a member of the chat sees in one message, in a word or two."""
+    text = str(message.get("text") or message.get("caption") or "")
+    code = next((c for c in (RS, GH) if c in text), "")
+    if text.startswith("✅ Module Feedback Bot"):
+        return "hello"
+    if text.startswith("📊 Evaluation summary"):
+        return f"summary {code}"
+    if message.get("photo"):
+        return f"charts {code}"
+    if message.get("document"):
+        return f"report {code}"
+    return text.split("\n", 1)[0][:30]
+
+
+def chat_shape(fake: FakeTelegram, chat: int = FACILITATORS) -> list[str]:
+    """The chat's messages as labels, an album's photos as one."""
+    shown: list[str] = []
+    albums: set[str] = set()
+    for message in fake.messages(chat):
+        album = message.get("media_group_id")
+        if album is not None:
+            if album in albums:
+                continue
+            albums.add(album)
+        shown.append(label(message))
+    return shown
+
+
+async def ticks(bot: Harness, count: int = 8) -> None:
+    """The lifecycle job's ticks, each after any retry's backoff has passed."""
+    for _ in range(count):
+        await bot.run_due()
+        bot.clock.advance(minutes=11)
+
+
+def summary(code: str) -> list[str]:
+    return [f"summary {code}", f"charts {code}", f"report {code}"]
+
+
+def untouched(fake: FakeTelegram, chat: int = FACILITATORS) -> bool:
+    """No message in the chat was ever changed (a probe's matching edit changes nothing)."""
+    return not any("edit_date" in m for m in fake.messages(chat))
+
+
+async def test_two_reports_in_a_row_are_each_posted_once(bot: Harness) -> None:
+    await respond(bot, 4301)
+    await bot.run_due()  # the hello: a message of the bot's to look from
+    lose_next_answer(bot.fake, "sendMessage", FACILITATORS)
+    await bot.send(ADMIN, f"/report {RS} channel")
+    bot.clock.advance(minutes=1)
+    await bot.send(ADMIN, f"/report {RS} channel")
+    await ticks(bot)
+    # The first report's message arrived although the bot never heard so; the second
+    # report waited for it to be found, then followed it whole.
+    assert chat_shape(bot.fake) == ["hello", *summary(RS), *summary(RS)]
+    assert untouched(bot.fake)
+    assert bot.fake.calls_of("editMessageText")  # it was looked for, not sent again
+    states = bot.rows("SELECT DISTINCT state FROM outbox WHERE batch LIKE 'report:%'")
+    assert states == [("sent",)]
+
+
+async def test_two_cohorts_ending_together_each_get_one_summary(bot: Harness) -> None:
+    await respond(bot, 4311, RS)
+    await respond(bot, 4312, GH)
+    await bot.run_due()
+    lose_next_answer(bot.fake, "sendMessage", FACILITATORS)
+    bot.clock.now = COHORT_END + timedelta(days=2)  # both post questionnaires close now
+    await ticks(bot)
+    assert chat_shape(bot.fake) == ["hello", *summary(RS), *summary(GH)]
+    assert untouched(bot.fake)
+
+
+@pytest.fixture
+async def group_bot(config: Config, clock: Clock) -> AsyncIterator[Harness]:
+    """The bot with a supergroup as the facilitators' chat, where admins type commands."""
+    fake = FakeTelegram(TOKEN)
+    fake.group(FACILITATORS, "Facilitators")
+    harness = Harness(config, clock, fake)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+async def status_in_group(bot: Harness) -> dict[str, Any]:
+    """An admin types /status in the facilitators' group; the bot's reply."""
+    bot.fake.send_text(ADMIN, "/status", chat_id=FACILITATORS)
+    await bot.deliver()
+    reply = bot.fake.messages(FACILITATORS)[-1]
+    assert RS in reply["text"] and "joined" in reply["text"]
+    return reply
+
+
+async def test_a_reply_in_the_group_is_never_overwritten_by_the_probe(group_bot: Harness) -> None:
+    bot = group_bot
+    await respond(bot, 4321)
+    await bot.run_due()
+    reply = await status_in_group(bot)  # after the hello: where the probe will look
+    lose_next_answer(bot.fake, "sendMessage", FACILITATORS)
+    bot.clock.now = COHORT_END + timedelta(days=2)
+    await ticks(bot)
+    messages = bot.fake.messages(FACILITATORS)
+    assert messages[1] == reply  # unchanged: same text, never edited
+    assert chat_shape(bot.fake) == ["hello", label(reply), *summary(RS)]
+    assert untouched(bot.fake)
+    # Every message the bot put in the group is in its ledger, whichever way it was sent.
+    ledger = bot.rows("SELECT message_id FROM own_messages WHERE chat_id = ?", (FACILITATORS,))
+    assert {row[0] for row in ledger} == {m["message_id"] for m in messages}
+
+
+async def test_a_reply_of_unknown_fate_is_not_probed_either(
+    group_bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reply whose own answer was lost is the bot's, but its id is unknown: rather than
+    edit where it may be, the summary is sent again (the one case of a repeat)."""
+    bot = group_bot
+    await respond(bot, 4331)
+    await bot.run_due()
+    lose_next_answer(bot.fake, "sendMessage", FACILITATORS)
+    bot.fake.send_text(ADMIN, "/status", chat_id=FACILITATORS)
+    await bot.deliver()  # the reply arrives; the bot never learns its id
+    reply = bot.fake.messages(FACILITATORS)[-1]
+    lose_next_answer(bot.fake, "sendMessage", FACILITATORS)
+    bot.clock.now = COHORT_END + timedelta(days=2)
+    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+        await ticks(bot)
+    assert bot.fake.messages(FACILITATORS)[1] == reply
+    assert untouched(bot.fake)
+    assert chat_shape(bot.fake) == ["hello", label(reply), "summary RS-LDN-0314", *summary(RS)]
+    assert any("cannot be looked for" in r.message for r in caplog.records)
+
+
+@pytest.mark.parametrize("fault", ["timeout_after_delivery", "timeout"])
+async def test_report_in_the_admins_chat_around_a_lost_answer(bot: Harness, fault: str) -> None:
+    """/report here sends at once: a part whose answer is lost is not sent again (it may
+    be there), the rest still follows, and the admin is told plainly what to check."""
+    await respond(bot, 4341)
+    bot.fake.inject_fault("sendMessage", fault)
+    await bot.send(ADMIN, f"/report {RS}")
+    shown = chat_shape(bot.fake, ADMIN)
+    arrived = [f"summary {RS}"] if fault == "timeout_after_delivery" else []
+    assert shown == [*arrived, f"charts {RS}", f"report {RS}", shown[-1]]
+    note = bot.text(ADMIN)
+    assert note.startswith("Telegram did not confirm the summary message")
+    assert f"send /report {RS} again" in note
+    assert not any("Sorry" in label(m) for m in bot.fake.messages(ADMIN))
+
+
+async def test_a_chat_takes_one_batch_at_a_time_and_a_refused_one_ends(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "outbox.db")
+    now = COHORT_END
+    try:
+        async with db.write() as tx:
+            for batch in ("A", "B"):
+                for seq in range(2):
+                    await tx.enqueue_post(batch, seq, -100, "text", f"{batch}{seq}", None, [], now)
+            await tx.enqueue_post("C", 0, -200, "text", "C0", None, [], now)  # another chat
+        async with db.read() as tx:
+            due = await tx.due_posts(now)
+        assert [p.body for p in due] == ["A0", "C0"]
+        async with db.write() as tx:
+            await tx.post_failed(due[0].id, "Bad Request: chat not found")
+        async with db.read() as tx:
+            assert [p.body for p in await tx.due_posts(now)] == ["B0", "C0"]
+    finally:
+        await db.close()
+    with closing(sqlite3.connect(tmp_path / "outbox.db")) as conn:
+        states = dict(conn.execute("SELECT body, state FROM outbox").fetchall())
+    assert states == {
+        "A0": "failed",
+        "A1": "failed",  # it would have followed A0: never sent alone
+        "B0": "pending",
+        "B1": "pending",
+        "C0": "pending",
+    }
+
+
+def test_migration_keeps_what_the_outbox_knew(tmp_path: Path) -> None:
+    """A database from before the ledger: its cursors, a post in doubt, a stalled batch."""
+    from core.storage import MIGRATIONS, migrate
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:4]:
+        conn.executescript(script)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    conn.executemany("INSERT INTO schema_migrations VALUES (?, 'then')", [(1,), (2,), (3,), (4,)])
+    conn.execute("INSERT INTO chat_cursors VALUES (-100, 7)")
+    rows = [
+        ("summary:A", 0, "sent", 0),
+        ("summary:A", 1, "pending", 1),  # timed out before the upgrade: may be in the chat
+        ("summary:B", 0, "failed", 0),
+        ("summary:B", 1, "pending", 0),  # behind a refused part: can never go out
+    ]
+    for batch, seq, state, uncertain in rows:
+        conn.execute(
+            "INSERT INTO outbox (batch, seq, chat_id, kind, body, state, uncertain,"
+            " next_attempt_at, created_at) VALUES (?, ?, -100, 'text', 'x', ?, ?, 'now', 'now')",
+            (batch, seq, state, uncertain),
+        )
+    conn.commit()
+    migrate(conn)
+    assert conn.execute("SELECT chat_id, message_id FROM own_messages").fetchall() == [(-100, 7)]
+    doubt = conn.execute("SELECT chat_id, since_id, until_id, post_id FROM unconfirmed_sends")
+    assert doubt.fetchall() == [(-100, 7, None, 2)]
+    states = conn.execute("SELECT batch, seq, state FROM outbox ORDER BY id").fetchall()
+    assert states == [
+        ("summary:A", 0, "sent"),
+        ("summary:A", 1, "pending"),
+        ("summary:B", 0, "failed"),
+        ("summary:B", 1, "failed"),
+    ]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "chat_cursors" not in tables
+    conn.close()
