@@ -36,10 +36,11 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from analysis.load import connect_read_only, module_questions
+from analysis.load import module_questions
 from analysis.released import ModuleSummary
 from analysis.render_sheet import SUMMARY_COLUMNS, summary_rows
 from core.questionnaire import Module, Phase, Question
+from core.storage import long_rows
 
 LONG_COLUMNS = (
     "participant",
@@ -54,35 +55,19 @@ LONG_COLUMNS = (
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included
 
 
-def iter_long(path: Path, module: Module, cohorts: Sequence[str]) -> Iterator[tuple]:
+def iter_long(database: Path, module: Module, cohorts: Sequence[str]) -> Iterator[tuple]:
     """Every answer of `cohorts` as a long-format row, in export order, streamed."""
-    codes = list(cohorts)
     order = {q.id: i for i, q in enumerate(module_questions(module))}
     phase_order = {"pre": 0, "post": 1}
-    marks = ",".join("?" * len(codes)) or "NULL"
-    conn = connect_read_only(path)
-    try:
-        # Walking participants in (cohort, pseudonym) order — their unique index — and
-        # each one's answers by primary key avoids sorting millions of rows; only each
-        # participant's few answers are put in questionnaire order here.
-        cursor = conn.execute(
-            "SELECT p.pseudonym, p.cohort, c.site, c.module, a.phase, a.question,"
-            " a.value, a.answered_at"
-            " FROM participants p JOIN answers a ON a.participant_id = p.id"
-            " JOIN cohorts c ON c.code = p.cohort"
-            f" WHERE p.cohort IN ({marks}) ORDER BY p.cohort, p.pseudonym",
-            codes,
-        )
-        group: list[tuple] = []
-        while batch := cursor.fetchmany(10_000):
-            for row in batch:
-                if group and (row[0], row[1]) != (group[0][0], group[0][1]):
-                    yield from _ordered(group, phase_order, order)
-                    group = []
-                group.append(row)
-        yield from _ordered(group, phase_order, order)
-    finally:
-        conn.close()
+    # The storage hands each participant's answers together, participants in export order;
+    # only each one's few answers are put in questionnaire order here.
+    group: list[tuple] = []
+    for row in long_rows(database, cohorts):
+        if group and (row[0], row[1]) != (group[0][0], group[0][1]):
+            yield from _ordered(group, phase_order, order)
+            group = []
+        group.append(row)
+    yield from _ordered(group, phase_order, order)
 
 
 def _ordered(group: list[tuple], phases: dict[str, int], order: dict[str, int]) -> list[tuple]:
@@ -90,10 +75,10 @@ def _ordered(group: list[tuple], phases: dict[str, int], order: dict[str, int]) 
     return sorted(group, key=lambda r: (phases.get(r[4], 2), order.get(r[5], big), r[5]))
 
 
-def load_long(path: Path, module: Module, cohorts: Sequence[str]) -> pd.DataFrame:
+def load_long(database: Path, module: Module, cohorts: Sequence[str]) -> pd.DataFrame:
     """Every answer of `cohorts`, one row each, in export order, as a frame."""
     return pd.DataFrame(
-        list(iter_long(path, module, cohorts)), columns=list(LONG_COLUMNS), dtype=object
+        list(iter_long(database, module, cohorts)), columns=list(LONG_COLUMNS), dtype=object
     )
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,7 +26,7 @@ from pathlib import Path
 from core import flow
 from core.config import Cohort, Config
 from core.questionnaire import PHASES, Question
-from core.storage import Database, parse_utc, utc_text
+from core.storage import Database, WindowOverrides, utc_text, window_overrides
 
 # How long after the post-module questionnaire closes a dated answer is still plausible
 # (forms handed in late, typed up later). Stated in the README and in `import --help`.
@@ -328,21 +327,21 @@ async def write_answers(
         async with db.write() as tx:
             for code in sorted({a.cohort for a in answers}):
                 cohort = config.cohorts[code]
-                await tx.upsert_cohort(
+                await tx.cohorts.upsert(
                     cohort.code, cohort.module, cohort.site, cohort.start, cohort.end
                 )
             for done, ((cohort_code, pseudonym), items) in enumerate(groups.items(), 1):
                 first = min(a.answered_at for a in items)
-                pid = await tx.imported_participant(cohort_code, pseudonym, first)
+                pid = await tx.participants.imported(cohort_code, pseudonym, first)
                 for phase in PHASES:
                     in_phase = [a for a in items if a.phase == phase]
                     if not in_phase:
                         continue
-                    stored = await tx.answers_with_times(pid, phase)
-                    if await tx.response(pid, phase) is None:
+                    stored = await tx.answers.with_times(pid, phase)
+                    if await tx.responses.get(pid, phase) is None:
                         # A paper or web form is handed in complete: a submitted response.
-                        await tx.start_response(pid, phase, min(a.answered_at for a in in_phase))
-                        await tx.submit(pid, phase, max(a.answered_at for a in in_phase))
+                        await tx.responses.start(pid, phase, min(a.answered_at for a in in_phase))
+                        await tx.responses.submit(pid, phase, max(a.answered_at for a in in_phase))
                     for answer in in_phase:
                         before = stored.get(answer.question)
                         when = utc_text(answer.answered_at)
@@ -366,7 +365,7 @@ async def write_answers(
                             )
                             if not replace:
                                 continue
-                        await tx.save_answer(
+                        await tx.answers.save(
                             pid, phase, answer.question, answer.value, answer.answered_at
                         )
                 if progress is not None:
@@ -378,29 +377,8 @@ async def write_answers(
     return ImportResult(len(answers), len(groups), added, unchanged, len(changes))
 
 
-Overrides = dict[tuple[str, str], tuple[datetime, datetime | None]]
-
-
-def stored_windows(database: Path) -> Overrides:
-    """Admins' /open and /close of each (cohort, phase), read from the bot's database."""
-    if not database.exists():
-        return {}
-    conn = sqlite3.connect(f"file:{database.resolve()}?mode=ro", uri=True)
-    try:
-        conn.execute("PRAGMA busy_timeout = 5000")
-        rows = conn.execute("SELECT cohort, phase, opens_at, closes_at FROM windows").fetchall()
-    except sqlite3.OperationalError:
-        return {}  # a database the bot has not set up yet: no overrides
-    finally:
-        conn.close()
-    return {
-        (cohort, phase): (parse_utc(opens), parse_utc(closes) if closes else None)
-        for cohort, phase, opens, closes in rows
-    }
-
-
 def plausible_window(
-    cohort: Cohort, config: Config, overrides: Overrides
+    cohort: Cohort, config: Config, overrides: WindowOverrides
 ) -> tuple[datetime, datetime | None]:
     """From when to when an answer to this cohort can have been given (None: no end)."""
     windows = [flow.default_window(cohort, phase, config.schedule) for phase in PHASES]
@@ -415,7 +393,7 @@ def plausible_window(
 
 
 def dates_outside_window(
-    answers: list[ImportedAnswer], config: Config, overrides: Overrides, now: datetime
+    answers: list[ImportedAnswer], config: Config, overrides: WindowOverrides, now: datetime
 ) -> list[RowProblem]:
     """A problem for every dated answer its cohort cannot plausibly have given."""
     problems: list[RowProblem] = []
@@ -467,7 +445,7 @@ def import_file(
     plan = parse_answers(text, config)
     problems = list(plan.problems)
     if not allow_dates_outside_window:
-        overrides = stored_windows(config.bot.database)
+        overrides = window_overrides(config.bot.database)
         moment = now or datetime.now(UTC)
         problems += dates_outside_window(plan.answers, config, overrides, moment)
     if problems:

@@ -32,7 +32,7 @@ async def sync_cohorts(db: Database, config: Config) -> None:
     """Mirror the configured cohorts into the database, where answers refer to them."""
     async with db.write() as tx:
         for cohort in config.cohorts.values():
-            await tx.upsert_cohort(
+            await tx.cohorts.upsert(
                 cohort.code, cohort.module, cohort.site, cohort.start, cohort.end
             )
 

@@ -425,7 +425,7 @@ async def import_file(svc: Services, path: Path) -> tuple[list[str], list[str], 
     async with svc.db.write() as tx:
         for row in planned:
             n = row.new
-            await tx.insert_stored_cohort(
+            await tx.cohorts.insert_stored(
                 n.code,
                 n.module,
                 n.site,

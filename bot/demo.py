@@ -280,7 +280,7 @@ async def _progress(
     while True:
         await _wait_for(done, 1.0)
         async with svc.db.read() as tx:
-            counts = await tx.cohort_counts(CODE)
+            counts = await tx.status.counts(CODE)
         _print(
             f"  {phase}: {counts['joined']} joined, {counts[phase + '_started']} started, "
             f"{counts[phase + '_submitted']} submitted",

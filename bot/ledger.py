@@ -136,20 +136,20 @@ class LedgerRequest(BaseRequest):
             return await call()
         async with self.chat_lock(chat_id):
             async with db.write() as tx:
-                send = await tx.open_send(chat_id, _post.get())
+                send = await tx.ledger.open_send(chat_id, _post.get())
             try:
                 status, payload = await call()
             except Exception as exc:
                 if certainly_undelivered(exc):
                     async with db.write() as tx:
-                        await tx.drop_send(send)
+                        await tx.ledger.drop_send(send)
                 raise  # anything else may have been delivered: the row stays
             message_ids = _message_ids(status, payload)
             async with db.write() as tx:
                 if message_ids:
-                    await tx.send_answered(send, chat_id, message_ids)
+                    await tx.ledger.send_answered(send, chat_id, message_ids)
                 else:
-                    await tx.drop_send(send)  # refused (4xx, 5xx, 429): nothing was made
+                    await tx.ledger.drop_send(send)  # refused (4xx, 5xx, 429): nothing was made
             return status, payload
 
 

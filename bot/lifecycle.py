@@ -82,7 +82,7 @@ async def pending_events(svc: Services) -> list[Event]:
     async with svc.db.read() as tx:
         for cohort in svc.config.cohorts.values():
             windows = await cohort_windows(tx, svc, cohort)
-            done = await tx.events_done(cohort.code)
+            done = await tx.events.done(cohort.code)
             digests = digest_times(windows, svc.config.schedule, svc.config.bot.timezone, svc.now())
             planned = planned_events(cohort, windows, svc.config.schedule, digests)
             pending.extend(e for e in planned if e.kind not in done)
@@ -100,7 +100,7 @@ async def message_participants(
     """Send `text` once to every consenting participant who has not submitted `phase`;
     returns (how many were sent, whether everyone was reached)."""
     async with svc.db.read() as tx:
-        targets = await tx.reachable_participants(cohort.code, phase, kind)
+        targets = await tx.deliveries.reachable(cohort.code, phase, kind)
     markup = begin_button(cohort, phase, button)
     sent = 0
     for participant_id, telegram_id in targets:
@@ -115,7 +115,7 @@ async def message_participants(
         else:
             sent += 1
         async with svc.db.write() as tx:
-            await tx.record_delivery(participant_id, kind, svc.now())
+            await tx.deliveries.record(participant_id, kind, svc.now())
     return sent, True
 
 
@@ -148,7 +148,7 @@ def facilitators_chat(svc: Services, cohort: Cohort) -> int | None:
 async def respondents(svc: Services, codes: Sequence[str]) -> int:
     """How many people in these cohorts responded (gave at least one answer)."""
     async with svc.db.read() as tx:
-        return await tx.respondents(codes)
+        return await tx.status.respondents(codes)
 
 
 async def queue_summary(svc: Services, cohort: Cohort) -> bool:
@@ -161,11 +161,11 @@ async def queue_summary(svc: Services, cohort: Cohort) -> bool:
     if chat is None:
         log.warning("no facilitators' chat for %s: summary not posted", cohort.code)
         async with svc.db.write() as tx:
-            await tx.mark_event(cohort.code, SUMMARY, svc.now())
+            await tx.events.mark(cohort.code, SUMMARY, svc.now())
         return True
     if await respondents(svc, (cohort.code,)) == 0:
         async with svc.db.write() as tx:
-            if await tx.mark_event(cohort.code, SUMMARY, svc.now()):
+            if await tx.events.mark(cohort.code, SUMMARY, svc.now()):
                 log.info(
                     "no summary for %s: nobody responded (answers imported later can be "
                     "posted with /report %s channel)",
@@ -179,9 +179,9 @@ async def queue_summary(svc: Services, cohort: Cohort) -> bool:
     )
     now = svc.now()
     async with svc.db.write() as tx:
-        if await tx.mark_event(cohort.code, SUMMARY, now):
+        if await tx.events.mark(cohort.code, SUMMARY, now):
             for seq, post in enumerate(posts):
-                await tx.enqueue_post(
+                await tx.outbox.enqueue(
                     batch, seq, chat, post.kind, post.body, post.marker, post.files, now
                 )
             log.info("summary for %s queued", cohort.code)
@@ -193,13 +193,13 @@ async def queue_digest(svc: Services, cohort: Cohort, event: Event, now: datetim
     chat = facilitators_chat(svc, cohort)
     if chat is not None and now - event.due < timedelta(hours=1):
         async with svc.db.read() as tx:
-            counts = await tx.cohort_counts(cohort.code)
+            counts = await tx.status.counts(cohort.code)
         module = svc.config.module_of(cohort)
         text = screens.digest(module.title, cohort.code, cohort.site, counts)
         batch = f"{event.kind}:{cohort.code}"
         await outbox.enqueue(svc, batch, chat, [outbox.PostContent("text", text, [])], now)
     async with svc.db.write() as tx:
-        await tx.mark_event(cohort.code, event.kind, now)
+        await tx.events.mark(cohort.code, event.kind, now)
     return True
 
 
@@ -223,7 +223,7 @@ async def queue_greetings(svc: Services) -> None:
     """
     for chat in sorted(summary_chats(svc)):
         async with svc.db.read() as tx:
-            if await tx.newest_own_message(chat) is not None:
+            if await tx.ledger.newest_own(chat) is not None:
                 continue
         text = (
             "✅ <b>Module Feedback Bot</b> is connected. Evaluation summaries will be posted "
@@ -261,7 +261,7 @@ async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> li
                 complete = await remind(bot, svc, cohort, event.kind, post)
             if complete and event.kind != SUMMARY:
                 async with svc.db.write() as tx:
-                    await tx.mark_event(cohort.code, event.kind, svc.now())
+                    await tx.events.mark(cohort.code, event.kind, svc.now())
             if complete:
                 done.append(event)
                 if event.kind != SUMMARY:  # queue_summary says what it did

@@ -76,10 +76,10 @@ async def enqueue(
 ) -> bool:
     """Store a batch of posts once; False if the batch was queued before."""
     async with svc.db.write() as tx:
-        if await tx.batch_exists(batch):
+        if await tx.outbox.batch_exists(batch):
             return False
         for seq, post in enumerate(posts):
-            await tx.enqueue_post(
+            await tx.outbox.enqueue(
                 batch, seq, chat_id, post.kind, post.body, post.marker, post.files, now
             )
     return True
@@ -191,8 +191,8 @@ async def _look_for(bot: Bot, svc: Services, post: OutboxRow) -> _Search:
     """Look for an earlier attempt of this post in its chat, touching nothing else."""
     async with ledger_of(bot).chat_lock(post.chat_id):  # nothing goes to the chat meanwhile
         async with svc.db.read() as tx:
-            place = _place(await tx.unconfirmed_sends(post.chat_id), post)
-            ours = await tx.own_messages_after(post.chat_id, place[0]) if place else set()
+            place = _place(await tx.ledger.unconfirmed(post.chat_id), post)
+            ours = await tx.ledger.own_after(post.chat_id, place[0]) if place else set()
         if place is None:
             return _Search()  # no attempt of it can have reached Telegram
         after, doubtful = place
@@ -236,7 +236,7 @@ async def flush(
     sent = 0
     while True:
         async with svc.db.read() as tx:
-            posts = await tx.due_posts(svc.now())
+            posts = await tx.outbox.due(svc.now())
         # At most one post per chat is due at a time: a batch's next part becomes due once
         # the one before it is sent, and a chat's next batch once the one before it is done.
         round_sent = 0
@@ -272,7 +272,7 @@ async def _deliver(
         return False
     except (BadRequest, Forbidden) as exc:
         async with svc.db.write() as tx:
-            await tx.post_failed(post.id, str(exc))
+            await tx.outbox.failed(post.id, str(exc))
         log.error("post %s/%s refused by Telegram: %s", post.batch, post.seq, exc)
         if report:
             await report(f"A post to chat {post.chat_id} was refused by Telegram: {exc}")
@@ -286,8 +286,8 @@ async def _deliver(
 
 async def _mark_sent(svc: Services, post: OutboxRow, message_ids: list[int]) -> None:
     async with svc.db.write() as tx:
-        await tx.post_sent(post.id, message_ids, svc.now())
-        await tx.post_placed(post.id, post.chat_id, message_ids)
+        await tx.outbox.sent(post.id, message_ids, svc.now())
+        await tx.ledger.post_placed(post.id, post.chat_id, message_ids)
 
 
 async def _retry(
@@ -302,6 +302,6 @@ async def _retry(
     log.warning("post %s/%s not sent (attempt %s): %s", post.batch, post.seq, attempt, error)
     async with svc.db.write() as tx:
         if post.attempts + 1 >= MAX_ATTEMPTS:
-            await tx.post_failed(post.id, error)
+            await tx.outbox.failed(post.id, error)
             return
-        await tx.post_retry(post.id, error, svc.now() + (delay or backoff(post.attempts)), misses)
+        await tx.outbox.retry(post.id, error, svc.now() + (delay or backoff(post.attempts)), misses)

@@ -38,7 +38,7 @@ async def open_cohorts(svc: Services) -> list[OpenCohort]:
             windows = await cohort_windows(tx, svc, cohort)
             phase = flow.open_phase(windows, now)
             if phase is not None:
-                counts = await tx.cohort_counts(cohort.code)
+                counts = await tx.status.counts(cohort.code)
                 found.append(OpenCohort(cohort, phase, windows[phase].closes, counts))
     return found
 
@@ -56,7 +56,7 @@ async def set_window(
             if opening
             else flow.closed_window(current, now)
         )
-        await tx.set_window(cohort.code, phase, window.opens, window.closes, admin, now)
+        await tx.windows.set(cohort.code, phase, window.opens, window.closes, admin, now)
     log.info("admin %s %s %s %s", admin, "opened" if opening else "closed", cohort.code, phase)
     return window
 

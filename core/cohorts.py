@@ -122,13 +122,13 @@ def same_as(found: Iterable[Entry], new: NewCohort) -> Entry | None:
 async def refresh(svc: Services) -> None:
     """Rebuild the bot's view of the cohorts from the file and the database."""
     async with svc.db.read() as tx:
-        rows = await tx.stored_cohorts()
+        rows = await tx.cohorts.stored()
     svc.config = merged(svc.file_config, rows)
 
 
 async def entries(svc: Services) -> list[Entry]:
     async with svc.db.read() as tx:
-        rows = await tx.stored_cohorts()
+        rows = await tx.cohorts.stored()
     return entries_of(svc.file_config, rows)
 
 
@@ -206,7 +206,7 @@ async def code_taken(svc: Services, code: str) -> bool:
     if code in svc.file_config.cohorts:
         return True
     async with svc.db.read() as tx:
-        return await tx.cohort_code_taken(code)
+        return await tx.cohorts.code_taken(code)
 
 
 async def suggest_code(
@@ -273,9 +273,9 @@ async def create(svc: Services, new: NewCohort, by: str) -> Cohort:
     """Store a new cohort (after validating it again: the dialogue may be old)."""
     new = await validate(svc, new)
     async with svc.db.write() as tx:
-        if await tx.cohort_code_taken(new.code):
+        if await tx.cohorts.code_taken(new.code):
             raise CohortError(f"The code {new.code} is already taken. Choose another.")
-        await tx.insert_stored_cohort(
+        await tx.cohorts.insert_stored(
             new.code,
             new.module,
             new.site,
@@ -342,7 +342,7 @@ async def edit(
     else:
         check_times(after.start, after.end, now)
     async with svc.db.write() as tx:
-        await tx.change_stored_cohort(after.code, after.site, after.start, after.end, by, now)
+        await tx.cohorts.change_stored(after.code, after.site, after.start, after.end, by, now)
     await refresh(svc)
     return before, after
 
@@ -354,15 +354,15 @@ async def cancel(svc: Services, code: str, by: str, done_events: Iterable[str]) 
     cohort = (await changeable(svc, code)).cohort
     now = svc.now()
     async with svc.db.write() as tx:
-        if not await tx.cohort_has_participants(cohort.code):
-            await tx.delete_stored_cohort(cohort.code)
+        if not await tx.cohorts.has_participants(cohort.code):
+            await tx.cohorts.delete_stored(cohort.code)
             outcome = "deleted"
         else:
             for phase in ("pre", "post"):
-                await tx.set_window(cohort.code, phase, min(now, cohort.start), now, None, now)
+                await tx.windows.set(cohort.code, phase, min(now, cohort.start), now, None, now)
             for kind in done_events:
-                await tx.mark_event(cohort.code, kind, now)
-            await tx.archive_stored_cohort(cohort.code, by, now)
+                await tx.events.mark(cohort.code, kind, now)
+            await tx.cohorts.archive_stored(cohort.code, by, now)
             outcome = "archived"
     await refresh(svc)
     return outcome
@@ -376,13 +376,13 @@ DRAFT_LIFETIME = timedelta(days=1)
 async def save_draft(svc: Services, user: int, step: str, data: dict[str, str]) -> None:
     """Where this person's dialogue is, and what they have given so far."""
     async with svc.db.write() as tx:
-        await tx.save_draft(user, step, json.dumps(data), svc.now())
+        await tx.drafts.save(user, step, json.dumps(data), svc.now())
 
 
 async def load_draft(svc: Services, user: int) -> tuple[str, dict[str, str]] | None:
     """The dialogue this person is in (its step and data), if any and not stale."""
     async with svc.db.read() as tx:
-        stored = await tx.draft(user)
+        stored = await tx.drafts.get(user)
     if stored is None:
         return None
     step, data, updated = stored
@@ -394,7 +394,7 @@ async def load_draft(svc: Services, user: int) -> tuple[str, dict[str, str]] | N
 
 async def drop_draft(svc: Services, user: int) -> None:
     async with svc.db.write() as tx:
-        await tx.drop_draft(user)
+        await tx.drafts.drop(user)
 
 
 async def windows_of(svc: Services, shown: Iterable[Cohort]) -> dict[str, flow.Windows]:
@@ -407,5 +407,5 @@ async def progress(svc: Services, cohort: Cohort) -> tuple[dict[str, int], Phase
     """How far a cohort's participants have got, and which questionnaire is open now."""
     async with svc.db.read() as tx:
         windows = await cohort_windows(tx, svc, cohort)
-        counts = await tx.cohort_counts(cohort.code)
+        counts = await tx.status.counts(cohort.code)
     return counts, flow.open_phase(windows, svc.now())

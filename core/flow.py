@@ -128,6 +128,12 @@ def open_phase(windows: Windows, now: datetime) -> Phase | None:
     return None
 
 
+def next_opening(windows: Windows, now: datetime) -> datetime | None:
+    """When a questionnaire that is not open yet opens next; None if none will."""
+    ahead = [w.opens for w in windows.values() if w.opens > now]
+    return min(ahead, default=None)
+
+
 def opened_window(
     current: Window, default: Window, phase: Phase, schedule: ScheduleSettings, now: datetime
 ) -> Window:

@@ -10,6 +10,7 @@ import enum
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 
 from core import flow
 from core.config import Cohort
@@ -64,6 +65,7 @@ class Outcome:
     refusal: Refusal | None = None
     cohort: Cohort | None = None  # for refusals that name the cohort
     answered: Question | None = None  # the question a typed reply answered
+    opens: datetime | None = None  # NOT_OPEN: when a questionnaire of the cohort opens next
 
     @property
     def ok(self) -> bool:
@@ -74,10 +76,10 @@ async def _view(
     tx: Tx, svc: Services, participant: ParticipantRow, cohort: Cohort, phase: Phase
 ) -> View:
     module = svc.config.module_of(cohort)
-    response = await tx.response(participant.id, phase)
-    answers = await tx.answers(participant.id, phase)
+    response = await tx.responses.get(participant.id, phase)
+    answers = await tx.answers.of(participant.id, phase)
     other: Phase = "post" if phase == "pre" else "pre"
-    other_answers = await tx.answers(participant.id, other)
+    other_answers = await tx.answers.of(participant.id, other)
     profile_ids = {q.id for q in module.profile_questions}
     progress = Progress(
         answers=answers,
@@ -93,7 +95,7 @@ async def _view(
 
 async def cohort_windows(tx: Tx, svc: Services, cohort: Cohort) -> flow.Windows:
     """The cohort's questionnaire windows, admins' overrides included."""
-    stored = await tx.window_overrides(cohort.code)
+    stored = await tx.windows.of(cohort.code)
     overrides = {
         phase: (parse_utc(opens), parse_utc(closes) if closes else None)
         for phase, (opens, closes) in stored.items()
@@ -105,6 +107,13 @@ async def _open_phase(tx: Tx, svc: Services, cohort: Cohort) -> Phase | None:
     return flow.open_phase(await cohort_windows(tx, svc, cohort), svc.now())
 
 
+async def _not_open(tx: Tx, svc: Services, cohort: Cohort) -> Outcome:
+    """The refusal for a cohort with no questionnaire open: when one opens next, if one
+    will (admins' /open and /close count)."""
+    opens = flow.next_opening(await cohort_windows(tx, svc, cohort), svc.now())
+    return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort, opens=opens)
+
+
 async def request_join(svc: Services, telegram_id: int, code: str) -> Outcome:
     """Someone asked to join with a code: resume if they already joined, else ask consent."""
     cohort = svc.config.cohort(code)
@@ -113,13 +122,13 @@ async def request_join(svc: Services, telegram_id: int, code: str) -> Outcome:
     async with svc.db.write() as tx:
         phase = await _open_phase(tx, svc, cohort)
         if phase is None:
-            return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
-        participant = await tx.participant(telegram_id, cohort.code)
+            return await _not_open(tx, svc, cohort)
+        participant = await tx.participants.find(telegram_id, cohort.code)
         if participant is None:
             # Nothing is stored before consent: the notice carries the code in its buttons.
             return Outcome(cohort=cohort)
-        await tx.touch_participant(participant.id, svc.now())
-        await tx.start_response(participant.id, phase, svc.now())
+        await tx.participants.touch(participant.id, svc.now())
+        await tx.responses.start(participant.id, phase, svc.now())
         return Outcome(view=await _view(tx, svc, participant, cohort, phase), cohort=cohort)
 
 
@@ -132,11 +141,11 @@ async def give_consent(svc: Services, telegram_id: int, code: str) -> Outcome:
     async with svc.db.write() as tx:
         phase = await _open_phase(tx, svc, cohort)
         if phase is None:
-            return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
-        participant = await tx.add_participant(
+            return await _not_open(tx, svc, cohort)
+        participant = await tx.participants.join(
             telegram_id, cohort.code, pseudonym(svc.pseudonym_key, telegram_id), now, NOTICE_VERSION
         )
-        await tx.start_response(participant.id, phase, now)
+        await tx.responses.start(participant.id, phase, now)
         return Outcome(view=await _view(tx, svc, participant, cohort, phase), cohort=cohort)
 
 
@@ -148,22 +157,22 @@ async def decline(svc: Services, telegram_id: int, code: str) -> View | None:
     if cohort is None:
         return None
     async with svc.db.write() as tx:
-        participant = await tx.participant(telegram_id, cohort.code)
+        participant = await tx.participants.find(telegram_id, cohort.code)
         if participant is None:
             return None
         phase = await _open_phase(tx, svc, cohort)
-        answered = any([await tx.answers(participant.id, p) for p in ("pre", "post")])
+        answered = any([await tx.answers.of(participant.id, p) for p in ("pre", "post")])
         if answered and phase is not None:
             return await _view(tx, svc, participant, cohort, phase)
         if not answered:
-            await tx.erase_participation(participant.id)
+            await tx.privacy.erase_participation(participant.id)
         return None
 
 
 async def resume(svc: Services, telegram_id: int) -> Outcome:
     """Continue the active cohort's open questionnaire where the participant left it."""
     async with svc.db.write() as tx:
-        participant = await tx.active_participant(telegram_id)
+        participant = await tx.participants.active(telegram_id)
         if participant is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
         cohort = svc.config.cohort(participant.cohort)
@@ -171,22 +180,22 @@ async def resume(svc: Services, telegram_id: int) -> Outcome:
             return Outcome(refusal=Refusal.NOT_JOINED)
         phase = await _open_phase(tx, svc, cohort)
         if phase is None:
-            return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort)
-        await tx.start_response(participant.id, phase, svc.now())
+            return await _not_open(tx, svc, cohort)
+        await tx.responses.start(participant.id, phase, svc.now())
         return Outcome(view=await _view(tx, svc, participant, cohort, phase), cohort=cohort)
 
 
 async def current_view(svc: Services, telegram_id: int) -> View | None:
     """The open questionnaire the participant is in, without changing anything."""
     async with svc.db.read() as tx:
-        participant = await tx.active_participant(telegram_id)
+        participant = await tx.participants.active(telegram_id)
         if participant is None:
             return None
         cohort = svc.config.cohort(participant.cohort)
         if cohort is None:
             return None
         phase = await _open_phase(tx, svc, cohort)
-        if phase is None or await tx.response(participant.id, phase) is None:
+        if phase is None or await tx.responses.get(participant.id, phase) is None:
             return None
         return await _view(tx, svc, participant, cohort, phase)
 
@@ -197,7 +206,7 @@ async def _locate(
     cohort = svc.config.cohort(code)
     if cohort is None:
         return Outcome(refusal=Refusal.INVALID)
-    participant = await tx.participant(telegram_id, cohort.code)
+    participant = await tx.participants.find(telegram_id, cohort.code)
     if participant is None:
         return Outcome(refusal=Refusal.NOT_JOINED)
     if not (await cohort_windows(tx, svc, cohort))[phase].contains(svc.now()):
@@ -244,12 +253,12 @@ async def answer_button(svc: Services, telegram_id: int, action: flow.Answer) ->
 async def answer_text(svc: Services, telegram_id: int, text: str) -> Outcome:
     """Store a typed answer to the free-text question being shown."""
     async with svc.db.write() as tx:
-        participant = await tx.active_participant(telegram_id)
+        participant = await tx.participants.active(telegram_id)
         if participant is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
         cohort = svc.config.cohort(participant.cohort)
         phase = await _open_phase(tx, svc, cohort) if cohort else None
-        if cohort is None or phase is None or await tx.response(participant.id, phase) is None:
+        if cohort is None or phase is None or await tx.responses.get(participant.id, phase) is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
         view = await _view(tx, svc, participant, cohort, phase)
         if view.step.kind != "question" or view.step.question.kind != "text":
@@ -272,8 +281,8 @@ async def _store(
     question: str,
     value: str | None,
 ) -> None:
-    await tx.save_answer(participant.id, phase, question, value, svc.now())
-    await tx.set_position(participant.id, phase, None)
+    await tx.answers.save(participant.id, phase, question, value, svc.now())
+    await tx.responses.set_position(participant.id, phase, None)
 
 
 async def go_back(svc: Services, telegram_id: int, action: flow.Back) -> Outcome:
@@ -286,7 +295,7 @@ async def go_back(svc: Services, telegram_id: int, action: flow.Back) -> Outcome
         target = flow.back_target(view.step)
         if here != action.question or target is None:
             return Outcome(view=view, refusal=Refusal.STALE)
-        await tx.set_position(view.participant.id, view.phase, target)
+        await tx.responses.set_position(view.participant.id, view.phase, target)
         return Outcome(view=await _refreshed(tx, svc, view))
 
 
@@ -300,7 +309,7 @@ async def submit(svc: Services, telegram_id: int, action: flow.Submit) -> Outcom
             return Outcome(view=view, refusal=Refusal.STALE)
         if flow.missing_required(view.step, view.answers):
             return Outcome(view=view, refusal=Refusal.INCOMPLETE)
-        await tx.submit(view.participant.id, view.phase, svc.now())
+        await tx.responses.submit(view.participant.id, view.phase, svc.now())
         return Outcome(view=await _refreshed(tx, svc, view))
 
 
@@ -311,12 +320,12 @@ async def begin(svc: Services, telegram_id: int, action: flow.Begin) -> Outcome:
         if isinstance(located, Outcome):
             return located
         participant, cohort = located
-        await tx.touch_participant(participant.id, svc.now())
-        await tx.start_response(participant.id, action.phase, svc.now())
+        await tx.participants.touch(participant.id, svc.now())
+        await tx.responses.start(participant.id, action.phase, svc.now())
         return Outcome(view=await _view(tx, svc, participant, cohort, action.phase))
 
 
 async def remember_message(svc: Services, view: View, message_id: int) -> None:
     """Record which chat message shows the questionnaire, to tidy it up later."""
     async with svc.db.write() as tx:
-        await tx.set_message(view.participant.id, view.phase, message_id)
+        await tx.responses.set_message(view.participant.id, view.phase, message_id)

@@ -106,11 +106,11 @@ def test_an_admins_stored_window_widens_what_is_plausible(config: Path, tmp_path
         db = await Database.open(tmp_path / "feedback.db")
         try:
             async with db.write() as tx:
-                await tx.upsert_cohort(
+                await tx.cohorts.upsert(
                     cohort.code, cohort.module, cohort.site, cohort.start, cohort.end
                 )
                 opened = datetime(2017, 5, 20, tzinfo=UTC)
-                await tx.set_window(cohort.code, "post", opened, None, 999, opened)
+                await tx.windows.set(cohort.code, "post", opened, None, 999, opened)
         finally:
             await db.close()
 

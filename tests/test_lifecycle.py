@@ -191,6 +191,9 @@ async def test_admin_open_and_close_survive_restart(bot: Harness) -> None:
     await bot.restart()
     await bot.send(4401, f"/start {CODE}")
     assert "not open" in bot.text(4401)
+    # The stored close counts when saying what opens next: the post questionnaire, at the
+    # cohort's end (the configured pre window would still be open now).
+    assert "They open on 14 March 2026 at 17:00" in bot.text(4401)
     await bot.send(ADMIN, f"/open {CODE} pre")
     await bot.send(4401, f"/start {CODE}")
     assert "Do you agree" in bot.text(4401)

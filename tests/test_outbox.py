@@ -205,15 +205,17 @@ async def test_a_chat_takes_one_batch_at_a_time_and_a_refused_one_ends(tmp_path:
         async with db.write() as tx:
             for batch in ("A", "B"):
                 for seq in range(2):
-                    await tx.enqueue_post(batch, seq, -100, "text", f"{batch}{seq}", None, [], now)
-            await tx.enqueue_post("C", 0, -200, "text", "C0", None, [], now)  # another chat
+                    await tx.outbox.enqueue(
+                        batch, seq, -100, "text", f"{batch}{seq}", None, [], now
+                    )
+            await tx.outbox.enqueue("C", 0, -200, "text", "C0", None, [], now)  # another chat
         async with db.read() as tx:
-            due = await tx.due_posts(now)
+            due = await tx.outbox.due(now)
         assert [p.body for p in due] == ["A0", "C0"]
         async with db.write() as tx:
-            await tx.post_failed(due[0].id, "Bad Request: chat not found")
+            await tx.outbox.failed(due[0].id, "Bad Request: chat not found")
         async with db.read() as tx:
-            assert [p.body for p in await tx.due_posts(now)] == ["B0", "C0"]
+            assert [p.body for p in await tx.outbox.due(now)] == ["B0", "C0"]
     finally:
         await db.close()
     with closing(sqlite3.connect(tmp_path / "outbox.db")) as conn:

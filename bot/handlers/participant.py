@@ -90,9 +90,9 @@ async def _explain_refusal(
     if outcome.refusal is Refusal.UNKNOWN_CODE:
         await message.reply_text(screens.unknown_code(code))
     elif outcome.refusal is Refusal.NOT_OPEN and outcome.cohort is not None:
-        opens = flow.default_window(outcome.cohort, "pre", context.svc.config.schedule).opens
-        local = opens.astimezone(context.svc.config.bot.timezone)
-        when = local.strftime("%d %B %Y at %H:%M") if opens > context.svc.now() else None
+        opens = outcome.opens
+        local = opens.astimezone(context.svc.config.bot.timezone) if opens else None
+        when = local.strftime("%d %B %Y at %H:%M") if local else None
         await message.reply_text(screens.not_open(outcome.cohort, when))
     else:
         await message.reply_text(screens.nothing_to_resume())

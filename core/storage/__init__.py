@@ -1,0 +1,58 @@
+"""The database: the only code that writes SQL.
+
+- `schema`: the one ordered list of migrations;
+- `sqlite`: the file, its settings, migrating it and opening it read-only;
+- `database`: the running bot's connection and its units of work (`Database.write()` and
+  `.read()` hand out a `Tx`);
+- the units of work by domain, each one job: `cohorts` (and the cohort dialogues),
+  `participants` (and their responses and answers), `schedule` (windows, lifecycle
+  events, deliveries, counts), `outbox` (posts and the bot's own messages), `privacy`;
+- `reads` and `packed`: what the tools beside the bot read (report, export, import,
+  cohorts), `packed` the analysis's bulk load.
+"""
+
+from core.storage.database import Database, Tx
+from core.storage.errors import DatabaseUnavailable, unavailable
+from core.storage.reads import (
+    WindowOverrides,
+    long_rows,
+    respondents_in,
+    stored_cohort_rows,
+    window_overrides,
+)
+from core.storage.rows import (
+    OutboxRow,
+    ParticipantRow,
+    ResponseRow,
+    StoredCohortRow,
+    UnconfirmedSend,
+    parse_utc,
+    utc_text,
+)
+from core.storage.schema import MIGRATIONS, SCHEMA_VERSION
+from core.storage.sqlite import migrate, prepare_file, read_mark, set_mark
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Database",
+    "DatabaseUnavailable",
+    "OutboxRow",
+    "ParticipantRow",
+    "ResponseRow",
+    "StoredCohortRow",
+    "Tx",
+    "UnconfirmedSend",
+    "WindowOverrides",
+    "long_rows",
+    "migrate",
+    "parse_utc",
+    "prepare_file",
+    "read_mark",
+    "respondents_in",
+    "set_mark",
+    "stored_cohort_rows",
+    "unavailable",
+    "utc_text",
+    "window_overrides",
+]

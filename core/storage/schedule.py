@@ -1,0 +1,152 @@
+"""A cohort's schedule as stored: admins' changes to when its questionnaires are open, the
+lifecycle events already carried out, what each participant has been sent, and the counts
+that /status and the summaries ask for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from core.storage.rows import utc_text
+from core.storage.sql import Sql
+
+
+def placeholders(values: Sequence[object]) -> str:
+    """`?, ?, ?` for an IN list (`NULL` for an empty one, which matches nothing)."""
+    return ",".join("?" * len(values)) or "NULL"
+
+
+def respondents_sql(cohorts: Sequence[str]) -> str:
+    """How many participants of `cohorts` gave at least one answer (not a skip), submitted
+    or not: the analysis's definition of having responded."""
+    return (
+        "SELECT count(DISTINCT a.participant_id) FROM answers a"
+        " JOIN participants p ON p.id = a.participant_id"
+        f" WHERE p.cohort IN ({placeholders(cohorts)}) AND a.value IS NOT NULL"
+    )
+
+
+class Windows:
+    """Admin overrides of when a questionnaire is open (/open, /close)."""
+
+    __slots__ = ("sql",)
+
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    async def of(self, cohort: str) -> dict[str, tuple[str, str | None]]:
+        """phase → (opens, closes) of the cohort's overridden windows."""
+        rows = await self.sql.all(
+            "SELECT phase, opens_at, closes_at FROM windows WHERE cohort = ?", (cohort,)
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    async def set(
+        self,
+        cohort: str,
+        phase: str,
+        opens: datetime,
+        closes: datetime | None,
+        admin: int | None,
+        now: datetime,
+    ) -> None:
+        await self.sql.run(
+            "INSERT INTO windows (cohort, phase, opens_at, closes_at, set_by, set_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cohort, phase) DO UPDATE SET"
+            " opens_at = excluded.opens_at, closes_at = excluded.closes_at,"
+            " set_by = excluded.set_by, set_at = excluded.set_at",
+            (
+                cohort,
+                phase,
+                utc_text(opens),
+                utc_text(closes) if closes else None,
+                admin,
+                utc_text(now),
+            ),
+        )
+
+
+class Events:
+    """Lifecycle events carried out (the push, reminders, the summary), each at most once."""
+
+    __slots__ = ("sql",)
+
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    async def done(self, cohort: str) -> set[str]:
+        rows = await self.sql.all("SELECT kind FROM events WHERE cohort = ?", (cohort,))
+        return {row[0] for row in rows}
+
+    async def mark(self, cohort: str, kind: str, now: datetime) -> bool:
+        """Record an event as done; False if it already was (so it is never done twice)."""
+        inserted = await self.sql.run(
+            "INSERT INTO events (cohort, kind, done_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (cohort, kind, utc_text(now)),
+        )
+        return inserted == 1
+
+
+class Deliveries:
+    """Messages the scheduler sent to participants (the push, reminders)."""
+
+    __slots__ = ("sql",)
+
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    async def reachable(self, cohort: str, phase: str, kind: str) -> list[tuple[int, int]]:
+        """(participant id, Telegram id) of consenting people who have not submitted `phase`
+        and have not yet been sent `kind`."""
+        rows = await self.sql.all(
+            "SELECT p.id, p.telegram_id FROM participants p"
+            " JOIN consents c ON c.participant_id = p.id"
+            " WHERE p.cohort = ? AND p.telegram_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id"
+            "   AND r.phase = ? AND r.submitted_at IS NOT NULL)"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.participant_id = p.id"
+            "   AND d.kind = ?)"
+            " ORDER BY p.id",
+            (cohort, phase, kind),
+        )
+        return [(int(row[0]), int(row[1])) for row in rows]
+
+    async def record(self, participant_id: int, kind: str, now: datetime) -> None:
+        await self.sql.run(
+            "INSERT INTO deliveries (participant_id, kind, sent_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (participant_id, kind, utc_text(now)),
+        )
+
+
+class Status:
+    """How far a cohort's participants have got."""
+
+    __slots__ = ("sql",)
+
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    async def counts(self, cohort: str) -> dict[str, int]:
+        """Joined, and started / submitted per phase, for /status."""
+        responses = (
+            "(SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id"
+            " WHERE p.cohort = ? AND r.phase = ?{})"
+        )
+        started, submitted = (
+            responses.format(""),
+            responses.format(" AND r.submitted_at IS NOT NULL"),
+        )
+        row = await self.sql.one(
+            "SELECT (SELECT count(*) FROM participants WHERE cohort = ?"
+            f" AND telegram_id IS NOT NULL), {started}, {submitted}, {started}, {submitted}",
+            (cohort, cohort, "pre", cohort, "pre", cohort, "post", cohort, "post"),
+        )
+        assert row is not None
+        keys = ("joined", "pre_started", "pre_submitted", "post_started", "post_submitted")
+        return dict(zip(keys, (int(v) for v in row), strict=True))
+
+    async def respondents(self, cohorts: Sequence[str]) -> int:
+        """How many participants of `cohorts` responded (see `respondents_sql`)."""
+        row = await self.sql.one(respondents_sql(cohorts), tuple(cohorts))
+        return int(row[0]) if row is not None else 0

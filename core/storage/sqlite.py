@@ -1,0 +1,112 @@
+"""SQLite, the embedded engine: the file, its settings, migrating it, and read-only opening.
+
+The file is created readable by its owner only, in WAL mode, so that readers (a report
+while the bot runs) see the last committed snapshot without blocking the writer.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from core.storage.errors import unavailable
+from core.storage.rows import utc_text
+from core.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def create_private_file(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+
+
+def prepare_file(path: Path) -> None:
+    """Create (owner-only), switch to WAL and migrate a database file; prove it is writable.
+
+    Raises DatabaseUnavailable, with a one-line reason, instead of OSError or sqlite3 errors.
+    """
+    try:
+        create_private_file(path)
+        conn = sqlite3.connect(path)
+        try:
+            # First, so that a briefly locked database is waited for rather than refused.
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            migrate(conn)
+            # A lock held by another writer shows now, at start-up, not at the first answer.
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise unavailable(path, exc) from exc
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring a database to the current schema; safe to run at every start-up."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+        " applied_at TEXT NOT NULL)"
+    )
+    conn.commit()
+    applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    for version, script in enumerate(MIGRATIONS, start=1):
+        if version in applied:
+            continue
+        # executescript commits first, so the DDL and its record share one explicit transaction.
+        conn.executescript(
+            f"BEGIN IMMEDIATE;\n{script}\n"
+            f"INSERT INTO schema_migrations VALUES ({version}, "
+            f"'{utc_text(datetime.now(UTC))}');\nCOMMIT;"
+        )
+    return SCHEMA_VERSION
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection that waits for, but never blocks, the bot's writes."""
+    if not path.exists():
+        raise FileNotFoundError(f"database not found: {path}")
+    conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def set_mark(path: Path, name: str, value: str) -> None:
+    """Record `name = value` in the database's own marks (a migrated database)."""
+    try:
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            with conn:
+                conn.execute(
+                    "INSERT INTO marks (name, value) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (name, value),
+                )
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise unavailable(path, exc) from exc
+
+
+def read_mark(path: Path, name: str) -> str | None:
+    """The value of a mark, or None: no such mark, no such table, or no SQLite database.
+
+    Opened immutable: reading must leave no -wal or -shm file beside a database that may
+    be someone else's (a read-only WAL connection would create both)."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM marks WHERE name = ?", (name,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
