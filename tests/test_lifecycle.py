@@ -374,8 +374,8 @@ def test_outbox_migration_keeps_queued_posts_and_allows_documents(tmp_path: Path
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    for script in MIGRATIONS[:2]:  # a database from before documents could be posted
-        conn.executescript(script)
+    for migration in MIGRATIONS[:2]:  # a database from before documents could be posted
+        conn.executescript(migration.sqlite)
     conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
     conn.executemany("INSERT INTO schema_migrations VALUES (?, 'then')", [(1,), (2,)])
     conn.execute(

@@ -235,8 +235,8 @@ def test_migration_keeps_what_the_outbox_knew(tmp_path: Path) -> None:
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    for script in MIGRATIONS[:4]:
-        conn.executescript(script)
+    for migration in MIGRATIONS[:4]:
+        conn.executescript(migration.sqlite)
     conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
     conn.executemany("INSERT INTO schema_migrations VALUES (?, 'then')", [(1,), (2,), (3,), (4,)])
     conn.execute("INSERT INTO chat_cursors VALUES (-100, 7)")

@@ -1,17 +1,23 @@
-"""The running bot's database: one connection, and units of work that keep apart.
+"""The running bot's database: units of work that keep apart, on either engine.
 
-One aiosqlite connection serves the whole application. Statements from concurrent tasks
-on one connection would interleave inside each other's transactions, so every unit of
+`Database.open` opens the one `bot.database` names. Each unit of work is one transaction,
+`write()` or `read()`, handing out a `Tx`: the statements of every domain on that
+transaction's connection.
+
+SQLite: one aiosqlite connection serves the whole application. Statements from concurrent
+tasks on one connection would interleave inside each other's transactions, so every unit of
 work holds a lock; writes start with BEGIN IMMEDIATE so they never fail half-way with
-SQLITE_BUSY when another process (the report command) reads.
+SQLITE_BUSY when another process (the report command) reads. PostgreSQL: see
+`core.storage.postgres`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
@@ -24,6 +30,7 @@ from core.storage.privacy import Privacy
 from core.storage.schedule import Deliveries, Events, Status, Windows
 from core.storage.sql import Sql, SqliteSql
 from core.storage.sqlite import BUSY_TIMEOUT_MS, prepare_file
+from core.storage.target import Postgres, Target
 
 
 class Tx:
@@ -40,11 +47,13 @@ class Tx:
         "participants",
         "privacy",
         "responses",
+        "sql",
         "status",
         "windows",
     )
 
     def __init__(self, sql: Sql) -> None:
+        self.sql = sql
         self.cohorts = Cohorts(sql)
         self.drafts = Drafts(sql)
         self.participants = Participants(sql)
@@ -59,17 +68,45 @@ class Tx:
         self.privacy = Privacy(sql)
 
 
-class Database:
+class Database(ABC):
+    """The database a running bot (or a command) works in, one unit of work at a time."""
+
+    target: Target
+
+    @staticmethod
+    async def open(target: Target) -> Database:
+        """Open the database `target` names. SQLite: created (owner-only) and migrated if
+        need be. PostgreSQL: it must be migrated already (`feedback-bot migrate-schema`,
+        as its owner), and writable for this role. DatabaseUnavailable says why not."""
+        if isinstance(target, Postgres):
+            from core.storage.postgres import PostgresDatabase
+
+            return await PostgresDatabase.connect(target)
+        return await SqliteDatabase.connect(target)
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def write(self) -> AbstractAsyncContextManager[Tx]:
+        """A write transaction: committed on success, rolled back on any error."""
+
+    @abstractmethod
+    def read(self) -> AbstractAsyncContextManager[Tx]:
+        """A consistent read: every statement in it sees one snapshot."""
+
+
+class SqliteDatabase(Database):
     """The application's single connection, with a lock that keeps units of work apart."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self._sql = SqliteSql(conn)
         self._lock = asyncio.Lock()
-        self.path = path
+        self.target = path
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
+    async def connect(cls, path: Path) -> SqliteDatabase:
         """Open (creating if needed, owner-only) and migrate the database."""
         await asyncio.to_thread(prepare_file, path)
         try:
@@ -92,7 +129,6 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
-        """A write transaction: committed on success, rolled back on any error."""
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -104,7 +140,7 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        """A consistent read: one deferred transaction, so the reads see one snapshot."""
+        # One deferred transaction, so the reads see one snapshot.
         async with self._lock:
             await self._conn.execute("BEGIN")
             try:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.storage.target import Target
+
 
 class DatabaseUnavailable(Exception):
-    """The database cannot be created, opened, written or understood."""
+    """The database cannot be created, opened, written or understood (or reached)."""
 
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"database {path}: {reason}")
-        self.path = path
+    def __init__(self, target: Target, reason: str) -> None:
+        super().__init__(f"database {target}: {reason}")
+        self.target = target
         self.reason = reason
+
+
+class NotSetUp(Exception):
+    """The database has no tables of the bot yet (a read finds none: nothing stored)."""
 
 
 def unavailable(path: Path, exc: BaseException) -> DatabaseUnavailable:

@@ -1,83 +1,110 @@
 """Reads for the tools that run beside the bot (report, export, import, the cohort commands).
 
-Synchronous, on a connection of their own that never blocks the bot's writes: the command
-line calls them directly and the bot from a worker thread.
+Synchronous, in one snapshot on a connection of their own that never blocks the bot's
+writes: the command line calls them directly and the bot from a worker thread.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
+from typing import Any, Protocol
 
 from core.storage.cohorts import STORED_COHORTS_SQL
-from core.storage.errors import unavailable
+from core.storage.errors import NotSetUp
 from core.storage.rows import StoredCohortRow, parse_utc
 from core.storage.schedule import placeholders, respondents_sql
-from core.storage.sqlite import connect_read_only
+from core.storage.target import Postgres, Target
 
 # (cohort, phase) → when an admin's /open or /close says it opens and closes.
 WindowOverrides = dict[tuple[str, str], tuple[datetime, datetime | None]]
 
-LONG_BATCH = 10_000
+
+class Snapshot(Protocol):
+    """Reads of one engine, all in one snapshot."""
+
+    def all(self, query: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]: ...
+
+    def value(self, query: str, params: Sequence[object] = ()) -> object: ...
+
+    def stream(
+        self, query: str, params: Sequence[object] = (), batch: int = 10_000
+    ) -> Iterator[tuple[Any, ...]]: ...
+
+    def layout(self, table: str) -> tuple[list[str], list[str]]: ...
+
+    def version(self) -> int: ...
 
 
-def respondents_in(path: Path, cohorts: Sequence[str]) -> int:
+@contextmanager
+def snapshot(target: Target) -> Iterator[Snapshot]:
+    """Read-only access to `target` in one snapshot. NotSetUp: no tables of the bot there;
+    DatabaseUnavailable: it cannot be read."""
+    if isinstance(target, Postgres):
+        from core.storage import postgres
+
+        with postgres.snapshot(target) as pg:
+            yield pg
+    else:
+        from core.storage import sqlite
+
+        with sqlite.snapshot(target) as lite:
+            yield lite
+
+
+def exists(target: Target) -> bool:
+    """Whether there is a database to read: an SQLite file, or any PostgreSQL database (one
+    that cannot be reached says so when it is read)."""
+    return isinstance(target, Postgres) or target.is_file()
+
+
+def respondents_in(target: Target, cohorts: Sequence[str]) -> int:
     """`Status.respondents`, read without the bot (`report`); 0 for a database not set up."""
-    conn = connect_read_only(path)
     try:
-        row = conn.execute(respondents_sql(cohorts), tuple(cohorts)).fetchone()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return 0
-        raise unavailable(path, exc) from exc
-    finally:
-        conn.close()
-    return int(row[0])
+        with snapshot(target) as db:
+            count = db.value(respondents_sql(cohorts), tuple(cohorts))
+    except NotSetUp:
+        return 0
+    assert isinstance(count, int)
+    return count
 
 
-def stored_cohort_rows(path: Path) -> list[StoredCohortRow]:
+def stored_cohort_rows(target: Target) -> list[StoredCohortRow]:
     """The stored cohorts, read without the bot (command line, analysis); none if no database."""
-    if not path.exists():
+    if not exists(target):
         return []
-    conn = connect_read_only(path)
     try:
-        rows = conn.execute(STORED_COHORTS_SQL).fetchall()
-    except sqlite3.OperationalError:
-        return []  # a database from before stored cohorts: it has none
-    finally:
-        conn.close()
-    return [StoredCohortRow(*row) for row in rows]
+        with snapshot(target) as db:
+            return [StoredCohortRow(*row) for row in db.all(STORED_COHORTS_SQL)]
+    except NotSetUp:
+        return []  # a database from before stored cohorts, or not set up: it has none
 
 
-def window_overrides(path: Path) -> WindowOverrides:
+def window_overrides(target: Target) -> WindowOverrides:
     """Admins' /open and /close of every cohort; none for a database not set up yet."""
-    if not path.exists():
+    if not exists(target):
         return {}
-    conn = connect_read_only(path)
     try:
-        rows = conn.execute("SELECT cohort, phase, opens_at, closes_at FROM windows").fetchall()
-    except sqlite3.OperationalError:
-        return {}  # a database the bot has not set up yet: no overrides
-    finally:
-        conn.close()
+        with snapshot(target) as db:
+            rows = db.all("SELECT cohort, phase, opens_at, closes_at FROM windows")
+    except NotSetUp:
+        return {}
     return {
         (cohort, phase): (parse_utc(opens), parse_utc(closes) if closes else None)
         for cohort, phase, opens, closes in rows
     }
 
 
-def long_rows(path: Path, cohorts: Sequence[str]) -> Iterator[tuple[object, ...]]:
+def long_rows(target: Target, cohorts: Sequence[str]) -> Iterator[tuple[object, ...]]:
     """Every answer of `cohorts` as (pseudonym, cohort, site, module, phase, question, value,
     answered_at), streamed in (cohort, pseudonym) order; each participant's answers together,
     in no particular order among themselves."""
     codes = list(cohorts)
-    conn = connect_read_only(path)
-    try:
+    with snapshot(target) as db:
         # Walking participants in (cohort, pseudonym) order — their unique index — and
         # each one's answers by primary key avoids sorting millions of rows.
-        cursor = conn.execute(
+        yield from db.stream(
             "SELECT p.pseudonym, p.cohort, c.site, c.module, a.phase, a.question,"
             " a.value, a.answered_at"
             " FROM participants p JOIN answers a ON a.participant_id = p.id"
@@ -85,7 +112,3 @@ def long_rows(path: Path, cohorts: Sequence[str]) -> Iterator[tuple[object, ...]
             f" WHERE p.cohort IN ({placeholders(codes)}) ORDER BY p.cohort, p.pseudonym",
             codes,
         )
-        while batch := cursor.fetchmany(LONG_BATCH):
-            yield from batch
-    finally:
-        conn.close()

@@ -20,6 +20,11 @@ Params = Sequence[object]
 class Sql(ABC):
     """The statements of one transaction."""
 
+    # Appended to a SELECT whose rows the transaction goes on to change, so that another
+    # transaction (another process) cannot change them in between. SQLite needs none: a
+    # write transaction (BEGIN IMMEDIATE) holds the whole database.
+    for_update = ""
+
     @abstractmethod
     async def all(self, query: str, params: Params = ()) -> list[Row]:
         """Every row the query returns."""
@@ -36,6 +41,11 @@ class Sql(ABC):
     @abstractmethod
     async def many(self, query: str, rows: Iterable[Params]) -> None:
         """Run a statement once per row of parameters."""
+
+    @abstractmethod
+    async def serialize(self, name: str) -> None:
+        """Let only one transaction at a time, in any process, go past this point for `name`:
+        for a read that decides a write when there is no row to lock (is this code free?)."""
 
 
 class SqliteSql(Sql):
@@ -59,3 +69,6 @@ class SqliteSql(Sql):
 
     async def many(self, query: str, rows: Iterable[Params]) -> None:
         await self.conn.executemany(query, [tuple(row) for row in rows])
+
+    async def serialize(self, name: str) -> None:
+        """Nothing to do: SQLite's write transactions (BEGIN IMMEDIATE) are one at a time."""

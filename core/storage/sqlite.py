@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from core.storage.errors import unavailable
+from core.storage.errors import NotSetUp, unavailable
 from core.storage.rows import utc_text
 from core.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -55,12 +58,12 @@ def migrate(conn: sqlite3.Connection) -> int:
     )
     conn.commit()
     applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
-    for version, script in enumerate(MIGRATIONS, start=1):
+    for version, migration in enumerate(MIGRATIONS, start=1):
         if version in applied:
             continue
         # executescript commits first, so the DDL and its record share one explicit transaction.
         conn.executescript(
-            f"BEGIN IMMEDIATE;\n{script}\n"
+            f"BEGIN IMMEDIATE;\n{migration.sqlite}\n"
             f"INSERT INTO schema_migrations VALUES ({version}, "
             f"'{utc_text(datetime.now(UTC))}');\nCOMMIT;"
         )
@@ -110,3 +113,58 @@ def read_mark(path: Path, name: str) -> str | None:
     except sqlite3.Error:
         return None
     return str(row[0]) if row else None
+
+
+class Snapshot:
+    """Synchronous reads in one read transaction on a read-only connection."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def all(self, query: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return list(self.stream(query, params))
+
+    def value(self, query: str, params: Sequence[object] = ()) -> object:
+        """The one value a query returns (an aggregate)."""
+        rows = self.all(query, params)
+        return rows[0][0] if rows else None
+
+    def layout(self, table: str) -> tuple[list[str], list[str]]:
+        """A table's columns, in order, and its primary key's."""
+        info = self.all(f'PRAGMA table_info("{table}")')
+        if not info:
+            raise NotSetUp(table)
+        key = sorted((row[5], row[1]) for row in info if row[5])
+        return [row[1] for row in info], [name for _, name in key]
+
+    def version(self) -> int:
+        """The schema version: the latest migration applied (0: none)."""
+        try:
+            return int(str(self.value("SELECT coalesce(max(version), 0) FROM schema_migrations")))
+        except NotSetUp:
+            return 0
+
+    def stream(
+        self, query: str, params: Sequence[object] = (), batch: int = 10_000
+    ) -> Iterator[tuple[Any, ...]]:
+        try:
+            cursor = self.conn.execute(query, tuple(params))
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                raise NotSetUp from exc
+            raise unavailable(self.path, exc) from exc
+        except sqlite3.Error as exc:
+            raise unavailable(self.path, exc) from exc
+
+
+@contextmanager
+def snapshot(path: Path) -> Iterator[Snapshot]:
+    conn = connect_read_only(path)
+    try:
+        conn.execute("BEGIN")  # one snapshot for every read in it
+        yield Snapshot(conn, path)
+    finally:
+        conn.close()
