@@ -287,7 +287,13 @@ async def test_duplicate_code_and_bad_times_in_the_dialogue(bot: Harness) -> Non
     await bot.send(ADMIN, "2 Mar 2026 9:00-10:00")
     texts = [m["text"] for m in messages_since(bot, ADMIN, seen)]
     assert len(texts) == 2 and "could not find a date" in texts[0] and "past" in texts[1]
+    # The same module, site and times as a cohort already there: refused, at once.
     await bot.send(ADMIN, "2 Apr 9:30–16:30")
+    assert bot.text(ADMIN) == (
+        f"{code} (Manchester, Thu 02 Apr 2026 09:30–16:30) already has this module, site and "
+        "times. Type other times, or /cancel."
+    )
+    await bot.send(ADMIN, "2 Apr 10:00–16:30")
     assert "RS-MAN-0402-2" in bot.text(ADMIN)  # the first suggestion is taken
     await bot.send(ADMIN, code)
     assert bot.text(ADMIN) == f"The code {code} is already taken. Type another."
