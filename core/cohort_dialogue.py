@@ -192,6 +192,8 @@ async def _apply_change(svc: Services, user: int, draft: Draft) -> Finished:
 
 @dataclass(frozen=True)
 class Step:
+    """One row of the table: a question of a dialogue and what answering it does."""
+
     typed: bool  # a typed line answers it
     button: str | None  # the button kind that answers it
     read: Reader  # the answer into the draft; CohortError or DateError if it is wrong

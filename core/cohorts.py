@@ -129,12 +129,17 @@ def same_as(found: Iterable[Entry], new: NewCohort) -> Entry | None:
     return None
 
 
-async def refuse_duplicate(svc: Services, new: NewCohort) -> None:
+def _refuse_twin(found: Iterable[Entry], new: NewCohort) -> None:
     """The rule of the chat, `cohort add` and `cohort import`: one cohort per module, site
     and times; DuplicateCohort names the one already there."""
-    twin = same_as(await entries(svc), new)
+    twin = same_as(found, new)
     if twin is not None:
         raise DuplicateCohort(twin)
+
+
+async def refuse_duplicate(svc: Services, new: NewCohort) -> None:
+    """The dialogue's early check, before it asks for a code."""
+    _refuse_twin(await entries(svc), new)
 
 
 async def refresh(svc: Services) -> None:
@@ -219,6 +224,7 @@ def check_code(code: str) -> str:
 
 
 def check_facilitators(config: Config, ids: Iterable[int]) -> tuple[int, ...]:
+    """A cohort's facilitators must be known to the bot as facilitators."""
     staff = tuple(ids)
     unknown = [i for i in staff if i not in config.bot.facilitators]
     if unknown:
@@ -301,9 +307,7 @@ async def _admit(tx: Tx, svc: Services, new: NewCohort, allow_duplicate: bool) -
         raise CohortError(f"The code {code} is already taken. Choose another.")
     new = dataclasses.replace(new, module=module, site=site)
     if not allow_duplicate:
-        twin = same_as(entries_of(svc.file_config, await tx.stored_cohorts()), new)
-        if twin is not None:
-            raise DuplicateCohort(twin)
+        _refuse_twin(entries_of(svc.file_config, await tx.stored_cohorts()), new)
     if not code:
         code = await _free_code(tx, svc, module, site, new.start)
     return dataclasses.replace(new, code=code)
@@ -385,11 +389,11 @@ async def import_rows(svc: Services, rows: Sequence[ImportRow], by: str) -> Impo
             for row in rows:
                 try:
                     new = _read_row(svc, row)
+                    same = _identity(new.module, new.site, new.start, new.end)
                     twin = same_as(existing, new)
                     if twin is not None and new.code in ("", twin.cohort.code):
-                        present.append(twin.cohort.code)
+                        present.append(twin.cohort.code)  # imported before
                         continue
-                    same = _identity(new.module, new.site, new.start, new.end)
                     if same in first_line:
                         raise CohortError(
                             f"the same module, site and times as line {first_line[same]}"
