@@ -20,7 +20,7 @@ from analysis.scope import ScopeError, resolve_scope
 from bot import admin_screens, lifecycle, notify, outbox, replies, scheduler
 from bot.context import BotContext
 from bot.summaries import export_files, summary_posts
-from core import admin, flow
+from core import admin, flow, schedule
 from core.config import Cohort
 from core.questionnaire import PHASES, Phase
 from core.services import Services
@@ -163,9 +163,7 @@ async def report(update: Update, context: BotContext) -> None:
             await _reply(update, admin_screens.report_unconfirmed(parts, args[0]))
         return
     cohort = svc.config.cohort(cohort_code) if cohort_code else None
-    target = (
-        lifecycle.facilitators_chat(svc, cohort) if cohort else svc.config.bot.facilitators_chat
-    )
+    target = schedule.facilitators_chat(svc, cohort) if cohort else svc.config.bot.facilitators_chat
     if target is None:
         await _reply(update, admin_screens.NO_FACILITATORS_CHAT)
         return

@@ -29,7 +29,7 @@ from telegram.ext import (
 from bot import cards, lifecycle, replies, scheduler
 from bot import cohort_screens as screens
 from bot.context import BotContext
-from core import cohorts, flow
+from core import cohorts, flow, schedule
 from core.cohorts import CohortError, NewCohort
 from core.config import Cohort, Config
 from core.dates import DateError, parse_moment, parse_session
@@ -415,7 +415,7 @@ async def cancelcohort(update: Update, context: BotContext) -> None:
             svc,
             cohort.code,
             cohorts.actor(svc, user),
-            lifecycle.cancelled_events(svc.config.schedule),
+            schedule.cancelled_events(svc.config.schedule),
         )
     except CohortError as exc:
         await _problem(update, exc)
