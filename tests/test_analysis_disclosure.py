@@ -16,7 +16,7 @@ from analysis.render_telegram import render_telegram
 from analysis.scope import resolve_scope
 from analysis.summary import build_summary
 from analysis.suppress import direction_pinned, hidden_cells
-from bot.cli import main
+from cli.main import main
 from conftest import Harness
 
 DATA = Path(__file__).parent / "data"

@@ -25,8 +25,8 @@ from analysis.rounding import fmt_p, fmt_signed, percent, round_half_away
 from analysis.scope import resolve_scope
 from analysis.summary import compute_summary
 from analysis.suppress import hidden_cells
-from bot.sim.config import CohortSpec, config_toml
 from core.config import load_config
+from sim.config import CohortSpec, config_toml
 
 counts_strategy = st.lists(st.integers(0, 60), min_size=1, max_size=7)
 

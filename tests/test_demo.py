@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.demo import WRITES
-from bot.demo_files import DemoFolder, DemoRefused, prepare
+from cli.demo import WRITES
+from cli.demo_files import DemoFolder, DemoRefused, prepare
+from cli.main import main
 from core.storage import prepare_file
 
 
