@@ -5,8 +5,9 @@ width, with each row's label on its own line above its bars, so labels never tak
 from the bars. The same layout serves print at a wider `width`. PNGs (Telegram's album)
 are the 400 px layout saved at 3x, so they stay sharp on a phone screen.
 
-Suppression: a hidden group is never drawn as a bar (whose length would read as a
-value); it is named in words ("fewer than 3", "withheld") where its bar would be.
+Disclosure: a chart draws only what the policy released. A small group is never drawn
+on its own; it is drawn within its merged part ("Partly or No (together)"), and a
+breakdown left out is said in words where its bars would be.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from analysis import phrases
-from analysis.compute import (
+from analysis.released import (
     Breakdown,
-    Cell,
     Comparison,
     Distribution,
     ItemChange,
@@ -165,18 +165,18 @@ def _bare(ax: Axes) -> None:
     ax.set_ylabel("")
 
 
-def suppressed_text(cell: Cell, min_cell_size: int) -> str:
-    """A hidden group in the tables' words: the raw count never picks the wording, or a
-    group hidden only to protect another would read as small."""
-    shown = phrases.count_text(cell, min_cell_size)
-    return f"fewer than {min_cell_size}" if shown.startswith("<") else shown
+def left_out_text(min_cell_size: int) -> str:
+    return f"not shown separately: it would reveal a group of fewer than {min_cell_size}"
+
+
+def shown_items(summary: ModuleSummary) -> list[ItemChange]:
+    """The paired items whose before and after means are both shown."""
+    return [i for i in summary.changes if i.pre.value is not None and i.post.value is not None]
 
 
 def pre_post_chart(summary: ModuleSummary, width: float = PHONE_WIDTH) -> Figure:
     """Pre and post means of each paired item, as bars from the scale's minimum (1)."""
-    items: list[ItemChange] = [
-        i for i in summary.changes if not i.pre.too_few and not i.post.too_few and i.pre.n
-    ]
+    items = shown_items(summary)
     rows = _Rows(width)
     bars: list[tuple[float, str, Mean, str]] = []
     for item in items:
@@ -205,32 +205,30 @@ def pre_post_chart(summary: ModuleSummary, width: float = PHONE_WIDTH) -> Figure
 def breakdown_chart(
     found: Breakdown, min_cell_size: int, title: str, width: float = PHONE_WIDTH
 ) -> Figure:
-    """Participants per group as bars; a suppressed group is named, not drawn."""
-    cells = list(found.cells)
+    """Participants per part as bars: an option alone, or options merged together."""
     rows = _Rows(width)
     placed = []
-    for cell in cells:
-        rows.text(cell.label)
-        placed.append((rows.bar(), cell))
+    for label, _ in phrases.breakdown_items(found, min_cell_size):
+        rows.text(label)
+        placed.append(rows.bar())
         rows.gap(0.06)
     figure, ax = _figure(width, rows.y, f"{title} (n = {found.n})")
     _place(ax, rows)
-    top = max([c.count for c in cells if not c.hidden] + [1])
-    for y, cell in placed:
-        if cell.hidden:
-            ax.text(
-                0,
-                y,
-                suppressed_text(cell, min_cell_size),
-                va="center",
-                fontsize=SMALL,
-                color=NOTE_COLOUR,
-                style="italic",
-            )
-            continue
-        ax.barh(y, cell.count, BAR, color=BAR_COLOUR)
-        share = f" ({percent(cell.count, found.n)}%)" if found.n else ""
-        ax.text(cell.count + top * 0.02, y, f"{cell.count}{share}", va="center", fontsize=SMALL)
+    top = max([p.count for p in found.parts] + [1])
+    if found.left_out:
+        ax.text(
+            0,
+            placed[0],
+            left_out_text(min_cell_size),
+            va="center",
+            fontsize=SMALL - 1,
+            color=NOTE_COLOUR,
+            style="italic",
+        )
+    for y, part in zip(placed, found.parts, strict=False):
+        ax.barh(y, part.count, BAR, color=BAR_COLOUR)
+        share = f" ({percent(part.count, found.n)}%)" if found.n else ""
+        ax.text(part.count + top * 0.02, y, f"{part.count}{share}", va="center", fontsize=SMALL)
     ax.set_xlim(0, top * 1.32)
     ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
     ax.set_xlabel("Participants", fontsize=SMALL, loc="left")
@@ -241,7 +239,8 @@ def breakdown_chart(
 def distribution_chart(
     distributions: Sequence[Distribution], min_cell_size: int, width: float = PHONE_WIDTH
 ) -> Figure:
-    """Each rating item's answers as a bar of shares centred on the neutral 3."""
+    """Each rating item's answers as one bar of shares, 1 on the left to 5 on the right;
+    neighbouring ratings merged to protect a small group share one segment."""
     rows = _Rows(width)
     placed = []
     for dist in distributions:
@@ -250,11 +249,17 @@ def distribution_chart(
             f"n\u00a0=\u00a0{dist.counts.n})"
         )
         y = rows.bar()
-        hidden = [c.label for c in dist.counts.cells if c.hidden]
-        if hidden:
-            rows.gap(0.04)  # clear of the centre mark
+        merged = [phrases.band_name(p) for p in dist.counts.parts if p.merged]
+        if dist.counts.left_out:
             rows.text(
-                f"Ratings {', '.join(hidden)} not drawn: small groups",
+                "Not drawn: a small group could be worked out from the mean",
+                SMALL - 1,
+                color=NOTE_COLOUR,
+                style="italic",
+            )
+        elif merged:
+            rows.text(
+                f"Ratings {', '.join(merged)} drawn together: small groups",
                 SMALL - 1,
                 color=NOTE_COLOUR,
                 style="italic",
@@ -266,43 +271,44 @@ def distribution_chart(
     segments: list[tuple[Text, float, float, float]] = []
     for y, dist in placed:
         n = dist.counts.n
-        shares = [0.0 if (c.hidden or n == 0) else 100 * c.count / n for c in dist.counts.cells]
-        left = -(shares[0] + shares[1] + shares[2] / 2)
-        # The centre mark sits behind the bar and just beyond it: it never crosses text.
-        ax.plot(
-            [0, 0],
-            [y - BAR / 2 - 0.04, y + BAR / 2 + 0.04],
-            color="#333333",
-            linewidth=0.9,
-            zorder=1,
-        )
-        for level, share in enumerate(shares):
-            if share > 0:
-                ax.barh(
-                    y,
-                    share,
-                    BAR,
-                    left=left,
-                    color=LEVEL_COLOURS[level],
-                    zorder=2,
-                    edgecolor="white",
-                    linewidth=0.5,
-                )
-                label = ax.text(
-                    left + share / 2,
-                    y,
-                    f"{share:.0f}%",
-                    ha="center",
-                    va="center",
-                    fontsize=SMALL - 1,
-                    color=LEVEL_TEXT[level],
-                    zorder=3,
-                )
-                segments.append((label, left, left + share, y))
+        left = 0.0
+        for part in dist.counts.parts if n else ():
+            share = 100 * part.count / n
+            if share <= 0:
+                continue
+            levels = [int(label) - 1 for label in part.labels]
+            # A merged run takes the colour of its middle rating, hatched: not one level's.
+            colour = LEVEL_COLOURS[levels[len(levels) // 2]]
+            ax.barh(
+                y,
+                share,
+                BAR,
+                left=left,
+                color=colour,
+                zorder=2,
+                edgecolor="white",
+                linewidth=0.5,
+                hatch="///" if part.merged else None,
+            )
+            label = ax.text(
+                left + share / 2,
+                y,
+                (f"{phrases.band_name(part)}: " if part.merged else "")
+                + f"{percent(part.count, n)}%",
+                ha="center",
+                va="center",
+                fontsize=SMALL - 1,
+                color=LEVEL_TEXT[levels[len(levels) // 2]],
+                zorder=3,
+                bbox={"facecolor": colour, "edgecolor": "none", "pad": 0.5}
+                if part.merged
+                else None,
+            )
+            segments.append((label, left, left + share, y))
             left += share
-    ax.set_xlim(-100, 100)
-    ax.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
-    ax.set_xlabel("Share of answers: 1–2 left of the centre, 4–5 right", fontsize=SMALL, loc="left")
+    ax.set_xlim(0, 100)
+    ax.set_xticks([0, 25, 50, 75, 100], ["0", "25%", "50%", "75%", "100%"])
+    ax.set_xlabel("Share of answers, from 1 (left) to 5 (right)", fontsize=SMALL, loc="left")
     _bare(ax)
     height = figure.get_figheight()
     figure.legend(
@@ -349,11 +355,7 @@ def site_chart(comparison: Comparison, min_cell_size: int, width: float = PHONE_
         rows.gap()
     figure, ax = _figure(width, rows.y, f"Change from before to after, by {comparison.by}")
     _place(ax, rows)
-    values = [
-        float(c.value)
-        for _, r, c in placed
-        if not r.hidden and not c.too_few and c.value is not None
-    ]
+    values = [float(c.value) for _, _, c in placed if c.value is not None]
     reach = max([abs(v) for v in values] + [0.5])
     for y, row, change in placed:
         ax.plot(
@@ -363,14 +365,14 @@ def site_chart(comparison: Comparison, min_cell_size: int, width: float = PHONE_
             linewidth=0.9,
             zorder=1,
         )
-        if row.hidden or change.too_few or change.value is None:
+        if change.value is None:
             # Worded as the tables word the same figure (phrases.change_text).
             text = (
                 "figures not shown"
                 if row.hidden
-                else phrases.NOT_SHOWN
-                if change.withheld
                 else "too few pairs"
+                if change.too_few
+                else phrases.NOT_SHOWN
             )
             ax.text(
                 0.04 * reach,
@@ -408,7 +410,7 @@ def chart_set(
 
     charts: list[Chart] = []
     n = summary.min_cell_size
-    shown = [i for i in summary.changes if not i.pre.too_few and not i.post.too_few and i.pre.n]
+    shown = shown_items(summary)
     if shown and wanted("before-after"):
         alt = "Bar chart of mean ratings before and after the module: " + "; ".join(
             f"{i.label}: {fmt_mean(i.pre.value or 0)} before, {fmt_mean(i.post.value or 0)} after"
@@ -419,9 +421,7 @@ def chart_set(
         if not wanted(f"by-{found.question}"):
             continue
         noun = found.label.lower()
-        parts = [
-            f"{c.label}: {suppressed_text(c, n) if c.hidden else c.count}" for c in found.cells
-        ]
+        parts = [f"{label}: {text}" for label, text in phrases.breakdown_items(found, n)]
         alt = f"Bar chart of participants by {noun} (n = {found.n}): " + "; ".join(parts)
         figure = breakdown_chart(found, n, f"Participants by {noun}", width)
         charts.append(Chart(f"by-{found.question}", alt, figure))
@@ -435,7 +435,12 @@ def chart_set(
     if summary.distributions and wanted("ratings"):
         alt = (
             "Stacked bar chart of how participants rated each item, 1 to 5, as shares of "
-            "the answers; the counts are in the table 'Answers per rating'."
+            "the answers: "
+            + "; ".join(
+                f"{d.label} ({'before' if d.phase == 'pre' else 'after'}): "
+                f"{phrases.ratings_text(d.counts)}"
+                for d in summary.distributions
+            )
         )
         charts.append(Chart("ratings", alt, distribution_chart(summary.distributions, n, width)))
     return charts

@@ -36,8 +36,8 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from analysis.compute import ModuleSummary
 from analysis.load import connect_read_only, module_questions
+from analysis.released import ModuleSummary
 from analysis.render_sheet import SUMMARY_COLUMNS, summary_rows
 from core.questionnaire import Module, Phase, Question
 

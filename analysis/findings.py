@@ -1,35 +1,68 @@
 """Headline findings in plain language: what a facilitator or commissioner reads first.
 
 No test names, p-values or effect sizes here: those live in the before/after table and the
-method section. Every figure quoted is one the summary shows elsewhere, and a withheld or
-too-small figure is left out rather than hinted at.
+method section. Every figure quoted is one the summary shows elsewhere, as it is shown
+there (rounded), and no direction is claimed that the table does not show.
 """
 
 from __future__ import annotations
 
-from analysis.compute import ItemChange, ModuleSummary
-from analysis.rounding import fmt_mean, percent
+from decimal import Decimal
+
+from analysis import phrases
+from analysis.released import ItemChange, ModuleSummary
+from analysis.rounding import fmt_mean, percent, round_half_away
 
 MAX_FINDINGS = 6
+ROSE, FELL, LEVEL, SPLIT = "rose", "fell", "level", "split"
 
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
-def _number_word(n: int) -> str:
+def number_word(n: int) -> str:
     words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
     return words[n] if 0 <= n < len(words) else str(n)
 
 
+def _sign(value: Decimal) -> int:
+    return (value > 0) - (value < 0)
+
+
 def _shown(item: ItemChange) -> bool:
-    return not item.pre.too_few and not item.post.too_few and item.pre.n > 0 and item.post.n > 0
+    return item.pre.value is not None and item.post.value is not None
+
+
+def _rounded(item: ItemChange) -> tuple[Decimal, Decimal]:
+    assert item.pre.value is not None and item.post.value is not None
+    return round_half_away(item.pre.value, 2), round_half_away(item.post.value, 2)
+
+
+def direction(item: ItemChange) -> str:
+    """Which way an item's average rating went, as the tables show it (to 2 decimals).
+
+    SPLIT: the averages of everyone went one way and the mean change of those who
+    answered both times another (or stayed at 0.00); no direction is claimed for it.
+    """
+    pre, post = _rounded(item)
+    means = _sign(post - pre)
+    if item.change is not None and _sign(round_half_away(item.change, 2)) != means:
+        return SPLIT
+    return {1: ROSE, -1: FELL, 0: LEVEL}[means]
 
 
 def _arrow(item: ItemChange) -> str:
-    pre, post = item.pre.value, item.post.value
-    assert pre is not None and post is not None
-    return f"{fmt_mean(pre)} → {fmt_mean(post)}"
+    assert item.pre.value is not None and item.post.value is not None
+    return f"{fmt_mean(item.pre.value)} → {fmt_mean(item.post.value)}"
+
+
+def _all(k: int) -> str:
+    return "both items" if k == 2 else f"all {number_word(k)} items"
+
+
+def _named(item: ItemChange) -> str:
+    return f"{_lower_first(item.label)} ({_arrow(item)})"
 
 
 def participation_finding(summary: ModuleSummary) -> str:
@@ -47,68 +80,85 @@ def participation_finding(summary: ModuleSummary) -> str:
 
 
 def expectations_finding(summary: ModuleSummary) -> str | None:
-    found = summary.expectations
-    if found is None or found.n < summary.min_cell_size:
+    share = phrases.yes_share(summary)
+    if share is None:
         return None
-    yes = found.cell("Yes")
-    if yes is None or yes.hidden:
-        return None
-    return f"{percent(yes.count, found.n)}% said the module met their expectations."
+    return f"{share}% said the module met their expectations."
 
 
 def means_finding(summary: ModuleSummary) -> str | None:
-    parts = []
-    for mean in summary.means:
-        value = mean.mean.value
-        if mean.mean.too_few or value is None:
-            continue
-        parts.append(f"{_lower_first(mean.label)} {fmt_mean(value)}")
+    parts = [
+        f"{_lower_first(m.label)} {fmt_mean(m.mean.value)}"
+        for m in summary.means
+        if m.mean.value is not None
+    ]
     if not parts:
         return None
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"On a scale of 1 to 5, participants rated {listed}."
+    return f"On a scale of 1 to 5, participants rated {phrases.join_words(parts)}."
 
 
 def change_finding(summary: ModuleSummary) -> str | None:
+    """Which way average ratings went, true for one item or many, whichever ways they went."""
     items = [i for i in summary.changes if _shown(i)]
     if not items:
         return None
-    rose = [i for i in items if (i.post.value or 0) > (i.pre.value or 0)]
-    fell = [i for i in items if (i.post.value or 0) < (i.pre.value or 0)]
-    noun = "item" if len(items) == 1 else "items"
-    if len(rose) == len(items):
-        top = max(rose, key=lambda i: (i.post.value or 0) - (i.pre.value or 0))
-        scope = "the one item asked" if len(items) == 1 else f"all {_number_word(len(items))}"
-        text = f"Average ratings rose from before to after on {scope}"
-        if len(items) > 1:
-            text += f" {noun}, most in {_lower_first(top.label)} ({_arrow(top)})"
-        else:
-            text += f", {_lower_first(top.label)} ({_arrow(top)})"
-        return text + "."
-    if len(fell) == len(items):
-        return f"Average ratings fell from before to after on all {len(items)} {noun}."
-    rose_text = ", ".join(f"{_lower_first(i.label)} ({_arrow(i)})" for i in rose) or "none"
-    return (
-        f"Average ratings rose on {len(rose)} of {len(items)} {noun}: {rose_text}; "
-        f"the rest stayed level or fell."
-    )
+    ways = {i.question: direction(i) for i in items}
+    every = set(ways.values())
+    k = len(items)
+
+    def gap(item: ItemChange) -> Decimal:
+        pre, post = _rounded(item)
+        return abs(post - pre)
+
+    if every in ({ROSE}, {FELL}):
+        verb = ROSE if every == {ROSE} else FELL
+        if k == 1:
+            return f"The average rating of {_named(items[0])} {verb} from before to after."
+        most = max(gap(i) for i in items)
+        tops = phrases.join_words([_named(i) for i in items if gap(i) == most])
+        return f"Average ratings {verb} from before to after on {_all(k)}, most in {tops}."
+    if every == {LEVEL}:
+        if k == 1:
+            return f"The average rating of {_named(items[0])} was the same before and after."
+        return f"Average ratings were the same before and after on {_all(k)}."
+    clauses = []
+    for way, words in (
+        (ROSE, "rose on"),
+        (FELL, "fell on"),
+        (LEVEL, "stayed the same on"),
+        (SPLIT, "went one way for everyone and another for those who answered both times on"),
+    ):
+        group = [i for i in items if ways[i.question] == way]
+        if group:
+            named = "; ".join(_named(i) for i in group)
+            clauses.append(f"{words} {number_word(len(group))} ({named})")
+    if k == 1:  # one item whose averages and mean change disagree
+        return (
+            f"The average rating of {_named(items[0])} went one way for everyone and "
+            "another for those who answered both times."
+        )
+    return f"Of the {number_word(k)} items, average ratings {phrases.join_words(clauses)}."
 
 
 def profile_finding(summary: ModuleSummary) -> str | None:
     """The largest group by each profile question, as the seed report names them."""
     parts: list[str] = []
     for found in summary.profiles:
-        shown = [c for c in found.cells if not c.hidden and c.count > 0]
-        if not shown or found.n == 0:
+        top = phrases.largest(found)
+        if not top:
             continue
-        top = max(shown, key=lambda c: c.count)
-        share = f"{percent(top.count, found.n)}%"
-        if parts:
-            parts.append(f"the largest {found.label.lower()} {top.label} ({share})")
+        share = f"{percent(top[0].count, found.n)}%"
+        noun = found.label.lower()
+        if len(top) == 1:
+            name, each = top[0].labels[0], ""
         else:
-            parts.append(
-                f"The largest {found.label.lower()} was {top.label} ({share} of participants)"
-            )
+            name, each = phrases.join_words([p.labels[0] for p in top]), " each"
+            noun = noun + ("es" if noun.endswith(("s", "x")) else "s")
+        verb = "were" if len(top) > 1 else "was"
+        if parts:
+            parts.append(f"the largest {noun} {name} ({share}{each})")
+        else:
+            parts.append(f"The largest {noun} {verb} {name} ({share} of participants{each})")
     if not parts:
         return None
     return ", and ".join(parts) + "."
@@ -127,13 +177,15 @@ def thin_finding(summary: ModuleSummary) -> str | None:
     """Says plainly why no before/after ratings can be reported, when none can."""
     if not summary.changes or any(_shown(i) for i in summary.changes):
         return None
-    if all(i.stats is None for i in summary.changes):
-        return (
-            f"Too few people answered both before and after (fewer than "
-            f"{summary.min_cell_size} for each item) to report how their ratings changed."
-        )
-    # Enough pairs, but the means would reveal a small group: say so, not "too few".
-    return "How ratings changed from before to after is not shown, to protect small groups."
+    before = all(i.pre.value is None for i in summary.changes)
+    after = all(i.post.value is None for i in summary.changes)
+    when = "before and after" if before and after else "before" if before else "after"
+    if not (before or after):
+        when = "before or after"
+    return (
+        f"Too few people rated the items {when} the module (fewer than "
+        f"{summary.min_cell_size} for each item) to report how their ratings changed."
+    )
 
 
 def headline_findings(summary: ModuleSummary) -> list[str]:

@@ -6,69 +6,45 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from analysis.compute import Breakdown, Cell, ItemChange, Mean, ModuleSummary
+from analysis.released import Breakdown, ItemChange, Mean, ModuleSummary, Part
 from analysis.rounding import fmt_mean, fmt_p, fmt_signed, percent
 from analysis.stats import WILCOXON_METHOD_NOTE
 
 TOO_FEW = "too few responses"
 NOT_SHOWN = "not shown"
-WITHHELD = NOT_SHOWN  # the name older callers use
-PROTECTING = "not shown, to protect a small group"
+TOGETHER = "together"
+NO_TEST = "–"  # an interval, p or effect size of an item with too few pairs for one
 DIRECTION_WORDS = {"improved": "higher", "same": "the same", "declined": "lower"}
 
 
-def count_text(cell: Cell, min_cell_size: int) -> str:
-    """A group's size, or "<N" / "not shown" when suppressed (for tables)."""
-    if not cell.hidden:
-        return str(cell.count)
-    # A cell hidden only to protect another (complementary suppression) is not small,
-    # so "<N" would be false: it is simply not shown.
-    small = cell.count < min_cell_size and not cell.blurred
-    return f"<{min_cell_size}" if small else NOT_SHOWN
-
-
-def cell_text(cell: Cell, n: int, min_cell_size: int) -> str:
-    """ "18 (44%)", or the suppressed form with no count or percentage."""
-    if cell.hidden or n == 0:
-        return count_text(cell, min_cell_size)
-    return f"{cell.count} ({percent(cell.count, n)}%)"
-
-
-def join_words(words: Sequence[str]) -> str:
+def join_words(words: Sequence[str], last: str = "and") -> str:
     """ "A", "A and B", "A, B and C"."""
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    return ", ".join(words[:-1]) + f" {last} " + words[-1]
 
 
-def hidden_phrase(
-    cells: Sequence[Cell],
-    n: int,
-    min_cell_size: int,
-    words: Mapping[str, str] | None = None,
-    *,
-    all_hidden: bool | None = None,
-) -> str | None:
-    """The suppressed groups in words: "Partly and No: fewer than 3 each".
+def part_name(part: Part, words: Mapping[str, str] | None = None) -> str:
+    """ "Yes", or a merged part's options: "Partly or No", "the same or lower"."""
+    return join_words([(words or {}).get(label, label) for label in part.labels], "or")
 
-    When a group is hidden only to protect a smaller one, the hidden groups are given
-    together (which the total and the shown groups tell anyway), never one by one.
-    """
-    hidden = [c for c in cells if c.hidden]
-    if not hidden:
-        return None
-    names = join_words([(words or {}).get(c.label, c.label) for c in hidden])
-    if all(c.count < min_cell_size and not c.blurred for c in hidden):
-        each = " each" if len(hidden) > 1 else ""
-        return f"{names}: fewer than {min_cell_size}{each}"
-    if all_hidden if all_hidden is not None else len(hidden) == len(cells):
-        return f"{names}: not shown separately, to protect small groups"
-    together = sum(c.count for c in hidden)
-    share = f" ({percent(together, n)}%)" if n else ""
-    return (
-        f"{names}: {together}{share} together, not shown separately to protect a group "
-        f"of fewer than {min_cell_size}"
-    )
+
+def share_text(count: int, n: int) -> str:
+    """ "18 (44%)"."""
+    return f"{count} ({percent(count, n)}%)" if n else str(count)
+
+
+def part_text(part: Part, n: int, words: Mapping[str, str] | None = None) -> str:
+    """ "Yes 32 (78%)", "Partly or No together: 9 (22%)"."""
+    together = f" {TOGETHER}:" if part.merged else ""
+    return f"{part_name(part, words)}{together} {share_text(part.count, n)}"
+
+
+def left_out_text(
+    found: Breakdown, min_cell_size: int, words: Mapping[str, str] | None = None
+) -> str:
+    names = join_words([(words or {}).get(label, label) for label in found.labels])
+    return f"{names}: not shown separately, to protect a group of fewer than {min_cell_size}"
 
 
 def groups_sentence(
@@ -78,45 +54,75 @@ def groups_sentence(
     skip: Sequence[str] = (),
     words: Mapping[str, str] | None = None,
 ) -> str:
-    """Every group of a breakdown in one sentence: "Partly 5 (12%); No: fewer than 3"."""
-    cells = [c for c in found.cells if c.label not in skip]
-    shown = [
-        f"{(words or {}).get(c.label, c.label)} {cell_text(c, found.n, min_cell_size)}"
-        for c in cells
-        if not c.hidden
+    """Every part of a breakdown in one sentence: "Partly 5 (12%), No 4 (10%)"."""
+    if found.left_out:
+        return left_out_text(found, min_cell_size, words)
+    parts = [p for p in found.parts if not (len(p.labels) == 1 and p.labels[0] in skip)]
+    return ", ".join(part_text(p, found.n, words) for p in parts)
+
+
+def breakdown_items(found: Breakdown, min_cell_size: int) -> list[tuple[str, str]]:
+    """(label, "count (percent)") per part, for a table; one row when it is left out."""
+    if found.left_out:
+        return [(join_words(list(found.labels), "or"), NOT_SHOWN)]
+    return [
+        (part_name(p) + (f" ({TOGETHER})" if p.merged else ""), share_text(p.count, found.n))
+        for p in found.parts
     ]
-    hidden = hidden_phrase(
-        cells, found.n, min_cell_size, words, all_hidden=all(c.hidden for c in found.cells)
-    )
-    parts = ([", ".join(shown)] if shown else []) + ([hidden] if hidden else [])
-    return "; ".join(parts)
+
+
+def merging_note(found: Breakdown, min_cell_size: int) -> str | None:
+    """Why a breakdown merges or leaves out groups, once under its table."""
+    if found.left_out:
+        return (
+            f"Not shown separately: a group of fewer than {min_cell_size} could be worked "
+            "out from the others."
+        )
+    if found.merged:
+        return (
+            f"Groups of fewer than {min_cell_size} are given together with another "
+            "(shown as 'together'), so that none can be worked out."
+        )
+    return None
+
+
+RATINGS_NOTE = (
+    "Ratings given by fewer than {n} people are counted together with their neighbours "
+    "('2–3: 5'); where even that would let a small group be worked out from the item's "
+    "mean, the distribution is not shown."
+)
+
+
+def band_name(part: Part) -> str:
+    """ "4", or a run of neighbouring ratings: "1–2"."""
+    return part.labels[0] if not part.merged else f"{part.labels[0]}–{part.labels[-1]}"
+
+
+def ratings_text(found: Breakdown) -> str:
+    """A rating distribution in one line: "1: 0, 2–3: 5, 4: 15, 5: 10"."""
+    if found.left_out:
+        return f"{NOT_SHOWN} (a small group could be worked out from the mean)"
+    return ", ".join(f"{band_name(p)}: {p.count}" for p in found.parts)
 
 
 def mean_text(mean: Mean) -> str:
-    """ "4.31 (n = 41)" or "too few responses"."""
-    value = mean.value
-    if mean.withheld:
-        return NOT_SHOWN
-    if mean.too_few or value is None:
-        return TOO_FEW
-    return f"{fmt_mean(value)} (n = {mean.n})"
+    """ "4.31 (n = 41)", "too few responses" or "not shown"."""
+    if mean.value is not None:
+        return f"{fmt_mean(mean.value)} (n = {mean.n})"
+    return TOO_FEW if mean.n is not None else NOT_SHOWN
 
 
 def bare_mean(mean: Mean) -> str:
-    value = mean.value
-    if mean.withheld:
-        return NOT_SHOWN
-    return TOO_FEW if mean.too_few or value is None else fmt_mean(value)
+    if mean.value is not None:
+        return fmt_mean(mean.value)
+    return TOO_FEW if mean.n is not None else NOT_SHOWN
 
 
 def change_text(mean: Mean, unit: str = " pairs") -> str:
     """A mean change: "+0.50 (n = 4 pairs)", "too few responses" or "not shown"."""
-    value = mean.value
-    if mean.withheld:
-        return NOT_SHOWN
-    if mean.too_few or value is None:
-        return TOO_FEW
-    return f"{fmt_signed(value)} (n = {mean.n}{unit})"
+    if mean.value is not None:
+        return f"{fmt_signed(mean.value)} (n = {mean.n}{unit})"
+    return TOO_FEW if mean.n is not None else NOT_SHOWN
 
 
 def rate_text(count: int, total: int) -> str:
@@ -161,39 +167,60 @@ def response_lines(summary: ModuleSummary) -> list[str]:
     return lines
 
 
+def yes_share(summary: ModuleSummary) -> int | None:
+    """The share answering Yes to met_expectations, when its count is shown."""
+    found = summary.expectations
+    yes = found.count("Yes") if found is not None else None
+    if found is None or yes is None or found.n < max(summary.min_cell_size, 1):
+        return None
+    return percent(yes, found.n)
+
+
 def expectations_sentence(summary: ModuleSummary) -> str | None:
     """ "78% of respondents stated that the module met their expectations (n = 41)."""
     found = summary.expectations
     if found is None:
         return None
-    yes = found.cell("Yes")
-    if found.n < summary.min_cell_size:
+    if found.n < summary.min_cell_size or found.n == 0:
         return f"Met expectations: {TOO_FEW} (n = {found.n})."
-    if yes is None or yes.hidden:
+    share = yes_share(summary)
+    if share is None:
         return (
-            "The share who stated that the module met their expectations is not shown, "
-            f"to protect small groups (n = {found.n})."
+            "The share who stated that the module met their expectations is not shown on "
+            f"its own, to protect a small group (n = {found.n})."
         )
-    return (
-        f"{percent(yes.count, found.n)}% of respondents stated that the module met their "
-        f"expectations (n = {found.n})."
-    )
+    return f"{share}% of respondents stated that the module met their expectations (n = {found.n})."
 
 
-def breakdown_items(found: Breakdown, min_cell_size: int) -> list[tuple[str, str]]:
-    """(label, "count (percent)") per group."""
-    return [(cell.label, cell_text(cell, found.n, min_cell_size)) for cell in found.cells]
+def largest(found: Breakdown) -> list[Part]:
+    """The largest option(s) shown on their own, when no merged part could hold a larger one.
+
+    Empty when a merged part is as large: one of its options might be the largest.
+    """
+    alone = [p for p in found.parts if not p.merged and p.count > 0]
+    if not alone or found.n == 0:
+        return []
+    top = max(p.count for p in alone)
+    if any(p.count >= top for p in found.merged):
+        return []
+    return [p for p in alone if p.count == top]
 
 
 def largest_group_sentence(found: Breakdown, noun: str) -> str | None:
     """ "The largest group by role: Clinician, 44% of participants (18 of 41)." """
-    shown = [c for c in found.cells if not c.hidden and c.count > 0]
-    if not shown or found.n == 0:
+    top = largest(found)
+    if not top:
         return None
-    top = max(shown, key=lambda c: c.count)
+    share = percent(top[0].count, found.n)
+    if len(top) == 1:
+        return (
+            f"The largest group by {noun}: {top[0].labels[0]}, {share}% of participants "
+            f"({top[0].count} of {found.n})."
+        )
+    names = join_words([p.labels[0] for p in top])
     return (
-        f"The largest group by {noun}: {top.label}, {percent(top.count, found.n)}% of "
-        f"participants ({top.count} of {found.n})."
+        f"The largest groups by {noun}: {names}, {share}% of participants each "
+        f"({top[0].count} of {found.n} each)."
     )
 
 
@@ -201,7 +228,7 @@ def direction_sentence(item: ItemChange, min_cell_size: int) -> str:
     """Who rated an item higher, the same or lower after, in plain words."""
     if item.pairs == 0:
         return "Nobody answered this both before and after."
-    if item.stats is None:
+    if item.direction is None:
         return (
             f"Only {item.pairs} answered it both before and after: too few to say how "
             "ratings changed."
@@ -211,49 +238,45 @@ def direction_sentence(item: ItemChange, min_cell_size: int) -> str:
 
 
 def statistics_line(item: ItemChange, min_cell_size: int) -> str:
-    """The paired change of one item with its statistics, for the statistics block."""
-    stats = item.stats
-    if stats is None:
-        return f"{item.label}: {item.pairs} matched pairs, too few for a test."
-    head = f"{item.label}: {stats.n} matched pairs"
-    if not item.change_shown:
-        return f"{head}; the change figures are {PROTECTING}."
-    parts = [f"{head}, mean change {fmt_signed(stats.mean_change)}"]
-    if not item.test_shown:
-        parts.append(f"the interval, test and effect size are {PROTECTING}")
-        return "; ".join(parts) + "."
-    if stats.ci_low is not None and stats.ci_high is not None:
-        parts[0] += f" (95% CI {fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)})"
-    if stats.p_value is not None and stats.rank_biserial is not None:
-        parts.append(
-            f"Wilcoxon signed-rank p {fmt_p(stats.p_value)} ({stats.method}), "
-            f"rank-biserial r {effect_text(item)}"
-        )
-    else:
-        parts.append("no participant's rating changed, so no test")
-    parts.append(
-        "improved / same / declined "
-        + " / ".join(text for _, text in breakdown_items(item.direction, min_cell_size))
+    """The paired change of one item with its interval, test and effect size."""
+    if item.change is None:
+        return f"{item.label}: {item.pairs} matched pairs, too few for a mean change."
+    head = f"{item.label}: {item.pairs} matched pairs, mean change {fmt_signed(item.change)}"
+    test = item.test
+    if test is None:
+        return f"{head}; too few pairs for an interval, test or effect size."
+    if test.ci_low is not None and test.ci_high is not None:
+        head += f" (95% CI {fmt_signed(test.ci_low)} to {fmt_signed(test.ci_high)})"
+    if test.p_value is None or test.rank_biserial is None:
+        return f"{head}; no participant's rating changed, so no test."
+    return (
+        f"{head}; Wilcoxon signed-rank p {fmt_p(test.p_value)} ({test.method}), "
+        f"rank-biserial r = {fmt_signed(test.rank_biserial)}."
     )
-    return "; ".join(parts) + "."
 
 
 def change_sentence(item: ItemChange, min_cell_size: int) -> str:
-    """The paired change of one item in one sentence (statistics included)."""
-    return statistics_line(item, min_cell_size)
+    """The paired change of one item in one sentence, with who rated it higher or lower."""
+    line = statistics_line(item, min_cell_size)
+    if item.direction is None:
+        return line
+    groups = groups_sentence(item.direction, min_cell_size, words=DIRECTION_WORDS)
+    return f"{line.removesuffix('.')}; {groups}."
 
 
-def effect_text(item: ItemChange) -> str:
-    """ "= +0.78", or "not shown" when a hidden direction count could be read from it.
-
-    r = +1 exactly means nobody declined, and any r narrows down the counts.
-    """
-    r = item.stats.rank_biserial if item.stats else None
-    if not item.test_shown:
-        return NOT_SHOWN
-    if r is None:
-        return "–"
-    return "= " + fmt_signed(r)
+def tests_note(summary: ModuleSummary) -> str | None:
+    """Why some items have no interval, test or effect size: once per report."""
+    short = [i for i in summary.changes if i.test is None and i.pairs > 0]
+    if not short:
+        return None
+    need = summary.pairs_for_tests
+    names = join_words([i.label for i in short])
+    have = "has" if len(short) == 1 else "have"
+    return (
+        f"Tests need at least {need} people who answered both times: {names} had fewer, "
+        f"so {'it' if len(short) == 1 else 'they'} {have} no interval, p-value or effect "
+        f"size ('{NO_TEST}')."
+    )
 
 
 def statistics_lines(summary: ModuleSummary) -> list[str]:
@@ -261,12 +284,16 @@ def statistics_lines(summary: ModuleSummary) -> list[str]:
     if not summary.changes:
         return []
     lines = [statistics_line(item, summary.min_cell_size) for item in summary.changes]
-    lines += [
-        "Mean change: over the people who answered an item both before and after; "
-        "95% CI: the range the true mean change most likely lies in.",
-        "p: Wilcoxon signed-rank test (below 0.05: unlikely to be chance alone); "
-        "r: rank-biserial correlation, from −1 (all lower) to +1 (all higher).",
-    ]
+    note = tests_note(summary)
+    if note:
+        lines.append(note)
+    if any(item.test is not None for item in summary.changes):
+        lines += [
+            "Mean change: over the people who answered an item both before and after; "
+            "95% CI: the range the true mean change most likely lies in.",
+            "p: Wilcoxon signed-rank test (below 0.05: unlikely to be chance alone); "
+            "r: rank-biserial correlation, from −1 (all lower) to +1 (all higher).",
+        ]
     return lines
 
 
@@ -280,26 +307,51 @@ def comments_note(summary: ModuleSummary) -> str | None:
     return None
 
 
+MEANS_NOTE = (
+    "Means and percentages are over the answers given (skipped questions left out); "
+    "n is the number of those answers. Means are rounded to 2 decimals and percentages "
+    "to whole numbers, halves away from zero, so percentages may not add up to 100."
+)
+
+
+def policy_lines(summary: ModuleSummary) -> list[str]:
+    """The disclosure policy in plain words, with its two settings."""
+    m, tests = summary.min_cell_size, summary.pairs_for_tests
+    return [
+        f"Small groups: a count of 1 to {m - 1} people is never shown, nor any figure it "
+        "could be worked out from (a total less the counts shown, a percentage, a chart "
+        "bar). Such a group is given together with another ('Partly or No together: 9'); "
+        "a breakdown is left out only where that cannot protect it. Zero may be shown. "
+        "A percentage is given only with a count that is shown."
+        if m > 1
+        else "Small groups: every count is shown (min_cell_size = 1).",
+        f"Means of at least {m} answers, and mean changes of at least {m} matched pairs, "
+        "are always shown. Where a rating distribution would let a small group be worked "
+        "out from the mean, neighbouring ratings are given together, or the distribution "
+        "is left out; the mean stays.",
+        f"An item's 95% interval, p-value and effect size are shown when it has at least "
+        f"{tests} matched pairs, whatever its improved, same and declined counts, and never "
+        "with fewer: they are analytical outputs released on purpose, and are not treated "
+        "as revealing the improved, same or declined counts.",
+        f"The settings: min_cell_size = {m} and min_pairs_for_tests = "
+        f"{summary.min_pairs_for_tests} ([analysis] "
+        "in the config). The answer exports (CSV and the XLSX answer sheets, for the "
+        "programme team) are raw data, not subject to these rules.",
+    ]
+
+
 def method_note(summary: ModuleSummary) -> list[str]:
     """How the figures were made, in plain words."""
     n = summary.min_cell_size
     return [
         "A participant responded to a questionnaire if they answered at least one of its "
         "questions; partial (never submitted) responses are counted and their answers used.",
-        "Means and percentages are over the answers given (skipped questions left out); "
-        "n is the number of those answers. Means are rounded to 2 decimals and percentages "
-        "to whole numbers, halves away from zero, so percentages may not add up to 100.",
+        MEANS_NOTE,
         "Pre and post means use everyone who answered the item in that phase; the change "
         "uses only participants who answered it in both (matched pairs): mean change with "
         f"a 95% t confidence interval, {WILCOXON_METHOD_NOTE}, and the matched-pairs "
         "rank-biserial correlation r (−1 to +1; positive means ratings rose).",
-        f"Groups of fewer than {n} people are shown as <{n} (fewer than {n}); where that "
-        "would let a hidden group be worked out from the total, another group is hidden "
-        "too ('not shown'). When an item's improved, same or declined count is hidden, "
-        "its test and effect size are not shown, nor its mean change or means when they "
-        "would reveal the count; a rating distribution hides another group where the "
-        f"item's mean would give a hidden one away. Means over fewer than {n} answers are "
-        f"shown as '{TOO_FEW}'.",
+        *policy_lines(summary),
         f"Typed comments are quoted as written, and only when at least {n} people commented.",
         "Sector and role are asked once per participant and counted once.",
     ]
@@ -307,34 +359,29 @@ def method_note(summary: ModuleSummary) -> list[str]:
 
 @dataclass(frozen=True)
 class ChangeCells:
-    """An item's paired change as its table shows it, disclosed the one way every output
-    does: a hidden improved/same/declined count could be read back from r, p or the
-    interval, and sometimes from the change itself, so those are then "not shown"."""
+    """An item's paired change as its table shows it, the one way every output does."""
 
     change: str
-    interval: str | None  # "+0.32 to +0.84", when the change and its test are shown
+    interval: str | None  # "+0.32 to +0.84", when the item has enough pairs for it
     p: str  # "< 0.001", "0.014", with the Wilcoxon method in `method`
     method: str | None
     effect: str
 
 
 def change_cells(item: ItemChange) -> ChangeCells:
-    stats = item.stats
-    if stats is None:
+    if item.change is None:
         return ChangeCells(TOO_FEW, None, TOO_FEW, None, TOO_FEW)
-    if not item.change_shown:
-        return ChangeCells(NOT_SHOWN, None, NOT_SHOWN, None, NOT_SHOWN)
-    change = fmt_signed(stats.mean_change)
-    if not item.test_shown:
-        return ChangeCells(change, None, NOT_SHOWN, None, NOT_SHOWN)
+    change = fmt_signed(item.change)
+    test = item.test
+    if test is None:
+        return ChangeCells(change, None, NO_TEST, None, NO_TEST)
     interval = (
-        f"{fmt_signed(stats.ci_low)} to {fmt_signed(stats.ci_high)}"
-        if stats.ci_low is not None and stats.ci_high is not None
+        f"{fmt_signed(test.ci_low)} to {fmt_signed(test.ci_high)}"
+        if test.ci_low is not None and test.ci_high is not None
         else None
     )
-    if stats.p_value is None:
-        return ChangeCells(
-            change, interval, "no change", None, effect_text(item).removeprefix("= ")
-        )
-    p = fmt_p(stats.p_value).removeprefix("= ")
-    return ChangeCells(change, interval, p, stats.method, effect_text(item).removeprefix("= "))
+    effect = "–" if test.rank_biserial is None else fmt_signed(test.rank_biserial)
+    if test.p_value is None:
+        return ChangeCells(change, interval, "no change", None, effect)
+    p = fmt_p(test.p_value).removeprefix("= ")
+    return ChangeCells(change, interval, p, test.method, effect)

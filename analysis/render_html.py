@@ -15,7 +15,8 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from analysis import phrases
-from analysis.compute import (
+from analysis.findings import headline_findings
+from analysis.released import (
     Breakdown,
     Comparison,
     ComparisonRow,
@@ -23,7 +24,7 @@ from analysis.compute import (
     Mean,
     ModuleSummary,
 )
-from analysis.findings import headline_findings
+from analysis.report_style import CSS
 from analysis.rounding import fmt_mean, fmt_signed, percent
 
 if TYPE_CHECKING:
@@ -51,79 +52,6 @@ PAPER_CHARTS = frozenset({"before-after", "ratings", "by-site"})
 
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
-
-
-CSS = """
-:root { color-scheme: light; --ink: #1a1a1a; --muted: #555; --rule: #c9ced6;
-  --accent: #1f4e79; --band: #f3f5f8; }
-* { box-sizing: border-box; }
-html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
-body { margin: 0; color: var(--ink); background: #fff;
-  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-  "Liberation Sans", sans-serif; }
-header, main, footer { max-width: 46rem; margin: 0 auto; padding: 0 1rem; }
-header { padding-top: 1.5rem; border-bottom: 3px solid var(--accent); }
-.kicker { margin: 0; color: var(--accent); font-weight: 600; letter-spacing: .04em;
-  text-transform: uppercase; font-size: .8rem; }
-h1 { font-size: 1.9rem; line-height: 1.2; margin: .2rem 0 .8rem; }
-h2 { font-size: 1.3rem; margin: 2rem 0 .6rem; padding-bottom: .2rem;
-  border-bottom: 1px solid var(--rule); color: var(--accent); }
-h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
-p, li { overflow-wrap: anywhere; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem;
-  margin: 0 0 1rem; }
-dl.facts dt { font-weight: 600; }
-dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-.headline { background: var(--band); border-left: 4px solid var(--accent);
-  padding: .6rem 1rem .6rem 1.2rem; }
-.headline h2 { margin-top: .3rem; }
-.headline ul { margin: .3rem 0; padding-left: 1.1rem; }
-.headline li { margin: .35rem 0; }
-.table-wrap { overflow-x: auto; margin: .6rem 0 1rem; }
-table { border-collapse: collapse; width: 100%; font-size: .9rem;
-  font-variant-numeric: tabular-nums; }
-caption { text-align: left; font-weight: 600; padding: .2rem 0 .4rem; }
-th, td { border-bottom: 1px solid var(--rule); padding: .35rem .45rem; vertical-align: top;
-  text-align: left; }
-thead th { border-bottom: 2px solid var(--ink); font-weight: 600; }
-td.num, th.num { text-align: right; }
-td.num { white-space: nowrap; }
-tbody th { font-weight: normal; }
-tfoot th, tfoot td { font-weight: 600; border-bottom: 0; }
-figure { margin: 1rem 0 1.4rem; }
-figure svg { display: block; width: 100%; max-width: 34rem; height: auto; }
-.on-paper { display: none; }
-figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
-.note { color: var(--muted); font-size: .9rem; }
-.code { white-space: nowrap; }
-blockquote { margin: .5rem 0; padding: .3rem .8rem; border-left: 3px solid var(--rule);
-  font-style: italic; }
-footer { color: var(--muted); font-size: .85rem; margin-top: 2.5rem; padding-bottom: 2rem;
-  border-top: 1px solid var(--rule); padding-top: .6rem; }
-@media (max-width: 30rem) {
-  table { font-size: .8rem; }
-  th, td { padding: .3rem .25rem; }
-  h1 { font-size: 1.6rem; }
-}
-@media print {
-  @page { size: A4; margin: 16mm 15mm 18mm; }
-  body { font-size: 10.5pt; }
-  table { font-size: 9pt; }
-  header, main, footer { max-width: none; padding: 0; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  h3, caption { break-after: avoid; page-break-after: avoid; }
-  table, figure, blockquote, .headline, dl, .keep {
-    break-inside: avoid; page-break-inside: avoid; }
-  .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0 8mm; align-items: start; }
-  .pair figure { margin-top: .6rem; }
-  .table-wrap { overflow: visible; }
-  figure svg { max-width: 10cm; max-height: 17cm; }
-  .on-screen { display: none; }
-  .on-paper { display: block; }
-  .on-paper svg { max-width: none; max-height: 23cm; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
 
 
 def render_html(
@@ -191,10 +119,13 @@ def _headline(summary: ModuleSummary) -> str:
     )
 
 
+Cell = str | tuple[str, int]  # already-escaped HTML, or (HTML, columns it spans)
+
+
 def _table(
     caption: str,
     heads: Sequence[str],
-    rows: Sequence[Sequence[str]],
+    rows: Sequence[Sequence[Cell]],
     *,
     numeric_from: int = 1,
     foot: Sequence[str] | None = None,
@@ -204,13 +135,18 @@ def _table(
     def cls(i: int) -> str:
         return ' class="num"' if i >= numeric_from else ""
 
+    def cells(row: Sequence[Cell]) -> str:
+        out, column = [], 1
+        for cell in row:
+            text, span = cell if isinstance(cell, tuple) else (cell, 1)
+            wide = f' colspan="{span}"' if span > 1 else ""
+            out.append(f"<td{cls(column)}{wide}>{text}</td>")
+            column += span
+        return "".join(out)
+
     head = "".join(f'<th scope="col"{cls(i)}>{h}</th>' for i, h in enumerate(heads))
     body = "".join(
-        "<tr>"
-        + f'<th scope="row">{row[0]}</th>'
-        + "".join(f"<td{cls(i + 1)}>{cell}</td>" for i, cell in enumerate(row[1:]))
-        + "</tr>"
-        for row in rows
+        "<tr>" + f'<th scope="row">{row[0]}</th>' + cells(row[1:]) + "</tr>" for row in rows
     )
     tfoot = ""
     if foot:
@@ -291,22 +227,24 @@ def _responses(summary: ModuleSummary) -> str:
     )
 
 
-def _breakdown_rows(found: Breakdown, n: int) -> list[list[str]]:
-    rows = []
-    for cell in found.cells:
-        if cell.hidden or found.n == 0:
-            rows.append([_e(cell.label), _e(phrases.count_text(cell, n)), "–"])
-        else:
-            rows.append([_e(cell.label), str(cell.count), _pct(cell.count, found.n)])
-    return rows
+def _breakdown_rows(found: Breakdown, n: int) -> list[list[Cell]]:
+    """A row per part: an option alone, or options together; one row when left out."""
+    return [
+        [_e(label), *(_e(t) for t in _count_and_share(text))]
+        for label, text in phrases.breakdown_items(found, n)
+    ]
+
+
+def _count_and_share(text: str) -> tuple[str, str]:
+    """ "18 (44%)" → ("18", "44%"); "not shown" → ("not shown", "–")."""
+    match = re.fullmatch(r"(\d+) \((\d+%)\)", text)
+    return (match[1], match[2]) if match else (text, "–")
 
 
 def _hidden_note(found: Breakdown, n: int) -> str:
-    """The hidden groups together in words, as the Telegram message gives them."""
-    words = phrases.hidden_phrase(
-        found.cells, found.n, n, all_hidden=all(c.hidden for c in found.cells)
-    )
-    return f'<p class="note">{_e(words)}.</p>' if words else ""
+    """Why groups are given together, or the breakdown left out, under its table."""
+    words = phrases.merging_note(found, n)
+    return f'<p class="note">{_e(words)}</p>' if words else ""
 
 
 def _reception(summary: ModuleSummary, n: int) -> str:
@@ -371,26 +309,23 @@ def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -
     for item in summary.changes:
         label = _e(item.label)
         change, p, r = change_cells(item)
-        if item.stats is None:
-            tests.append([label, str(item.pairs), "–", "–", "–", "–", "–"])
-        else:
-            counts = [_e(phrases.count_text(c, n)) for c in item.direction.cells]
-            tests.append([label, str(item.pairs), *counts, p, r])
-        means.append([label, _mean_cell(item.pre), _mean_cell(item.post), change])
-    hidden = ""
-    if any(not item.test_shown for item in summary.changes):
-        hidden = (
-            '<p class="note">Where an improved, same or declined count is hidden, the '
-            "figures that would reveal it are not shown.</p>"
+        direction = (
+            "–"
+            if item.direction is None
+            else _e(phrases.groups_sentence(item.direction, n, words=phrases.DIRECTION_WORDS))
         )
+        tests.append([label, str(item.pairs), direction, p, r])
+        means.append([label, _mean_cell(item.pre), _mean_cell(item.post), change])
+    note = phrases.tests_note(summary)
+    untested = f'<p class="note">{_e(note)}</p>' if note else ""
     table = _table(
         "Mean ratings before and after the module (1 = low, 5 = high)",
         ["Item", "Before: mean (n)", "After: mean (n)", "Mean change (95% CI)"],
         means,
     )
     paired = _table(
-        "Matched pairs: how many changed, and the tests",
-        ["Item", "Pairs", "Improved", "Same", "Declined", "p (Wilcoxon)", "Effect size r"],
+        "Matched pairs: how many rated higher, the same or lower after, and the tests",
+        ["Item", "Pairs", "After compared with before", "p (Wilcoxon)", "Effect size r"],
         tests,
     )
     intro = (
@@ -404,28 +339,24 @@ def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -
     )
     return (
         '<section id="before-after" aria-labelledby="before-after-h">'
-        + _keep('<h2 id="before-after-h">Before and after</h2>', intro, table)
-        + f"{chart_html}{paired}{hidden}</section>"
+        + _keep('<h2 id="before-after-h">Before and after</h2>', intro, table, untested)
+        + f"{chart_html}{paired}</section>"
     )
 
 
 def _mean_cell(mean: Mean) -> str:
-    value = mean.value
-    if mean.withheld:
+    if mean.value is not None:
+        return f"{fmt_mean(mean.value)} ({mean.n})"
+    if mean.n is None:
         return phrases.NOT_SHOWN
-    if mean.too_few or value is None:
-        return f"too few (n = {mean.n})"
-    return f"{fmt_mean(value)} ({mean.n})"
+    return f"too few (n = {mean.n})"
 
 
 def _short_mean(mean: Mean, change: bool = False) -> str:
     """A mean (or mean change) in a comparison table's narrow cell."""
-    value = mean.value
-    if mean.withheld:
-        return phrases.NOT_SHOWN
-    if mean.too_few or value is None:
-        return "too few"
-    return f"{fmt_signed(value)} ({mean.n})" if change else fmt_mean(value)
+    if mean.value is None:
+        return "too few" if mean.n is not None else phrases.NOT_SHOWN
+    return f"{fmt_signed(mean.value)} ({mean.n})" if change else fmt_mean(mean.value)
 
 
 def _who(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> str:
@@ -491,27 +422,26 @@ def _comparison_tables(summary: ModuleSummary, comparison: Comparison, n: int) -
     what = "site" if comparison.by == "site" else "cohort, in date order"
     rows = _ordered_rows(summary, comparison)
     heads = [comparison.by.capitalize(), "Participants", "Before", "After", "Pairs"]
-    has_yes = any(r.expectations_yes is not None for r in rows)
-    if has_yes:
+    if comparison.has_yes:
         heads.append("Met expectations")
     heads += [_e(label) for _, label in comparison.means]
-    reach, changes = [], []
+    reach: list[list[Cell]] = []
+    changes: list[list[Cell]] = []
     for row in rows:
         name = f'<span class="code">{_e(row.name)}</span>'
-        if row.hidden:
-            shown = _e(phrases.count_text(row.participants, n))
-            reach.append([name, shown, *[phrases.NOT_SHOWN] * (len(heads) - 2)])
+        if row.participants is None:
+            reach.append([name, *[phrases.NOT_SHOWN] * (len(heads) - 1)])
             changes.append([name, *[phrases.NOT_SHOWN] * len(comparison.items)])
             continue
-        cells = [str(row.participants.count)]
-        cells += [_e(phrases.count_text(c, n)) for c in (row.pre, row.post, row.pairs)]
-        if has_yes:
-            yes = row.expectations_yes
-            # As render_markdown words it: the share's own count never picks the words.
+        cells = [
+            phrases.NOT_SHOWN if v is None else str(v)
+            for v in (row.participants, row.pre, row.post, row.pairs)
+        ]
+        if comparison.has_yes:
             cells.append(
-                "too few"
-                if yes is None or yes.hidden
-                else f"{percent(yes.count, row.expectations_n)}%"
+                f"{percent(row.yes, row.yes_n)}%"
+                if row.yes is not None and row.yes_n
+                else phrases.NOT_SHOWN
             )
         cells += [_short_mean(m) for m in row.means]
         reach.append([name, *cells])
@@ -549,20 +479,14 @@ def _comparisons(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart
 
 def _trend(summary: ModuleSummary, comparison: Comparison) -> str:
     """Is the module improving from one run to the next? Said only when the rows allow it."""
-    rows = [
-        r
-        for r in _ordered_rows(summary, comparison)
-        if not r.hidden
-        and r.expectations_yes is not None
-        and not r.expectations_yes.hidden
-        and r.expectations_n
-    ]
+    rows = [r for r in _ordered_rows(summary, comparison) if r.yes is not None and r.yes_n]
     if len(rows) < 2:
         return ""
     first, last = rows[0], rows[-1]
-    assert first.expectations_yes is not None and last.expectations_yes is not None
-    a = percent(first.expectations_yes.count, first.expectations_n)
-    b = percent(last.expectations_yes.count, last.expectations_n)
+    assert first.yes is not None and last.yes is not None
+    assert first.yes_n is not None and last.yes_n is not None
+    a = percent(first.yes, first.yes_n)
+    b = percent(last.yes, last.yes_n)
     return (
         f'<p class="note">Over time: {a}% of the first reported cohort ({_e(first.name)}) '
         f"said the module met their expectations, and {b}% of the latest "
@@ -573,20 +497,32 @@ def _trend(summary: ModuleSummary, comparison: Comparison) -> str:
 def _distributions(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -> str:
     if not summary.distributions:
         return ""
-    rows = []
+    rows: list[list[Cell]] = []
     for dist in summary.distributions:
-        cells = [_e(phrases.count_text(c, n)) for c in dist.counts.cells]
         phase = "before" if dist.phase == "pre" else "after"
-        rows.append([_e(dist.label), phase, *cells, str(dist.counts.n), str(dist.skipped)])
+        found = dist.counts
+        if found.left_out:
+            counts: list[Cell] = [(phrases.NOT_SHOWN, len(found.labels))]
+        else:
+            counts = [
+                (f"{p.count} ({_e(phrases.band_name(p))})", len(p.labels))
+                if p.merged
+                else str(p.count)
+                for p in found.parts
+            ]
+        rows.append([_e(dist.label), phase, *counts, str(found.n), str(dist.skipped)])
     table = _table(
         "Answers per rating, 1 (low) to 5 (high)",
         ["Item", "Asked", "1", "2", "3", "4", "5", "Answered", "Skipped"],
         rows,
         numeric_from=2,
     )
+    note = ""
+    if any(d.counts.merged or d.counts.left_out for d in summary.distributions):
+        note = f'<p class="note">{_e(phrases.RATINGS_NOTE.format(n=n))}</p>'
     return (
         '<section id="distributions" aria-labelledby="distributions-h">'
-        + _keep('<h2 id="distributions-h">Rating distributions</h2>', table)
+        + _keep('<h2 id="distributions-h">Rating distributions</h2>', table, note)
         + _figure(chart, "How participants rated each item, as shares of the answers.")
         + "</section>"
     )
@@ -633,12 +569,7 @@ def _method(summary: ModuleSummary) -> str:
         "from −1 (everyone's rating fell) to +1 (everyone's rose).",
         "<strong>Improved / same / declined</strong> counts matched participants whose "
         "rating went up, stayed the same or went down.",
-        f"<strong>Small groups:</strong> a group of fewer than {n} people is shown as "
-        f"&lt;{n} (fewer than {n}); where it could be worked out from the total, another "
-        "group is not shown either. When an item's improved, same or declined count is "
-        "hidden, its p-value, effect size and interval are not shown, nor its mean change "
-        "or means when they would reveal the count. Means over fewer than "
-        f"{n} answers are not shown.",
+        *(_e(line) for line in phrases.policy_lines(summary)),
     ]
     if summary.comments is not None:
         lines.append(

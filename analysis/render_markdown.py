@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from analysis import phrases
-from analysis.compute import Comparison, ItemChange, ModuleSummary
 from analysis.findings import headline_findings
+from analysis.released import Breakdown, Comparison, ItemChange, ModuleSummary
 from analysis.rounding import percent
 
 
@@ -26,11 +26,7 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
     sentence = phrases.expectations_sentence(summary)
     if sentence is not None and summary.expectations is not None:
         out += ["", "## Expectations", "", sentence, ""]
-        out += ["| Answer | Respondents (%) |", "|---|---|"]
-        out += [
-            f"| {_cell(label)} | {text} |"
-            for label, text in phrases.breakdown_items(summary.expectations, n)
-        ]
+        out += breakdown_table("Answer", "Respondents (%)", summary.expectations, n)
 
     if summary.means:
         out += ["", "## Relevance and new information", ""]
@@ -46,27 +42,24 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
             "over participants who answered it in both (matched pairs).",
             "",
             "| Item (1–5) | Pre-module | Post-module | Pairs | Mean change (95% CI) "
-            "| Wilcoxon p | r | Improved / same / declined |",
+            "| Wilcoxon p | r | After vs before: higher, the same, lower |",
             "|---|---|---|---|---|---|---|---|",
         ]
         for item in summary.changes:
             change, p, r = change_cells(item)
             direction = (
                 "–"
-                if item.stats is None
-                else " / ".join(t for _, t in phrases.breakdown_items(item.direction, n))
+                if item.direction is None
+                else phrases.groups_sentence(item.direction, n, words=phrases.DIRECTION_WORDS)
             )
             out.append(
                 f"| {_cell(item.label)} | {phrases.mean_text(item.pre)} | "
                 f"{phrases.mean_text(item.post)} | {item.pairs} | {change} | {p} | {r} | "
-                f"{direction} |"
+                f"{_cell(direction)} |"
             )
-        if any(not item.test_shown for item in summary.changes):
-            out += [
-                "",
-                "Where an improved, same or declined count is hidden, the figures that would "
-                "reveal it are not shown.",
-            ]
+        note = phrases.tests_note(summary)
+        if note:
+            out += ["", note]
         if "before-after.png" in charts:
             out += ["", "![Before and after](before-after.png)"]
 
@@ -75,31 +68,28 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
         sentence = phrases.largest_group_sentence(found, found.label.lower())
         if sentence:
             out += [sentence, ""]
-        out += [f"| {_cell(found.label)} | Participants (%) |", "|---|---|"]
-        out += [f"| {_cell(label)} | {text} |" for label, text in phrases.breakdown_items(found, n)]
-        out.append(f"| **Total answering** | {found.n} |")
+        out += breakdown_table(found.label, "Participants (%)", found, n)
         chart = f"by-{found.question}.png"
         if chart in charts:
             out += ["", f"![Participants by {found.label.lower()}]({chart})"]
 
     for found in summary.choices:
         out += ["", f"## {found.label}", ""]
-        out += ["| Answer | Respondents (%) |", "|---|---|"]
-        out += [f"| {_cell(label)} | {text} |" for label, text in phrases.breakdown_items(found, n)]
-        out.append(f"| **Total answering** | {found.n} |")
+        out += breakdown_table("Answer", "Respondents (%)", found, n)
 
     if summary.distributions:
         out += ["", "## Rating distributions", ""]
         out += [
-            "| Item | Phase | 1 | 2 | 3 | 4 | 5 | Answered | Skipped |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| Item | Phase | Answers per rating (1 low, 5 high) | Answered | Skipped |",
+            "|---|---|---|---|---|",
         ]
         for dist in summary.distributions:
-            cells = " | ".join(phrases.count_text(c, n) for c in dist.counts.cells)
             out.append(
-                f"| {_cell(dist.label)} | {dist.phase} | {cells} | {dist.counts.n} "
-                f"| {dist.skipped} |"
+                f"| {_cell(dist.label)} | {dist.phase} | {phrases.ratings_text(dist.counts)} "
+                f"| {dist.counts.n} | {dist.skipped} |"
             )
+        if any(d.counts.merged or d.counts.left_out for d in summary.distributions):
+            out += ["", phrases.RATINGS_NOTE.format(n=n)]
         if "ratings.png" in charts:
             out += ["", "![Rating distributions](ratings.png)"]
 
@@ -126,11 +116,24 @@ def change_cells(item: ItemChange) -> tuple[str, str, str]:
     return change, p, cells.effect
 
 
+def breakdown_table(head: str, column: str, found: Breakdown, min_cell_size: int) -> list[str]:
+    """A breakdown's parts as table rows, its total, and why groups are merged."""
+    out = [f"| {_cell(head)} | {column} |", "|---|---|"]
+    out += [
+        f"| {_cell(label)} | {text} |"
+        for label, text in phrases.breakdown_items(found, min_cell_size)
+    ]
+    out.append(f"| **Total answering** | {found.n} |")
+    note = phrases.merging_note(found, min_cell_size)
+    if note:
+        out += ["", note]
+    return out
+
+
 def comparison_table(comparison: Comparison, min_cell_size: int) -> list[str]:
     """One table row per cohort or site."""
     heads = ["Participants", "Pre", "Post", "Pairs"]
-    has_yes = any(r.expectations_yes is not None for r in comparison.rows)
-    if has_yes:
+    if comparison.has_yes:
         heads.append("Met expectations")
     heads += [label for _, label in comparison.means]
     heads += [f"Change: {label}" for _, label in comparison.items]
@@ -140,26 +143,28 @@ def comparison_table(comparison: Comparison, min_cell_size: int) -> list[str]:
         f"| {comparison.by.capitalize()} | " + " | ".join(_cell(h) for h in heads) + " |",
         "|---" * (len(heads) + 1) + "|",
     ]
+
+    def count(value: int | None) -> str:
+        return phrases.NOT_SHOWN if value is None else str(value)
+
     for row in comparison.rows:
-        if row.hidden:
-            cells = [phrases.count_text(row.participants, min_cell_size)] + [phrases.NOT_SHOWN] * (
-                len(heads) - 1
-            )
+        if row.participants is None:
+            cells = [phrases.NOT_SHOWN] * len(heads)
         else:
-            cells = [
-                str(row.participants.count),
-                phrases.count_text(row.pre, min_cell_size),
-                phrases.count_text(row.post, min_cell_size),
-                phrases.count_text(row.pairs, min_cell_size),
-            ]
-            if has_yes:
-                yes = row.expectations_yes
+            cells = [count(v) for v in (row.participants, row.pre, row.post, row.pairs)]
+            if comparison.has_yes:
                 cells.append(
-                    phrases.TOO_FEW
-                    if yes is None or yes.hidden
-                    else f"{percent(yes.count, row.expectations_n)}% (n = {row.expectations_n})"
+                    f"{percent(row.yes, row.yes_n)}% (n = {row.yes_n})"
+                    if row.yes is not None and row.yes_n
+                    else phrases.NOT_SHOWN
                 )
             cells += [phrases.mean_text(m) for m in row.means]
             cells += [phrases.change_text(change, "") for change in row.changes]
         out.append(f"| {_cell(row.name)} | " + " | ".join(cells) + " |")
+    if any(row.participants is None for row in comparison.rows):
+        out += [
+            "",
+            f"A row with fewer than {min_cell_size} participants is not shown, nor one it "
+            "could be worked out from.",
+        ]
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from analysis import phrases
-from analysis.compute import Breakdown, Cell, ItemChange, Mean, ModuleSummary
+from analysis.released import Breakdown, ItemChange, Mean, ModuleSummary
 from analysis.rounding import percent, round_half_away
 
 SUMMARY_COLUMNS = (
@@ -33,66 +33,69 @@ def _number(value: Fraction | float, places: int = 2) -> float:
     return float(round_half_away(value, places))
 
 
-def _count_rows(section: str, found: Breakdown, min_cell_size: int, phase: str = "") -> list[Row]:
+def _count_rows(
+    section: str, found: Breakdown, min_cell_size: int, phase: str = "", ratings: bool = False
+) -> list[Row]:
+    """A row per option (empty where it is not shown alone) and per merged part."""
+    n = found.n
+    if found.left_out:
+        note = f"not shown: a group of fewer than {min_cell_size} could be worked out"
+        return [
+            [section, found.label, label, phase, "count", None, None, n, note]
+            for label in found.labels
+        ]
     rows: list[Row] = []
-    for cell in found.cells:
-        rows.append(_cell_row(section, found.label, cell, found.n, min_cell_size, phase))
+    for label in found.labels:
+        part = found.part_of(label)
+        assert part is not None
+        if not part.merged:
+            share = percent(part.count, n) if n else None
+            rows.append([section, found.label, label, phase, "count", part.count, share, n, ""])
+            continue
+        name = phrases.band_name(part) if ratings else phrases.part_name(part)
+        if label == part.labels[0]:
+            share = percent(part.count, n) if n else None
+            note = f"together: groups of fewer than {min_cell_size} are not shown alone"
+            rows.append([section, found.label, name, phase, "count", part.count, share, n, note])
+        rows.append([section, found.label, label, phase, "count", None, None, n, f"in {name}"])
     return rows
 
 
-def _cell_row(
-    section: str, item: str, cell: Cell, n: int, min_cell_size: int, phase: str = ""
-) -> Row:
-    if cell.hidden:
-        note = phrases.count_text(cell, min_cell_size)
-        if note.startswith("<"):
-            note = f"fewer than {min_cell_size}"
-        return [section, item, cell.label, phase, "count", None, None, n, note]
-    share = percent(cell.count, n) if n else None
-    return [section, item, cell.label, phase, "count", cell.count, share, n, ""]
-
-
 def _mean_row(section: str, item: str, phase: str, mean: Mean, statistic: str = "mean") -> Row:
-    value = mean.value
-    if mean.withheld:
-        return [section, item, "", phase, statistic, None, None, mean.n, phrases.PROTECTING]
-    if mean.too_few or value is None:
-        return [section, item, "", phase, statistic, None, None, mean.n, phrases.TOO_FEW]
-    return [section, item, "", phase, statistic, _number(value), None, mean.n, ""]
+    if mean.value is not None:
+        return [section, item, "", phase, statistic, _number(mean.value), None, mean.n, ""]
+    note = phrases.TOO_FEW if mean.n is not None else phrases.NOT_SHOWN
+    return [section, item, "", phase, statistic, None, None, mean.n, note]
 
 
-def _change_rows(item: ItemChange, min_cell_size: int) -> list[Row]:
+def _change_rows(item: ItemChange, summary: ModuleSummary) -> list[Row]:
     section, label = "before and after", item.label
     rows = [_mean_row(section, label, phase, getattr(item, phase)) for phase in ("pre", "post")]
     rows.append([section, label, "", "", "matched pairs", item.pairs, None, None, ""])
-    stats = item.stats
-    figures: list[tuple[str, float | None]] = []
-    if stats is not None:
-        figures = [
-            ("mean change", _number(stats.mean_change)),
-            ("95% CI low", None if stats.ci_low is None else _number(stats.ci_low)),
-            ("95% CI high", None if stats.ci_high is None else _number(stats.ci_high)),
-            ("Wilcoxon p", None if stats.p_value is None else _number(stats.p_value, 3)),
-            (
-                "rank-biserial r",
-                None if stats.rank_biserial is None else _number(stats.rank_biserial),
-            ),
-        ]
+    if item.change is None:
+        note = f"fewer than {summary.min_cell_size} pairs"
+        rows.append([section, label, "", "", "mean change", None, None, item.pairs, note])
+    else:
+        rows.append(
+            [section, label, "", "", "mean change", _number(item.change), None, item.pairs, ""]
+        )
+    test = item.test
+    figures: list[tuple[str, float | None]] = [
+        ("95% CI low", None if test is None or test.ci_low is None else _number(test.ci_low)),
+        ("95% CI high", None if test is None or test.ci_high is None else _number(test.ci_high)),
+        ("Wilcoxon p", None if test is None or test.p_value is None else _number(test.p_value, 3)),
+        (
+            "rank-biserial r",
+            None if test is None or test.rank_biserial is None else _number(test.rank_biserial),
+        ),
+    ]
     for name, value in figures:
-        shown = item.change_shown if name == "mean change" else item.test_shown
-        note = "" if shown else phrases.PROTECTING
-        if shown and value is None:
-            note = "not defined"
-        rows.append(
-            [section, label, "", "", name, value if shown else None, None, stats and stats.n, note]
-        )
-    if stats is None:
-        rows.append(
-            [section, label, "", "", "mean change", None, None, item.pairs, phrases.TOO_FEW]
-        )
-        return rows
-    for cell in item.direction.cells:
-        rows.append(_cell_row(section, label, cell, item.direction.n, min_cell_size))
+        note = "" if value is not None else "not defined"
+        if test is None:
+            note = f"fewer than {summary.pairs_for_tests} pairs: tests not shown"
+        rows.append([section, label, "", "", name, value, None, item.pairs, note])
+    if item.direction is not None:
+        rows += _count_rows(section, item.direction, summary.min_cell_size)
     return rows
 
 
@@ -146,30 +149,28 @@ def summary_rows(summary: ModuleSummary) -> list[Row]:
         rows += _count_rows("expectations", summary.expectations, n, "post")
     rows += [_mean_row("means", m.label, m.phase, m.mean) for m in summary.means]
     for item in summary.changes:
-        rows += _change_rows(item, n)
+        rows += _change_rows(item, summary)
     for found in summary.profiles:
         rows += _count_rows("participants", found, n)
     for found in summary.choices:
         rows += _count_rows("answers", found, n)
     for dist in summary.distributions:
-        rows += _count_rows("rating distribution", dist.counts, n, dist.phase)
+        rows += _count_rows("rating distribution", dist.counts, n, dist.phase, ratings=True)
     for comparison in summary.comparisons:
         section = f"by {comparison.by}"
         for row in comparison.rows:
-            for label, cell in (
+            for label, shown in (
                 ("participants", row.participants),
                 ("pre", row.pre),
                 ("post", row.post),
                 ("pairs", row.pairs),
             ):
-                rows.append(
-                    _cell_row(section, row.name, Cell(label, cell.count, cell.hidden), 0, n)
-                )
-            if row.hidden:
+                note = "" if shown is not None else phrases.NOT_SHOWN
+                rows.append([section, row.name, label, "", "count", shown, None, None, note])
+            if row.participants is None:
                 continue
-            yes = row.expectations_yes
-            if yes is not None:
-                shown = not yes.hidden and row.expectations_n > 0
+            if comparison.has_yes:
+                shown = row.yes is not None and bool(row.yes_n)
                 rows.append(
                     [
                         section,
@@ -178,9 +179,11 @@ def summary_rows(summary: ModuleSummary) -> list[Row]:
                         "post",
                         "percent",
                         None,
-                        percent(yes.count, row.expectations_n) if shown else None,
-                        row.expectations_n,
-                        "" if shown else phrases.TOO_FEW,
+                        percent(row.yes, row.yes_n)
+                        if shown and row.yes is not None and row.yes_n
+                        else None,
+                        row.yes_n,
+                        "" if shown else phrases.NOT_SHOWN,
                     ]
                 )
             for (_, label), mean in zip(comparison.means, row.means, strict=True):

@@ -12,8 +12,8 @@ import re
 from html import escape
 
 from analysis import phrases
-from analysis.compute import Comparison, ModuleSummary
 from analysis.findings import headline_findings
+from analysis.released import Comparison, ModuleSummary
 from analysis.rounding import percent
 
 TELEGRAM_LIMIT = 4096
@@ -68,7 +68,7 @@ def figure_lines(summary: ModuleSummary) -> list[str]:
         if summary.expectations.n >= n:
             others = phrases.groups_sentence(summary.expectations, n, skip=("Yes",))
             if others:
-                out.append(_e(f"{others}."))
+                out.append(_e(f"{others[:1].upper()}{others[1:]}."))
 
     if summary.means:
         out += ["", "<b>Relevance and new information</b> (1–5)"]
@@ -85,7 +85,7 @@ def figure_lines(summary: ModuleSummary) -> list[str]:
             out.append("  " + _e(phrases.direction_sentence(item, n)))
         out += ["", "<b>Statistics</b>"]
         out += [_e(line) for line in phrases.statistics_lines(summary)]
-        out.append(_e(phrases.method_note(summary)[1]))
+        out.append(_e(phrases.MEANS_NOTE))
 
     # Sites and cohorts side by side before the breakdowns: a module-wide summary is
     # read for them, and the report file holds what the budget cuts.
@@ -118,27 +118,30 @@ def figure_lines(summary: ModuleSummary) -> list[str]:
 def comparison_lines(comparison: Comparison, min_cell_size: int) -> list[str]:
     """One line per cohort or site."""
     lines = [f"<b>By {comparison.by}</b>"]
+
+    def count(value: int | None) -> str:
+        return phrases.NOT_SHOWN if value is None else str(value)
+
     for row in comparison.rows:
-        if row.hidden:
+        if row.participants is None:
             lines.append(
-                f"{_e(row.name)}: {_e(phrases.count_text(row.participants, min_cell_size))} "
-                "participants (figures not shown)"
+                f"{_e(row.name)}: figures not shown, to protect a group of fewer than "
+                f"{min_cell_size}"
             )
             continue
         parts = [
-            f"{row.participants.count} participants",
-            f"pre {phrases.count_text(row.pre, min_cell_size)}",
-            f"post {phrases.count_text(row.post, min_cell_size)}",
-            f"pairs {phrases.count_text(row.pairs, min_cell_size)}",
+            f"{row.participants} participants",
+            f"pre {count(row.pre)}",
+            f"post {count(row.post)}",
+            f"pairs {count(row.pairs)}",
         ]
-        if row.expectations_yes is not None:
-            yes = row.expectations_yes
+        if comparison.has_yes:
             parts.append(
                 "met expectations "
                 + (
-                    phrases.TOO_FEW
-                    if yes.hidden
-                    else f"{percent(yes.count, row.expectations_n)}% (n = {row.expectations_n})"
+                    f"{percent(row.yes, row.yes_n)}% (n = {row.yes_n})"
+                    if row.yes is not None and row.yes_n
+                    else phrases.NOT_SHOWN
                 )
             )
         for (_, label), mean in zip(comparison.means, row.means, strict=True):

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from analysis.charts import summary_charts
-from analysis.compute import ModuleSummary, summarise
+from analysis.compute import summarise
+from analysis.disclosure import Policy, release
 from analysis.load import load_frames
+from analysis.released import ModuleSummary
 from analysis.render_telegram import render_telegram
 from analysis.scope import Scope
 from core.config import Config
 
 
+def policy_of(config: Config) -> Policy:
+    """The disclosure policy the config sets ([analysis])."""
+    return Policy(config.analysis.min_cell_size, config.analysis.min_pairs_for_tests)
+
+
 def compute_summary(config: Config, scope: Scope) -> ModuleSummary:
-    """Load a scope's answers from the configured database and compute its figures."""
+    """Load a scope's answers, compute its figures and keep what the policy lets a report show."""
     module = config.modules[scope.module]
     frames = load_frames(config.bot.database, module, scope.codes)
-    return summarise(
-        frames,
-        module,
-        scope,
-        min_cell_size=config.analysis.min_cell_size,
-        show_comments=config.analysis.show_comments,
-    )
+    figures = summarise(frames, module, scope, show_comments=config.analysis.show_comments)
+    return release(figures, policy_of(config))
 
 
 def build_summary(

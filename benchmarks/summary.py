@@ -15,6 +15,7 @@ from pathlib import Path
 
 from analysis.charts import summary_charts
 from analysis.compute import summarise
+from analysis.disclosure import Policy, release
 from analysis.exports import iter_long, write_csv
 from analysis.load import load_frames
 from analysis.render_markdown import render_markdown
@@ -59,7 +60,10 @@ def main() -> None:
         frames = timed("load", lambda: load_frames(config.bot.database, module, scope.codes))
         summary = timed(
             "compute",
-            lambda: summarise(frames, module, scope, min_cell_size=config.analysis.min_cell_size),
+            lambda: release(
+                summarise(frames, module, scope),
+                Policy(config.analysis.min_cell_size, config.analysis.min_pairs_for_tests),
+            ),
         )
         timed(
             "render text",

@@ -48,6 +48,8 @@ class AnalysisSettings:
     """What summaries may show."""
 
     min_cell_size: int = 3
+    # Matched pairs an item needs for its interval, test and effect size.
+    min_pairs_for_tests: int = 10
     show_comments: bool = True
 
 
@@ -259,16 +261,22 @@ class _Reader:
 
     def analysis_settings(self) -> AnalysisSettings:
         t = self.table("analysis")
-        self.unknown_keys("analysis", t, {"min_cell_size", "show_comments"})
+        self.unknown_keys("analysis", t, {"min_cell_size", "min_pairs_for_tests", "show_comments"})
         size = t.get("min_cell_size", 3)
         if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 100:
             self.problem("analysis.min_cell_size", "expected a whole number from 1 to 100")
             size = 3
+        pairs = t.get("min_pairs_for_tests", 10)
+        if not isinstance(pairs, int) or isinstance(pairs, bool) or pairs < 2:
+            self.problem("analysis.min_pairs_for_tests", "expected a whole number, 2 or more")
+            pairs = 10
         comments = t.get("show_comments", True)
         if not isinstance(comments, bool):
             self.problem("analysis.show_comments", "expected true or false")
             comments = True
-        return AnalysisSettings(min_cell_size=size, show_comments=comments)
+        return AnalysisSettings(
+            min_cell_size=size, min_pairs_for_tests=pairs, show_comments=comments
+        )
 
     def duration(self, key: str, value: Any, default: timedelta) -> timedelta:
         parsed = parse_duration(value) if isinstance(value, str) else None

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from analysis.compute import ModuleSummary
 from analysis.importer import parse_answers, write_answers
+from analysis.released import ModuleSummary
 from analysis.scope import resolve_scope
 from analysis.summary import compute_summary
 from core.config import Config, load_config

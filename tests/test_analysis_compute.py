@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analysis.compute import ModuleSummary, summarise
+from analysis.compute import summarise
+from analysis.disclosure import Policy, release
+from analysis.figures import Figures
 from analysis.importer import parse_answers, write_answers
 from analysis.load import load_frames
 from analysis.rounding import fmt_mean, percent, round_half_away
@@ -80,28 +82,28 @@ GH_A = {
 
 
 @pytest.fixture
-def summary_a(tmp_path: Path) -> ModuleSummary:
+def figures_a(tmp_path: Path) -> Figures:
     config = make_config(tmp_path)
     put(config, cohort_rows("GH-A", GH_A))
-    summary, messages, charts = build_summary(config, resolve_scope(config, cohort="GH-A"))
+    _, messages, charts = build_summary(config, resolve_scope(config, cohort="GH-A"))
     assert messages and all(len(m) <= 4096 for m in messages)
     assert {name for name, _ in charts} >= {"before-after.png", "by-sector.png", "ratings.png"}
-    return summary
+    module = config.modules["getting-help"]
+    frames = load_frames(config.bot.database, module, ["GH-A"])
+    return summarise(frames, module, resolve_scope(config, cohort="GH-A"))
 
 
-def test_counts_and_means_by_hand(summary_a: ModuleSummary) -> None:
-    s = summary_a
+def test_counts_and_means_by_hand(figures_a: Figures) -> None:
+    s = figures_a
     assert s.participants == 6
     assert (s.phase("pre").respondents, s.phase("post").respondents, s.pairs) == (5, 5, 4)
     assert s.phase("pre").partial == 0  # imported forms are submitted
     expectations = s.expectations
     assert expectations is not None and expectations.n == 5
-    assert [c.count for c in expectations.cells] == [3, 1, 1]
-    # Yes 3 shown; Partly 1 and No 1 both below 3: two hidden, nothing to complement.
-    assert [c.hidden for c in expectations.cells] == [False, True, True]
-    relevance = s.mean("relevance")
-    assert relevance is not None and relevance.mean.n == 4  # a4 skipped
-    assert relevance.mean.value == Fraction(16, 4)
+    assert expectations.counts == (3, 1, 1)
+    relevance = next(m for m in s.means if m.question == "relevance")
+    assert relevance.ratings.n == 4  # a4 skipped
+    assert relevance.ratings.value == Fraction(16, 4)
     item = s.changes[0]
     assert item.question == "conf_goals"
     assert (item.pre.n, item.pre.total) == (5, 12)  # 2+3+1+4+2
@@ -109,13 +111,17 @@ def test_counts_and_means_by_hand(summary_a: ModuleSummary) -> None:
     assert item.pairs == 4
     assert item.stats is not None
     assert item.stats.mean_change == Fraction(4, 4)  # +2, 0, +3, −1
+    assert item.direction.counts == (2, 1, 1)
     assert (item.stats.improved, item.stats.same, item.stats.declined) == (2, 1, 1)
     # Sector once per participant, whichever phase held it (a6 answered in post).
     sector = s.profiles[0]
     assert sector.n == 6
-    assert [(c.label, c.count) for c in sector.cells][:2] == [("NHS", 3), ("Local authority", 0)]
-    # One person commented: fewer than 3, so no comment is quoted.
-    assert s.comments == () and s.comments_hidden
+    assert list(zip(sector.labels, sector.counts, strict=True))[:2] == [
+        ("NHS", 3),
+        ("Local authority", 0),
+    ]
+    # One person commented.
+    assert s.comments is not None and len(s.comments) == 1 and s.commenters == 1
 
 
 def test_paired_statistics_match_scipy() -> None:
@@ -208,14 +214,14 @@ def test_too_few_and_comparisons(tmp_path: Path) -> None:
                "post.met_expectations": "Yes", "post.relevance": "5"},
     }))  # fmt: skip
     only_b = build_summary(config, resolve_scope(config, cohort="GH-B"), charts=False)[0]
-    assert only_b.changes[0].stats is None  # 2 pairs < 3
-    assert only_b.changes[0].pre.too_few
+    assert only_b.changes[0].change is None  # 2 pairs < 3
+    assert only_b.changes[0].pre.too_few and only_b.changes[0].direction is None
     module = build_summary(config, resolve_scope(config, module="getting-help"), charts=False)[0]
     assert module.participants == 8
     by_cohort, by_site = module.comparisons
     assert [r.name for r in by_cohort.rows] == ["GH-A", "GH-B"]
     # GH-B has 2 participants: hidden, and GH-A with it, or 8 − 6 would give it away.
-    assert [r.participants.hidden for r in by_cohort.rows] == [True, True]
+    assert [r.participants for r in by_cohort.rows] == [None, None]
     assert by_site.by == "site" and [r.name for r in by_site.rows] == ["Leeds", "York"]
     with pytest.raises(ScopeError):
         resolve_scope(config, module="getting-help", site="Paris")
@@ -257,5 +263,7 @@ def test_load_reads_a_database_being_written(tmp_path: Path) -> None:
     assert set(frames.answers["question"].cat.categories) >= {"sector", "conf_goals"}
     assert str(frames.answers["phase"].dtype) == "category"
     assert int((frames.answers["code"] == 0).sum()) == 1  # a4 skipped relevance
-    summary = summarise(frames, module, resolve_scope(config, cohort="GH-A"), min_cell_size=1)
-    assert not any(c.hidden for c in summary.profiles[0].cells if c.count > 0)
+    figures = summarise(frames, module, resolve_scope(config, cohort="GH-A"))
+    summary = release(figures, Policy(min_cell_size=1))
+    # Suppression off: every option on its own, the small ones too.
+    assert [p.count for p in summary.profiles[0].parts] == list(figures.profiles[0].counts)

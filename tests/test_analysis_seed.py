@@ -35,10 +35,16 @@ def test_seed_figures_are_reproduced(config: Path, tmp_path: Path, capsys) -> No
         assert f"| {pre} (n = 39) | {post} (n = 42) | 36 |" in report
         assert f"{pre} → {post} (n = 39 pre, 42 post)" in telegram
     assert "| Clinician | 20 (44%) |" in report
-    # Small groups: "No" (2) is hidden, and "Partly" with it so it cannot be subtracted.
-    assert "| No | <3 |" in report and "| Partly | not shown |" in report
-    assert "| Other | <3 |" in report and "| Commissioning | not shown |" in report
-    assert "&lt;3" in telegram and "Great speakers &lt;3" in telegram
+    # Small groups: "No" (2) is given with "Partly", so neither can be subtracted; "Other"
+    # with the smallest other sector.
+    assert "| Partly or No (together) | 9 (22%) |" in report and "| No |" not in report
+    assert "| Commissioning or Other (together) | 5 (11%) |" in report
+    assert "Partly or No together: 9 (22%)." in telegram and "Great speakers &lt;3" in telegram
+    # 36 pairs each: every interval, p and effect size is in every output.
+    for interval, r in (("+0.32 to +0.84", "+0.78"), ("+0.70 to +1.19", "+1.00"),
+                        ("+0.77 to +1.29", "+1.00")):  # fmt: skip
+        assert f"(95% CI {interval})" in telegram and f"r = {r}" in telegram
+        assert f"({interval}) | < 0.001 (normal approximation) | {r} |" in report
     for chart in ("before-after.png", "by-sector.png", "by-role.png", "ratings.png"):
         assert (out / chart).read_bytes().startswith(b"\x89PNG")
 

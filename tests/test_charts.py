@@ -24,7 +24,7 @@ from analysis.charts import (
     site_chart,
     text_boxes,
 )
-from analysis.compute import ModuleSummary
+from analysis.released import ModuleSummary
 from core.config import Config
 from report_data import SEED, make, summary_of
 
@@ -85,21 +85,33 @@ def test_no_chart_text_overlaps_or_leaves_the_figure(
         assert chart.alt  # every chart has a text alternative
 
 
-def test_suppressed_groups_are_named_not_drawn(summaries: dict[str, ModuleSummary]) -> None:
+def test_small_groups_are_drawn_only_within_their_merged_part(
+    summaries: dict[str, ModuleSummary],
+) -> None:
     seed = summaries["seed"]
     sectors = next(p for p in seed.profiles if p.question == "sector")
-    hidden = [c for c in sectors.cells if c.hidden]
-    assert hidden  # the seed has "Commissioning" withheld and "Other" <3
+    merged = sectors.merged
+    assert len(merged) == 1  # the seed's "Other" (fewer than 3) with the smallest sector
     figure = breakdown_chart(sectors, seed.min_cell_size, "Participants by sector")
     ax = figure.axes[0]
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
-    assert len(bars) == len(sectors.cells) - len(hidden)
-    assert sorted(b.get_width() for b in bars) == sorted(
-        c.count for c in sectors.cells if not c.hidden
-    )
+    # One bar per part: each option alone, and the merged options as one bar.
+    assert sorted(b.get_width() for b in bars) == sorted(p.count for p in sectors.parts)
     texts = [t for t, _ in text_boxes(figure)]
-    # Worded as the tables word them: "not shown" for a group hidden only to protect another.
-    assert "not shown" in texts and "fewer than 3" in texts
+    assert f"{' or '.join(merged[0].labels)} (together)" in texts
+    assert "Other" not in texts  # never a bar, nor a label, of its own
+
+
+def test_a_left_out_breakdown_draws_no_bar(tmp_path: Path) -> None:
+    from analysis.disclosure import breakdown
+    from analysis.figures import Counts
+
+    found = breakdown(Counts("role", "Role", ("A", "B", "C"), (2, 0, 0)), 3)
+    assert found.left_out
+    figure = breakdown_chart(found, 3, "Participants by role")
+    assert not [p for p in figure.axes[0].patches if isinstance(p, Rectangle)]
+    texts = " ".join(t for t, _ in text_boxes(figure))
+    assert "not shown separately" in texts and "2" not in texts.replace("n = 2", "")
 
 
 def test_before_after_bars_start_at_the_scale_minimum(summaries: dict[str, ModuleSummary]) -> None:
@@ -122,8 +134,15 @@ def test_before_after_bars_start_at_the_scale_minimum(summaries: dict[str, Modul
 
 
 def test_segment_labels_that_do_not_fit_are_dropped(summaries: dict[str, ModuleSummary]) -> None:
+    from analysis.disclosure import breakdown
+    from analysis.figures import Counts
+    from analysis.released import Distribution
+
     seed = summaries["seed"]
-    figure = distribution_chart(seed.distributions, seed.min_cell_size)
+    # 3 of 163 answers is too narrow a segment for its label.
+    narrow = Counts("q", "Q", ("1", "2", "3", "4", "5"), (3, 40, 40, 40, 40))
+    extra = Distribution("q", "Narrow", "post", breakdown(narrow, 3), 0)
+    figure = distribution_chart([*seed.distributions, extra], seed.min_cell_size)
     ax = figure.axes[0]
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     labels = [t for t in ax.texts if t.get_text().endswith("%")]
@@ -138,26 +157,33 @@ def test_segment_labels_that_do_not_fit_are_dropped(summaries: dict[str, ModuleS
         ]
         assert len(home) == 1
         assert box.width <= home[0].get_window_extent(renderer).width
-    # Notes about undrawn ratings sit inside the plot, not in a margin beside it.
-    notes = [t for t in ax.texts if "not drawn" in t.get_text()]
+    # Notes about merged ratings sit inside the plot, not in a margin beside it.
+    notes = [t for t in ax.texts if "drawn together" in t.get_text()]
     assert notes
     plot = ax.get_window_extent(renderer)
     assert all(n.get_window_extent(renderer).x1 <= plot.x1 for n in notes)
 
 
-def test_centre_line_crosses_no_text(summaries: dict[str, ModuleSummary]) -> None:
+def test_rating_bars_draw_the_released_parts_and_nothing_else(
+    summaries: dict[str, ModuleSummary],
+) -> None:
     seed = summaries["seed"]
     figure = distribution_chart(seed.distributions, seed.min_cell_size)
     ax = figure.axes[0]
-    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    marks = [line.get_window_extent(renderer) for line in ax.lines]
-    assert marks
-    for text in ax.texts:
-        box = text.get_window_extent(renderer)
-        if text.get_zorder() > 2:
-            continue  # a segment's label, drawn on its opaque bar above the mark
-        for mark in marks:
-            assert _area(Bbox.intersection(box, mark)) == 0, text.get_text()
+    segments = sorted(
+        (p for p in ax.patches if isinstance(p, Rectangle)), key=lambda p: (p.get_y(), p.get_x())
+    )
+    expected = [
+        100 * part.count / dist.counts.n
+        for dist in seed.distributions
+        for part in dist.counts.parts
+        if part.count
+    ]
+    assert [round(s.get_width(), 6) for s in segments] == [round(w, 6) for w in expected]
+    # A merged run is hatched and says which ratings it holds.
+    assert any(s.get_hatch() for s in segments)
+    texts = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("1–3: ") for t in texts)
 
 
 def test_site_chart_names_each_site(summaries: dict[str, ModuleSummary]) -> None:

@@ -9,17 +9,53 @@ import sqlite3
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from cli.demo import WRITES
 from cli.demo_files import DemoFolder, DemoRefused, prepare
 from cli.main import main
 from core.storage import prepare_file
 
+ITEMS = {
+    "conf_support": "Confidence supporting families in the risk support group",
+    "conf_explain": "Confidence explaining risk support to a third party",
+    "thrive_knowledge": "Knowledge of the THRIVE framework",
+}
+
 
 def mean_text(values: list[int]) -> str:
     exact = Decimal(sum(values)) / Decimal(len(values))
     return str(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def signed(value: float) -> str:
+    text = str(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return (
+        "0.00"
+        if text in ("0.00", "-0.00")
+        else text.replace("-", "−")
+        if text[0] == "-"
+        else "+" + text
+    )
+
+
+def interval_and_effect(pre: list[int], post: list[int]) -> tuple[str, str]:
+    """The 95% interval and rank-biserial r of matched pairs, as the channel prints them."""
+    diff = np.array(post) - np.array(pre)
+    if np.all(diff == diff[0]):
+        low = high = float(diff.mean())
+    else:
+        half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+        low, high = diff.mean() - half, diff.mean() + half
+    nonzero = diff[diff != 0]
+    ranks = stats.rankdata(np.abs(nonzero))
+    plus, minus = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
+    return (
+        f"(95% CI {signed(low)} to {signed(high)})",
+        f"r = {signed((plus - minus) / (plus + minus))}",
+    )
 
 
 def test_demo_runs_offline_and_its_summary_matches_the_exports(
@@ -50,6 +86,28 @@ def test_demo_runs_offline_and_its_summary_matches_the_exports(
         )
     participants = {r["participant"] for r in rows}
     assert f"Participants: {len(participants)}" in channel
+    # Every item with 10 or more matched pairs carries its interval and effect size in the
+    # channel's message; below that, the message says why there are none.
+    tested = 0
+    for question, label in ITEMS.items():
+        ratings = {
+            (r["participant"], r["phase"]): int(r["value"])
+            for r in rows
+            if r["question"] == question and r["value"]
+        }
+        both = sorted(p for p, phase in ratings if phase == "pre" and (p, "post") in ratings)
+        line = next(line for line in channel.splitlines() if line.startswith(f"{label}: "))
+        assert line.startswith(f"{label}: {len(both)} matched pairs")
+        if len(both) >= 10:
+            tested += 1
+            interval, effect = interval_and_effect(
+                [ratings[(p, "pre")] for p in both], [ratings[(p, "post")] for p in both]
+            )
+            assert interval in line and effect in line, (line, interval, effect)
+        else:
+            assert "95% CI" not in line and "r = " not in line
+            assert "Tests need at least 10 people who answered both times" in channel
+    assert tested  # the demo's cohort is large enough for some
 
     # The transcripts include what the bot sent on its own: the push, the reminders.
     transcripts = [p.read_text("utf-8") for p in (out / "transcripts").glob("*.txt")]

@@ -94,16 +94,18 @@ def test_summary_sheet_has_the_reports_figures_and_hides_small_groups(workbook: 
     expectations = summary[summary["section"] == "expectations"].set_index("group")
     assert expectations.loc["Yes", "value"] == 32 and expectations.loc["Yes", "percent"] == 78
     assert expectations.loc["Yes", "n"] == 41
-    assert pd.isna(expectations.loc["No", "value"])
-    assert expectations.loc["No", "note"] == "fewer than 3"
-    assert pd.isna(expectations.loc["Partly", "value"])
-    assert expectations.loc["Partly", "note"] == "not shown"
+    # "No" (2 people) is given together with "Partly": each alone is empty, the part has 9.
+    for alone in ("No", "Partly"):
+        assert pd.isna(expectations.loc[alone, "value"])
+        assert expectations.loc[alone, "note"] == "in Partly or No"
+    assert expectations.loc["Partly or No", "value"] == 9
+    assert expectations.loc["Partly or No", "percent"] == 22
     means = summary[(summary["statistic"] == "mean") & (summary["phase"] == "pre")]
     assert sorted(means["value"].dropna()) == [2.56, 2.74, 2.87]
-    # The declined count of this item is hidden, so its test and effect size are too.
+    # 36 pairs: the interval, p and effect size are shown (the policy releases them).
     item = summary[summary["item"] == "Knowledge of the THRIVE framework"].set_index("statistic")
-    assert pd.isna(item.loc["rank-biserial r", "value"])
-    assert item.loc["rank-biserial r", "note"] == "not shown, to protect a small group"
+    assert item.loc["rank-biserial r", "value"] == 1.0
+    assert (item.loc["95% CI low", "value"], item.loc["95% CI high", "value"]) == (0.77, 1.29)
 
 
 def test_sheets_have_a_frozen_filterable_header_and_widths(workbook: Path) -> None:

@@ -95,19 +95,20 @@ async def test_whole_lifecycle_of_a_short_cohort(bot: Harness) -> None:
     assert summary_shape(bot) == (1, 1, 1)  # one message, one album, one document
     message = next(t for t in bot.channel_texts() if "Evaluation summary" in t)
     assert "Risk Support" in message
-    # Plain-language findings; four people rating alike: their means would give the
-    # small groups away, and the message says so instead of claiming too few answered.
+    # Plain-language findings. Three pairs rating alike: their means and mean changes are
+    # shown (the disclosure policy always shows a mean of three), and so are the counts
+    # they imply (3, 0 and 0: zero may be shown), but no test: that needs 10 pairs.
     assert "people took part" in message
-    assert "How ratings changed from before to after is not shown, to protect small groups" in (
-        message
-    )
+    assert "Average ratings rose from before to after on all three items" in message
+    assert "higher 3 (100%), the same 0 (0%), lower 0 (0%)" in message
+    assert "Tests need at least 10 people who answered both times" in message
     # The findings come first; the statistics are folded into an expandable quote.
     post = next(
         m for m in bot.fake.messages(FACILITATORS) if "Evaluation summary" in str(m.get("text"))
     )
     quote = next(e for e in post["entities"] if e["type"] == "expandable_blockquote")
-    assert "Wilcoxon" not in message[: quote["offset"]]
-    assert "Wilcoxon" in message[quote["offset"] :]
+    assert "took part" in message[: quote["offset"]]
+    assert "Statistics" in message[quote["offset"] :] and "Wilcoxon" not in message
     assert len(message) <= 4096
     photos = [m for m in bot.fake.messages(FACILITATORS) if m.get("photo")]
     assert len(photos) >= 3  # the charts, as one album

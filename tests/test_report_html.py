@@ -11,7 +11,7 @@ import html5lib
 import pytest
 
 from analysis.charts import PRINT_WIDTH, chart_set
-from analysis.compute import ModuleSummary
+from analysis.released import ModuleSummary
 from analysis.render_html import PAPER_CHARTS, render_report
 from cli.main import main
 from core.config import Config
@@ -93,22 +93,24 @@ def test_semantic_and_self_contained(seed_html: str) -> None:
     assert "Method" in seed_html and "n</strong> is the number of answers" in seed_html
 
 
-def test_suppressed_counts_are_not_shown(seed_html: str) -> None:
+def test_small_groups_are_merged_and_every_test_is_shown(seed_html: str) -> None:
     reception = text_of(section(seed_html, "reception"))
-    assert "Partly not shown" in reception and "No <3" in reception
+    # "No" (2 people) is given with "Partly": 9 together, so neither can be worked out.
+    assert "Yes 32 78%" in reception and "Partly or No (together) 9 22%" in reception
+    assert "No 2" not in reception and "Partly 7" not in reception
     who = text_of(section(seed_html, "who"))
-    assert "Commissioning not shown" in who and "Other <3" in who
-    # The seed's improved/same/declined has a hidden cell for two items: p and r are not
-    # shown, nor anything that would give the count away.
-    before_after = section(seed_html, "before-after")
-    rows = re.findall(r"<tr>.*?</tr>", before_after.split("Matched pairs: how many")[1], re.S)
-    hidden_rows = [r for r in rows if "&lt;3" in r or "not shown" in r]
-    assert hidden_rows
-    for row in hidden_rows:
-        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
-        assert cells[-2:] == ["not shown", "not shown"]  # p and the effect size
-        assert "0.99" not in row and "1.00" not in row
-    assert "the figures that would reveal it are not shown" in text_of(before_after)
+    assert "Commissioning or Other (together) 5 11%" in who
+    # 36 pairs for each item: the interval, p and effect size are shown whatever the
+    # improved, same and declined counts (the policy releases them on purpose).
+    before_after = text_of(section(seed_html, "before-after"))
+    for interval, r in (("+0.32 to +0.84", "+0.78"), ("+0.70 to +1.19", "+1.00")):
+        assert f"({interval})" in before_after and r in before_after
+    assert "lower 0 (0%)" in before_after  # zero is shown
+    assert "not shown" not in before_after
+    method = text_of(section(seed_html, "method"))
+    assert "min_cell_size = 3 and min_pairs_for_tests = 10" in method
+    assert "not treated as revealing the improved, same or declined counts" in method
+    assert "raw data, not subject to these rules" in method
 
 
 def test_comments_follow_the_summary(seed: ModuleSummary) -> None:
@@ -133,11 +135,13 @@ def test_module_report_puts_sites_and_cohorts_side_by_side(config: Config) -> No
     assert "By site" in side and "By cohort, in date order" in side
     assert "Over time:" in side  # several runs: is the module improving?
     assert 'aria-label="Bar chart of the mean change' in html
-    # The five-person cohort's small figures are suppressed, not shown.
+    # The five-person cohort had 2 post-module responses: that count is not shown, nor
+    # anything it could be worked out from (another cohort's post count goes with it).
     tiny = re.search(
         r"<tr><th scope=\"row\"><span class=\"code\">RS-TINY-2017</span></th>.*?</tr>", html
     )
-    assert tiny and "&lt;3" in tiny.group(0) and "too few" in tiny.group(0)
+    assert tiny and "not shown" in tiny.group(0)
+    assert '<td class="num">2</td>' not in tiny.group(0)
 
 
 def test_cli_writes_report_html_and_opens_it(
@@ -199,6 +203,9 @@ def test_too_few_answers_are_said_plainly(config: Config) -> None:
     from analysis.findings import headline_findings
 
     found = headline_findings(summary_of(config, cohort="RS-TINY-2017"))
-    assert 3 <= len(found) <= 6
-    assert any(f.startswith("Too few people answered both") for f in found)
+    assert 2 <= len(found) <= 6
+    # Five answered before, two after: the before means are shown, the after ones not.
+    assert "Too few people rated the items after the module (fewer than 3 for each item) " in (
+        " ".join(found)
+    )
     assert not any("can be compared" in f for f in found)

@@ -1,0 +1,144 @@
+"""The exact figures of a scope, before any disclosure decision (compute's output).
+
+Nothing here is fit to show as it stands: every count, mean and test is exact, however
+few people it rests on. `analysis.disclosure` decides what of it a report may show and
+hands the renderers an `analysis.released.ModuleSummary`, which holds only that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from analysis.scope import Scope
+from analysis.stats import PairedStats
+from core.questionnaire import PHASES, Phase
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many answered each option of a question (or each direction of change)."""
+
+    question: str
+    label: str
+    labels: tuple[str, ...]
+    counts: tuple[int, ...]
+
+    @property
+    def n(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True)
+class RatingSum:
+    """Whole-number ratings (or changes) added up: the mean is total / n, kept exact."""
+
+    n: int
+    total: int
+
+    @property
+    def value(self) -> Fraction | None:
+        return Fraction(self.total, self.n) if self.n else None
+
+
+@dataclass(frozen=True)
+class ItemRatings:
+    """A rating item asked in one phase only (relevance, new information …)."""
+
+    question: str
+    label: str
+    phase: Phase
+    ratings: RatingSum
+
+
+@dataclass(frozen=True)
+class PhaseCount:
+    """Who responded to one phase."""
+
+    phase: Phase
+    respondents: int
+    partial: int  # of the respondents, how many never submitted
+
+
+@dataclass(frozen=True)
+class PairedItem:
+    """A rating item asked before and after: each phase's ratings and the matched pairs."""
+
+    question: str
+    label: str
+    text: str
+    pre: RatingSum
+    post: RatingSum
+    pairs: int
+    stats: PairedStats | None  # None: no pairs
+    direction: Counts  # improved / same / declined
+
+
+@dataclass(frozen=True)
+class RatingCounts:
+    """Every answer to a rating item in one phase: counts of 1–5, with skips apart."""
+
+    question: str
+    label: str
+    phase: Phase
+    counts: Counts
+    skipped: int
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A free-text answer."""
+
+    question: str
+    phase: Phase
+    text: str
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One cohort or site of a module-wide summary."""
+
+    name: str
+    participants: int
+    pre: int
+    post: int
+    pairs: int
+    yes: int  # answered Yes to met_expectations
+    yes_n: int  # answered met_expectations at all
+    means: tuple[RatingSum, ...]  # as GroupTable.means
+    changes: tuple[RatingSum, ...]  # the rating changes of each paired item's pairs
+
+
+@dataclass(frozen=True)
+class GroupTable:
+    """One row per cohort, or per site."""
+
+    by: str  # "cohort" or "site"
+    means: tuple[tuple[str, str], ...]  # (question id, label) of post-only rating items
+    items: tuple[tuple[str, str], ...]  # (question id, label) of paired items
+    has_yes: bool  # the module asks met_expectations with a Yes
+    rows: tuple[GroupRow, ...]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every exact figure of a scope's summary."""
+
+    module: str
+    title: str
+    scope: Scope
+    participants: int
+    phases: tuple[PhaseCount, PhaseCount]
+    pairs: int
+    expectations: Counts | None
+    means: tuple[ItemRatings, ...]
+    changes: tuple[PairedItem, ...]
+    profiles: tuple[Counts, ...]  # sector, role …: once per participant
+    choices: tuple[Counts, ...]  # other choice questions, per phase asked
+    distributions: tuple[RatingCounts, ...]
+    comments: tuple[Comment, ...] | None  # None: comments are turned off
+    commenters: int  # how many people wrote the comments
+    groups: tuple[GroupTable, ...]
+
+    def phase(self, phase: Phase) -> PhaseCount:
+        return self.phases[PHASES.index(phase)]
