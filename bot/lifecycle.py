@@ -16,8 +16,8 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
+from analysis.posts import summary_posts
 from bot import outbox, screens
-from bot.summaries import summary_posts
 from core import admin, cohorts, flow, schedule
 from core.config import Cohort
 from core.journey import cohort_windows
@@ -25,6 +25,7 @@ from core.privacy import purge_expired
 from core.questionnaire import Phase
 from core.schedule import DIGEST, PUSH, SUMMARY, Event, facilitators_chat
 from core.services import Services
+from core.storage import PostContent
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ async def queue_digest(svc: Services, cohort: Cohort, event: Event, now: datetim
         module = svc.config.module_of(cohort)
         text = screens.digest(module.title, cohort.code, cohort.site, counts)
         batch = f"{event.kind}:{cohort.code}"
-        await outbox.enqueue(svc, batch, chat, [outbox.PostContent("text", text, [])], now)
+        await outbox.enqueue(svc, batch, chat, [PostContent("text", text, [])], now)
     async with svc.db.write() as tx:
         await tx.mark_event(cohort.code, event.kind, now)
     return True
@@ -159,9 +160,7 @@ async def queue_greetings(svc: Services) -> None:
             "here when each cohort's post-module questionnaire closes (for cohorts with "
             "responses)."
         )
-        await outbox.enqueue(
-            svc, f"hello:{chat}", chat, [outbox.PostContent("text", text, [])], svc.now()
-        )
+        await outbox.enqueue(svc, f"hello:{chat}", chat, [PostContent("text", text, [])], svc.now())
 
 
 async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> list[Event]:

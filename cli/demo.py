@@ -303,7 +303,7 @@ def _summary_arrived(fake: FakeTelegram) -> bool:
 def _write_outputs(
     fake: FakeTelegram, config: Config, folder: DemoFolder, sample: list[Person]
 ) -> None:
-    from bot.summaries import export_files
+    from analysis.posts import export_files
 
     lines = ["# What the facilitators' channel received\n"]
     for message in fake.messages(CHANNEL):

@@ -16,10 +16,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from analysis.posts import export_files, summary_posts
 from analysis.scope import ScopeError, resolve_scope
 from bot import admin_screens, lifecycle, notify, outbox, replies, scheduler
 from bot.context import BotContext
-from bot.summaries import export_files, summary_posts
 from core import admin, flow, schedule
 from core.config import Cohort
 from core.questionnaire import PHASES, Phase
