@@ -15,9 +15,9 @@ import zxingcpp
 from PIL import Image
 
 from bot import admin_screens, cohort_screens, privacy_screens, screens
-from bot.lifecycle import Event
 from conftest import ADMIN, Clock, Harness, write_config
 from core.config import load_config
+from core.schedule import Event
 
 FACILITATOR = 501
 OTHER_FACILITATOR = 502

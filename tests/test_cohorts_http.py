@@ -14,9 +14,9 @@ import zxingcpp
 from PIL import Image
 
 from bot import cohort_screens, screens
-from bot.sim.api import FakeTelegram
 from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
-from sim_server import BotApiServer
+from sim.telegram.api import FakeTelegram
+from sim.testing.http_server import BotApiServer
 
 ADMIN = 1
 FACILITATOR = 2

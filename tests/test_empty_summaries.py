@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import screens
-from bot.cli import main
+from cli.main import main
 from conftest import ADMIN, COHORT_END, FACILITATORS, Clock, Harness, write_config
 from core.config import load_config
 
