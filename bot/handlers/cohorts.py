@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import cards, lifecycle, replies, scheduler
+from bot import cards, replies, scheduler
 from bot import cohort_screens as screens
 from bot.context import BotContext
 from bot.guard import may_tap, own_cohort, refusal, staff_command
