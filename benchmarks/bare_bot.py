@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from benchmarks.room_people import CODE, QUESTIONS
-from bot import screens
+from bot.screens import participant as screens
 from core import flow
 from sim.telegram.api import FakeTelegram
 from sim.telegram.transport import SimulatedRequest

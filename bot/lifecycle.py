@@ -17,7 +17,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
 from analysis.posts import summary_posts
-from bot import outbox, screens
+from bot import outbox
+from bot.screens import participant as screens
 from core import admin, cohorts, flow, schedule
 from core.config import Cohort
 from core.journey import cohort_windows

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot import screens
+from bot.screens import participant as screens
 from core import flow
 from sim.telegram.api import FakeTelegram, JSONDict
 from sim.telegram.state import inline_rows

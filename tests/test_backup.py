@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import screens
 from bot.exits import ExitStatus
+from bot.screens import participant as screens
 from cli.main import main
 from conftest import Harness, write_config
 from core.storage import prepare_file

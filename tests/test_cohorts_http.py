@@ -13,7 +13,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot import cohort_screens, screens
+from bot.screens import cohorts as cohort_screens
+from bot.screens import participant as screens
 from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
 from sim.telegram.api import FakeTelegram
 from sim.testing.http_server import BotApiServer

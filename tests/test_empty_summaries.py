@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import screens
+from bot.screens import participant as screens
 from cli.main import main
 from conftest import ADMIN, COHORT_END, FACILITATORS, Clock, Harness, write_config
 from core.config import load_config

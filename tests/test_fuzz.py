@@ -48,9 +48,10 @@ from hypothesis.stateful import (
 )
 from telegram import Update
 
-from bot import privacy_screens, screens
 from bot.app import App, build_application
 from bot.context import services_of
+from bot.screens import participant as screens
+from bot.screens import privacy as privacy_screens
 from conftest import COHORT_END, COHORT_START, KEY, TOKEN, Clock, Harness, write_config
 from core import flow
 from core.config import Config, load_config

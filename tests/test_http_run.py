@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot import screens
+from bot.screens import participant as screens
 from http_kit import KEY, TOKEN, Watcher, bot_process, last_text, write_config
 from sim.telegram.api import FakeTelegram
 from sim.testing.http_server import BotApiServer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import screens
+from bot.screens import participant as screens
 from cli.main import main
 from conftest import Harness
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot import screens
+from bot.screens import participant as screens
 from conftest import ADMIN, COHORT_END, FACILITATORS, TOKEN, Clock, Harness
 from core.config import Config
 from core.storage import Database

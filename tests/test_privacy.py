@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from analysis.posts import export_files
-from bot import privacy_screens, screens
+from bot.screens import participant as screens
+from bot.screens import privacy as privacy_screens
 from conftest import ADMIN, COHORT_END, KEY, TOKEN, Clock, Harness, write_config
 from core.config import load_config
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import screens
+from bot.screens import participant as screens
 from conftest import FACILITATORS, Harness
 from sim.telegram.api import FakeTelegram
 from sim.testing.audit import Tapped, audit_answers, read_stored

@@ -23,9 +23,9 @@ from telegram.ext import (
 )
 
 from bot import cards, replies, scheduler
-from bot import cohort_screens as screens
 from bot.context import BotContext
 from bot.guard import may_tap, own_cohort, refusal, staff_command
+from bot.screens import cohorts as screens
 from core import cohort_dialogue as dialogue
 from core import cohorts, flow, schedule
 from core.cohort_dialogue import Ask, Cancelled, Created, Edited, Outcome, Problem, Stale
