@@ -26,7 +26,7 @@ from pathlib import Path
 from core import flow
 from core.config import Cohort, Config
 from core.questionnaire import PHASES, Question
-from core.storage import Database, WindowOverrides, utc_text, window_overrides
+from core.storage import WindowOverrides, open_database, utc_text, window_overrides
 
 # How long after the post-module questionnaire closes a dated answer is still plausible
 # (forms handed in late, typed up later). Stated in the README and in `import --help`.
@@ -317,7 +317,7 @@ async def write_answers(
     file gives one) is replaced only with `replace`; otherwise AnswersWouldChange lists
     them all and the transaction is rolled back, so nothing is written.
     """
-    db = await Database.open(config.bot.database)
+    db = await open_database(config.bot.database)
     added = unchanged = 0
     changes: list[Change] = []
     groups: dict[tuple[str, str], list[ImportedAnswer]] = {}

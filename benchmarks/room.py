@@ -1,6 +1,6 @@
 """Room benchmark (issue 5): a whole room answers the questionnaire at once.
 
-    python benchmarks/room.py [--participants 200] [--latency 0.05] [--seed 1] [--pace 3.0]
+    python -m benchmarks.room [--participants 200] [--latency 0.05] [--seed 1] [--pace 3.0]
 
 One process, a temporary directory, no network. **Our bot** (``bot.app.build_application``:
 real handlers, storage, ``PerUserUpdateProcessor``, ``AIORateLimiter(max_retries=3)``) runs
@@ -12,9 +12,9 @@ handler that answers the callback and edits the message to a screen of the same 
 rate limiter, no storage) takes the same load: the framework's ceiling. Then both again
 **in-process** (no latency, limits or think time): the cost per tap.
 
-Participants pick buttons by their callback data (``bot.sim.participant``), both bots' alike,
-and the database is audited with ``bot.sim.audit``. Idle waits run in virtual time
-(``benchmarks/virtual_time.py``); CPU and database time count in full. The database is
+Participants pick buttons by their callback data (``sim.participant``), both bots' alike,
+and the database is audited with ``sim.testing.audit``. Idle waits run in virtual time
+(``benchmarks.virtual_time``); CPU and database time count in full. The database is
 measured through ``build_application(open_database=...)``: nothing is patched.
 """
 
@@ -34,17 +34,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bare_bot import build_bare
-from room_people import CODE, QUESTIONS, Load, Person, Recorder, Room, Tap
-from virtual_time import VirtualTime, VirtualTimeLoop
-
-from bot.sim.api import FakeTelegram
-from bot.sim.audit import AnswerAudit, audit_answers, read_stored
-from bot.sim.config import CohortSpec, ModuleSpec, write_config
-from bot.sim.harness import simulated_app, started
+from benchmarks.bare_bot import build_bare
+from benchmarks.room_people import CODE, QUESTIONS, Load, Person, Recorder, Room, Tap
+from benchmarks.virtual_time import VirtualTime, VirtualTimeLoop
 from core.config import load_config
 from core.packaged import builtin_questionnaire
-from core.storage import Database, Tx
+from core.storage import Database, Target, Tx, open_database
+from sim.config import CohortSpec, ModuleSpec, write_config
+from sim.harness import simulated_app, started
+from sim.telegram.api import FakeTelegram
+from sim.testing.audit import AnswerAudit, audit_answers, read_stored
 
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
 KEY = b"bench-pseudonym-key-0123456789"
@@ -81,8 +80,8 @@ class DbMeter:
     held: float = 0.0  # from the lock acquired (BEGIN sent) to COMMIT done
 
 
-def metered(meter: DbMeter, state: VirtualTime) -> Callable[[Path], Awaitable[Database]]:
-    """``Database.open`` for a ``Database`` whose units of work are timed, and declared busy
+def metered(meter: DbMeter, state: VirtualTime) -> Callable[[Target], Awaitable[Database]]:
+    """``open_database`` for a ``Database`` whose units of work are timed, and declared busy
     to the virtual clock (they run in aiosqlite's thread)."""
 
     @asynccontextmanager
@@ -95,17 +94,29 @@ def metered(meter: DbMeter, state: VirtualTime) -> Callable[[Path], Awaitable[Da
         meter.held += asyncio.get_running_loop().time() - got
 
     class MeteredDatabase(Database):
+        """The bot's own database, each unit of work timed."""
+
+        def __init__(self, inner: Database) -> None:
+            self.inner = inner
+            self.target = inner.target
+
+        async def close(self) -> None:
+            await self.inner.close()
+
         @asynccontextmanager
         async def write(self) -> AsyncIterator[Tx]:
-            async with timed(super().write()) as tx:
+            async with timed(self.inner.write()) as tx:
                 yield tx
 
         @asynccontextmanager
         async def read(self) -> AsyncIterator[Tx]:
-            async with timed(super().read()) as tx:
+            async with timed(self.inner.read()) as tx:
                 yield tx
 
-    return MeteredDatabase.open
+    async def open_metered(target: Target) -> Database:
+        return MeteredDatabase(await open_database(target))
+
+    return open_metered
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -19,10 +18,13 @@ from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import admin, cohorts, errors, participant, privacy
 from bot.ledger import LedgerRequest
 from bot.processor import PerUserUpdateProcessor
+from bot.screens import admin as admin_screens
+from bot.screens import cohorts as cohort_screens
 from core import cohorts as catalogue
+from core import storage
 from core.config import Config
 from core.services import Clock, Services, SystemClock
-from core.storage import Database
+from core.storage import Database, Target
 
 App = Application[Any, BotContext, Any, Any, Any, Any]
 log = logging.getLogger(__name__)
@@ -48,10 +50,10 @@ PARTICIPANT_COMMANDS = [
 
 async def set_command_menus(application: App, config: Config) -> None:
     """Participants see their commands; facilitators and admins also see their own."""
-    staff = {**cohorts.FACILITATOR_COMMANDS, **admin.ADMIN_COMMANDS}
+    staff = {**cohort_screens.MENU, **admin_screens.MENU}
     admin_menu = PARTICIPANT_COMMANDS + [BotCommand(n, d) for n, d in staff.items()]
     facilitator_menu = PARTICIPANT_COMMANDS + [
-        BotCommand(n, d) for n, d in cohorts.FACILITATOR_COMMANDS.items()
+        BotCommand(n, d) for n, d in cohort_screens.MENU.items()
     ]
     menus: list[tuple[list[BotCommand], int | None]] = [(PARTICIPANT_COMMANDS, None)]
     menus += [(facilitator_menu, u) for u in config.bot.facilitators if u not in config.bot.admins]
@@ -75,7 +77,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
-    open_database: Callable[[Path], Awaitable[Database]] = Database.open,
+    open_database: Callable[[Target], Awaitable[Database]] = storage.open_database,
 ) -> App:
     """Build the bot; pass request objects to talk to a simulated Bot API instead of HTTP,
     and ``open_database`` to measure the database (a benchmark's instrumented subclass)."""
@@ -124,7 +126,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request or request)
     application: App = builder.build()
     register_handlers(application)
-    cohorts.register(application, config)
+    cohorts.register(application)
     errors.register(application)
     return application
 

@@ -13,15 +13,15 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot.cli import main
-from bot.sim.api import FakeTelegram
+from cli.main import main
 from conftest import ADMIN, Clock, Harness, write_config
 from core.config import load_config
 from core.dates import DateError, parse_moment, parse_session
 from core.problems import ConfigError
 from http_kit import TOKEN
 from http_kit import write_config as write_http_config
-from sim_server import BotApiServer
+from sim.telegram.api import FakeTelegram
+from sim.testing.http_server import BotApiServer
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -207,6 +207,36 @@ def test_import_is_all_or_nothing_names_lines_and_reruns(
     assert main(args) == 0  # re-run: nothing new, nothing doubled
     assert "0 cohort(s) created, 3 already there" in capsys.readouterr().out
     assert codes(config_path) == ["GH-YORK-A", "RS-HUL-1202", "RS-HUL-1202-2"]
+
+
+def test_import_checks_each_line_as_the_chat_does(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hull = ("--module", "risk-support", "--site", "Hull", "--when", "2 Dec 2099 9:30-16:30")
+    assert cli(config_path, "add", *hull) == 0
+    term = config_path.parent / "term.csv"
+    term.write_text(
+        "module,site,when,code,facilitators\n"
+        "getting-help,York,3 Dec 2099 9:30-16:30,,501\n"
+        "getting-help,york ,3 Dec 2099 9:30-16:30,GH-OTHER,\n"
+        "risk-support,HULL,2 Dec 2099 9:30-16:30,RS-NEW,\n"
+        "risk-support,Leeds,4 Dec 2099 9:30-16:30,,77\n"
+        "risk-support,L,4 Dec 2099 9:30-16:30,,\n"
+        "risk-support,Leeds,4 Dec 2099 9:30-16:30,,five\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["cohort", "import", "--config", str(config_path), str(term)]) == 2
+    problems = capsys.readouterr().err.splitlines()[1:]
+    assert problems == [
+        "  line 3: the same module, site and times as line 2",
+        "  line 4: RS-HUL-1202 already has this module, site and times.",
+        f"  line 5: not in bot.facilitators of {config_path}: [77]",
+        "  line 6: The site should be a name of 2 to 40 characters.",
+        "  line 7: facilitators must be user ids separated by spaces",
+    ]
+    # Line 2 was fine, and was written in the import's transaction: rolled back with it.
+    assert codes(config_path) == ["RS-HUL-1202"]
 
 
 async def test_a_running_bot_sees_a_cohort_added_from_the_command_line(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from cli.main import main
 from core.config import load_config
-from core.storage import Database
+from core.storage import open_database
 from report_data import SEED, write_config
 
 # Pre opens 14 days before the start (28 Feb 09:30); post closes 7 days after the end
@@ -103,7 +103,7 @@ def test_an_admins_stored_window_widens_what_is_plausible(config: Path, tmp_path
 
     async def admin_reopened_post() -> None:
         cohort = load_config(config).cohorts["RS-SEED-2017"]
-        db = await Database.open(tmp_path / "feedback.db")
+        db = await open_database(tmp_path / "feedback.db")
         try:
             async with db.write() as tx:
                 await tx.cohorts.upsert(

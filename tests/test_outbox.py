@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from bot import screens
-from bot.sim.api import FakeTelegram
+from bot.screens import participant as screens
 from conftest import ADMIN, COHORT_END, FACILITATORS, TOKEN, Clock, Harness
 from core.config import Config
-from core.storage import Database
+from core.storage import open_database
+from sim.telegram.api import FakeTelegram
 
 RS = "RS-LDN-0314"
 GH = "GH-LDN-0314"
@@ -199,7 +199,7 @@ async def test_report_in_the_admins_chat_around_a_lost_answer(bot: Harness, faul
 
 
 async def test_a_chat_takes_one_batch_at_a_time_and_a_refused_one_ends(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "outbox.db")
+    db = await open_database(tmp_path / "outbox.db")
     now = COHORT_END
     try:
         async with db.write() as tx:

@@ -11,7 +11,7 @@
   cohorts), `packed` the analysis's bulk load.
 """
 
-from core.storage.database import Database, Tx
+from core.storage.database import open_database
 from core.storage.errors import DatabaseUnavailable, unavailable
 from core.storage.reads import (
     WindowOverrides,
@@ -23,6 +23,7 @@ from core.storage.reads import (
 from core.storage.rows import (
     OutboxRow,
     ParticipantRow,
+    PostContent,
     ResponseRow,
     StoredCohortRow,
     UnconfirmedSend,
@@ -31,6 +32,8 @@ from core.storage.rows import (
 )
 from core.storage.schema import MIGRATIONS, SCHEMA_VERSION
 from core.storage.sqlite import migrate, prepare_file, read_mark, set_mark
+from core.storage.target import Postgres, Target, TargetError, parse_target
+from core.storage.unit import Database, Tx
 
 __all__ = [
     "MIGRATIONS",
@@ -39,13 +42,19 @@ __all__ = [
     "DatabaseUnavailable",
     "OutboxRow",
     "ParticipantRow",
+    "PostContent",
+    "Postgres",
     "ResponseRow",
     "StoredCohortRow",
+    "Target",
+    "TargetError",
     "Tx",
     "UnconfirmedSend",
     "WindowOverrides",
     "long_rows",
     "migrate",
+    "open_database",
+    "parse_target",
     "parse_utc",
     "prepare_file",
     "read_mark",

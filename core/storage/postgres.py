@@ -28,12 +28,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from core.secrets import redact
-from core.storage.database import Database, Tx
 from core.storage.errors import DatabaseUnavailable, NotSetUp
 from core.storage.rows import utc_text
 from core.storage.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 from core.storage.sql import Params, Row, Sql
 from core.storage.target import PASSWORD_HELP, Postgres
+from core.storage.unit import Database, Tx
 
 APPLICATION_NAME = "feedback-bot"
 CONNECT_TIMEOUT_S = 10

@@ -6,17 +6,22 @@ while the bot runs) see the last committed snapshot without blocking the writer.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
+
 from core.storage.errors import NotSetUp, unavailable
 from core.storage.rows import utc_text
 from core.storage.schema import MIGRATIONS, SCHEMA_VERSION
+from core.storage.sql import SqliteSql
+from core.storage.unit import Database, Tx
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -168,3 +173,60 @@ def snapshot(path: Path) -> Iterator[Snapshot]:
         yield Snapshot(conn, path)
     finally:
         conn.close()
+
+
+class SqliteDatabase(Database):
+    """The application's single connection, with a lock that keeps units of work apart.
+
+    Statements from concurrent tasks on one connection would interleave inside each other's
+    transactions, so every unit of work holds the lock; writes start with BEGIN IMMEDIATE so
+    they never fail half-way with SQLITE_BUSY when another process (a report) reads."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self._sql = SqliteSql(conn)
+        self._lock = asyncio.Lock()
+        self.target = path
+
+    @classmethod
+    async def connect(cls, path: Path) -> SqliteDatabase:
+        """Open (creating if needed, owner-only) and migrate the database."""
+        await asyncio.to_thread(prepare_file, path)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise unavailable(path, exc) from exc
+        try:
+            # FULL: an answer the participant saw accepted survives a power cut too.
+            await conn.execute("PRAGMA synchronous = FULL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._sql)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        # One deferred transaction, so the reads see one snapshot.
+        async with self._lock:
+            await self._conn.execute("BEGIN")
+            try:
+                yield Tx(self._sql)
+            finally:
+                await self._conn.execute("COMMIT")
