@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core import flow
 from core.config import Cohort, Config
 from core.questionnaire import PHASES, Question
 from core.storage import WindowOverrides, open_database, utc_text, window_overrides
+from core.windows import Window, default_window
 
 # How long after the post-module questionnaire closes a dated answer is still plausible
 # (forms handed in late, typed up later). Stated in the README and in `import --help`.
@@ -381,10 +381,8 @@ def plausible_window(
     cohort: Cohort, config: Config, overrides: WindowOverrides
 ) -> tuple[datetime, datetime | None]:
     """From when to when an answer to this cohort can have been given (None: no end)."""
-    windows = [flow.default_window(cohort, phase, config.schedule) for phase in PHASES]
-    windows += [
-        flow.Window(*overrides[cohort.code, p]) for p in PHASES if (cohort.code, p) in overrides
-    ]
+    windows = [default_window(cohort, phase, config.schedule) for phase in PHASES]
+    windows += [Window(*overrides[cohort.code, p]) for p in PHASES if (cohort.code, p) in overrides]
     opens = min(w.opens for w in windows)
     closes = [w.closes for w in windows]
     if any(c is None for c in closes):

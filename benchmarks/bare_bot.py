@@ -24,7 +24,7 @@ from telegram.ext import (
 
 from benchmarks.room_people import CODE, QUESTIONS
 from bot.screens import participant as screens
-from core import flow
+from core import callbacks
 from sim.telegram.api import FakeTelegram
 from sim.telegram.transport import SimulatedRequest
 
@@ -34,27 +34,27 @@ AnyApp = Application[Any, Any, Any, Any, Any, Any]
 def bare_screen(step: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """Screens of about the size of ours, their buttons in our callback data."""
 
-    def button(text: str, action: flow.Action) -> InlineKeyboardButton:
-        return InlineKeyboardButton(text, callback_data=flow.encode(action))
+    def button(text: str, action: callbacks.Action) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text, callback_data=callbacks.encode(action))
 
     if step == 0:
         text = f"<b>Risk Support</b> · London · <code>{CODE}</code>\n\n" + "• I store it.\n" * 5
-        agree, decline = flow.Consent(CODE, True), flow.Consent(CODE, False)
+        agree, decline = callbacks.Consent(CODE, True), callbacks.Consent(CODE, False)
         return text, InlineKeyboardMarkup([[button(screens.AGREE, agree), button("No", decline)]])
     if step <= QUESTIONS:
         question = f"q{step}"
         text = f"<b>Question {step} of {QUESTIONS}</b>\n\nHow confident do you feel? " * 2
-        values = [button(v, flow.Answer(CODE, "pre", question, v)) for v in "12345"]
-        back = button(screens.BACK, flow.Back(CODE, "pre", question))
-        skip = button(screens.SKIP, flow.Answer(CODE, "pre", question, flow.SKIP))
+        values = [button(v, callbacks.Answer(CODE, "pre", question, v)) for v in "12345"]
+        back = button(screens.BACK, callbacks.Back(CODE, "pre", question))
+        skip = button(screens.SKIP, callbacks.Answer(CODE, "pre", question, callbacks.SKIP))
         return text, InlineKeyboardMarkup([values, [back, skip]])
     if step == QUESTIONS + 1:
         text = "<b>Your pre-module answers</b>\n\n" + "".join(
             f"{n}. Item: <b>3</b>\n" for n in "12345678"
         )
         nav = [
-            button(screens.BACK, flow.Back(CODE, "pre", "")),
-            button(screens.SUBMIT, flow.Submit(CODE, "pre")),
+            button(screens.BACK, callbacks.Back(CODE, "pre", "")),
+            button(screens.SUBMIT, callbacks.Submit(CODE, "pre")),
         ]
         return text, InlineKeyboardMarkup([nav])
     return "✅ Thank you! Your answers are submitted.", None
@@ -69,9 +69,9 @@ async def bare_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def bare_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
-    action = flow.decode(query.data)
-    step = int(action.question[1:]) if isinstance(action, flow.Answer) else 0
-    step = QUESTIONS + 1 if isinstance(action, flow.Submit) else step
+    action = callbacks.decode(query.data)
+    step = int(action.question[1:]) if isinstance(action, callbacks.Answer) else 0
+    step = QUESTIONS + 1 if isinstance(action, callbacks.Submit) else step
     text, markup = bare_screen(step + 1)
     # A double tap's identical edit is refused ("not modified"): ignore it, as any bot must.
     await asyncio.gather(

@@ -19,7 +19,7 @@ from telegram.error import Forbidden, TelegramError
 from analysis.posts import summary_posts
 from bot import outbox
 from bot.screens import participant as screens
-from core import admin, cohorts, flow, schedule
+from core import admin, callbacks, cohorts, schedule
 from core.config import Cohort
 from core.journey import cohort_windows
 from core.privacy import purge_expired
@@ -27,12 +27,13 @@ from core.questionnaire import Phase
 from core.schedule import DIGEST, PUSH, SUMMARY, Event, facilitators_chat
 from core.services import Services
 from core.storage import PostContent
+from core.windows import Window
 
 log = logging.getLogger(__name__)
 
 
 def begin_button(cohort: Cohort, phase: Phase, label: str) -> InlineKeyboardMarkup:
-    data = flow.encode(flow.Begin(cohort.code, phase))
+    data = callbacks.encode(callbacks.Begin(cohort.code, phase))
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
 
@@ -61,7 +62,7 @@ async def message_participants(
     return sent, True
 
 
-async def push_post(bot: Bot, svc: Services, cohort: Cohort, window: flow.Window) -> bool:
+async def push_post(bot: Bot, svc: Services, cohort: Cohort, window: Window) -> bool:
     module = svc.config.module_of(cohort)
     text = screens.post_push(module.title, window.closes, svc.config.bot.timezone)
     _, complete = await message_participants(
@@ -70,12 +71,12 @@ async def push_post(bot: Bot, svc: Services, cohort: Cohort, window: flow.Window
     return complete
 
 
-def reminder_text(svc: Services, cohort: Cohort, window: flow.Window) -> str:
+def reminder_text(svc: Services, cohort: Cohort, window: Window) -> str:
     module = svc.config.module_of(cohort)
     return screens.reminder(module.title, window.closes, svc.config.bot.timezone)
 
 
-async def remind(bot: Bot, svc: Services, cohort: Cohort, kind: str, window: flow.Window) -> bool:
+async def remind(bot: Bot, svc: Services, cohort: Cohort, kind: str, window: Window) -> bool:
     text = reminder_text(svc, cohort, window)
     _, complete = await message_participants(
         bot, svc, cohort, kind, "post", text, screens.CONTINUE_POST
@@ -113,7 +114,11 @@ async def queue_summary(svc: Services, cohort: Cohort) -> bool:
         return True
     batch = f"summary:{cohort.code}"
     posts = await asyncio.to_thread(
-        summary_posts, svc.config, cohort.code, None, flow.encode(flow.Export(cohort.code))
+        summary_posts,
+        svc.config,
+        cohort.code,
+        None,
+        callbacks.encode(callbacks.Export(cohort.code)),
     )
     now = svc.now()
     async with svc.db.write() as tx:

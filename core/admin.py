@@ -10,12 +10,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import flow
 from core.cohorts import runs
 from core.config import Cohort, Config
 from core.journey import cohort_windows
 from core.questionnaire import Phase
 from core.services import Services
+from core.windows import Window, closed_window, default_window, open_phase, opened_window
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ async def open_cohorts(svc: Services, user: int) -> list[OpenCohort]:
     async with svc.db.read() as tx:
         for cohort in mine:
             windows = await cohort_windows(tx, svc, cohort)
-            phase = flow.open_phase(windows, now)
+            phase = open_phase(windows, now)
             if phase is not None:
                 counts = await tx.status.counts(cohort.code)
                 found.append(OpenCohort(cohort, phase, windows[phase].closes, counts))
@@ -48,27 +48,27 @@ async def open_cohorts(svc: Services, user: int) -> list[OpenCohort]:
 
 async def set_window(
     svc: Services, cohort: Cohort, phase: Phase, *, opening: bool, admin: int | None
-) -> flow.Window:
+) -> Window:
     """Open or close a questionnaire now (/open, /close); stored, so it survives restarts."""
     now = svc.now()
     async with svc.db.write() as tx:
         current = (await cohort_windows(tx, svc, cohort))[phase]
-        default = flow.default_window(cohort, phase, svc.config.schedule)
+        default = default_window(cohort, phase, svc.config.schedule)
         window = (
-            flow.opened_window(current, default, phase, svc.config.schedule, now)
+            opened_window(current, default, phase, svc.config.schedule, now)
             if opening
-            else flow.closed_window(current, now)
+            else closed_window(current, now)
         )
         await tx.windows.set(cohort.code, phase, window.opens, window.closes, admin, now)
     log.info("admin %s %s %s %s", admin, "opened" if opening else "closed", cohort.code, phase)
     return window
 
 
-async def open_questionnaire(svc: Services, cohort: Cohort) -> tuple[Phase, flow.Window] | None:
+async def open_questionnaire(svc: Services, cohort: Cohort) -> tuple[Phase, Window] | None:
     """The questionnaire of the cohort open now, with its window; None if none is (/remind)."""
     async with svc.db.read() as tx:
         windows = await cohort_windows(tx, svc, cohort)
-    phase = flow.open_phase(windows, svc.now())
+    phase = open_phase(windows, svc.now())
     return None if phase is None else (phase, windows[phase])
 
 

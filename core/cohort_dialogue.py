@@ -37,7 +37,7 @@ class Typed:
 
 @dataclass(frozen=True)
 class Tapped:
-    """A dialogue button: its kind (flow.CohortTap's step) and value."""
+    """A dialogue button: its kind (callbacks.CohortTap's step) and value."""
 
     button: str
     value: str = ""
@@ -201,7 +201,7 @@ class Step:
     ends_if_wrong: bool = False  # a wrong answer ends the dialogue: nothing left to retype
 
 
-# The buttons' kinds, as flow.CohortTap carries them.
+# The buttons' kinds, as callbacks.CohortTap carries them.
 PICK_MODULE, USE_CODE, CREATE, CANCEL = "m", "c", "y", "n"
 
 # fmt: off

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from core import flow
 from core.config import CODE_PATTERN, Cohort, Config
 from core.dates import DateError, parse_session
 from core.journey import cohort_windows, pseudonym
 from core.questionnaire import Phase
 from core.services import Services
 from core.storage import StoredCohortRow, Tx, parse_utc, stored_cohort_rows
+from core.windows import Windows, open_phase
 
 SITE_MAX = 40
 Origin = Literal["config", "stored"]
@@ -489,7 +489,7 @@ async def cancel(svc: Services, code: str, by: str, done_events: Iterable[str]) 
     return outcome
 
 
-async def windows_of(svc: Services, shown: Iterable[Cohort]) -> dict[str, flow.Windows]:
+async def windows_of(svc: Services, shown: Iterable[Cohort]) -> dict[str, Windows]:
     """Each cohort's questionnaire windows, admins' changes included (/cohorts)."""
     async with svc.db.read() as tx:
         return {cohort.code: await cohort_windows(tx, svc, cohort) for cohort in shown}
@@ -500,4 +500,4 @@ async def progress(svc: Services, cohort: Cohort) -> tuple[dict[str, int], Phase
     async with svc.db.read() as tx:
         windows = await cohort_windows(tx, svc, cohort)
         counts = await tx.status.counts(cohort.code)
-    return counts, flow.open_phase(windows, svc.now())
+    return counts, open_phase(windows, svc.now())

@@ -12,12 +12,13 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import flow
+from core import callbacks, flow
 from core.config import Cohort
 from core.flow import Progress, Step
 from core.questionnaire import Module, Phase, Question
 from core.services import Services
 from core.storage import ParticipantRow, Tx, parse_utc
+from core.windows import Windows, next_opening, open_phase, windows_for
 
 # Bump when the privacy notice's wording changes materially; consents record it.
 NOTICE_VERSION = 1
@@ -93,24 +94,24 @@ async def _view(
     )
 
 
-async def cohort_windows(tx: Tx, svc: Services, cohort: Cohort) -> flow.Windows:
+async def cohort_windows(tx: Tx, svc: Services, cohort: Cohort) -> Windows:
     """The cohort's questionnaire windows, admins' overrides included."""
     stored = await tx.windows.of(cohort.code)
     overrides = {
         phase: (parse_utc(opens), parse_utc(closes) if closes else None)
         for phase, (opens, closes) in stored.items()
     }
-    return flow.windows_for(cohort, svc.config.schedule, overrides)
+    return windows_for(cohort, svc.config.schedule, overrides)
 
 
 async def _open_phase(tx: Tx, svc: Services, cohort: Cohort) -> Phase | None:
-    return flow.open_phase(await cohort_windows(tx, svc, cohort), svc.now())
+    return open_phase(await cohort_windows(tx, svc, cohort), svc.now())
 
 
 async def _not_open(tx: Tx, svc: Services, cohort: Cohort) -> Outcome:
     """The refusal for a cohort with no questionnaire open: when one opens next, if one
     will (admins' /open and /close count)."""
-    opens = flow.next_opening(await cohort_windows(tx, svc, cohort), svc.now())
+    opens = next_opening(await cohort_windows(tx, svc, cohort), svc.now())
     return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort, opens=opens)
 
 
@@ -231,7 +232,7 @@ async def _refreshed(tx: Tx, svc: Services, view: View) -> View:
     return await _view(tx, svc, view.participant, view.cohort, view.phase)
 
 
-async def answer_button(svc: Services, telegram_id: int, action: flow.Answer) -> Outcome:
+async def answer_button(svc: Services, telegram_id: int, action: callbacks.Answer) -> Outcome:
     """Store a tapped answer if it answers the question being shown; then show the next."""
     async with svc.db.write() as tx:
         view = await _editable_view(tx, svc, telegram_id, action.cohort, action.phase)
@@ -244,7 +245,7 @@ async def answer_button(svc: Services, telegram_id: int, action: flow.Answer) ->
         try:
             value = flow.button_value(question, action.value)
         except ValueError:
-            refusal = Refusal.REQUIRED if action.value == flow.SKIP else Refusal.INVALID
+            refusal = Refusal.REQUIRED if action.value == callbacks.SKIP else Refusal.INVALID
             return Outcome(view=view, refusal=refusal)
         await _store(tx, svc, view.participant, view.phase, question.id, value)
         return Outcome(view=await _refreshed(tx, svc, view))
@@ -285,7 +286,7 @@ async def _store(
     await tx.responses.set_position(participant.id, phase, None)
 
 
-async def go_back(svc: Services, telegram_id: int, action: flow.Back) -> Outcome:
+async def go_back(svc: Services, telegram_id: int, action: callbacks.Back) -> Outcome:
     """Show the question before the one the participant is on."""
     async with svc.db.write() as tx:
         view = await _editable_view(tx, svc, telegram_id, action.cohort, action.phase)
@@ -299,7 +300,7 @@ async def go_back(svc: Services, telegram_id: int, action: flow.Back) -> Outcome
         return Outcome(view=await _refreshed(tx, svc, view))
 
 
-async def submit(svc: Services, telegram_id: int, action: flow.Submit) -> Outcome:
+async def submit(svc: Services, telegram_id: int, action: callbacks.Submit) -> Outcome:
     """Submit a complete questionnaire; after this it cannot be changed in the chat."""
     async with svc.db.write() as tx:
         view = await _editable_view(tx, svc, telegram_id, action.cohort, action.phase)
@@ -313,7 +314,7 @@ async def submit(svc: Services, telegram_id: int, action: flow.Submit) -> Outcom
         return Outcome(view=await _refreshed(tx, svc, view))
 
 
-async def begin(svc: Services, telegram_id: int, action: flow.Begin) -> Outcome:
+async def begin(svc: Services, telegram_id: int, action: callbacks.Begin) -> Outcome:
     """Start or continue a questionnaire from a pushed message's button."""
     async with svc.db.write() as tx:
         located = await _locate(tx, svc, telegram_id, action.cohort, action.phase)

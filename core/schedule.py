@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from core import flow
 from core.config import Cohort, ScheduleSettings
 from core.journey import cohort_windows
 from core.services import Services
+from core.windows import Windows
 
 PUSH = "post_push"
 SUMMARY = "summary"
@@ -34,7 +34,7 @@ class Event:
 
 
 def digest_times(
-    windows: flow.Windows, schedule: ScheduleSettings, tz: tzinfo, now: datetime
+    windows: Windows, schedule: ScheduleSettings, tz: tzinfo, now: datetime
 ) -> list[datetime]:
     """Today's and tomorrow's digest times that fall while a questionnaire is open."""
     if schedule.daily_digest is None:
@@ -48,7 +48,7 @@ def digest_times(
 
 def planned_events(
     cohort: Cohort,
-    windows: flow.Windows,
+    windows: Windows,
     schedule: ScheduleSettings,
     digests: list[datetime] | None = None,
 ) -> list[Event]:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.screens import participant as screens
-from core import flow
+from core import callbacks
 from sim.telegram.api import FakeTelegram, JSONDict
 from sim.telegram.state import inline_rows
 
-A = TypeVar("A", flow.Answer, flow.Back, flow.Submit, flow.Consent, flow.Begin)
+A = TypeVar(
+    "A", callbacks.Answer, callbacks.Back, callbacks.Submit, callbacks.Consent, callbacks.Begin
+)
 
 
 @dataclass(frozen=True)
@@ -26,14 +28,14 @@ class Button:
     data: str
 
     @property
-    def action(self) -> flow.Action | None:
-        return flow.decode(self.data)
+    def action(self) -> callbacks.Action | None:
+        return callbacks.decode(self.data)
 
     @property
     def value(self) -> str | None:
         """What tapping this answer button stores: its option or rating, None for Skip."""
         action = self.action
-        if isinstance(action, flow.Answer) and action.value == flow.SKIP:
+        if isinstance(action, callbacks.Answer) and action.value == callbacks.SKIP:
             return None
         return self.label.removeprefix(screens.CHECK)
 
@@ -68,35 +70,35 @@ class Screen:
         return found[0][0] if found else None
 
     def consent(self, agreed: bool) -> Button | None:
-        return next((b for b, c in self.find(flow.Consent) if c.agreed == agreed), None)
+        return next((b for b, c in self.find(callbacks.Consent) if c.agreed == agreed), None)
 
     @property
     def answers(self) -> list[Button]:
         """The answer buttons of the question on screen (Skip excluded)."""
-        return [b for b, a in self.find(flow.Answer) if a.value != flow.SKIP]
+        return [b for b, a in self.find(callbacks.Answer) if a.value != callbacks.SKIP]
 
     @property
     def skip(self) -> Button | None:
-        return next((b for b, a in self.find(flow.Answer) if a.value == flow.SKIP), None)
+        return next((b for b, a in self.find(callbacks.Answer) if a.value == callbacks.SKIP), None)
 
     @property
     def back(self) -> Button | None:
-        return self.first(flow.Back)
+        return self.first(callbacks.Back)
 
     @property
     def submit(self) -> Button | None:
-        return self.first(flow.Submit)
+        return self.first(callbacks.Submit)
 
     @property
     def begin(self) -> Button | None:
-        return self.first(flow.Begin)
+        return self.first(callbacks.Begin)
 
     @property
     def question(self) -> str | None:
         """The id of the question on screen, from its answer or Back buttons."""
-        for _, action in self.find(flow.Answer):
+        for _, action in self.find(callbacks.Answer):
             return action.question
-        for _, back in self.find(flow.Back):
+        for _, back in self.find(callbacks.Back):
             return back.question or None
         return None
 
@@ -105,7 +107,12 @@ class Screen:
         for button in self.buttons:
             action = button.action
             if isinstance(
-                action, flow.Answer | flow.Back | flow.Submit | flow.Consent | flow.Begin
+                action,
+                callbacks.Answer
+                | callbacks.Back
+                | callbacks.Submit
+                | callbacks.Consent
+                | callbacks.Begin,
             ):
                 return action.cohort
         return None

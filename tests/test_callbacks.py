@@ -7,60 +7,62 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core import flow
+from core import callbacks
 
 CLAIMS = {
-    "participant": flow.taps(flow.ParticipantAction),
-    "forget": flow.taps(flow.Forget),
-    "export": flow.taps(flow.Export),
-    "nobody": flow.undecodable,
+    "participant": callbacks.taps(callbacks.ParticipantAction),
+    "forget": callbacks.taps(callbacks.Forget),
+    "export": callbacks.taps(callbacks.Export),
+    "nobody": callbacks.undecodable,
 }
 
-ACTIONS: list[flow.Action] = [
-    flow.Answer("RS-LDN-0314", "pre", "sector", "2"),
-    flow.Answer("RS-LDN-0314", "post", "conf_support", flow.SKIP),
-    flow.Back("RS-LDN-0314", "pre", "role"),
-    flow.Back("RS-LDN-0314", "pre", ""),
-    flow.Submit("GH-LDN-0314", "post"),
-    flow.Begin("GH-LDN-0314", "post"),
-    flow.Consent("RS-LDN-0314", True),
-    flow.Consent("RS-LDN-0314", False),
-    flow.Forget(True),
-    flow.Forget(False),
-    flow.Export(cohort="RS-LDN-0314"),
-    flow.Export(module="risk-support"),
+ACTIONS: list[callbacks.Action] = [
+    callbacks.Answer("RS-LDN-0314", "pre", "sector", "2"),
+    callbacks.Answer("RS-LDN-0314", "post", "conf_support", callbacks.SKIP),
+    callbacks.Back("RS-LDN-0314", "pre", "role"),
+    callbacks.Back("RS-LDN-0314", "pre", ""),
+    callbacks.Submit("GH-LDN-0314", "post"),
+    callbacks.Begin("GH-LDN-0314", "post"),
+    callbacks.Consent("RS-LDN-0314", True),
+    callbacks.Consent("RS-LDN-0314", False),
+    callbacks.Forget(True),
+    callbacks.Forget(False),
+    callbacks.Export(cohort="RS-LDN-0314"),
+    callbacks.Export(module="risk-support"),
 ]
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=repr)
-def test_every_action_reads_back_as_itself(action: flow.Action) -> None:
-    data = flow.encode(action)
+def test_every_action_reads_back_as_itself(action: callbacks.Action) -> None:
+    data = callbacks.encode(action)
     assert len(data.encode()) <= 64
-    assert flow.decode(data) == action
+    assert callbacks.decode(data) == action
 
 
 @pytest.mark.parametrize(
     ("stored", "meaning"),
     [
         # Export buttons already posted under summaries, and stored in the outbox, keep working.
-        ("x:c:RS-LDN-0314", flow.Export(cohort="RS-LDN-0314")),
-        ("x:m:risk-support", flow.Export(module="risk-support")),
-        ("f:y", flow.Forget(True)),
-        ("f:n", flow.Forget(False)),
+        ("x:c:RS-LDN-0314", callbacks.Export(cohort="RS-LDN-0314")),
+        ("x:m:risk-support", callbacks.Export(module="risk-support")),
+        ("f:y", callbacks.Forget(True)),
+        ("f:n", callbacks.Forget(False)),
     ],
 )
-def test_buttons_sent_by_earlier_versions_still_decode(stored: str, meaning: flow.Action) -> None:
-    assert flow.decode(stored) == meaning
+def test_buttons_sent_by_earlier_versions_still_decode(
+    stored: str, meaning: callbacks.Action
+) -> None:
+    assert callbacks.decode(stored) == meaning
 
 
 @pytest.mark.parametrize("data", ["x:c:", "x:q:RS-LDN-0314", "x:m:Risk Support", "f:", "f:yes"])
 def test_near_misses_decode_to_nothing(data: str) -> None:
-    assert flow.decode(data) is None
+    assert callbacks.decode(data) is None
 
 
 @given(
     st.one_of(
-        st.sampled_from([flow.encode(a) for a in ACTIONS]),
+        st.sampled_from([callbacks.encode(a) for a in ACTIONS]),
         st.text(max_size=70),
         st.sampled_from(["a:", "k:", "s:", "g:", "c:", "f:", "x:"]).flatmap(
             lambda prefix: st.text(max_size=30).map(lambda rest: prefix + rest)

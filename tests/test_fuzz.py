@@ -52,7 +52,7 @@ from bot.app import App, build_application
 from bot.screens import participant as screens
 from bot.screens import privacy as privacy_screens
 from conftest import COHORT_END, COHORT_START, KEY, TOKEN, Clock, Harness, write_config
-from core import flow
+from core import callbacks
 from core.config import Config, load_config
 from core.questionnaire import Module, Question
 from core.storage import parse_utc
@@ -236,12 +236,12 @@ button_values = st.sampled_from(
     ["0", "1", "2", "3", "4", "5", "6", "9", "00", "01", "05", "10", "99", "-"]
 )
 wellformed_data = st.one_of(
-    st.builds(flow.Answer, cohort_codes, phases, question_ids, button_values),
-    st.builds(flow.Back, cohort_codes, phases, st.one_of(st.just(""), question_ids)),
-    st.builds(flow.Submit, cohort_codes, phases),
-    st.builds(flow.Begin, cohort_codes, phases),
-    st.builds(flow.Consent, cohort_codes, st.booleans()),
-).map(flow.encode)
+    st.builds(callbacks.Answer, cohort_codes, phases, question_ids, button_values),
+    st.builds(callbacks.Back, cohort_codes, phases, st.one_of(st.just(""), question_ids)),
+    st.builds(callbacks.Submit, cohort_codes, phases),
+    st.builds(callbacks.Begin, cohort_codes, phases),
+    st.builds(callbacks.Consent, cohort_codes, st.booleans()),
+).map(callbacks.encode)
 random_data = st.one_of(
     st.text(max_size=80),
     st.binary(max_size=64).map(lambda b: b.decode("latin-1")),
@@ -436,9 +436,9 @@ class BotFuzz(RuleBasedStateMachine):
         if query is None:
             return
         self.query_ids.add(str(query["id"]))
-        action = flow.decode(query.get("data"))
+        action = callbacks.decode(query.get("data"))
         private = query["message"]["chat"]["type"] == "private"
-        if isinstance(action, flow.Consent) and action.agreed and private:
+        if isinstance(action, callbacks.Consent) and action.agreed and private:
             self.consented.add((int(query["from"]["id"]), action.cohort))
 
     def deliver_all(

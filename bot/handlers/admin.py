@@ -22,7 +22,7 @@ from bot.context import BotContext
 from bot.guard import admin_command, may_tap, own_cohort, staff_command
 from bot.screens import admin as admin_screens
 from bot.screens import cohorts as cohort_screens
-from core import admin, cohorts, flow, schedule
+from core import admin, callbacks, cohorts, schedule
 from core.config import Cohort
 from core.questionnaire import PHASES, Phase
 from core.services import Services
@@ -127,7 +127,7 @@ async def report(update: Update, context: BotContext) -> None:
         name = codes[0] if cohort_code else f"module {module_id}"
         await _reply(update, admin_screens.no_responses(name))
         return
-    marker = flow.encode(flow.Export(cohort_code, module_id))
+    marker = callbacks.encode(callbacks.Export(cohort_code, module_id))
     try:
         posts = await asyncio.to_thread(summary_posts, svc.config, cohort_code, module_id, marker)
     except ScopeError as exc:
@@ -176,8 +176,8 @@ async def export_button(update: Update, context: BotContext) -> None:
     """The 📥 button under a summary: admins get the exports in a private chat."""
     query = update.callback_query
     assert query is not None
-    action = flow.decode(query.data)
-    if not isinstance(action, flow.Export):
+    action = callbacks.decode(query.data)
+    if not isinstance(action, callbacks.Export):
         await replies.refuse_tap(query)
         return
     if not await may_tap(query, context.svc.config, admins_only=True):
@@ -198,4 +198,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("remind", remind_command))
     application.add_handler(CommandHandler("report", report))
     application.add_handler(CommandHandler("export", export))
-    application.add_handler(CallbackQueryHandler(export_button, pattern=flow.taps(flow.Export)))
+    application.add_handler(
+        CallbackQueryHandler(export_button, pattern=callbacks.taps(callbacks.Export))
+    )

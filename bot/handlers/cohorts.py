@@ -26,8 +26,8 @@ from bot import cards, replies, scheduler
 from bot.context import BotContext
 from bot.guard import may_tap, own_cohort, refusal, staff_command
 from bot.screens import cohorts as screens
+from core import callbacks, cohorts, schedule
 from core import cohort_dialogue as dialogue
-from core import cohorts, flow, schedule
 from core.cohort_dialogue import Ask, Cancelled, Created, Edited, Outcome, Problem, Stale
 from core.config import Cohort
 
@@ -191,8 +191,8 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
     """A tap in the /newcohort dialogue or under /cohorts."""
     query = update.callback_query
     assert query is not None
-    tap = flow.decode(query.data)
-    if not isinstance(tap, flow.CohortTap) or query.message is None:
+    tap = callbacks.decode(query.data)
+    if not isinstance(tap, callbacks.CohortTap) or query.message is None:
         await replies.refuse_tap(query)  # a tap without data reaches every patterned handler
         return
     if not await may_tap(query, context.svc.config):
@@ -213,7 +213,7 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
 
 
 async def _cohort_button(
-    context: BotContext, query: CallbackQuery, chat: Chat, tap: flow.CohortTap
+    context: BotContext, query: CallbackQuery, chat: Chat, tap: callbacks.CohortTap
 ) -> None:
     """Card, Edit or Status under a cohort of /cohorts."""
     svc, user = context.svc, query.from_user.id
@@ -245,5 +245,5 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("cohorts", list_cohorts))
     application.add_handler(CommandHandler("cancel", cancel_dialogue))
     application.add_handler(
-        CallbackQueryHandler(dialogue_button, pattern=flow.taps(flow.CohortTap))
+        CallbackQueryHandler(dialogue_button, pattern=callbacks.taps(callbacks.CohortTap))
     )

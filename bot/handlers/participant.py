@@ -20,7 +20,7 @@ from telegram.ext import (
 from bot import replies
 from bot.context import BotContext
 from bot.screens import participant as screens
-from core import flow, journey
+from core import callbacks, journey
 from core.config import CODE_PATTERN
 from core.journey import Outcome, Refusal, View
 
@@ -217,10 +217,10 @@ async def button(update: Update, context: BotContext) -> None:
     """A tap on an inline button: validated against the stored state, then acted on."""
     query = update.callback_query
     assert query is not None
-    action = flow.decode(query.data)
+    action = callbacks.decode(query.data)
     message = query.message
     if (
-        not isinstance(action, flow.ParticipantAction)
+        not isinstance(action, callbacks.ParticipantAction)
         or not isinstance(message, Message)
         or message.chat.type != "private"
     ):
@@ -228,16 +228,16 @@ async def button(update: Update, context: BotContext) -> None:
         return
     svc = context.svc
     user_id = query.from_user.id
-    if isinstance(action, flow.Consent):
+    if isinstance(action, callbacks.Consent):
         if not action.agreed:
             await _decline(context, query, message, action.cohort)
             return
         outcome = await journey.give_consent(svc, user_id, action.cohort)
-    elif isinstance(action, flow.Answer):
+    elif isinstance(action, callbacks.Answer):
         outcome = await journey.answer_button(svc, user_id, action)
-    elif isinstance(action, flow.Back):
+    elif isinstance(action, callbacks.Back):
         outcome = await journey.go_back(svc, user_id, action)
-    elif isinstance(action, flow.Submit):
+    elif isinstance(action, callbacks.Submit):
         outcome = await journey.submit(svc, user_id, action)
     else:
         outcome = await journey.begin(svc, user_id, action)
@@ -295,8 +295,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(
         CommandHandler(["start", "resume"], group_start, filters=filters.ChatType.GROUPS)
     )
-    application.add_handler(CallbackQueryHandler(button, pattern=flow.taps(flow.ParticipantAction)))
-    application.add_handler(CallbackQueryHandler(unknown_button, pattern=flow.undecodable))
+    application.add_handler(
+        CallbackQueryHandler(button, pattern=callbacks.taps(callbacks.ParticipantAction))
+    )
+    application.add_handler(CallbackQueryHandler(unknown_button, pattern=callbacks.undecodable))
     application.add_handler(
         MessageHandler(
             PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, text_message

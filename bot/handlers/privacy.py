@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import replies
 from bot.context import BotContext
 from bot.screens import privacy as privacy_screens
-from core import flow, privacy
+from core import callbacks, privacy
 
 
 async def mydata(update: Update, context: BotContext) -> None:
@@ -34,8 +34,8 @@ async def forget_button(update: Update, context: BotContext) -> None:
     """Erase in one transaction, or leave everything as it is."""
     query = update.callback_query
     assert query is not None
-    action = flow.decode(query.data)
-    if not isinstance(action, flow.Forget):
+    action = callbacks.decode(query.data)
+    if not isinstance(action, callbacks.Forget):
         await replies.refuse_tap(query)
         return
     await replies.ack(query)  # too old to answer: act on it all the same
@@ -55,4 +55,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("mydata", mydata, filters=private))
     application.add_handler(CommandHandler("forgetme", forgetme, filters=private))
-    application.add_handler(CallbackQueryHandler(forget_button, pattern=flow.taps(flow.Forget)))
+    application.add_handler(
+        CallbackQueryHandler(forget_button, pattern=callbacks.taps(callbacks.Forget))
+    )

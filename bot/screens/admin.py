@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from html import escape
 
-from core import flow
 from core.admin import OpenCohort
 from core.questionnaire import Phase
+from core.windows import Window
 
 # The command menu of admins (bot/app.py), after cohort_screens.MENU.
 MENU = {
@@ -78,7 +78,7 @@ def unknown_cohort(code: str) -> str:
     return f"No cohort with code <code>{escape(code[:30])}</code>. See /cohorts."
 
 
-def window_set(code: str, phase: Phase, window: flow.Window, opening: bool, tz: tzinfo) -> str:
+def window_set(code: str, phase: Phase, window: Window, opening: bool, tz: tzinfo) -> str:
     verb = "open until " + when(window.closes, tz) if opening else "closed"
     return f"The {phase} questionnaire of <code>{code}</code> is now {verb}."
 

@@ -7,12 +7,13 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from core import callbacks
 from core import cohort_dialogue as dialogue
-from core import flow
 from core.cohort_dialogue import Cancelled, Created, Draft, Problem, UnknownChange
 from core.cohorts import DuplicateCohort, Entry
 from core.config import Cohort, Config
 from core.dates import EXAMPLES
+from core.windows import Windows
 
 # The command menu (bot/app.py): facilitators see these, admins these and admin_screens.MENU.
 MENU = {
@@ -63,7 +64,9 @@ def no_cohort_of_yours(code: str) -> str:
 
 
 def _button(label: str, step: str, value: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=flow.encode(flow.CohortTap(step, value)))
+    return InlineKeyboardButton(
+        label, callback_data=callbacks.encode(callbacks.CohortTap(step, value))
+    )
 
 
 def when(moment: datetime, tz: tzinfo) -> str:
@@ -247,7 +250,7 @@ def _history(entry: Entry, tz: tzinfo) -> str:
     return "; ".join(parts)
 
 
-def windows_line(windows: flow.Windows, now: datetime, tz: tzinfo) -> str:
+def windows_line(windows: Windows, now: datetime, tz: tzinfo) -> str:
     """Each questionnaire's state and times: "pre open (07 Mar 09:00 – 14 Mar 17:00)"."""
 
     def at(moment: datetime | None) -> str:
@@ -277,7 +280,7 @@ def most_relevant(entries: list[Entry], now: datetime) -> tuple[list[Entry], int
 
 
 def listing(
-    entries: list[Entry], more: int, config: Config, now: datetime, windows: dict[str, flow.Windows]
+    entries: list[Entry], more: int, config: Config, now: datetime, windows: dict[str, Windows]
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The cohorts given with their state, questionnaires (`windows` by code) and history,
     and buttons."""

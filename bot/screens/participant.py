@@ -7,7 +7,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core import flow
+from core import callbacks, flow
 from core.config import Cohort
 from core.journey import Refusal, View
 from core.questionnaire import Question
@@ -24,8 +24,8 @@ START_POST = "Start ▶"  # under the post questionnaire's push
 CONTINUE_POST = "Continue ▶"  # under a reminder
 
 
-def _button(text: str, action: flow.Action) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=flow.encode(action))
+def _button(text: str, action: callbacks.Action) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=callbacks.encode(action))
 
 
 def welcome() -> str:
@@ -71,8 +71,8 @@ def privacy_notice(
     keyboard = InlineKeyboardMarkup(
         [
             [
-                _button(AGREE, flow.Consent(cohort.code, True)),
-                _button(DECLINE, flow.Consent(cohort.code, False)),
+                _button(AGREE, callbacks.Consent(cohort.code, True)),
+                _button(DECLINE, callbacks.Consent(cohort.code, False)),
             ]
         ]
     )
@@ -99,7 +99,7 @@ def _question(view: View) -> tuple[str, InlineKeyboardMarkup]:
             [
                 _button(
                     (CHECK if current == v else "") + v,
-                    flow.Answer(code, phase, question.id, v),
+                    callbacks.Answer(code, phase, question.id, v),
                 )
                 for v in ("1", "2", "3", "4", "5")
             ]
@@ -109,7 +109,7 @@ def _question(view: View) -> tuple[str, InlineKeyboardMarkup]:
             [
                 _button(
                     (CHECK if current == option else "") + option,
-                    flow.Answer(code, phase, question.id, str(i)),
+                    callbacks.Answer(code, phase, question.id, str(i)),
                 )
             ]
             for i, option in enumerate(question.options)
@@ -122,9 +122,9 @@ def _question(view: View) -> tuple[str, InlineKeyboardMarkup]:
     nav: list[InlineKeyboardButton] = []
     back = flow.back_target(step)
     if back is not None:
-        nav.append(_button(BACK, flow.Back(code, phase, question.id)))
+        nav.append(_button(BACK, callbacks.Back(code, phase, question.id)))
     if not question.required:
-        nav.append(_button(SKIP, flow.Answer(code, phase, question.id, flow.SKIP)))
+        nav.append(_button(SKIP, callbacks.Answer(code, phase, question.id, callbacks.SKIP)))
     if nav:
         rows.append(nav)
     if view.step.index == 0:
@@ -152,8 +152,8 @@ def _review(view: View) -> tuple[str, InlineKeyboardMarkup]:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                _button(BACK, flow.Back(code, phase, "")),
-                _button(SUBMIT, flow.Submit(code, phase)),
+                _button(BACK, callbacks.Back(code, phase, "")),
+                _button(SUBMIT, callbacks.Submit(code, phase)),
             ]
         ]
     )

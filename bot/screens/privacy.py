@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core import flow
+from core import callbacks
 from core.config import Config
 from core.storage import parse_utc
 
@@ -79,8 +79,8 @@ def forget_question() -> tuple[str, InlineKeyboardMarkup]:
         "all reminders. Summaries already sent to facilitators cannot be recalled. "
         "Erase now?"
     )
-    erase = InlineKeyboardButton(ERASE, callback_data=flow.encode(flow.Forget(True)))
-    keep = InlineKeyboardButton(KEEP, callback_data=flow.encode(flow.Forget(False)))
+    erase = InlineKeyboardButton(ERASE, callback_data=callbacks.encode(callbacks.Forget(True)))
+    keep = InlineKeyboardButton(KEEP, callback_data=callbacks.encode(callbacks.Forget(False)))
     keyboard = InlineKeyboardMarkup([[erase, keep]])
     return text, keyboard
 
