@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import IO
 
 import numpy as np
@@ -40,7 +39,7 @@ from analysis.load import module_questions
 from analysis.released import ModuleSummary
 from analysis.render_sheet import SUMMARY_COLUMNS, summary_rows
 from core.questionnaire import Module, Phase, Question
-from core.storage import long_rows
+from core.storage import Target, long_rows
 
 LONG_COLUMNS = (
     "participant",
@@ -55,7 +54,7 @@ LONG_COLUMNS = (
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included
 
 
-def iter_long(database: Path, module: Module, cohorts: Sequence[str]) -> Iterator[tuple]:
+def iter_long(database: Target, module: Module, cohorts: Sequence[str]) -> Iterator[tuple]:
     """Every answer of `cohorts` as a long-format row, in export order, streamed."""
     order = {q.id: i for i, q in enumerate(module_questions(module))}
     phase_order = {"pre": 0, "post": 1}
@@ -75,7 +74,7 @@ def _ordered(group: list[tuple], phases: dict[str, int], order: dict[str, int]) 
     return sorted(group, key=lambda r: (phases.get(r[4], 2), order.get(r[5], big), r[5]))
 
 
-def load_long(database: Path, module: Module, cohorts: Sequence[str]) -> pd.DataFrame:
+def load_long(database: Target, module: Module, cohorts: Sequence[str]) -> pd.DataFrame:
     """Every answer of `cohorts`, one row each, in export order, as a frame."""
     return pd.DataFrame(
         list(iter_long(database, module, cohorts)), columns=list(LONG_COLUMNS), dtype=object

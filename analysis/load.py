@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from core.questionnaire import PHASES, Module, Question
+from core.storage import Target
 from core.storage.packed import scope_answers
 
 PHASE_DTYPE = pd.CategoricalDtype(list(PHASES), ordered=True)
@@ -40,7 +40,7 @@ def module_questions(module: Module) -> list[Question]:
     return list(seen.values())
 
 
-def load_frames(database: Path, module: Module, cohorts: Sequence[str]) -> Frames:
+def load_frames(database: Target, module: Module, cohorts: Sequence[str]) -> Frames:
     """Read the answers, responses and participants of `cohorts` in one snapshot."""
     codes = list(cohorts)
     questions = module_questions(module)

@@ -18,6 +18,7 @@ class ExitStatus(enum.IntEnum):
     API_UNREACHABLE = 4
     DATABASE = 5
     NOTHING_TO_REPORT = 6
+    LEADERSHIP_LOST = 7  # `run` on PostgreSQL lost its hold on the database: restart it
     INTERRUPTED = 130  # Ctrl-C outside `run`, the shell's convention for SIGINT
 
 
@@ -32,10 +33,14 @@ MEANINGS: dict[ExitStatus, str] = {
     ExitStatus.TOKEN_REJECTED: "the Bot API rejected TELEGRAM_BOT_TOKEN",
     ExitStatus.API_UNREACHABLE: "the Bot API could not be reached",
     ExitStatus.DATABASE: (
-        "database problem: it cannot be created, opened or written, is not an SQLite "
-        "database, or another program holds its lock"
+        "database problem: it cannot be created, opened, reached or written, is not an SQLite "
+        "database, is not migrated (PostgreSQL), or another program holds its lock"
     ),
     ExitStatus.NOTHING_TO_REPORT: "no responses yet: nothing was written",
+    ExitStatus.LEADERSHIP_LOST: (
+        "the connection holding the database's lock broke (PostgreSQL): the bot stopped "
+        "polling and sending at once; start it again and it stands by or leads"
+    ),
     ExitStatus.INTERRUPTED: "interrupted with Ctrl-C",
 }
 
@@ -44,7 +49,15 @@ _FILES = (*_ALWAYS, ExitStatus.DATABASE, ExitStatus.INTERRUPTED)
 
 # Which statuses each command can end with.
 COMMANDS: dict[str, tuple[ExitStatus, ...]] = {
-    "run": (*_ALWAYS, ExitStatus.TOKEN_REJECTED, ExitStatus.API_UNREACHABLE, ExitStatus.DATABASE),
+    "run": (
+        *_ALWAYS,
+        ExitStatus.TOKEN_REJECTED,
+        ExitStatus.API_UNREACHABLE,
+        ExitStatus.DATABASE,
+        ExitStatus.LEADERSHIP_LOST,
+    ),
+    "migrate-schema": _FILES,
+    "migrate": _FILES,
     "check": _ALWAYS,
     "example-config": (ExitStatus.OK, ExitStatus.UNEXPECTED),
     "demo": _FILES,
@@ -57,10 +70,14 @@ COMMANDS: dict[str, tuple[ExitStatus, ...]] = {
 }
 
 SPECIAL: dict[tuple[str, ExitStatus], str] = {
-    ("run", ExitStatus.OK): "stopped normally (SIGTERM, Ctrl-C), also while still "
-    "waiting for the Bot API",
     ("run", ExitStatus.API_UNREACHABLE): "the Bot API stayed unreachable for "
     "bot.startup_timeout, or failed during start-up",
+    ("run", ExitStatus.DATABASE): "database problem (see above), or another bot already runs "
+    "on this SQLite database",
+    ("run", ExitStatus.OK): "stopped normally (SIGTERM, Ctrl-C), also while still waiting "
+    "for the Bot API or standing by",
+    ("migrate", ExitStatus.USAGE): "nothing was changed: a bad command line or configuration, "
+    "or the target is not empty",
     ("check", ExitStatus.OK): "the config and every questionnaire are valid",
     ("check", ExitStatus.UNEXPECTED): "problems found, each listed with its file and key "
     "(or an unexpected error)",

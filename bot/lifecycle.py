@@ -123,10 +123,7 @@ async def queue_summary(svc: Services, cohort: Cohort) -> bool:
     now = svc.now()
     async with svc.db.write() as tx:
         if await tx.events.mark(cohort.code, SUMMARY, now):
-            for seq, post in enumerate(posts):
-                await tx.outbox.enqueue(
-                    batch, seq, chat, post.kind, post.body, post.marker, post.files, now
-                )
+            await tx.outbox.add_batch(batch, chat, posts, now)
             log.info("summary for %s queued", cohort.code)
     return True
 

@@ -66,13 +66,7 @@ async def enqueue(
 ) -> bool:
     """Store a batch of posts once; False if the batch was queued before."""
     async with svc.db.write() as tx:
-        if await tx.outbox.batch_exists(batch):
-            return False
-        for seq, post in enumerate(posts):
-            await tx.outbox.enqueue(
-                batch, seq, chat_id, post.kind, post.body, post.marker, post.files, now
-            )
-    return True
+        return await tx.outbox.add_batch(batch, chat_id, posts, now)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -1,4 +1,8 @@
-"""Starting the bot for real: reach the Bot API within a deadline, then poll until stopped.
+"""Starting the bot for real: lead the database, reach the Bot API within a deadline, then
+poll until stopped.
+
+First the bot takes the lead of its database (`bot.standby`): at once, or, on PostgreSQL,
+after standing by while another bot leads. Only then does it talk to Telegram.
 
 Every way start-up can fail ends in one log line and its own exit status (README, "Exit
 statuses"). A server often boots before its network is up, so an unreachable Bot API is
@@ -23,18 +27,21 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot import standby
 from bot.exits import ExitStatus
 from bot.logs import one_line
 from core.secrets import TOKEN_ENV
-from core.storage import DatabaseUnavailable
+from core.storage import DatabaseUnavailable, Target
+from core.storage.leader import AnotherBotRuns, Lease
 
 log = logging.getLogger("bot.startup")
+T = TypeVar("T")
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -114,37 +121,51 @@ async def connect(
             return
 
 
-async def _connect_until_signal(application: AnyApp, base_url: str, give_up_after: float) -> bool:
-    """Connect; a SIGINT/SIGTERM while waiting stops cleanly. False: stopped by a signal."""
+async def _until_signal(work: Awaitable[T]) -> tuple[bool, T | None]:
+    """Await `work`; a SIGINT/SIGTERM meanwhile cancels it. (False, None): stopped by one."""
     loop = asyncio.get_running_loop()
-    task = asyncio.ensure_future(connect(application, base_url, give_up_after))
+    task = asyncio.ensure_future(work)
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:
         loop.add_signal_handler(sig, task.cancel)
     try:
-        await task
-        return True
+        return True, await task
     except asyncio.CancelledError:
-        return False
+        return False, None
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
 
 
-def run(application: AnyApp, base_url: str, give_up_after: float) -> ExitStatus:
-    """Connect within `give_up_after` seconds, then poll until SIGINT/SIGTERM; the exit status."""
+def run(application: AnyApp, base_url: str, give_up_after: float, database: Target) -> ExitStatus:
+    """Lead the database (standing by while another bot does), connect within
+    `give_up_after` seconds, then poll until SIGINT/SIGTERM; the exit status."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)  # run_polling continues on this same loop
+    lease: Lease | None = None
     try:
-        if not loop.run_until_complete(_connect_until_signal(application, base_url, give_up_after)):
+        leading, lease = loop.run_until_complete(_until_signal(standby.lead(database)))
+        if not leading:
+            log.info("stopped while standing by")
+            return ExitStatus.OK
+        connected, _ = loop.run_until_complete(
+            _until_signal(connect(application, base_url, give_up_after))
+        )
+        if not connected:
             log.info("stopped before the Bot API could be reached")
             return ExitStatus.OK
+        assert lease is not None
+        watching = loop.create_task(standby.hold(lease))
         # connect() was the one retry loop: PTB's bootstrap now runs once, without its own.
         # Network trouble from here on is the updater's: it retries for as long as we run.
         application.run_polling(
             allowed_updates=ALLOWED_UPDATES, bootstrap_retries=0, close_loop=False
         )
+        watching.cancel()
         return ExitStatus.OK
+    except AnotherBotRuns as exc:
+        log.error("cannot start: %s", exc)
+        return ExitStatus.DATABASE
     except StartupFailed as failure:
         log.error("cannot start: %s", failure)
         return failure.status
@@ -159,4 +180,6 @@ def run(application: AnyApp, base_url: str, give_up_after: float) -> ExitStatus:
         return ExitStatus.API_UNREACHABLE
     finally:
         with contextlib.suppress(Exception):
+            if lease is not None:
+                loop.run_until_complete(lease.release())
             loop.close()

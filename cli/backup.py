@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,8 @@ from typing import Any
 from bot.exits import ExitStatus
 from cli.check import load_listing_problems
 from core.outputs import OutputRefused, check_new_file, ensure_folder, why_not
-from core.storage import DatabaseUnavailable, unavailable
+from core.storage import DatabaseUnavailable, Postgres
+from core.storage.sqlite import backup_sqlite
 
 
 def register(subparsers: Any) -> None:
@@ -31,11 +31,11 @@ def register(subparsers: Any) -> None:
     backup = subparsers.add_parser(
         "backup",
         help="copy the database safely, even while the bot is running",
-        description="Copy bot.database with SQLite's online backup API into one "
+        description="Copy an SQLite bot.database with SQLite's online backup API into one "
         "self-contained, owner-only file, checked with PRAGMA integrity_check before it is "
         "moved into place. --out names a new file, or a folder (ending in /, or one that "
         "exists) to write feedback-<UTC time>.db into. An existing file is never "
-        "overwritten without --force.",
+        "overwritten without --force. For PostgreSQL it says how to use pg_dump.",
     )
     backup.add_argument("--config", required=True, help="config TOML file")
     backup.add_argument(
@@ -51,6 +51,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the database consistently, even while the bot runs and writes to it."""
     config = load_listing_problems(args.config)
     if config is None:
+        return ExitStatus.USAGE
+    if isinstance(config.bot.database, Postgres):
+        print(
+            f"backup: bot.database is PostgreSQL; back it up with pg_dump, e.g. pg_dump "
+            f"--format=custom --file=feedback-$(date -u +%Y%m%dT%H%M%SZ).dump "
+            f"'{config.bot.database}' (README: Backups)",
+            file=sys.stderr,
+        )
         return ExitStatus.USAGE
     try:
         out, pages = backup_database(config.bot.database, args.out, force=args.force)
@@ -97,7 +105,7 @@ def backup_database(
     except OSError as exc:
         raise OutputRefused(f"cannot write the backup {target}: {why_not(partial, exc)}") from None
     try:
-        result, pages = _copy(source, target, partial)
+        result, pages = backup_sqlite(source, target, partial)
         if result != "ok":
             raise DatabaseUnavailable(source, f"the copy failed its integrity check: {result}")
         _place(partial, target, force)
@@ -105,36 +113,6 @@ def backup_database(
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
     return target, pages
-
-
-def _copy(source: Path, target: Path, partial: Path) -> tuple[str, int]:
-    """Back `source` up into `partial`; (integrity_check's answer, page count)."""
-    try:
-        # mode=rw: never create an empty database where the real one was expected.
-        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=rw", uri=True)
-        src.execute("PRAGMA busy_timeout = 5000")
-    except sqlite3.Error as exc:
-        raise unavailable(source, exc) from exc
-    try:
-        dst = sqlite3.connect(partial)
-        try:
-            try:
-                src.backup(dst)  # all pages in one step: one snapshot, never a mix
-            except sqlite3.Error as exc:
-                text = str(exc)
-                if any(word in text for word in ("locked", "busy", "not a database", "malform")):
-                    raise unavailable(source, exc) from exc
-                raise OutputRefused(f"cannot write the backup {target}: {text}") from None
-            dst.execute("PRAGMA journal_mode = DELETE")
-            result = str(dst.execute("PRAGMA integrity_check").fetchone()[0])
-            pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
-        except sqlite3.Error as exc:
-            raise OutputRefused(f"cannot write the backup {target}: {exc}") from None
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    return result, pages
 
 
 def _place(partial: Path, target: Path, force: bool) -> None:

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from cli.cohort import catalogue, catalogue_lines
-from core.cohorts import clashes, with_stored_cohorts
+from cli.cohort import catalogue_lines
+from core.cohorts import entries_of, merged
 from core.config import Config, load_config
 from core.packaged import example_config
 from core.problems import ConfigError
 from core.secrets import environment_problems
+from core.storage import DatabaseUnavailable, Postgres, prepare, stored_cohort_rows
 
 
 def register(subparsers: Any) -> None:
@@ -52,7 +53,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = load_listing_problems(args.config)
     if config is None:
         return 1
-    found = catalogue(config)
+    database_problem = None
+    try:
+        rows = stored_cohort_rows(config.bot.database)
+        if isinstance(config.bot.database, Postgres):
+            prepare(config.bot.database)  # reads only: migrated, and writable for this role?
+    except DatabaseUnavailable as exc:
+        rows, database_problem = [], str(exc)
+    found = entries_of(config, rows)
     stored = sum(entry.origin == "stored" for entry in found)
     questions = sum(len(m.pre.questions) + len(m.post.questions) for m in config.modules.values())
     where = f" ({len(found) - stored} in the file, {stored} in the database)" if stored else ""
@@ -66,14 +74,17 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  module {module.id} ({module.title}): {module.source}; compared pre/post: {paired}"
         )
     print("\n".join(catalogue_lines(config, found)))
-    for line in nothing_to_try_note(with_stored_cohorts(config), args.config, datetime.now(UTC)):
+    for line in nothing_to_try_note(merged(config, rows), args.config, datetime.now(UTC)):
         print(line)
     # Only secrets that are set: `check` is often run where the service's environment is not.
     weak = environment_problems(only_set=True)
+    if database_problem:
+        weak.append(database_problem)
     for problem in weak:
         print(f"  problem: {problem}")
     # A code in both the file and the database: the file's cohort hides the stored one.
-    return 1 if clashes(config) or weak else 0
+    clashing = [row.code for row in rows if row.code in config.cohorts]
+    return 1 if clashing or weak else 0
 
 
 def nothing_to_try_note(config: Config, name: str, now: datetime) -> list[str]:

@@ -24,7 +24,8 @@ from bot.exits import ExitStatus
 from cli.demo_files import DB_MARK, DemoFolder, DemoRefused, prepare
 from core.config import Config, load_config
 from core.outputs import OutputRefused
-from core.storage import DatabaseUnavailable, prepare_file, set_mark
+from core.storage import DatabaseUnavailable, Target, TargetError, parse_target
+from core.storage.manage import migrate_schema, set_mark
 from sim.config import CohortSpec, ModuleSpec, config_toml
 from sim.harness import simulated_app, started
 from sim.participant import Button, Participant, Screen
@@ -68,7 +69,7 @@ REPORT_FILE = f"report-{CODE}.html"
 WRITES = ("config.toml", "channel.md", REPORT_FILE, f"{CODE}-answers.csv", f"{CODE}-answers.xlsx")
 
 
-def write_demo_config(out: DemoFolder, database: Path, start: datetime) -> Path:
+def write_demo_config(out: DemoFolder, database: Target, start: datetime) -> Path:
     text = config_toml(
         [CohortSpec(CODE, start, start + timedelta(hours=7))],
         modules=[ModuleSpec("risk-support", "builtin:risk-support", "Risk Support")],
@@ -77,7 +78,7 @@ def write_demo_config(out: DemoFolder, database: Path, start: datetime) -> Path:
         comment="Written by `feedback-bot demo`: a Risk Support cohort on a simulated day.",
         admins=[ADMIN],
         facilitators_chat=CHANNEL,
-        database=database,
+        database=str(database),
         timezone="Europe/London",
     )
     return out.write("config.toml", text.encode())
@@ -199,7 +200,7 @@ async def _wait_for(events: list[asyncio.Event], within: float) -> None:
         await asyncio.wait([asyncio.create_task(e.wait()) for e in events], timeout=within)
 
 
-async def run_demo(participants: int, seed: int, folder: DemoFolder, database: Path) -> int:
+async def run_demo(participants: int, seed: int, folder: DemoFolder, database: Target) -> int:
     """Run the whole story of one cohort and write what it produced to the folder."""
     out = folder.folder
     origin = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
@@ -263,7 +264,8 @@ async def run_demo(participants: int, seed: int, folder: DemoFolder, database: P
     print("  report-*.html       the evaluation report the channel received as a file")
     print("  transcripts/        four participants' chats, tap by tap")
     print(f"  {CODE}-answers.csv / .xlsx   the exports (pseudonymous ids)")
-    print(f"  {database.name:<19} the database ({database})")
+    name = database.name if isinstance(database, Path) else "the database"
+    print(f"  {name:<19} the database ({database})")
     print(
         "Try: feedback-bot report --config "
         + str(out / "config.toml")
@@ -355,7 +357,11 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--participants", type=int, default=40, help="how many (default 40)")
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     demo.add_argument("--out", type=Path, help="output folder (default: a new demo-output-*)")
-    demo.add_argument("--db", type=Path, help="database file (default: in the output folder)")
+    demo.add_argument(
+        "--db",
+        help="database file (default: in the output folder), or an empty PostgreSQL database "
+        "as postgresql://user@host:5432/db (the password from PGPASSWORD or a password file)",
+    )
     demo.add_argument(
         "--fresh",
         action="store_true",
@@ -374,10 +380,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(
-    participants: int, seed: int, out: Path | None, database: Path | None, fresh: bool = False
+    participants: int, seed: int, out: Path | None, database: str | None, fresh: bool = False
 ) -> int:
     folder = (out or Path(f"demo-output-{datetime.now().strftime('%Y%m%d-%H%M%S')}")).absolute()
-    db = (database or folder / "feedback.db").absolute()
+    try:
+        db = parse_target(database, Path.cwd()) if database else folder / "feedback.db"
+    except TargetError as exc:
+        print(f"demo: --db: {exc}", file=sys.stderr)
+        return 2
     # A database from an earlier run would be continued silently: its participants, its
     # summary already posted. Start again only when asked to, and only over the demo's own.
     try:
@@ -390,7 +400,7 @@ def main(
         # Before anything else, even a line of output: an interrupted demo (a closed pipe,
         # Ctrl-C) must still be recognised as one by the next --fresh.
         marked.save()
-        prepare_file(db)
+        migrate_schema(db)
         set_mark(db, *DB_MARK)
     except OSError as exc:
         print(f"demo: cannot write into {folder}: {exc.strerror or exc}", file=sys.stderr)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from core.outputs import OutputRefused, check_folder, folder_problem
-from core.storage import read_mark
+from core.storage import Postgres, Target
+from core.storage.manage import drop_tables, filled_tables, read_mark
 
 MARKER = ".feedback-bot-demo"
 DB_MARK = ("written_by", "feedback-bot demo")
@@ -44,7 +45,7 @@ def database_files(database: Path) -> list[Path]:
     return [p for p in paths if p.exists() or p.is_symlink()]
 
 
-def is_demo_database(database: Path) -> bool:
+def is_demo_database(database: Target) -> bool:
     return read_mark(database, DB_MARK[0]) == DB_MARK[1]
 
 
@@ -145,23 +146,31 @@ class Cleared:
     database: bool
 
 
-def prepare(folder: Path, database: Path, fresh: bool, writes: tuple[str, ...]) -> Cleared:
+def prepare(folder: Path, database: Target, fresh: bool, writes: tuple[str, ...]) -> Cleared:
     """Check that the demo may write to `folder` and `database`; with `fresh`, delete what an
     earlier demo wrote there first. `writes`: the names the demo will write in the folder.
 
     Raises DemoRefused (having deleted nothing) when the folder or the database holds
     anything a demo did not write, or when they hold an earlier demo and `fresh` is not set.
+    A PostgreSQL database is new when none of the bot's tables holds a row.
     """
     if folder.exists() and not folder.is_dir():
         raise DemoRefused(f"--out {folder} is a file, not a folder")
     check_folder(folder)
-    if database.is_dir():
-        raise DemoRefused(f"--db {database} is a folder; expected a database file name")
-    problem = folder_problem(database.parent)
-    if problem is not None:
-        raise DemoRefused(f"cannot write --db {database}: {problem}")
-    db_files = database_files(database)
-    db_is_demo = bool(db_files) and is_demo_database(database)
+    db_files: list[Path] = []
+    if isinstance(database, Postgres):
+        db_used = bool(filled_tables(database))
+        held = "already holds data"
+    else:
+        if database.is_dir():
+            raise DemoRefused(f"--db {database} is a folder; expected a database file name")
+        problem = folder_problem(database.parent)
+        if problem is not None:
+            raise DemoRefused(f"cannot write --db {database}: {problem}")
+        db_files = database_files(database)
+        db_used = bool(db_files)
+        held = "already exists"
+    db_is_demo = db_used and is_demo_database(database)
     record = DemoFolder.read(folder) if folder.is_dir() else None
     entries = [p for p in folder.iterdir() if p not in db_files] if folder.is_dir() else []
     ours = {record.marker, *record.present()} if record else set()
@@ -177,18 +186,18 @@ def prepare(folder: Path, database: Path, fresh: bool, writes: tuple[str, ...]) 
                 f"--out {folder} already holds files that no demo wrote; choose a new or "
                 "empty folder"
             )
-        if db_files:
+        if db_used:
             what = "an earlier demo's database" if db_is_demo else "a database no demo wrote"
             hint = "add --fresh to delete it and start again, or " if db_is_demo else ""
-            raise DemoRefused(f"--db {database} already exists ({what}); {hint}choose another --db")
+            raise DemoRefused(f"--db {database} {held} ({what}); {hint}choose another --db")
         return Cleared(0, False)
     if others and record is None:
         raise DemoRefused(
             f"--fresh refused: {folder} holds files that no demo wrote (it has no {MARKER}); "
             "nothing was deleted. Choose a new or empty folder for --out"
         )
-    if db_files and not db_is_demo:
-        option = "--out" if database.parent == folder else "--db"
+    if db_used and not db_is_demo:
+        option = "--out" if isinstance(database, Path) and database.parent == folder else "--db"
         raise DemoRefused(
             f"--fresh refused: {database} is not a database the demo wrote (it carries no "
             f"demo mark); nothing was deleted. Choose another {option}"
@@ -208,6 +217,8 @@ def prepare(folder: Path, database: Path, fresh: bool, writes: tuple[str, ...]) 
                 "which would write that name; nothing was deleted. Move it away first"
             )
     deleted = record.clear() if record is not None else 0
+    if db_used and isinstance(database, Postgres):
+        drop_tables(database)  # the demo's own tables: it carries the demo's mark
     for path in db_files:
         path.unlink()
-    return Cleared(deleted, bool(db_files))
+    return Cleared(deleted, db_used)

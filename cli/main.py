@@ -6,16 +6,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sqlite3
 import sys
 import textwrap
 from importlib.metadata import PackageNotFoundError, version
 
 from bot.exits import COMMANDS, ExitStatus, epilog
 from bot.logs import one_line, redacted_output
-from cli import backup, check, cohort, demo, reports, run
+from cli import backup, check, cohort, demo, migrate, reports, run
 from core.outputs import OutputRefused
-from core.storage import DatabaseUnavailable
+from core.storage import DatabaseUnavailable, is_database_error
 
 log = logging.getLogger("bot")
 
@@ -40,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the installed version and exit",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
-    for command in (run, backup, check, demo, reports, cohort):
+    for command in (run, backup, check, demo, reports, cohort, migrate):
         command.register(sub)
     for name, command_parser in sub.choices.items():
         _add_exit_statuses(name, command_parser)
@@ -91,10 +90,10 @@ def _main(argv: list[str] | None) -> int:
     except DatabaseUnavailable as exc:
         _tell(args, f"{command}: {exc}")
         return ExitStatus.DATABASE
-    except sqlite3.Error as exc:  # e.g. locked between opening it and writing
-        _tell(args, f"{command}: database problem: {one_line(exc)}")
-        return ExitStatus.DATABASE
     except Exception as exc:
+        if is_database_error(exc):  # e.g. SQLite locked between opening it and writing
+            _tell(args, f"{command}: database problem: {one_line(exc)}")
+            return ExitStatus.DATABASE
         # The last line of defence: one line, no secret; a traceback only at DEBUG.
         if args.command == "run":
             log.critical("stopped by an unexpected error", exc_info=exc)

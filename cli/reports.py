@@ -14,6 +14,7 @@ from core.config import Config, load_config
 from core.outputs import check_folder, check_new_file, check_new_files, new_file, write_new
 from core.problems import ConfigError
 from core.storage import respondents_in
+from core.storage.reads import exists as database_exists
 
 
 def register(subparsers: Any) -> None:
@@ -138,7 +139,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     out: Path = args.out
-    if not config.bot.database.is_file():
+    if not database_exists(config.bot.database):
         print(f"error: database not found: {config.bot.database}", file=sys.stderr)
         return ExitStatus.DATABASE
     if respondents_in(config.bot.database, scope.codes) == 0:
@@ -217,7 +218,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     module = config.modules[scope.module]
     out: Path = args.out
-    if not config.bot.database.exists():
+    if not database_exists(config.bot.database):
         print(f"error: database not found: {config.bot.database}", file=sys.stderr)
         return ExitStatus.DATABASE
     check_new_file(out, args.force)

@@ -13,7 +13,7 @@ from bot.logs import FORMATS, configure_logging
 from core.config import load_config
 from core.problems import ConfigError
 from core.secrets import PSEUDONYM_KEY_ENV, TOKEN_ENV, environment_problems
-from core.storage import DatabaseUnavailable, prepare_file
+from core.storage import DatabaseUnavailable, prepare
 
 log = logging.getLogger("bot")
 
@@ -26,7 +26,9 @@ def register(subparsers: Any) -> None:
         description="Run the bot until SIGTERM or Ctrl-C. The bot token comes from "
         "TELEGRAM_BOT_TOKEN and the pseudonym key (at least 32 random characters) from "
         "FEEDBACK_PSEUDONYM_KEY; neither is ever printed. Start-up checks the config, the "
-        "secrets, the database and the Bot API, in that order; any failure is one log line.",
+        "secrets, the database and the Bot API, in that order; any failure is one log line. "
+        "One bot runs per database: on SQLite a second one refuses to start; on PostgreSQL it "
+        "stands by, and takes over within seconds when the active one stops or dies.",
     )
     run.add_argument("--config", required=True, help="config TOML file")
     run.add_argument(
@@ -68,11 +70,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         # Before the network: a database problem will not go away by retrying.
-        prepare_file(config.bot.database)
+        prepare(config.bot.database)
     except DatabaseUnavailable as exc:
         log.error("cannot start: %s", exc)
         return ExitStatus.DATABASE
+    # Built before standing by, so that taking over costs only the Bot API's start-up.
     application = build_application(config, token, key)
     log.info("starting; Bot API at %s", startup.api_host(config.bot.api_base_url))
     timeout = config.bot.startup_timeout.total_seconds()
-    return startup.run(application, config.bot.api_base_url, timeout)
+    return startup.run(application, config.bot.api_base_url, timeout, config.bot.database)

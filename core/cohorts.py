@@ -333,6 +333,7 @@ async def create(
     """Store a new cohort after every check (again: a dialogue may be old), in one
     transaction; only the command line may allow a duplicate."""
     async with svc.db.write() as tx:
+        await tx.cohorts.lock_catalogue()
         new = await _admit(tx, svc, new, allow_duplicate)
         await _insert(tx, svc, new, by)
     await refresh(svc)
@@ -385,6 +386,7 @@ async def import_rows(svc: Services, rows: Sequence[ImportRow], by: str) -> Impo
     first_line: dict[tuple[object, ...], int] = {}
     try:
         async with svc.db.write() as tx:
+            await tx.cohorts.lock_catalogue()
             existing = entries_of(svc.file_config, await tx.cohorts.stored())
             for row in rows:
                 try:
@@ -475,6 +477,7 @@ async def cancel(svc: Services, code: str, by: str, done_events: Iterable[str]) 
     cohort = (await changeable(svc, code)).cohort
     now = svc.now()
     async with svc.db.write() as tx:
+        await tx.cohorts.lock(cohort.code)  # whether anyone joined stays true until we are done
         if not await tx.cohorts.has_participants(cohort.code):
             await tx.cohorts.delete_stored(cohort.code)
             outcome = "deleted"

@@ -15,6 +15,7 @@ from core.packaged import BUILTIN_PREFIX, builtin_questionnaire, builtin_questio
 from core.problems import ConfigError, Problem, read_toml
 from core.questionnaire import Module, load_module
 from core.secrets import TOKEN_ENV
+from core.storage.target import Target, TargetError, parse_target
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
@@ -36,7 +37,8 @@ class BotSettings:
     facilitators: tuple[int, ...] = ()
     facilitators_chat: int | None = None
     error_chat: int | None = None
-    database: Path = Path("feedback.db")
+    # An SQLite file (a Path), or a PostgreSQL database (core.storage.target.Postgres).
+    database: Target = Path("feedback.db")
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     privacy_contact: str = "the programme team"
     # How long `run` keeps retrying an unreachable Bot API at start-up before giving up.
@@ -207,12 +209,14 @@ class _Reader:
         facilitators = self.chat_id("bot.facilitators_chat", t.get("facilitators_chat"))
         error_chat = self.chat_id("bot.error_chat", t.get("error_chat"))
         database = t.get("database", "feedback.db")
-        if not isinstance(database, str) or not database.strip():
-            self.problem("bot.database", "expected a file path for the SQLite database")
-            database = "feedback.db"
-        db_path = Path(database).expanduser()
-        if not db_path.is_absolute():
-            db_path = (self.path.parent / db_path).resolve()
+        db_path: Target = (self.path.parent / "feedback.db").resolve()
+        if not isinstance(database, str):
+            self.problem("bot.database", "expected a file path for SQLite, or a postgresql:// URL")
+        else:
+            try:
+                db_path = parse_target(database, self.path.parent)
+            except TargetError as exc:
+                self.problem("bot.database", str(exc))
         tz_name = t.get("timezone", "UTC")
         try:
             tz = ZoneInfo(tz_name) if isinstance(tz_name, str) else None

@@ -1,7 +1,10 @@
 """The participant journey as plain async functions over the database (no Telegram).
 
 Each function validates what the participant did against the stored state and either
-changes the database in one transaction or refuses with a reason, changing nothing.
+changes the database in one transaction or refuses with a reason, changing nothing. A
+transaction that goes on to change what it read locks the participant first (`lock=True`):
+on PostgreSQL transactions run side by side, and two taps of one person (a double tap, or a
+tap handled by a bot taking over) must still be judged one after the other.
 """
 
 from __future__ import annotations
@@ -124,7 +127,7 @@ async def request_join(svc: Services, telegram_id: int, code: str) -> Outcome:
         phase = await _open_phase(tx, svc, cohort)
         if phase is None:
             return await _not_open(tx, svc, cohort)
-        participant = await tx.participants.find(telegram_id, cohort.code)
+        participant = await tx.participants.find(telegram_id, cohort.code, lock=True)
         if participant is None:
             # Nothing is stored before consent: the notice carries the code in its buttons.
             return Outcome(cohort=cohort)
@@ -158,7 +161,7 @@ async def decline(svc: Services, telegram_id: int, code: str) -> View | None:
     if cohort is None:
         return None
     async with svc.db.write() as tx:
-        participant = await tx.participants.find(telegram_id, cohort.code)
+        participant = await tx.participants.find(telegram_id, cohort.code, lock=True)
         if participant is None:
             return None
         phase = await _open_phase(tx, svc, cohort)
@@ -173,7 +176,7 @@ async def decline(svc: Services, telegram_id: int, code: str) -> View | None:
 async def resume(svc: Services, telegram_id: int) -> Outcome:
     """Continue the active cohort's open questionnaire where the participant left it."""
     async with svc.db.write() as tx:
-        participant = await tx.participants.active(telegram_id)
+        participant = await tx.participants.active(telegram_id, lock=True)
         if participant is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
         cohort = svc.config.cohort(participant.cohort)
@@ -207,7 +210,7 @@ async def _locate(
     cohort = svc.config.cohort(code)
     if cohort is None:
         return Outcome(refusal=Refusal.INVALID)
-    participant = await tx.participants.find(telegram_id, cohort.code)
+    participant = await tx.participants.find(telegram_id, cohort.code, lock=True)
     if participant is None:
         return Outcome(refusal=Refusal.NOT_JOINED)
     if not (await cohort_windows(tx, svc, cohort))[phase].contains(svc.now()):
@@ -254,7 +257,7 @@ async def answer_button(svc: Services, telegram_id: int, action: callbacks.Answe
 async def answer_text(svc: Services, telegram_id: int, text: str) -> Outcome:
     """Store a typed answer to the free-text question being shown."""
     async with svc.db.write() as tx:
-        participant = await tx.participants.active(telegram_id)
+        participant = await tx.participants.active(telegram_id, lock=True)
         if participant is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
         cohort = svc.config.cohort(participant.cohort)

@@ -21,7 +21,7 @@ import pytest
 from bot.screens import participant as screens
 from conftest import ADMIN, COHORT_END, FACILITATORS, TOKEN, Clock, Harness
 from core.config import Config
-from core.storage import open_database
+from core.storage import PostContent, open_database
 from sim.telegram.api import FakeTelegram
 
 RS = "RS-LDN-0314"
@@ -204,11 +204,11 @@ async def test_a_chat_takes_one_batch_at_a_time_and_a_refused_one_ends(tmp_path:
     try:
         async with db.write() as tx:
             for batch in ("A", "B"):
-                for seq in range(2):
-                    await tx.outbox.enqueue(
-                        batch, seq, -100, "text", f"{batch}{seq}", None, [], now
-                    )
-            await tx.outbox.enqueue("C", 0, -200, "text", "C0", None, [], now)  # another chat
+                posts = [PostContent("text", f"{batch}{seq}", []) for seq in range(2)]
+                assert await tx.outbox.add_batch(batch, -100, posts, now)
+            await tx.outbox.add_batch("C", -200, [PostContent("text", "C0", [])], now)
+            # A batch is stored once: a second one of the same name adds nothing.
+            assert not await tx.outbox.add_batch("A", -100, [PostContent("text", "A9", [])], now)
         async with db.read() as tx:
             due = await tx.outbox.due(now)
         assert [p.body for p in due] == ["A0", "C0"]

@@ -11,8 +11,8 @@
   cohorts), `packed` the analysis's bulk load.
 """
 
-from core.storage.database import open_database
-from core.storage.errors import DatabaseUnavailable, unavailable
+from core.storage.database import open_database, prepare
+from core.storage.errors import DatabaseUnavailable, is_database_error, unavailable
 from core.storage.reads import (
     WindowOverrides,
     long_rows,
@@ -51,11 +51,13 @@ __all__ = [
     "Tx",
     "UnconfirmedSend",
     "WindowOverrides",
+    "is_database_error",
     "long_rows",
     "migrate",
     "open_database",
     "parse_target",
     "parse_utc",
+    "prepare",
     "prepare_file",
     "read_mark",
     "respondents_in",

@@ -39,6 +39,16 @@ class Cohorts:
             (code, module, site, utc_text(start), utc_text(end)),
         )
 
+    async def lock_catalogue(self) -> None:
+        """New cohorts one at a time, in any process (the chat, `cohort add`, `cohort
+        import`): whether a code, or a cohort with the same module, site and times, is taken
+        is decided and acted on in one go."""
+        await self.sql.serialize("cohorts")
+
+    async def lock(self, code: str) -> None:
+        """Hold one cohort still until the transaction ends: nobody joins it meanwhile."""
+        await self.sql.one(f"SELECT 1 FROM cohorts WHERE code = ?{self.sql.for_update}", (code,))
+
     async def stored(self) -> list[StoredCohortRow]:
         return [StoredCohortRow(*row) for row in await self.sql.all(STORED_COHORTS_SQL)]
 

@@ -22,3 +22,18 @@ async def open_database(target: Target) -> Database:
     from core.storage.sqlite import SqliteDatabase
 
     return await SqliteDatabase.connect(target)
+
+
+def prepare(target: Target) -> None:
+    """What `run` checks before anything else touches the database: SQLite created
+    (owner-only), migrated and proved writable; PostgreSQL reached, migrated (by its owner)
+    and writable for this role. DatabaseUnavailable says, in one line, why not."""
+    if isinstance(target, Postgres):
+        from core.storage import postgres
+
+        with postgres.connect(target) as conn:
+            postgres.check_ready(conn, target)
+        return
+    from core.storage.sqlite import prepare_file
+
+    prepare_file(target)

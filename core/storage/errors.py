@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from core.storage.target import Target
@@ -44,3 +45,8 @@ def unavailable(path: Path, exc: BaseException) -> DatabaseUnavailable:
     else:
         reason = text
     return DatabaseUnavailable(path, reason)
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """An error of either engine's driver, one the storage layer did not put in words."""
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.partition(".")[0] == "psycopg"

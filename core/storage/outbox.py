@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from core.storage.rows import OutboxRow, UnconfirmedSend, utc_text
+from core.storage.rows import OutboxRow, PostContent, UnconfirmedSend, utc_text
 from core.storage.sql import Sql
 
 
@@ -21,30 +21,36 @@ class Outbox:
     def __init__(self, sql: Sql) -> None:
         self.sql = sql
 
-    async def batch_exists(self, batch: str) -> bool:
-        return await self.sql.one("SELECT 1 FROM outbox WHERE batch = ?", (batch,)) is not None
-
-    async def enqueue(
-        self,
-        batch: str,
-        seq: int,
-        chat_id: int,
-        kind: str,
-        body: str,
-        marker: str | None,
-        files: list[tuple[str, bytes]],
-        now: datetime,
-    ) -> None:
-        row = await self.sql.one(
-            "INSERT INTO outbox (batch, seq, chat_id, kind, body, marker, next_attempt_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (batch, seq, chat_id, kind, body, marker, utc_text(now), utc_text(now)),
-        )
-        assert row is not None
-        await self.sql.many(
-            "INSERT INTO outbox_files (outbox_id, position, name, data) VALUES (?, ?, ?, ?)",
-            [(row[0], i, name, data) for i, (name, data) in enumerate(files)],
-        )
+    async def add_batch(
+        self, batch: str, chat_id: int, posts: list[PostContent], now: datetime
+    ) -> bool:
+        """Store a batch of posts, to go out in this order; False (and nothing stored) if a
+        batch of that name was stored before. The key (batch, seq) decides, so two units of
+        work storing one batch at once store it once."""
+        for seq, post in enumerate(posts):
+            row = await self.sql.one(
+                "INSERT INTO outbox (batch, seq, chat_id, kind, body, marker, next_attempt_at,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (batch, seq) DO NOTHING RETURNING id",
+                (
+                    batch,
+                    seq,
+                    chat_id,
+                    post.kind,
+                    post.body,
+                    post.marker,
+                    utc_text(now),
+                    utc_text(now),
+                ),
+            )
+            if row is None:
+                assert seq == 0, "a batch is stored whole, in one transaction"
+                return False
+            await self.sql.many(
+                "INSERT INTO outbox_files (outbox_id, position, name, data) VALUES (?, ?, ?, ?)",
+                [(row[0], i, name, data) for i, (name, data) in enumerate(post.files)],
+            )
+        return True
 
     async def due(self, now: datetime) -> list[OutboxRow]:
         """Pending posts whose turn has come: due, every earlier post of the batch sent, and

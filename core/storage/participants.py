@@ -22,19 +22,29 @@ class Participants:
     def __init__(self, sql: Sql) -> None:
         self.sql = sql
 
-    async def find(self, telegram_id: int, cohort: str) -> ParticipantRow | None:
+    async def find(
+        self, telegram_id: int, cohort: str, *, lock: bool = False
+    ) -> ParticipantRow | None:
+        """This person's participation in the cohort. `lock`: the unit of work goes on to
+        change what this participant has stored, so no other may meanwhile (a double tap
+        answered by two processes, say): it waits for this one to end."""
         row = await self.sql.one(
-            f"{_PARTICIPANT} WHERE telegram_id = ? AND cohort = ?", (telegram_id, cohort)
+            f"{_PARTICIPANT} WHERE telegram_id = ? AND cohort = ?{self._lock(lock)}",
+            (telegram_id, cohort),
         )
         return ParticipantRow(*row) if row else None
 
-    async def active(self, telegram_id: int) -> ParticipantRow | None:
-        """The cohort this person joined or returned to most recently."""
+    async def active(self, telegram_id: int, *, lock: bool = False) -> ParticipantRow | None:
+        """The cohort this person joined or returned to most recently (`lock`: as `find`)."""
         row = await self.sql.one(
-            f"{_PARTICIPANT} WHERE telegram_id = ? ORDER BY active_at DESC, id DESC LIMIT 1",
+            f"{_PARTICIPANT} WHERE telegram_id = ? ORDER BY active_at DESC, id DESC LIMIT 1"
+            f"{self._lock(lock)}",
             (telegram_id,),
         )
         return ParticipantRow(*row) if row else None
+
+    def _lock(self, lock: bool) -> str:
+        return self.sql.for_update if lock else ""
 
     async def join(
         self, telegram_id: int, cohort: str, pseudonym: str, now: datetime, notice_version: int

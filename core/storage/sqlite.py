@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from core.outputs import OutputRefused
 from core.storage.errors import NotSetUp, unavailable
 from core.storage.rows import utc_text
 from core.storage.schema import MIGRATIONS, SCHEMA_VERSION
@@ -118,6 +119,39 @@ def read_mark(path: Path, name: str) -> str | None:
     except sqlite3.Error:
         return None
     return str(row[0]) if row else None
+
+
+def backup_sqlite(source: Path, target: Path, partial: Path) -> tuple[str, int]:
+    """Back `source` up into `partial`, a new file on its way to `target`, with SQLite's
+    online backup API (one consistent snapshot while the bot writes); (integrity_check's
+    answer, page count). DatabaseUnavailable: `source` cannot be read; OutputRefused: the
+    copy cannot be written."""
+    try:
+        # mode=rw: never create an empty database where the real one was expected.
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=rw", uri=True)
+        src.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except sqlite3.Error as exc:
+        raise unavailable(source, exc) from exc
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            try:
+                src.backup(dst)  # all pages in one step: one snapshot, never a mix
+            except sqlite3.Error as exc:
+                text = str(exc)
+                if any(word in text for word in ("locked", "busy", "not a database", "malform")):
+                    raise unavailable(source, exc) from exc
+                raise OutputRefused(f"cannot write the backup {target}: {text}") from None
+            dst.execute("PRAGMA journal_mode = DELETE")
+            result = str(dst.execute("PRAGMA integrity_check").fetchone()[0])
+            pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise OutputRefused(f"cannot write the backup {target}: {exc}") from None
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return result, pages
 
 
 class Snapshot:
