@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,10 +18,13 @@ from bot.app import App
 from bot.context import services_of
 from core.config import Config, load_config
 from core.schedule import Event
+from core.storage import Target
 from sim import config as sim_config
 from sim.config import CohortSpec
 from sim.harness import opened, simulated_app
 from sim.telegram.api import FakeTelegram
+from sim.testing import audit
+from sim.testing.postgres import ENV_REQUIRE, PostgresServer, PostgresUnavailable
 
 # PTB 22 warns (an error under our warning filter) whenever RetryAfter carries an int;
 # opting in to timedelta values is what its next major version does anyway.
@@ -39,8 +41,9 @@ ADMIN = 999
 SCHEDULE = {"pre_opens_before": "7d", "post_open_for": "2d", "reminders": ["1h", "1d"]}
 
 
-def write_config(directory: Path, extra: str = "") -> Path:
-    """A config with one Risk Support cohort and one Getting Help cohort, times in UTC."""
+def write_config(directory: Path, extra: str = "", database: Target | None = None) -> Path:
+    """A config with one Risk Support cohort and one Getting Help cohort, times in UTC; the
+    database is `feedback.db` beside it unless another is given."""
     return sim_config.write_config(
         directory,
         [
@@ -53,6 +56,7 @@ def write_config(directory: Path, extra: str = "") -> Path:
         admins=[ADMIN],
         facilitators_chat=FACILITATORS,
         timezone="UTC",
+        database=str(database or "feedback.db"),
     )
 
 
@@ -143,12 +147,8 @@ class Harness:
         return [str(a.get("text") or "") for a in self.fake.callback_answers]
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Read the database directly, as an auditor would."""
-        conn = sqlite3.connect(self.config.bot.database)
-        try:
-            return list(conn.execute(sql, params))
-        finally:
-            conn.close()
+        """Read the database directly, as an auditor would (`?` placeholders, either engine)."""
+        return audit.rows(self.config.bot.database, sql, params)
 
     def answers(self, user_id: int, phase: str = "pre") -> dict[str, str | None]:
         rows = self.rows(
@@ -164,9 +164,53 @@ def clock() -> Clock:
     return Clock()
 
 
+# The engines a test module runs on when it says `pytestmark = BOTH_ENGINES`: each of its
+# tests then runs once on SQLite and once on PostgreSQL (a real server, `postgres` below).
+ENGINES = ("sqlite", "postgresql")
+BOTH_ENGINES = pytest.mark.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session, from the binaries on the machine. Without them
+    the tests that need it are skipped, unless FEEDBACK_REQUIRE_POSTGRES=1 (CI), which makes
+    that a failure."""
+    try:
+        server = PostgresServer()
+        server.start()
+    except PostgresUnavailable as exc:
+        if os.environ.get(ENV_REQUIRE) == "1":
+            pytest.fail(f"{ENV_REQUIRE}=1, but PostgreSQL cannot run here: {exc}")
+        pytest.skip(f"PostgreSQL cannot run here: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return load_config(write_config(tmp_path))
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine of this test's database: SQLite unless the module asks for both."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Target]:
+    """This test's own database: a file in its folder, or a fresh, migrated PostgreSQL one."""
+    if engine == "sqlite":
+        yield tmp_path / "feedback.db"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    target = server.fresh()
+    try:
+        yield target
+    finally:
+        server.drop(target)
+
+
+@pytest.fixture
+def config(tmp_path: Path, database: Target) -> Config:
+    return load_config(write_config(tmp_path, database=database))
 
 
 @pytest.fixture

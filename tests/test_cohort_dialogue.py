@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ADMIN, KEY, Clock, write_config
+from conftest import ADMIN, BOTH_ENGINES, KEY, Clock, write_config
 from core import cohort_dialogue as dialogue
 from core import cohorts
 from core.cohort_dialogue import (
@@ -28,7 +28,7 @@ from core.cohort_dialogue import (
 from core.cohorts import DuplicateCohort, NewCohort
 from core.config import Config, load_config
 from core.services import Services
-from core.storage import Database, open_database
+from core.storage import Database, Target, open_database
 
 FACILITATOR = 501
 
@@ -102,8 +102,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path, clock: Clock) -> AsyncIterator[World]:
-    path = write_config(tmp_path)
+async def world(tmp_path: Path, clock: Clock, database: Target) -> AsyncIterator[World]:
+    path = write_config(tmp_path, database=database)
     staff = f"admins = [{ADMIN}]\nfacilitators = [{FACILITATOR}]"
     path.write_text(path.read_text().replace(f"admins = [{ADMIN}]", staff))
     started = World(load_config(path), clock)
@@ -119,6 +119,7 @@ async def svc(world: World) -> Services:
     return await world.start()
 
 
+@BOTH_ENGINES
 async def test_a_whole_dialogue_creates_the_cohort(svc: Services) -> None:
     assert await dialogue.start_new(svc, ADMIN) == Ask("module", {})
     moves = [
@@ -149,6 +150,7 @@ async def test_a_whole_dialogue_creates_the_cohort(svc: Services) -> None:
     ]
 
 
+@BOTH_ENGINES
 async def test_a_restart_in_the_middle_loses_nothing(svc: Services, world: World) -> None:
     await dialogue.start_new(svc, FACILITATOR)
     await dialogue.answer(svc, FACILITATOR, Tapped("m", "getting-help"))
@@ -165,6 +167,7 @@ async def test_a_restart_in_the_middle_loses_nothing(svc: Services, world: World
     assert created.cohort.facilitators == (FACILITATOR,)  # a facilitator runs what they make
 
 
+@BOTH_ENGINES
 async def test_a_wrong_answer_keeps_the_step_and_the_draft(svc: Services) -> None:
     await dialogue.start_new(svc, ADMIN)
     await dialogue.answer(svc, ADMIN, Tapped("m", "risk-support"))
@@ -177,6 +180,7 @@ async def test_a_wrong_answer_keeps_the_step_and_the_draft(svc: Services) -> Non
     assert isinstance(outcome, Ask) and outcome.step == "times"
 
 
+@BOTH_ENGINES
 async def test_lines_and_taps_that_are_not_the_dialogues(svc: Services) -> None:
     assert await dialogue.answer(svc, ADMIN, Typed("RS-LDN-0314")) is None  # no dialogue
     assert await dialogue.answer(svc, ADMIN, Tapped("y")) == Stale()
@@ -186,6 +190,7 @@ async def test_lines_and_taps_that_are_not_the_dialogues(svc: Services) -> None:
     assert await dialogue.current(svc, ADMIN) == ("module", {})
 
 
+@BOTH_ENGINES
 async def test_the_same_session_twice_is_refused_at_the_times_step(svc: Services) -> None:
     first = NewCohort("", "risk-support", "Leeds", *times(9, 16))
     twin = await cohorts.create(svc, first, "admin 999")
@@ -199,6 +204,7 @@ async def test_the_same_session_twice_is_refused_at_the_times_step(svc: Services
     assert isinstance(outcome, Ask) and outcome.draft["suggested"] == "RS-LEE-0402-2"
 
 
+@BOTH_ENGINES
 async def test_a_create_that_fails_ends_the_dialogue(svc: Services) -> None:
     await dialogue.start_new(svc, ADMIN)
     for given in (Tapped("m", "risk-support"), Typed("Leeds"), Typed("2 Apr 9:00-16:00")):
@@ -213,6 +219,7 @@ async def test_a_create_that_fails_ends_the_dialogue(svc: Services) -> None:
     assert len([e for e in await cohorts.entries(svc) if e.origin == "stored"]) == 1
 
 
+@BOTH_ENGINES
 async def test_cancel_at_any_step_and_a_day_old_dialogue(svc: Services, clock: Clock) -> None:
     await dialogue.start_new(svc, ADMIN)
     await dialogue.answer(svc, ADMIN, Tapped("m", "risk-support"))
@@ -225,6 +232,7 @@ async def test_cancel_at_any_step_and_a_day_old_dialogue(svc: Services, clock: C
     assert await dialogue.current(svc, ADMIN) is None
 
 
+@BOTH_ENGINES
 async def test_the_edit_dialogue(svc: Services) -> None:
     problem = await dialogue.start_edit(svc, ADMIN, "RS-LDN-0314")
     assert isinstance(problem, Problem) and "config file" in str(problem.error)
@@ -241,6 +249,7 @@ async def test_the_edit_dialogue(svc: Services) -> None:
     assert await dialogue.current(svc, ADMIN) is None
 
 
+@BOTH_ENGINES
 async def test_the_one_line_forms(svc: Services) -> None:
     made = await dialogue.create_in_one_line(
         svc, FACILITATOR, ["risk-support", "Milton", "Keynes", "2026-04-02", "09:00", "16:00"]

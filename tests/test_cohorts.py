@@ -18,9 +18,13 @@ from bot.screens import admin as admin_screens
 from bot.screens import cohorts as cohort_screens
 from bot.screens import participant as screens
 from bot.screens import privacy as privacy_screens
-from conftest import ADMIN, Clock, Harness, write_config
+from conftest import ADMIN, BOTH_ENGINES, Clock, Harness, write_config
 from core.config import load_config
 from core.schedule import Event
+from core.storage import Target
+
+# Each test runs on SQLite and on PostgreSQL (a real server).
+pytestmark = BOTH_ENGINES
 
 FACILITATOR = 501
 OTHER_FACILITATOR = 502
@@ -32,8 +36,8 @@ PRE = ("Education", "Clinician", "2", "3", "2", screens.SUBMIT)
 POST = ("Yes", "5", "4", "4", "4", "4", screens.SKIP, screens.SUBMIT)
 
 
-def staff_config(tmp_path: Path) -> Path:
-    path = write_config(tmp_path)
+def staff_config(tmp_path: Path, database: Target) -> Path:
+    path = write_config(tmp_path, database=database)
     text = path.read_text().replace(
         "admins = [999]", f"admins = [999]\nfacilitators = [{FACILITATOR}, {OTHER_FACILITATOR}]"
     )
@@ -42,8 +46,8 @@ def staff_config(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, clock: Clock) -> AsyncIterator[Harness]:
-    harness = Harness(load_config(staff_config(tmp_path)), clock)
+async def bot(tmp_path: Path, clock: Clock, database: Target) -> AsyncIterator[Harness]:
+    harness = Harness(load_config(staff_config(tmp_path, database)), clock)
     await harness.start()
     try:
         yield harness
@@ -508,8 +512,10 @@ async def test_the_edit_button_in_a_group_points_to_a_private_chat(bot: Harness)
     assert code in listing["text"]
 
 
-async def test_config_cohorts_can_list_their_facilitators(tmp_path: Path, clock: Clock) -> None:
-    path = staff_config(tmp_path)
+async def test_config_cohorts_can_list_their_facilitators(
+    tmp_path: Path, clock: Clock, database: Target
+) -> None:
+    path = staff_config(tmp_path, database)
     text = path.read_text().replace(
         'site = "London"\n', f'site = "London"\nfacilitators = [{FACILITATOR}]\n', 1
     )
@@ -579,9 +585,9 @@ async def test_a_term_of_cohorts_fits_in_one_message(bot: Harness) -> None:
 
 
 async def test_a_menu_that_fails_does_not_keep_the_others_from_theirs(
-    tmp_path: Path, clock: Clock
+    tmp_path: Path, clock: Clock, database: Target
 ) -> None:
-    harness = Harness(load_config(staff_config(tmp_path)), clock)
+    harness = Harness(load_config(staff_config(tmp_path, database)), clock)
     harness.fake.inject_fault("setMyCommands", "bad_gateway", times=2)
     await harness.start()
     try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from bot.screens import participant as screens
-from conftest import Harness
+from conftest import BOTH_ENGINES, Harness
+
+pytestmark = BOTH_ENGINES
 
 ALICE = 1001
 BOB = 1002

@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot.screens import participant as screens
-from conftest import ADMIN, COHORT_END, FACILITATORS, Clock, Harness, write_config
+from conftest import ADMIN, BOTH_ENGINES, COHORT_END, FACILITATORS, Clock, Harness, write_config
 from core.config import load_config
 from core.schedule import Event
+from core.storage import Target
+
+# Each test runs on SQLite and on PostgreSQL (a real server).
+pytestmark = BOTH_ENGINES
 
 CODE = "RS-LDN-0314"
 PRE = ("Education", "Clinician", "2", "3", "2", screens.SUBMIT)
@@ -271,8 +275,8 @@ async def test_command_menus(bot: Harness) -> None:
     assert {"status", "report", "export"} <= {c["command"] for c in admin_menu["commands"]}
 
 
-async def test_daily_digest_while_open(tmp_path: Path, clock: Clock) -> None:
-    path = write_config(tmp_path)
+async def test_daily_digest_while_open(tmp_path: Path, clock: Clock, database: Target) -> None:
+    path = write_config(tmp_path, database=database)
     text = path.read_text().replace(
         'reminders = ["1h", "1d"]', 'reminders = ["1h", "1d"]\ndaily_digest = "12:00"'
     )
@@ -365,39 +369,3 @@ async def test_report_document_is_posted_once_around_a_timeout_or_restart(
     assert bot.fake.calls_of("editMessageCaption")  # the bot looked for it before resending
     states = bot.rows("SELECT kind, state FROM outbox WHERE batch = ?", (f"summary:{CODE}",))
     assert states == [("text", "sent"), ("photos", "sent"), ("document", "sent")]
-
-
-def test_outbox_migration_keeps_queued_posts_and_allows_documents(tmp_path: Path) -> None:
-    import sqlite3
-
-    from core.storage import MIGRATIONS, migrate
-
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for migration in MIGRATIONS[:2]:  # a database from before documents could be posted
-        conn.executescript(migration.sqlite)
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    conn.executemany("INSERT INTO schema_migrations VALUES (?, 'then')", [(1,), (2,)])
-    conn.execute(
-        "INSERT INTO outbox (batch, seq, chat_id, kind, body, next_attempt_at, created_at)"
-        " VALUES ('summary:X', 1, -1, 'photos', 'Charts', 'now', 'now')"
-    )
-    conn.execute("INSERT INTO outbox_files VALUES (1, 0, 'a.png', x'89504e47')")
-    conn.commit()
-    migrate(conn)
-    assert conn.execute("SELECT batch, kind, state FROM outbox").fetchall() == [
-        ("summary:X", "photos", "pending")
-    ]
-    assert conn.execute("SELECT name FROM outbox_files WHERE outbox_id = 1").fetchall() == [
-        ("a.png",)
-    ]
-    conn.execute(
-        "INSERT INTO outbox (batch, seq, chat_id, kind, body, next_attempt_at, created_at)"
-        " VALUES ('summary:X', 2, -1, 'document', 'Report', 'now', 'now')"
-    )
-    conn.commit()
-    conn.execute("PRAGMA foreign_keys = ON")  # a no-op inside a transaction
-    conn.execute("DELETE FROM outbox WHERE id = 1")  # the files still belong to their post
-    assert conn.execute("SELECT count(*) FROM outbox_files").fetchone() == (0,)
-    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-    conn.close()

@@ -9,20 +9,21 @@ chat as its members would.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import closing
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.screens import participant as screens
-from conftest import ADMIN, COHORT_END, FACILITATORS, TOKEN, Clock, Harness
+from conftest import ADMIN, BOTH_ENGINES, COHORT_END, FACILITATORS, TOKEN, Clock, Harness
 from core.config import Config
-from core.storage import PostContent, open_database
+from core.storage import PostContent, Target, open_database
 from sim.telegram.api import FakeTelegram
+from sim.testing import audit
+
+# Each test runs on SQLite and on PostgreSQL (a real server).
+pytestmark = BOTH_ENGINES
 
 RS = "RS-LDN-0314"
 GH = "GH-LDN-0314"
@@ -198,8 +199,8 @@ async def test_report_in_the_admins_chat_around_a_lost_answer(bot: Harness, faul
     assert not any("Sorry" in label(m) for m in bot.fake.messages(ADMIN))
 
 
-async def test_a_chat_takes_one_batch_at_a_time_and_a_refused_one_ends(tmp_path: Path) -> None:
-    db = await open_database(tmp_path / "outbox.db")
+async def test_a_chat_takes_one_batch_at_a_time_and_a_refused_one_ends(database: Target) -> None:
+    db = await open_database(database)
     now = COHORT_END
     try:
         async with db.write() as tx:
@@ -218,8 +219,7 @@ async def test_a_chat_takes_one_batch_at_a_time_and_a_refused_one_ends(tmp_path:
             assert [p.body for p in await tx.outbox.due(now)] == ["B0", "C0"]
     finally:
         await db.close()
-    with closing(sqlite3.connect(tmp_path / "outbox.db")) as conn:
-        states = dict(conn.execute("SELECT body, state FROM outbox").fetchall())
+    states = dict(audit.rows(database, "SELECT body, state FROM outbox"))
     assert states == {
         "A0": "failed",
         "A1": "failed",  # it would have followed A0: never sent alone
@@ -227,43 +227,3 @@ async def test_a_chat_takes_one_batch_at_a_time_and_a_refused_one_ends(tmp_path:
         "B1": "pending",
         "C0": "pending",
     }
-
-
-def test_migration_keeps_what_the_outbox_knew(tmp_path: Path) -> None:
-    """A database from before the ledger: its cursors, a post in doubt, a stalled batch."""
-    from core.storage import MIGRATIONS, migrate
-
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for migration in MIGRATIONS[:4]:
-        conn.executescript(migration.sqlite)
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    conn.executemany("INSERT INTO schema_migrations VALUES (?, 'then')", [(1,), (2,), (3,), (4,)])
-    conn.execute("INSERT INTO chat_cursors VALUES (-100, 7)")
-    rows = [
-        ("summary:A", 0, "sent", 0),
-        ("summary:A", 1, "pending", 1),  # timed out before the upgrade: may be in the chat
-        ("summary:B", 0, "failed", 0),
-        ("summary:B", 1, "pending", 0),  # behind a refused part: can never go out
-    ]
-    for batch, seq, state, uncertain in rows:
-        conn.execute(
-            "INSERT INTO outbox (batch, seq, chat_id, kind, body, state, uncertain,"
-            " next_attempt_at, created_at) VALUES (?, ?, -100, 'text', 'x', ?, ?, 'now', 'now')",
-            (batch, seq, state, uncertain),
-        )
-    conn.commit()
-    migrate(conn)
-    assert conn.execute("SELECT chat_id, message_id FROM own_messages").fetchall() == [(-100, 7)]
-    doubt = conn.execute("SELECT chat_id, since_id, until_id, post_id FROM unconfirmed_sends")
-    assert doubt.fetchall() == [(-100, 7, None, 2)]
-    states = conn.execute("SELECT batch, seq, state FROM outbox ORDER BY id").fetchall()
-    assert states == [
-        ("summary:A", 0, "sent"),
-        ("summary:A", 1, "pending"),
-        ("summary:B", 0, "failed"),
-        ("summary:B", 1, "failed"),
-    ]
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert "chat_cursors" not in tables
-    conn.close()

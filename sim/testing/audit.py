@@ -1,7 +1,8 @@
 """What the database holds, against what the simulated participants saw happen.
 
-Every simulation ends the same way: read the answers back with plain ``sqlite3`` (as an
-auditor would, not through the bot's own storage code) and compare them with the taps
+Every simulation ends the same way: read the answers back with the engine's plain driver
+(``sqlite3`` or psycopg, as an auditor would, not through the bot's own storage code) and
+compare them with the taps
 each participant made and whether they saw each one accepted. An answer is *lost* when the
 participant saw it accepted and it is missing or holds another value; *stored twice* when
 a (participant, phase, question) has more than one row; *never seen accepted* when it is
@@ -12,9 +13,13 @@ reply, say); *phantom* when nobody tapped that question at all.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from core.storage.target import Postgres
 
 # (Telegram user id, cohort code, phase)
 Questionnaire = tuple[int, str, str]
@@ -38,46 +43,86 @@ class Stored:
 
 def stored_copies(conn: sqlite3.Connection) -> int:
     """Answers stored more than once for the same participant, phase and question."""
-    return sum(
-        count - 1
-        for (count,) in conn.execute(
-            "SELECT count(*) FROM answers GROUP BY participant_id, phase, question"
-        )
-    )
+    return sum(count - 1 for (count,) in conn.execute(_COPIES))
 
 
-def read_stored(path: Path) -> Stored:
-    """What the database holds of the simulated participants (imported answers left out)."""
-    conn = sqlite3.connect(path)
+_COPIES = "SELECT count(*) FROM answers GROUP BY participant_id, phase, question"
+# A row whose participant is gone: what a broken reference would leave (PostgreSQL keeps its
+# own pages whole; SQLite's integrity_check is asked as well).
+_ORPHANS = (
+    "SELECT (SELECT count(*) FROM answers a WHERE NOT EXISTS (SELECT 1 FROM participants p"
+    " WHERE p.id = a.participant_id)) + (SELECT count(*) FROM responses r WHERE NOT EXISTS"
+    " (SELECT 1 FROM participants p WHERE p.id = r.participant_id))"
+)
+
+
+@contextmanager
+def reader(database: Path | Postgres) -> Iterator[Callable[..., list[tuple[Any, ...]]]]:
+    """A function running a query (with `?` placeholders) on `database`, read directly."""
+    if isinstance(database, Postgres):
+        import psycopg
+
+        with psycopg.connect(database.url, autocommit=True) as pg:
+
+            def run_pg(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+                query = sql.replace("%", "%%").replace("?", "%s")
+                cursor = pg.execute(query.encode(), params)
+                return cursor.fetchall() if cursor.description else []
+
+            yield run_pg
+        return
+    conn = sqlite3.connect(database)
     try:
+
+        def run_sqlite(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+            return conn.execute(sql, params).fetchall()
+
+        yield run_sqlite
+    finally:
+        conn.close()
+
+
+def rows(
+    database: Path | Postgres, sql: str, params: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """The rows of one query on `database`, read directly (tests' own look at what is stored)."""
+    with reader(database) as query:
+        return query(sql, params)
+
+
+def read_stored(database: Path | Postgres) -> Stored:
+    """What the database holds of the simulated participants (imported answers left out)."""
+    with reader(database) as query:
         answers: dict[Questionnaire, dict[str, str | None]] = {}
-        for user, cohort, phase, question, value in conn.execute(
+        for user, cohort, phase, question, value in query(
             "SELECT p.telegram_id, p.cohort, a.phase, a.question, a.value FROM answers a"
             " JOIN participants p ON p.id = a.participant_id WHERE p.telegram_id IS NOT NULL"
         ):
             answers.setdefault((int(user), str(cohort), str(phase)), {})[str(question)] = value
         submitted = {
             (int(user), str(cohort), str(phase))
-            for user, cohort, phase in conn.execute(
+            for user, cohort, phase in query(
                 "SELECT p.telegram_id, p.cohort, r.phase FROM responses r JOIN participants p"
                 " ON p.id = r.participant_id WHERE r.submitted_at IS NOT NULL"
                 " AND p.telegram_id IS NOT NULL"
             )
         }
-        per_person = conn.execute(
+        per_person = query(
             "SELECT telegram_id, cohort, count(*) FROM participants WHERE telegram_id IS NOT NULL"
             " GROUP BY telegram_id, cohort"
-        ).fetchall()
+        )
+        orphans = int(query(_ORPHANS)[0][0])
+        integrity = "ok" if orphans == 0 else f"{orphans} rows without their participant"
+        if not isinstance(database, Postgres) and integrity == "ok":
+            integrity = str(query("PRAGMA integrity_check")[0][0])
         return Stored(
             answers=answers,
             submitted=submitted,
             joined={(int(user), str(cohort)) for user, cohort, _ in per_person},
-            copies=stored_copies(conn),
+            copies=sum(count - 1 for (count,) in query(_COPIES)),
             duplicate_participants=sum(n - 1 for *_, n in per_person),
-            integrity=str(conn.execute("PRAGMA integrity_check").fetchone()[0]),
+            integrity=integrity,
         )
-    finally:
-        conn.close()
 
 
 @dataclass(frozen=True)
