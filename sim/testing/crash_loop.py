@@ -1,6 +1,11 @@
 """The crash loop (issue 6): participants answer while the bot is killed with SIGKILL and
 restarted, then the database is audited against what they saw.
 
+With `standby` (issue 19) two bots run on one PostgreSQL database: the one that leads is
+killed, the one standing by takes over, and the killed one is started again to stand by.
+Each take-over is timed from the kill to the new leader's first call to the Bot API, and a
+bot standing by must make no call at all.
+
 ``feedback-bot run`` runs as a child process (``process.BotProcess``) against the simulated
 Bot API over loopback HTTP (``http_server``). Participants join, agree and answer
 continuously (Skip and Back now and then; at the review, Back to change answers or Submit and
@@ -25,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.storage.target import Postgres
 from sim import participant
 from sim.config import CohortSpec, write_config
 from sim.participant import Button, Screen
@@ -105,6 +111,8 @@ class Figures:
     errors_in_log: int = 0
     tracebacks_in_log: int = 0
     restart_seconds_max: float = 0.0
+    takeover_seconds: list[float] = field(default_factory=list)  # kill → the standby leads
+    calls_while_standing_by: int = 0  # Bot API calls made while a second bot stood by
     loop_seconds: float = 0.0
     total_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -237,9 +245,14 @@ class Settings:
     tap_timeout: float = 3.0
     summary_after: float = 10.0  # seconds until a summary falls due
     fetch_kills: float = 0.3  # share of kills made as getUpdates hands out taps
+    database: str | None = None  # bot.database; None: feedback.db beside the config
+    standby: bool = False  # two bots on the database: kill the leader, the other takes over
 
 
 class CrashLoop:
+    active: BotProcess  # the bot that leads (the one there is, without a standby)
+    standby: BotProcess  # the second bot on the database, with `Settings.standby`
+
     def __init__(self, directory: Path, settings: Settings) -> None:
         self.directory, self.settings, self.timeout = directory, settings, settings.tap_timeout
         self.rng = random.Random(settings.seed)
@@ -261,6 +274,40 @@ class CrashLoop:
         self.figures.restart_seconds_max = max(slowest, took)
         self.up.set()
 
+    async def stand_by(self, bot: BotProcess) -> None:
+        """Start a second bot on the database; it must say it stands by, and call nothing."""
+        calls = len(self.fake.calls)
+        standing = bot.logged("standing by")  # an earlier incarnation's line does not count
+        lines = bot.log.read_text(errors="replace").count("standing by") if standing else 0
+        await bot.start()
+
+        def says_so() -> bool:
+            return (
+                bot.log.exists()
+                and bot.log.read_text(errors="replace").count("standing by") > lines
+            )
+
+        if not await self.monitor.until(says_so, 30):
+            raise AssertionError(f"the second bot did not stand by; see {bot.log}")
+        await asyncio.sleep(1.5)  # a poll or two of the lock: still nothing of its own
+        # A bot's first call is getMe (the leader has made its own before it polls), so any
+        # getMe now is the standby's.
+        self.figures.calls_while_standing_by += sum(
+            1 for method, _ in self.fake.calls[calls:] if method == "getMe"
+        )
+
+    async def take_over(self, killed: BotProcess) -> BotProcess:
+        """The leader was killed: time until the standby leads; start the killed one again to
+        stand by. Returns the new leader."""
+        began, startups = time.monotonic(), self.monitor.startups
+        if not await self.monitor.until(lambda: self.monitor.startups > startups, 60):
+            raise AssertionError(f"the standby did not take over; see {self.standby.log}")
+        self.figures.takeover_seconds.append(time.monotonic() - began)
+        self.up.set()
+        leader, self.standby = self.standby, killed
+        await self.stand_by(killed)
+        return leader
+
     async def run(self) -> Figures:
         started = time.monotonic()
         summary_due = datetime.now(UTC) + timedelta(seconds=self.settings.summary_after)
@@ -273,22 +320,34 @@ class CrashLoop:
                 api_base_file_url=server.base_file_url,
                 admins=[1],
                 facilitators_chat=FACILITATORS,
+                database=self.settings.database or "feedback.db",
             )
             await import_summary_answers(config)
-            bot = BotProcess(config, TOKEN, KEY)
+            self.active = bot = BotProcess(config, TOKEN, KEY)
+            self.standby = BotProcess(config, TOKEN, KEY, self.directory / "standby.log")
             try:
                 await self.start_bot(bot)
+                if self.settings.standby:
+                    await self.stand_by(self.standby)
                 await self._loop(bot)
                 await asyncio.gather(*(p.finish(within=120) for p in self.participants))
                 await self._await_summary(summary_due)
+                if self.settings.standby:
+                    bot = self.active
+                    stopped = await self.standby.stop(signal.SIGTERM)
+                    if stopped != 0:
+                        self.figures.problems.append(f"the standby exited {stopped} on SIGTERM")
                 await self._graceful_stop(bot)
             finally:
                 await bot.ensure_dead()
-        self.audit(bot.log)
+                await self.standby.ensure_dead()
+                await self.active.ensure_dead()
+        self.audit([bot.log, self.standby.log])
         self.figures.total_seconds = time.monotonic() - started
         return self.figures
 
     async def _loop(self, bot: BotProcess) -> None:
+        self.active = bot
         stop = asyncio.Event()
         tasks = [asyncio.create_task(p.run(stop)) for p in self.participants]
         began, figures = time.monotonic(), self.figures
@@ -302,7 +361,7 @@ class CrashLoop:
                     # in transit and handed out again), or just after (taken, unconfirmed).
                     batches = self.monitor.batches
                     if self.rng.random() < 0.5:
-                        self.monitor.on_batch = bot.kill_now
+                        self.monitor.on_batch = self.active.kill_now
                     await self.monitor.until_above(lambda: self.monitor.batches, batches, 10)
                     self.monitor.on_batch = None
                     figures.counts["kills_on_fetch"] += 1
@@ -311,9 +370,12 @@ class CrashLoop:
                         self.rng.uniform(self.settings.min_delay, self.settings.max_delay)
                     )
                 self.up.clear()
-                assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
+                assert await self.active.stop(signal.SIGKILL) == -signal.SIGKILL
                 figures.counts["kills"] += 1
-                await self.start_bot(bot)
+                if self.settings.standby:
+                    self.active = await self.take_over(self.active)
+                else:
+                    await self.start_bot(self.active)
             # Let everybody see the last incarnation work before stopping the loop.
             target = figures.counts["taps"] + 2 * len(self.participants)
             await self.monitor.until(lambda: figures.counts["taps"] >= target, 60)
@@ -346,11 +408,12 @@ class CrashLoop:
             for p in self.participants
         )
 
-    def audit(self, log: Path) -> None:
+    def audit(self, logs: list[Path]) -> None:
         f = self.figures
         f.counts["redelivered_taps"] = self.monitor.redelivered()
         f.counts["taps_handled_twice"] = self.monitor.handled_twice()
-        stored = read_stored(self.directory / "feedback.db")
+        database = self.settings.database
+        stored = read_stored(Postgres(database) if database else self.directory / "feedback.db")
         f.answers = audit_answers(stored, [tap for p in self.participants for tap in p.taps])
         f.integrity = stored.integrity
         f.problems += f.answers.problems
@@ -368,7 +431,7 @@ class CrashLoop:
         f.hello_posts = sum(HELLO in m.text for m in channel)
         texts = Counter(m.text for m in channel if m.text and HELLO not in m.text)
         f.channel_posts_duplicated = sum(n - 1 for n in texts.values())
-        text = log.read_text(errors="replace") if log.exists() else ""
+        text = "\n".join(log.read_text(errors="replace") for log in logs if log.exists())
         f.errors_in_log = text.count("error handling update")
         f.tracebacks_in_log = text.count("Traceback")
         checks = [
@@ -381,6 +444,11 @@ class CrashLoop:
             (f.integrity != "ok", f"integrity_check: {f.integrity}"),
             (f.sigterm_exit_code != 0, f"SIGTERM exit code {f.sigterm_exit_code}"),
             (TOKEN in text or KEY in text, "the token or the pseudonym key is in the bot's log"),
+            (f.calls_while_standing_by > 0, f"{f.calls_while_standing_by} calls by a standby"),
+            (
+                any(seconds > 15 for seconds in f.takeover_seconds),
+                f"a take-over took more than 15 s: {f.takeover_seconds}",
+            ),
         ]
         f.problems += [problem for failed, problem in checks if failed]
 

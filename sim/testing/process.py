@@ -14,10 +14,12 @@ from pathlib import Path
 class BotProcess:
     """The real bot in its own process, logging to bot.log beside its config."""
 
-    def __init__(self, config: Path, token: str, pseudonym_key: str) -> None:
+    def __init__(
+        self, config: Path, token: str, pseudonym_key: str, log: Path | None = None
+    ) -> None:
         self.config = config
         self.env = dict(os.environ, TELEGRAM_BOT_TOKEN=token, FEEDBACK_PSEUDONYM_KEY=pseudonym_key)
-        self.log = config.parent / "bot.log"
+        self.log = log or config.parent / "bot.log"
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -43,6 +45,10 @@ class BotProcess:
         code = await asyncio.wait_for(self.proc.wait(), within)
         self.proc = None
         return code
+
+    def logged(self, text: str) -> bool:
+        """Whether the bot's log holds `text` (by any incarnation)."""
+        return self.log.exists() and text in self.log.read_text(errors="replace")
 
     def kill_now(self) -> None:
         """SIGKILL at once, from inside a Bot API call (`stop` collects the exit status)."""
