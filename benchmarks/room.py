@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import sys
@@ -44,6 +45,7 @@ from sim.config import CohortSpec, ModuleSpec, write_config
 from sim.harness import simulated_app, started
 from sim.telegram.api import FakeTelegram
 from sim.testing.audit import AnswerAudit, audit_answers, read_stored
+from sim.testing.postgres import postgres_server
 
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
 KEY = b"bench-pseudonym-key-0123456789"
@@ -114,7 +116,8 @@ def metered(meter: DbMeter, state: VirtualTime) -> Callable[[Target], Awaitable[
                 yield tx
 
     async def open_metered(target: Target) -> Database:
-        return MeteredDatabase(await open_database(target))
+        with state.busy():  # PostgreSQL's pool connects on the loop: real time, not skipped
+            return MeteredDatabase(await open_database(target))
 
     return open_metered
 
@@ -166,7 +169,13 @@ class Run:
 
 
 async def run_room(
-    ours: bool, folder: Path, load: Load, latency: float, limits: bool, state: VirtualTime
+    ours: bool,
+    folder: Path,
+    load: Load,
+    latency: float,
+    limits: bool,
+    state: VirtualTime,
+    database: Target | None = None,
 ) -> Run:
     loop = asyncio.get_running_loop()
     fake = FakeTelegram(TOKEN, enforce_limits=limits, clock=loop.time)
@@ -179,7 +188,10 @@ async def run_room(
         await asyncio.to_thread((folder / "rs-8.toml").write_text, text)
         module = ModuleSpec("risk-support", folder / "rs-8.toml")
         cohort = CohortSpec(CODE, START, START + timedelta(hours=8))
-        config = load_config(write_config(folder, [cohort], modules=[module], timezone="UTC"))
+        where = str(database or "feedback.db")
+        config = load_config(
+            write_config(folder, [cohort], modules=[module], timezone="UTC", database=where)
+        )
         assert len(config.modules["risk-support"].pre.questions) == QUESTIONS
         metering = metered(meter, state)
         options = {"clock": Frozen(), "rate_limit": limits, "open_database": metering}
@@ -194,7 +206,7 @@ async def run_room(
     run = Run(load, people, recorder, fake.flood_count, wall, cpu, meter)
     if ours:
         taps = [answer for person in people for answer in person.answers]
-        run.audit = audit_answers(read_stored(folder / "feedback.db"), taps)
+        run.audit = audit_answers(read_stored(database or folder / "feedback.db"), taps)
     return run
 
 
@@ -223,82 +235,114 @@ def target(ok: bool, goal: str) -> str:
     return f"{goal}  {'PASS' if ok else 'MISS'}"
 
 
-def room_report(ours: Run, bare: Run) -> list[str]:
+def room_report(runs: dict[str, Run]) -> list[str]:
+    """One column per bot; the first is ours (on SQLite), the targets are about it."""
+    ours, bare = runs["ours"], runs["bare PTB"]
     lo, lb = ours.latencies("answer"), bare.latencies("answer")
     xo, xb = ours.answers_per_second(), bare.answers_per_second()
-    audit, n = ours.audit or AnswerAudit(), ours.load.participants
+    audits = {name: run.audit or AnswerAudit() for name, run in runs.items()}
+    n = ours.load.participants
 
-    def both(f: Callable[[Run], str]) -> tuple[str, str]:
-        return f(ours), f(bare)
+    def each(f: Callable[[Run], str]) -> tuple[str, ...]:
+        return tuple(f(run) for run in runs.values())
+
+    def audited(f: Callable[[AnswerAudit], int]) -> tuple[str, ...]:
+        return tuple(str(f(audits[k])) if runs[k].audit else "n/a" for k in runs)
 
     def goal(p: int) -> str:
         return target(pct(lo, p) <= TARGET_P95, f"≤ {TARGET_P95:g} s") if p == 95 else ""
 
+    def answered(run: Run) -> list[float]:
+        return run.latencies("answer")
+
+    def at(p: int) -> Callable[[Run], str]:
+        return lambda run: ms(pct(answered(run), p))
+
     percentiles = (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))
     rows = [
-        ("participants who submitted", *both(lambda r: f"{n - r.stuck().total()}/{n}"), ""),
-        ("answers confirmed (next question seen)", str(len(lo)), str(len(lb)), ""),
-        *(
-            (f"tap → next question  {name}", ms(pct(lo, p)), ms(pct(lb, p)), goal(p))
-            for name, p in percentiles
+        ("participants who submitted", *each(lambda r: f"{n - r.stuck().total()}/{n}"), ""),
+        (
+            "answers confirmed (next question seen)",
+            *each(lambda r: str(len(r.latencies("answer")))),
+            "",
         ),
-        ("tap → button stops spinning  p95", *both(lambda r: ms(pct(r.spinner(), 95))), ""),
-        ("/start → privacy notice  p95", *both(lambda r: ms(pct(r.latencies("join"), 95))), ""),
+        *((f"tap → next question  {name}", *each(at(p)), goal(p)) for name, p in percentiles),
+        ("tap → button stops spinning  p95", *each(lambda r: ms(pct(r.spinner(), 95))), ""),
+        ("/start → privacy notice  p95", *each(lambda r: ms(pct(r.latencies("join"), 95))), ""),
         (
             "answers per second",
-            f"{xo:.1f}",
-            f"{xb:.1f}",
+            *each(lambda r: f"{r.answers_per_second():.1f}"),
             target(xo >= TARGET_RATIO * xb, f"≥ {TARGET_RATIO:g}× bare"),
         ),
         (
             "Bot API calls per answer",
-            *both(lambda r: f"{r.calls_per_answer():.3f}"),
+            *each(lambda r: f"{r.calls_per_answer():.3f}"),
             target(ours.calls_per_answer() <= TARGET_CALLS, f"≤ {TARGET_CALLS:g}"),
         ),
         (
             "sends+edits per second (limit 30)",
-            *both(lambda r: f"{r.recorder.visible_writes / (r.span() or 1):.1f}"),
+            *each(lambda r: f"{r.recorder.visible_writes / (r.span() or 1):.1f}"),
             "",
         ),
-        ("429s answered by Telegram", *both(lambda r: str(r.floods)), ""),
-        ("answers lost", str(audit.lost), "n/a", target(audit.lost == 0, "0")),
+        ("429s answered by Telegram", *each(lambda r: str(r.floods)), ""),
+        ("answers lost", *audited(lambda a: a.lost), target(audits["ours"].lost == 0, "0")),
         (
             "answers stored twice",
-            str(audit.stored_twice),
-            "n/a",
-            target(audit.stored_twice == 0, "0"),
+            *audited(lambda a: a.stored_twice),
+            target(audits["ours"].stored_twice == 0, "0"),
         ),
-        ("room duration (simulated time)", *both(lambda r: f"{r.span():.1f} s"), ""),
-        ("real time / CPU time", *both(lambda r: f"{r.wall:.1f} s / {r.cpu:.1f} s"), ""),
+        ("room duration (simulated time)", *each(lambda r: f"{r.span():.1f} s"), ""),
+        ("real time / CPU time", *each(lambda r: f"{r.wall:.1f} s / {r.cpu:.1f} s"), ""),
     ]
-    return table(rows, ("", "ours", "bare PTB", "target"))
+    if "ours, PostgreSQL" in runs:
+        post = runs["ours, PostgreSQL"].latencies("answer")
+        ratio = pct(post, 95) / pct(lo, 95)
+        rows.append(
+            (
+                "p95 on PostgreSQL / on SQLite",
+                f"{ratio:.3f}",
+                *("" for _ in list(runs)[1:]),
+                target(ratio <= 1.1, "≤ 1.10"),
+            )
+        )
+    del lb, xb
+    return table(rows, ("", *runs, "target"))
 
 
-def inprocess_report(ours: list[Run], bare: list[Run]) -> list[str]:
-    o, b = (min(runs, key=Run.bot_cpu_per_tap) for runs in (ours, bare))
+def inprocess_report(runs: dict[str, list[Run]]) -> list[str]:
+    best = {name: min(rounds, key=Run.bot_cpu_per_tap) for name, rounds in runs.items()}
 
-    def both(f: Callable[[Run], str]) -> tuple[str, str]:
-        return f(o), f(b)
+    def each(f: Callable[[Run], str]) -> tuple[str, ...]:
+        return tuple(f(run) for run in best.values())
+
+    def ours_only(f: Callable[[Run], str]) -> tuple[str, ...]:
+        return tuple(f(run) if name != "bare PTB" else "—" for name, run in best.items())
 
     rows = [
-        ("taps handled", *both(lambda r: str(r.confirmed()))),
-        ("taps per second (real time)", *both(lambda r: f"{r.confirmed() / r.wall:,.0f}")),
+        ("taps handled", *each(lambda r: str(r.confirmed()))),
+        ("taps per second (real time)", *each(lambda r: f"{r.confirmed() / r.wall:,.0f}")),
         (
             "bot CPU per tap (handlers, PTB, database)",
-            *both(lambda r: f"{r.bot_cpu_per_tap() * 1000:.2f} ms"),
+            *each(lambda r: f"{r.bot_cpu_per_tap() * 1000:.2f} ms"),
         ),
         (
             "p50 / p95 answer → next question",
-            *both(
+            *each(
                 lambda r: (
                     f"{ms(pct(r.latencies('answer'), 50))} / {ms(pct(r.latencies('answer'), 95))}"
                 )
             ),
         ),
-        ("database units of work per tap", f"{o.db.transactions / max(o.confirmed(), 1):.2f}", "—"),
-        ("lock held per unit of work (mean)", ms(o.db.held / (o.db.transactions or 1)), "—"),
+        (
+            "database units of work per tap",
+            *ours_only(lambda r: f"{r.db.transactions / max(r.confirmed(), 1):.2f}"),
+        ),
+        (
+            "unit of work, BEGIN to COMMIT (mean)",
+            *ours_only(lambda r: ms(r.db.held / (r.db.transactions or 1))),
+        ),
     ]
-    return table(rows, ("", "ours", "bare PTB"))
+    return table(rows, ("", *best))
 
 
 def problems(runs: dict[str, Run]) -> list[str]:
@@ -312,28 +356,34 @@ def problems(runs: dict[str, Run]) -> list[str]:
 async def benchmark(args: argparse.Namespace, state: VirtualTime) -> list[str]:
     fields_ = ("participants", "pace", "join_spread", "step_timeout", "seed", "double_taps")
     load = Load(*(getattr(args, name) for name in fields_))
-    with tempfile.TemporaryDirectory(prefix="room-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="room-bench-") as tmp, contextlib.ExitStack() as stack:
+        # (ours?, the database: None for a new SQLite file in the run's folder)
+        server = stack.enter_context(postgres_server()) if args.postgresql else None
+        bots: dict[str, tuple[bool, Callable[[], Target | None]]] = {"ours": (True, lambda: None)}
+        if server is not None:
+            bots["ours, PostgreSQL"] = (True, server.fresh)
+        bots["bare PTB"] = (False, lambda: None)
         state.skipping = not args.real_time
         room = {}
-        for name in ("ours", "bare"):
+        for name, (ours, database) in bots.items():
             print(
-                f"room at human pace: {name} bot, {load.participants} participants …",
-                file=sys.stderr,
+                f"room at human pace: {name}, {load.participants} participants …", file=sys.stderr
             )
-            room[name] = await run_room(
-                name == "ours", Path(tmp, name), load, args.latency, True, state
-            )
+            folder = Path(tmp, name.replace(", ", "-").replace(" ", "-"))
+            room[name] = await run_room(ours, folder, load, args.latency, True, state, database())
         # In-process: nothing to wait for, real time is the measure; rounds alternate so that
-        # a busy machine penalises both bots alike.
+        # a busy machine penalises every bot alike.
         state.skipping = False
         burst = Load(args.burst, 0.0, 0.0, args.step_timeout, args.seed)
-        fast: dict[str, list[Run]] = {"ours": [], "bare": []}
+        fast: dict[str, list[Run]] = {name: [] for name in bots}
         for round_ in range(args.rounds):
-            for name in fast:
-                print(f"in-process round {round_ + 1}: {name} bot …", file=sys.stderr)
-                folder = Path(tmp, f"{name}-{round_}")
-                fast[name].append(await run_room(name == "ours", folder, burst, 0.0, False, state))
+            for name, (ours, database) in bots.items():
+                print(f"in-process round {round_ + 1}: {name} …", file=sys.stderr)
+                folder = Path(tmp, f"{name.replace(', ', '-').replace(' ', '-')}-{round_}")
+                run = await run_room(ours, folder, burst, 0.0, False, state, database())
+                fast[name].append(run)
     audit = room["ours"].audit or AnswerAudit()
+    engines = " (our bot on SQLite, and on PostgreSQL)" if args.postgresql else ""
     return [
         f"Room benchmark: {load.participants} participants, 8 questions, think time"
         f" {0.5 * load.pace:g}–{1.5 * load.pace:g} s, joins over {load.join_spread:g} s,"
@@ -342,16 +392,18 @@ async def benchmark(args: argparse.Namespace, state: VirtualTime) -> list[str]:
         f" time {'real' if args.real_time else 'virtual while idle'};"
         f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
         "",
-        "1–2. Room at human pace: our bot vs a bare PTB bot",
-        *room_report(room["ours"], room["bare"]),
+        f"1–2. Room at human pace: our bot vs a bare PTB bot{engines}",
+        *room_report(room),
         f"  Database audit: {audit.stored} stored, {audit.seen_accepted} seen accepted,"
         f" {audit.lost} lost, {audit.stored_twice} stored twice,"
         f" {audit.never_seen_accepted} stored but never seen accepted",
         "",
         f"3. In-process cost ({args.burst} participants tapping as fast as the bot answers;"
         f" the round with the least bot CPU per tap of {args.rounds})",
-        *inprocess_report(fast["ours"], fast["bare"]),
-        *problems(room | {f"in-process ours {i + 1}": r for i, r in enumerate(fast["ours"])}),
+        *inprocess_report(fast),
+        *problems(
+            room | {f"in-process {n} {i + 1}": r for n in fast for i, r in enumerate(fast[n])}
+        ),
         "",
         f"Telegram's {OVERALL_LIMIT} sends/edits per second bind any bot: this room needs"
         f" {load.participants * (QUESTIONS + 3):,} of them, at least"
@@ -375,6 +427,11 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.add_argument(flag, type=type(default), default=default, help=meaning)
     parser.add_argument("--real-time", action="store_true", help="really wait; slow")
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="run our bot on PostgreSQL as well (a throwaway server from initdb and pg_ctl)",
+    )
     args = parser.parse_args(argv)
     if min(args.participants, args.burst, args.rounds) < 1 or min(args.pace, args.latency) < 0:
         parser.error("participants, burst and rounds must be ≥ 1; pace and latency ≥ 0")

@@ -1,8 +1,10 @@
 """Benchmark the summary on a synthetic module: 100,000 participants, about 2 million answers.
 
-Run: python -m benchmarks.summary [PARTICIPANTS]
+Run: python -m benchmarks.summary [PARTICIPANTS] [--postgresql]
 Prints the time to load, compute, render the text and charts, and export; and the
-peak memory of the process.
+peak memory of the process. With --postgresql, the same database is copied into a
+throwaway PostgreSQL server (started from initdb and pg_ctl on the machine, as the tests
+do) by `feedback-bot migrate`'s copy, and everything is measured again there.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from analysis.render_markdown import render_markdown
 from analysis.render_telegram import render_telegram, split_message
 from analysis.scope import resolve_scope
 from benchmarks.synthetic import fill_database, write_config
-from core.config import load_config
+from core.config import Config, load_config
+from core.storage.copy import copy_database
+
+STEPS = ("load", "compute", "render text", "render charts", "export CSV")
 
 
 def peak_mb() -> float:
@@ -30,67 +35,97 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def measure(config: Config, folder: Path) -> dict[str, float]:
+    """Each step of a module-wide summary and the CSV export, timed on `config`'s database."""
+    scope = resolve_scope(config, module="synthetic")
+    module = config.modules["synthetic"]
+    timings: dict[str, float] = {}
+
+    def timed(name: str, work):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        result = work()
+        timings[name] = time.perf_counter() - start
+        return result
+
+    frames = timed("load", lambda: load_frames(config.bot.database, module, scope.codes))
+    summary = timed(
+        "compute",
+        lambda: release(
+            summarise(frames, module, scope),
+            Policy(config.analysis.min_cell_size, config.analysis.min_pairs_for_tests),
+        ),
+    )
+    timed(
+        "render text", lambda: (split_message(render_telegram(summary)), render_markdown(summary))
+    )
+    charts = timed("render charts", lambda: summary_charts(summary))
+    csv_path = folder / "answers.csv"
+
+    def export() -> int:
+        with csv_path.open("w", encoding="utf-8-sig", newline="") as file:
+            return write_csv(iter_long(config.bot.database, module, scope.codes), file)
+
+    exported = timed("export CSV", export)
+    print(
+        f"answers loaded: {len(frames.answers):,}; charts: {len(charts)}; "
+        f"CSV {exported:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB"
+    )
+    for name, seconds in timings.items():
+        print(f"{name:>15}: {seconds:6.2f} s")
+    text_summary = timings["load"] + timings["compute"] + timings["render text"]
+    whole = text_summary + timings["render charts"]
+    print(
+        f"summary without charts: {text_summary:.2f} s "
+        f"({text_summary / timings['load']:.2f}× the load)"
+    )
+    print(f"summary with charts:    {whole:.2f} s ({whole / timings['load']:.2f}× the load)")
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument(
         "participants", nargs="?", type=int, default=100_000, help="default 100,000"
     )
-    participants = parser.parse_args().participants
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="measure again on PostgreSQL (a throwaway server from the binaries here)",
+    )
+    args = parser.parse_args()
+    participants = args.participants
     with tempfile.TemporaryDirectory() as folder:
         config_path = write_config(Path(folder), cohorts=30)
         config = load_config(config_path)
         started = time.perf_counter()
+        assert isinstance(config.bot.database, Path)  # the SQLite file the config names
         answers = fill_database(config.bot.database, participants, cohorts=30)
         print(
             f"built {participants:,} participants, {answers:,} answers "
             f"in {time.perf_counter() - started:.1f} s"
         )
         print(f"peak memory after building the database: {peak_mb():.0f} MB")
-        scope = resolve_scope(config, module="synthetic")
-        module = config.modules["synthetic"]
+        print("\nSQLite")
+        lite = measure(config, Path(folder))
+        if args.postgresql:
+            from sim.testing.postgres import postgres_server
 
-        timings: dict[str, float] = {}
-
-        def timed(name: str, work):  # type: ignore[no-untyped-def]
-            start = time.perf_counter()
-            result = work()
-            timings[name] = time.perf_counter() - start
-            return result
-
-        frames = timed("load", lambda: load_frames(config.bot.database, module, scope.codes))
-        summary = timed(
-            "compute",
-            lambda: release(
-                summarise(frames, module, scope),
-                Policy(config.analysis.min_cell_size, config.analysis.min_pairs_for_tests),
-            ),
-        )
-        timed(
-            "render text",
-            lambda: (split_message(render_telegram(summary)), render_markdown(summary)),
-        )
-        charts = timed("render charts", lambda: summary_charts(summary))
-        csv_path = Path(folder) / "answers.csv"
-
-        def export() -> int:
-            with csv_path.open("w", encoding="utf-8-sig", newline="") as file:
-                return write_csv(iter_long(config.bot.database, module, scope.codes), file)
-
-        exported = timed("export CSV", export)
-
-        print(
-            f"answers loaded: {len(frames.answers):,}; charts: {len(charts)}; "
-            f"CSV {exported:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB"
-        )
-        for name, seconds in timings.items():
-            print(f"{name:>15}: {seconds:6.2f} s")
-        text_summary = timings["load"] + timings["compute"] + timings["render text"]
-        whole = text_summary + timings["render charts"]
-        print(
-            f"summary without charts: {text_summary:.2f} s "
-            f"({text_summary / timings['load']:.2f}× the load)"
-        )
-        print(f"summary with charts:    {whole:.2f} s ({whole / timings['load']:.2f}× the load)")
+            with postgres_server() as server:
+                target = server.fresh(migrated=False)
+                started = time.perf_counter()
+                copy_database(config.bot.database, target)
+                print(
+                    f"\ncopied into PostgreSQL ({target}) with `migrate`'s copy, checked table "
+                    f"by table, in {time.perf_counter() - started:.1f} s"
+                )
+                pg_folder = Path(folder) / "pg"
+                pg_folder.mkdir()
+                print("PostgreSQL")
+                post = measure(load_config(write_config(pg_folder, 30, target.url)), pg_folder)
+            print(f"\n{'':>15}  {'SQLite':>8}  {'PostgreSQL':>10}  ratio")
+            for step in STEPS:
+                ratio = post[step] / lite[step]
+                print(f"{step:>15}  {lite[step]:7.2f}s  {post[step]:9.2f}s  {ratio:5.2f}×")
         print(f"peak resident memory of the process (whole run): {peak_mb():.0f} MB")
 
 

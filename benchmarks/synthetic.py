@@ -68,7 +68,7 @@ high = "high"
 """
 
 
-def write_config(folder: Path, cohorts: int) -> Path:
+def write_config(folder: Path, cohorts: int, database: str = "bench.db") -> Path:
     """A config with the synthetic module and `cohorts` cohorts at three sites."""
     items = {p: "".join(ITEM.format(phase=p, i=i) for i in range(ITEMS)) for p in ("pre", "post")}
     (folder / "synthetic.toml").write_text(
@@ -81,7 +81,7 @@ def write_config(folder: Path, cohorts: int) -> Path:
         for c, day in enumerate(days)
     ]
     module = ModuleSpec("synthetic", Path("synthetic.toml"), "Synthetic")
-    return sim_config.write_config(folder, specs, modules=[module], database="bench.db")
+    return sim_config.write_config(folder, specs, modules=[module], database=database)
 
 
 def fill_database(path: Path, participants: int, cohorts: int, seed: int = 1) -> int:

@@ -56,8 +56,17 @@ def write_config(directory: Path, extra: str = "", database: Target | None = Non
         admins=[ADMIN],
         facilitators_chat=FACILITATORS,
         timezone="UTC",
-        database=str(database or "feedback.db"),
+        database=_relative(database, directory),
     )
+
+
+def _relative(database: Target | None, directory: Path) -> str:
+    """How the config names the database: a file beside it by its name, as a user writes it."""
+    if database is None:
+        return "feedback.db"
+    if isinstance(database, Path) and database.parent == directory:
+        return database.name
+    return str(database)
 
 
 @dataclass

@@ -41,6 +41,21 @@ def test_service_runs_unprivileged_with_state_directory_and_secrets_file() -> No
     assert "pip install module-feedback-bot" in (DEPLOY / "feedback-bot.service").read_text()
 
 
+def test_the_postgresql_unit_restarts_to_stand_by_and_reads_the_password_from_a_file() -> None:
+    service = unit("feedback-bot-postgresql.service")["Service"]
+    assert service["User"] not in ("", "root", "0")
+    assert " run --config " in service["ExecStart"]
+    # The password: a credential only this service can read, named by libpq's variable.
+    assert service["LoadCredential"] == "pgpass:/etc/feedback-bot/pgpass"
+    assert service["Environment"] == "PGPASSFILE=%d/pgpass"
+    assert "PGPASSWORD" not in (DEPLOY / "feedback-bot-postgresql.service").read_text()
+    # A lost lock (7) and an unreachable database (5) come back as a standby; 2 and 3 wait.
+    prevented = {int(s) for s in service["RestartPreventExitStatus"].split()}
+    assert prevented == {ExitStatus.USAGE, ExitStatus.TOKEN_REJECTED}
+    assert ExitStatus.LEADERSHIP_LOST not in prevented
+    assert service["Restart"] == "on-failure" and int(service["RestartSec"]) <= 5
+
+
 def test_the_example_environment_file_is_refused_until_its_key_is_replaced() -> None:
     values = dict(
         line.split("=", 1)
@@ -59,6 +74,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     assert script.exists(), "install the project (pip install -e .) first"
     for name in (
         "feedback-bot.service",
+        "feedback-bot-postgresql.service",
         "feedback-bot-backup.service",
         "feedback-bot-backup.timer",
     ):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from analysis.load import load_frames
 from bot.context import services_of
 from bot.screens import participant as screens
 from cli.main import main
-from conftest import ADMIN, COHORT_END, FACILITATORS, TOKEN, Clock, Harness, write_config
+from conftest import ADMIN, COHORT_END, FACILITATORS, ROOT, TOKEN, Clock, Harness, write_config
 from core import callbacks, cohorts, journey
 from core.config import load_config
 from core.storage import (
@@ -396,32 +397,35 @@ async def test_migrate_refuses_what_it_cannot_do(
 # -- operating it -----------------------------------------------------------------------------
 
 
-def make_roles(server: PostgresServer, database: Postgres) -> tuple[Postgres, Postgres]:
-    """The README's recipe: an owner role that migrates, and the bot's role that may only
-    read and write the tables (default privileges, so later migrations' tables too)."""
-    name = database.url.rsplit("/", 1)[1]
-    suffix = name.rsplit("_", 1)[1]
-    owner, bot = f"feedback_owner_{suffix}", f"feedback_bot_{suffix}"
-    server.execute(
-        f"CREATE ROLE {owner} LOGIN PASSWORD '{server.password}'",
-        f"CREATE ROLE {bot} LOGIN PASSWORD '{server.password}'",
-        f"ALTER DATABASE {name} OWNER TO {owner}",
-        f"GRANT CONNECT ON DATABASE {name} TO {bot}",
+def make_roles(server: PostgresServer, tag: str) -> tuple[Postgres, Postgres]:
+    """The README's recipe, `deploy/postgresql-roles.sql` run with psql as a superuser: a
+    database, its owner role that migrates, and the bot's role that may only read and write
+    the tables. Then each role's password (as `\\password` would set it)."""
+    owner, bot, database = f"feedback_owner_{tag}", f"feedback_bot_{tag}", f"feedback_{tag}"
+    subprocess.run(
+        [
+            str(server.bin / "psql"),
+            server.target("postgres").url,
+            "--quiet",
+            *("-v", f"owner={owner}", "-v", f"bot={bot}", "-v", f"database={database}"),
+            "-f",
+            str(ROOT / "deploy" / "postgresql-roles.sql"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     server.execute(
-        f"ALTER SCHEMA public OWNER TO {owner}",
-        f"GRANT USAGE ON SCHEMA public TO {bot}",
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public"
-        f" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {bot}",
-        database=name,
+        f"ALTER ROLE {owner} PASSWORD '{server.password}'",
+        f"ALTER ROLE {bot} PASSWORD '{server.password}'",
     )
-    return server.target(name, owner), server.target(name, bot)
+    return server.target(database, owner), server.target(database, bot)
 
 
 async def test_least_privilege_the_owner_migrates_and_the_bot_only_reads_and_writes(
     tmp_path: Path, pg: Any, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    owner, bot_role = make_roles(pg.server, pg.fresh(migrated=False))
+    owner, bot_role = make_roles(pg.server, "least")
     as_bot = config_for(tmp_path / "bot", bot_role)
     as_owner = config_for(tmp_path / "owner", owner)
 
@@ -449,10 +453,7 @@ async def test_least_privilege_the_owner_migrates_and_the_bot_only_reads_and_wri
         audit.rows(bot_role, "CREATE TABLE sneaky (id int)")
 
     # A table the bot may not write is found at start-up, not at the first tap.
-    pg.server.execute(
-        f"REVOKE DELETE ON answers FROM {bot_role.url.split('//')[1].split('@')[0]}",
-        database=bot_role.url.rsplit("/", 1)[1],
-    )
+    pg.server.execute("REVOKE DELETE ON answers FROM feedback_bot_least", database="feedback_least")
     status, output = run_cli(capsys, "check", "--config", str(as_bot))
     assert status == 1 and "answers (DELETE)" in output
 

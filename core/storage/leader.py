@@ -1,9 +1,10 @@
 """One active bot per database: the lease that says which one.
 
 SQLite: an exclusive lock (flock) on `<database>.lock`, a file beside the database, held
-for as long as the process lives. The kernel releases it when the process ends, however it
-ends (kill -9 included), so a restart never finds a stale lock. A second `feedback-bot run`
-on the same file refuses to start (`AnotherBotRuns`): two processes would both poll Telegram.
+for as long as the process lives (and the file removed when it stops). The kernel releases
+the lock when the process ends, however it ends (kill -9 included, which leaves the file),
+so a restart never finds a stale lock. A second `feedback-bot run` on the same file refuses
+to start (`AnotherBotRuns`): two processes would both poll Telegram.
 
 PostgreSQL: a session advisory lock, `pg_try_advisory_lock`, taken on a connection of its
 own (never one of the pool's, which go back and forth between units of work). A second bot
@@ -70,38 +71,58 @@ class Lease:
 
 
 class FileLease(Lease):
-    """An SQLite database's lease: an flock on the lock file beside it."""
+    """An SQLite database's lease: an flock on the lock file beside it, removed when the
+    bot stops (a killed bot leaves it; the next one takes it over)."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, path: Path) -> None:
         self._fd = fd
+        self._path = path
 
     @classmethod
     def take(cls, path: Path) -> FileLease:
         """The lease, or AnotherBotRuns at once (a second bot on one SQLite file never waits)."""
         lock = lock_file(path)
-        try:
-            lock.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise unavailable(path, exc) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip()
+        while True:
+            try:
+                lock.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                raise unavailable(path, exc) from exc
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode(errors="replace").strip()
+                os.close(fd)
+                who = f" (process {holder})" if holder.isdigit() else ""
+                raise AnotherBotRuns(
+                    f"another feedback-bot run{who} is already using the database {path} (its "
+                    f"lock file {lock.name} is held); only one bot may run on an SQLite "
+                    "database. For a standby that takes over, use PostgreSQL (README: "
+                    "PostgreSQL)"
+                ) from None
+            # The holder before us may have removed the file between our open and our lock:
+            # then we hold a lock on a file nobody else will find. Start again.
+            if _same_file(fd, lock):
+                break
             os.close(fd)
-            who = f" (process {holder})" if holder.isdigit() else ""
-            raise AnotherBotRuns(
-                f"another feedback-bot run{who} is already using the database {path} (its lock "
-                f"file {lock.name} is held); only one bot may run on an SQLite database. For a "
-                "standby that takes over, use PostgreSQL (README: PostgreSQL)"
-            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        return cls(fd)
+        return cls(fd, lock)
 
     async def release(self) -> None:
+        # Removed while still locked, so nobody can lock the file we leave behind.
+        with contextlib.suppress(OSError):
+            if _same_file(self._fd, self._path):
+                self._path.unlink()
         with contextlib.suppress(OSError):
             os.close(self._fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
 
 
 class PostgresLease(Lease):
