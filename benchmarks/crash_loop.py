@@ -2,9 +2,13 @@
 
     python -m benchmarks.crash_loop [--kills 20] [--participants 10] [--seed 1]
                                     [--min-delay 0.05] [--max-delay 0.5] [--keep DIR] [--json]
+                                    [--database postgresql://…] [--standby]
 
 The loop itself is ``sim.testing.crash_loop``, which ``tests/test_crash_loop.py`` runs with
-five kills; this prints its figures for as many kills as asked.
+five kills (and ``tests/test_standby.py`` with three, and a standby); this prints its figures
+for as many kills as asked. ``--standby`` runs two bots on one PostgreSQL database and kills
+the one that leads: the other takes over. Without ``--database``, a throwaway PostgreSQL
+server is started from ``initdb`` and ``pg_ctl`` for it.
 """
 
 from __future__ import annotations
@@ -14,26 +18,37 @@ import asyncio
 import json
 import logging
 import tempfile
+from contextlib import ExitStack
 from dataclasses import fields
 from pathlib import Path
 
 from sim.testing.crash_loop import Settings, crash_loop
+from sim.testing.postgres import postgres_server
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     for option in fields(Settings):
+        if option.name in ("database", "standby"):
+            continue
         flag = "--" + option.name.replace("_", "-")
         parser.add_argument(flag, type=type(option.default), default=option.default)
+    parser.add_argument("--database", help="bot.database (default: an SQLite file)")
+    parser.add_argument(
+        "--standby", action="store_true", help="two bots on one PostgreSQL database"
+    )
     parser.add_argument("--keep", type=Path, help="keep the database and log in this directory")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     # A request cut off by the kill makes aiohttp log the reset connection: expected here.
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     options = {k: v for k, v in vars(args).items() if k not in ("keep", "json")}
-    with tempfile.TemporaryDirectory(prefix="crash-loop-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="crash-loop-") as scratch, ExitStack() as stack:
         directory = args.keep or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)
+        if args.standby and not args.database:
+            server = stack.enter_context(postgres_server(durable=True))
+            options["database"] = server.fresh().url
         figures = asyncio.run(crash_loop(directory, **options))
     print(json.dumps(figures.as_dict(), indent=2) if args.json else figures.report())
     return 1 if figures.problems else 0

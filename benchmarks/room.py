@@ -358,7 +358,7 @@ async def benchmark(args: argparse.Namespace, state: VirtualTime) -> list[str]:
     load = Load(*(getattr(args, name) for name in fields_))
     with tempfile.TemporaryDirectory(prefix="room-bench-") as tmp, contextlib.ExitStack() as stack:
         # (ours?, the database: None for a new SQLite file in the run's folder)
-        server = stack.enter_context(postgres_server()) if args.postgresql else None
+        server = stack.enter_context(postgres_server(durable=True)) if args.postgresql else None
         bots: dict[str, tuple[bool, Callable[[], Target | None]]] = {"ours": (True, lambda: None)}
         if server is not None:
             bots["ours, PostgreSQL"] = (True, server.fresh)

@@ -110,7 +110,7 @@ def main() -> None:
         if args.postgresql:
             from sim.testing.postgres import postgres_server
 
-            with postgres_server() as server:
+            with postgres_server(durable=True) as server:
                 target = server.fresh(migrated=False)
                 started = time.perf_counter()
                 copy_database(config.bot.database, target)

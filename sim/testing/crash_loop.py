@@ -9,7 +9,7 @@ bot standing by must make no call at all.
 ``feedback-bot run`` runs as a child process (``process.BotProcess``) against the simulated
 Bot API over loopback HTTP (``http_server``). Participants join, agree and answer
 continuously (Skip and Back now and then; at the review, Back to change answers or Submit and
-join the next of twelve cohorts). After some taps and a seeded 0.05–0.5 s (or, for 30 % of
+join the next of thirty cohorts). After some taps and a seeded 0.05–0.5 s (or, for 30 % of
 the kills, as getUpdates hands out taps) the bot is killed with SIGKILL and restarted; a
 summary falls due meanwhile. A tap not seen accepted (``watch.Outcome``) is followed by
 /resume. Then everybody submits, SIGTERM must exit 0 having answered every update taken, and
@@ -42,7 +42,7 @@ from sim.testing.watch import Outcome, Watch
 
 TOKEN = "770077:CRASH-LOOP-token-abcdefghijklmnopqrstu"
 KEY = "crash-loop-pseudonym-key-0123456789"
-CODES = tuple(f"RS-CRASH-{number}" for number in range(1, 13))
+CODES = tuple(f"RS-CRASH-{number}" for number in range(1, 31))
 SUMMARY_CODE = "RS-SUMMARY"  # its post questionnaire closes during the loop
 FACILITATORS = -1001234500001
 SUMMARY_HEADER = "📊 Evaluation summary"
@@ -69,7 +69,7 @@ async def import_summary_answers(config: Path) -> None:
 
 
 def cohorts(summary_due: datetime) -> list[CohortSpec]:
-    """Twelve cohorts open for hours; one whose post (open a day) closes at ``summary_due``."""
+    """Thirty cohorts open for hours; one whose post (open a day) closes at ``summary_due``."""
     now, ended = datetime.now(UTC), summary_due - timedelta(days=1)
     open_ = [CohortSpec(c, now - timedelta(hours=1), now + timedelta(hours=3)) for c in CODES]
     return [*open_, CohortSpec(SUMMARY_CODE, ended - timedelta(hours=8), ended, site="York")]
@@ -128,6 +128,8 @@ class Figures:
             if isinstance(value, dict):
                 value = ", ".join(f"{k} {v}" for k, v in value.items() if k != "problems")
             shown = f"{value:.2f}" if isinstance(value, float) else value
+            if isinstance(value, list) and value and all(isinstance(v, float) for v in value):
+                shown = f"{min(value):.2f} to {max(value):.2f} (mean {sum(value) / len(value):.2f})"
             lines += [f"{name.replace('_', ' ')}: {shown}"] if name != "problems" else []
         if self.problems:
             lines += ["PROBLEMS:", *(f"  {p}" for p in self.problems)]

@@ -54,9 +54,11 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    """One server for a whole test session (or benchmark run)."""
+    """One server for a whole test session (or benchmark run). Tests need no durability and
+    run it without fsync; `durable` keeps PostgreSQL's defaults (benchmarks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable
         self.bin = _binaries()
         self.folder = Path(tempfile.mkdtemp(prefix="feedback-pg-"))
         self.data = self.folder / "data"
@@ -103,9 +105,10 @@ class PostgresServer:
             )
             options = (
                 f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
                 " -c max_connections=200"
             )
+            if not self.durable:
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             self._run(
                 str(self.bin / "pg_ctl"),
                 "-D",
@@ -160,9 +163,9 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
+def postgres_server(durable: bool = False) -> Iterator[PostgresServer]:
     """A started server, stopped (and its folder removed) afterwards."""
-    server = PostgresServer()
+    server = PostgresServer(durable)
     try:
         server.start()
         yield server
