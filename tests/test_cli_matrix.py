@@ -216,6 +216,24 @@ CASES = [
          "--out", "r"),
     case("check of a database URL with its password", ExitStatus.UNEXPECTED, "check",
          "--config", f"postgresql://bot:{PGPASSWORD}@db.example/feedback", says="[REDACTED]"),
+    # the database as a whole: its schema, copying it
+    case("migrate-schema with a missing config", USAGE, "migrate-schema", "--config",
+         "nope.toml"),
+    case("migrate-schema on a locked database", DATABASE, "migrate-schema", *C, locked=True,
+         says="locked", one_line=True),
+    case("migrate without --to", USAGE, "migrate", *C),
+    case("migrate without a source", USAGE, "migrate", "--to", "sqlite://copy.db",
+         says="--from", one_line=True),
+    case("migrate to a database of another kind", USAGE, "migrate", *C, "--to",
+         "mysql://db.example/feedback", says="--to", one_line=True),
+    case("migrate over an existing file", USAGE, "migrate", *C, "--to", "sqlite://existing.db",
+         says="already exists", one_line=True),
+    case("migrate onto itself", USAGE, "migrate", *C, "--to", "feedback.db",
+         says="the same database", one_line=True),
+    case("migrate to a URL with its password", USAGE, "migrate", *C, "--to",
+         f"postgresql://bot:{PGPASSWORD}@db.example/feedback", says="PGPASSWORD", one_line=True),
+    case("backup of a PostgreSQL database", USAGE, "backup", "--config", "pg.toml", "--out",
+         "b.db", says="pg_dump", one_line=True),
 ]
 # fmt: on
 
@@ -278,6 +296,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, rejecting_api: str) -> Path:
     aim(made, rejecting_api, root / "config.toml")
     unreachable = f"http://127.0.0.1:{closed_port()}"
     aim(made, unreachable, root / "unreachable.toml", 'startup_timeout = "1s"')
+    (root / "pg.toml").write_text(
+        (root / "config.toml")
+        .read_text(encoding="utf-8")
+        .replace('database = "feedback.db"', 'database = "postgresql://bot@db.example/feedback"'),
+        encoding="utf-8",
+    )
     (root / "answers.csv").write_text(ANSWERS, encoding="utf-8")
     config = str(root / "config.toml")
     assert main(["import", "--config", config, str(root / "answers.csv")]) == 0

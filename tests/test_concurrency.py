@@ -8,7 +8,10 @@ from typing import Any
 from telegram import Update
 
 from bot.screens import participant as screens
-from conftest import Harness
+from conftest import BOTH_ENGINES, Harness
+
+# A room at once on each engine: on PostgreSQL the units of work really run side by side.
+pytestmark = BOTH_ENGINES
 
 ROOM = list(range(3001, 3041))
 

@@ -451,6 +451,21 @@ async def test_least_privilege_the_owner_migrates_and_the_bot_only_reads_and_wri
         await bot.stop()
     with pytest.raises(Exception, match="permission denied"):
         audit.rows(bot_role, "CREATE TABLE sneaky (id int)")
+    # The commands beside the bot need no more than its role either.
+    paper = tmp_path / "paper.csv"
+    paper.write_text(
+        "participant,cohort,phase,question,value\nP1,RS-LDN-0314,pre,sector,Education\n"
+    )
+    # (In a thread of its own: a command runs its own event loop, as from a shell.)
+    command = ("import", "--config", str(as_bot), str(paper))
+    status, output = await asyncio.to_thread(run_cli, capsys, *command)
+    assert status == 0 and "1 added" in output, output
+    when = ("--module", "risk-support", "--site", "Hull", "--when", "2 Dec 2099 9:30-16:30")
+    command = ("cohort", "add", "--config", str(as_bot), *when)
+    status, output = await asyncio.to_thread(run_cli, capsys, *command)
+    assert status == 0, output
+    status, output = run_cli(capsys, "cohort", "list", "--config", str(as_bot))
+    assert status == 0 and "RS-HUL-1202" in output
 
     # A table the bot may not write is found at start-up, not at the first tap.
     pg.server.execute("REVOKE DELETE ON answers FROM feedback_bot_least", database="feedback_least")
