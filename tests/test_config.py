@@ -344,3 +344,46 @@ def test_check_is_quiet_about_trying_when_a_cohort_is_upcoming(
 ) -> None:
     assert main(["check", "--config", str(config_with_cohort_in(tmp_path, 2099))]) == 0
     assert "note:" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ('"postgresql://bot:hunter22@db.example/feedback"', "carries a password"),
+        ('"postgresql://bot@db.example/feedback?password=hunter22"', "carries a password"),
+        ('"postgresql://bot@db.example:5432"', "names no database"),
+        ('"postgresql://bot@db.example:port/feedback"', "cannot be read"),
+        ('"mysql://bot@db.example/feedback"', "mysql:// is not a database this bot can use"),
+        ('""', "expected a file path for SQLite, or a postgresql:// URL"),
+        ("5", "expected a file path for SQLite, or a postgresql:// URL"),
+    ],
+)
+def test_bot_database_takes_a_path_or_a_postgresql_url_without_a_password(
+    tmp_path: Path, value: str, says: str
+) -> None:
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    path = write(tmp_path, text.replace('database = "feedback.db"', f"database = {value}"))
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    [problem] = [p for p in raised.value.problems if p.key == "bot.database"]
+    assert says in problem.message
+    assert "hunter22" not in str(problem)
+    if "password" in says:
+        assert "PGPASSWORD" in problem.message and "password file" in problem.message
+
+
+def test_bot_database_forms_that_are_accepted(tmp_path: Path) -> None:
+    from core.storage import Postgres
+
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    for value, expected in (
+        ("feedback.db", tmp_path / "feedback.db"),
+        ("sqlite:///var/lib/feedback-bot/feedback.db", Path("/var/lib/feedback-bot/feedback.db")),
+        (
+            "postgresql://feedback_bot@db.example.org:5432/feedback?sslmode=verify-full",
+            Postgres("postgresql://feedback_bot@db.example.org:5432/feedback?sslmode=verify-full"),
+        ),
+        ("postgres:///feedback", Postgres("postgres:///feedback")),  # a local socket
+    ):
+        path = write(tmp_path, text.replace('database = "feedback.db"', f'database = "{value}"'))
+        assert load_config(path).bot.database == expected

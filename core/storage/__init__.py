@@ -1,14 +1,18 @@
-"""The database: the only code that writes SQL.
+"""The database: the only code that writes SQL, for SQLite and PostgreSQL alike.
 
-- `schema`: the one ordered list of migrations;
-- `sqlite`: the file, its settings, migrating it and opening it read-only;
-- `database`: the running bot's connection and its units of work (`Database.write()` and
-  `.read()` hand out a `Tx`);
+- `schema`: the one ordered list of migrations, each step in both engines' words;
+- `target`: which database `bot.database` names (a path, or a `postgresql://` URL);
+- `unit` and `database`: a unit of work (`Tx`) and the `Database` that hands them out
+  (`write()`, `read()`), opened by `open_database` on either engine;
+- `sql`: running a statement written once with `?` placeholders;
+- `sqlite` and `postgres`: each engine's connecting, errors, migrating and transactions;
 - the units of work by domain, each one job: `cohorts` (and the cohort dialogues),
   `participants` (and their responses and answers), `schedule` (windows, lifecycle
   events, deliveries, counts), `outbox` (posts and the bot's own messages), `privacy`;
 - `reads` and `packed`: what the tools beside the bot read (report, export, import,
-  cohorts), `packed` the analysis's bulk load.
+  cohorts), `packed` the analysis's bulk load;
+- `leader`: one active bot per database; `copy`: a whole database into an empty one;
+  `manage`: migrating, marking and emptying a database as a whole.
 """
 
 from core.storage.database import open_database, prepare

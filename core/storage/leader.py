@@ -32,9 +32,13 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from core.storage.errors import unavailable
 from core.storage.target import Postgres, Target
+
+if TYPE_CHECKING:  # psycopg is imported only for a PostgreSQL database
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +132,7 @@ def _same_file(fd: int, path: Path) -> bool:
 class PostgresLease(Lease):
     """A PostgreSQL database's lease: a session advisory lock on a dedicated connection."""
 
-    def __init__(self, conn: object, target: Postgres) -> None:
+    def __init__(self, conn: psycopg.AsyncConnection[Any], target: Postgres) -> None:
         self._conn = conn
         self._target = target
 
@@ -200,23 +204,17 @@ class PostgresLease(Lease):
     async def watch(self) -> None:
         import psycopg
 
-        conn = self._conn
-        assert isinstance(conn, psycopg.AsyncConnection)
         while True:
             await asyncio.sleep(WATCH_INTERVAL_S)
             try:
-                await asyncio.wait_for(conn.execute("SELECT 1"), WATCH_TIMEOUT_S)
+                await asyncio.wait_for(self._conn.execute("SELECT 1"), WATCH_TIMEOUT_S)
             except (TimeoutError, psycopg.Error) as exc:
                 reason = "no answer in time" if isinstance(exc, TimeoutError) else str(exc)
                 raise LeadershipLost(" ".join(reason.split())) from None
 
     async def release(self) -> None:
-        import psycopg
-
-        conn = self._conn
-        assert isinstance(conn, psycopg.AsyncConnection)
         with contextlib.suppress(Exception):
-            await conn.close()  # the session ends: the lock is free for a standby at once
+            await self._conn.close()  # the session ends: the lock is free for a standby at once
 
 
 async def take_lease(target: Target, standing_by: Callable[[], None]) -> Lease:

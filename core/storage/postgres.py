@@ -1,9 +1,9 @@
 """PostgreSQL, the shared engine: connecting, its errors in an operator's words, migrating,
 and the running bot's pool of connections.
 
-The driver is psycopg 3 (the `postgresql` extra): native asyncio, COPY and server-side
-cursors, and libpq underneath, so everything a DBA sets in the URL or libpq's environment
-works as for psql: `sslmode` and its certificates, `PGPASSWORD` or a password file, TCP
+The driver is psycopg 3, imported only for a PostgreSQL database: native asyncio, COPY and
+server-side cursors, and libpq underneath, so everything a DBA sets in the URL or libpq's
+environment works as for psql: `sslmode` and its certificates, `PGPASSWORD` or a password file, TCP
 keepalives, `connect_timeout`. Every connection says who it is (`application_name`
 feedback-bot, unless the URL names another), so it is easy to spot in pg_stat_activity.
 
@@ -102,13 +102,9 @@ def connect(target: Postgres, **settings: object) -> psycopg.Connection[Row]:
         raise unavailable(target, exc) from None
 
 
+@functools.lru_cache(maxsize=2048)
 def _translate(query: str) -> str:
     """A query written with `?` placeholders, in psycopg's `%s` style."""
-    return _translated(query)
-
-
-@functools.lru_cache(maxsize=2048)
-def _translated(query: str) -> str:
     return query.replace("%", "%%").replace("?", "%s")
 
 
@@ -117,10 +113,8 @@ def _translated(query: str) -> str:
 
 def schema_version(conn: psycopg.Connection[Row]) -> int:
     """The latest migration applied; 0 for a database without this bot's tables."""
-    (exists,) = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone() or (
-        False,
-    )
-    if not exists:
+    found = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+    if not (found and found[0]):
         return 0
     row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
     return int(row[0]) if row else 0
