@@ -63,6 +63,23 @@ def wilcoxon(diff: np.ndarray, method: str) -> tuple[float, float]:
     return float(result.statistic), float(result.pvalue)
 
 
+def mean_change_interval(diff: np.ndarray) -> tuple[float, float] | None:
+    """The t-based 95% confidence interval of a mean change; None for fewer than two pairs.
+
+    The one computation of it: a cohort's row in a module-wide report and the cohort's own
+    report call this same function on the same changes, so they print the same interval.
+    """
+    diff = np.asarray(diff, dtype=np.int64)
+    if len(diff) < 2:
+        return None
+    if np.all(diff == diff[0]):
+        # No spread: the interval collapses to the mean (the t formula would divide 0 by 0).
+        mean = float(Fraction(int(diff.sum()), len(diff)))
+        return mean, mean
+    interval = stats.ttest_1samp(diff, 0.0).confidence_interval(0.95)
+    return float(interval.low), float(interval.high)
+
+
 def paired_stats(pre: np.ndarray, post: np.ndarray) -> PairedStats:
     """Mean change with a t-based 95% CI, Wilcoxon p and matched-pairs rank-biserial r."""
     diff = np.asarray(post, dtype=np.int64) - np.asarray(pre, dtype=np.int64)
@@ -70,15 +87,7 @@ def paired_stats(pre: np.ndarray, post: np.ndarray) -> PairedStats:
     if n == 0:
         raise ValueError("no pairs")
     mean = Fraction(int(diff.sum()), n)
-    ci_low: float | None = None
-    ci_high: float | None = None
-    if n >= 2:
-        if np.all(diff == diff[0]):
-            # No spread: the interval collapses to the mean (the t formula would divide 0 by 0).
-            ci_low = ci_high = float(mean)
-        else:
-            interval = stats.ttest_1samp(diff, 0.0).confidence_interval(0.95)
-            ci_low, ci_high = float(interval.low), float(interval.high)
+    ci_low, ci_high = mean_change_interval(diff) or (None, None)
     nonzero = diff[diff != 0]
     statistic: float | None = None
     p_value: float | None = None
