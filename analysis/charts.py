@@ -502,28 +502,29 @@ def _trend_panel(ax: Axes, trend: ItemTrend, first: float, span: float, width: f
     if len(xs) > 1:
         ax.plot(xs, values, color="#888888", linestyle=":", linewidth=1.0, zorder=2)
     reach = [0.0, *values]
-    for x, value, point in zip(xs, values, shown, strict=True):
-        if point.interval is not None:
-            low, high = point.interval
-            reach += [low, high]
-            ax.plot(
-                [x, x],
-                [low, high],
-                color=PRE_COLOUR,
-                linewidth=2.2,
-                zorder=3,
-                solid_capstyle="butt",
-            )
-        ax.plot(
-            [x],
-            [value],
-            marker="o",
-            markersize=5.5,
-            linestyle="none",
-            color=POST_COLOUR,
-            zorder=4,
-            gid=f"trend-{trend.question}-{point.cohort}",
+    bars = [(x, p.interval) for x, p in zip(xs, shown, strict=True) if p.interval is not None]
+    if bars:
+        reach += [end for _, interval in bars for end in interval]
+        ax.vlines(
+            [x for x, _ in bars],
+            [low for _, (low, _) in bars],
+            [high for _, (_, high) in bars],
+            color=PRE_COLOUR,
+            linewidth=2.2,
+            zorder=3,
         )
+    # One marker per cohort shown, in date order, as one artist: the SVG names it
+    # (trend-<item>), and each cohort is one <use> of the marker inside it.
+    ax.plot(
+        xs,
+        values,
+        marker="o",
+        markersize=5.5,
+        linestyle="none",
+        color=POST_COLOUR,
+        zorder=4,
+        gid=f"trend-{trend.question}",
+    )
     test = trend.test
     if test is not None:
         ends = [float(mdates.date2num(shown[0].start)), float(mdates.date2num(shown[-1].start))]
