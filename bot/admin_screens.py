@@ -9,12 +9,27 @@ from core import flow
 from core.admin import OpenCohort
 from core.questionnaire import Phase
 
+# The command menu of admins (bot/app.py), after cohort_screens.MENU.
+MENU = {
+    "status": "live counts per open cohort",
+    "cohorts": "list cohorts and their questionnaires",
+    "report": "<cohort|module> [channel] — post the summary",
+    "export": "<cohort|module> — answers as CSV and XLSX",
+    "open": "<cohort> pre|post — open a questionnaire now",
+    "close": "<cohort> pre|post — close a questionnaire now",
+    "remind": "<cohort> — remind those who have not finished",
+}
+
 REFUSAL = "Sorry — this command is only for the programme team."
+ADMINS_ONLY = "Sorry — this command is only for the programme team's admins."
 USAGE_WINDOW = "Usage: /open &lt;cohort&gt; pre|post (or /close …)"
 USAGE_REMIND = "Usage: /remind &lt;cohort&gt; — see /cohorts for the codes."
 USAGE_REPORT = "Usage: /report &lt;cohort|module&gt; [channel]"
 USAGE_EXPORT = "Usage: /export &lt;cohort|module&gt;"
 NOTHING_OPEN = "No questionnaire is open right now. /cohorts lists them all."
+NONE_OF_YOURS_OPEN = (
+    "None of your cohorts has a questionnaire open right now. /cohorts lists yours."
+)
 NO_FACILITATORS_CHAT = "No facilitators' chat is configured."
 REPORT_QUEUED = "The summary is on its way to the facilitators' chat."
 EXPORT_STARTED = "Sending the exports to you privately…"
@@ -39,10 +54,11 @@ def when(moment: datetime | None, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%d %b %H:%M")
 
 
-def status(open_now: list[OpenCohort], tz: tzinfo) -> str:
-    """Live counts of the cohorts with a questionnaire open, grouped by site."""
+def status(open_now: list[OpenCohort], tz: tzinfo, everyone: bool = True) -> str:
+    """Live counts of the cohorts with a questionnaire open, grouped by site; `everyone`:
+    the person runs every cohort (an admin), not only their own."""
     if not open_now:
-        return NOTHING_OPEN
+        return NOTHING_OPEN if everyone else NONE_OF_YOURS_OPEN
     by_site: dict[str, list[str]] = {}
     for item in open_now:
         c = item.counts
@@ -65,6 +81,10 @@ def unknown_cohort(code: str) -> str:
 def window_set(code: str, phase: Phase, window: flow.Window, opening: bool, tz: tzinfo) -> str:
     verb = "open until " + when(window.closes, tz) if opening else "closed"
     return f"The {phase} questionnaire of <code>{code}</code> is now {verb}."
+
+
+def no_responses(name: str) -> str:
+    return f"No responses yet for {escape(name)}: there is nothing to summarise."
 
 
 def none_open(code: str) -> str:

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import scheduler
+from bot import admin_screens, cohort_screens, scheduler
 from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import admin, cohorts, errors, participant, privacy
 from bot.ledger import LedgerRequest
@@ -48,10 +48,10 @@ PARTICIPANT_COMMANDS = [
 
 async def set_command_menus(application: App, config: Config) -> None:
     """Participants see their commands; facilitators and admins also see their own."""
-    staff = {**cohorts.FACILITATOR_COMMANDS, **admin.ADMIN_COMMANDS}
+    staff = {**cohort_screens.MENU, **admin_screens.MENU}
     admin_menu = PARTICIPANT_COMMANDS + [BotCommand(n, d) for n, d in staff.items()]
     facilitator_menu = PARTICIPANT_COMMANDS + [
-        BotCommand(n, d) for n, d in cohorts.FACILITATOR_COMMANDS.items()
+        BotCommand(n, d) for n, d in cohort_screens.MENU.items()
     ]
     menus: list[tuple[list[BotCommand], int | None]] = [(PARTICIPANT_COMMANDS, None)]
     menus += [(facilitator_menu, u) for u in config.bot.facilitators if u not in config.bot.admins]
@@ -124,7 +124,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request or request)
     application: App = builder.build()
     register_handlers(application)
-    cohorts.register(application, config)
+    cohorts.register(application)
     errors.register(application)
     return application
 

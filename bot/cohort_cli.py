@@ -6,10 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import dataclasses
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +16,7 @@ from telegram.error import InvalidToken, TelegramError
 from bot.exits import ExitStatus
 from bot.logs import one_line
 from core import cohorts
-from core.cohorts import COMMAND_LINE, CohortError, Entry, NewCohort
+from core.cohorts import COMMAND_LINE, CohortError, DuplicateCohort, Entry, ImportRow, NewCohort
 from core.config import Cohort, Config, bot_token, load_config
 from core.dates import DateError, parse_moment, parse_session
 from core.outputs import check_new_files, write_new
@@ -184,13 +182,6 @@ def _describe(cohort: Cohort, config: Config) -> str:
     return f"{cohort.code}: {cohort.module} at {cohort.site}, {start:%Y-%m-%d %H:%M}–{end:%H:%M}"
 
 
-def _staff(config: Config, ids: list[int]) -> tuple[int, ...]:
-    unknown = [i for i in ids if i not in config.bot.facilitators]
-    if unknown:
-        raise CohortError(f"not in bot.facilitators of {config.path}: {unknown}")
-    return tuple(ids)
-
-
 def cmd_add(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
@@ -199,19 +190,19 @@ def cmd_add(args: argparse.Namespace) -> int:
     async def add(svc: Services) -> Cohort:
         module = cohorts.check_module(svc.config, args.module)
         start, end = parse_session(args.when, config.bot.timezone, svc.now())
-        staff = _staff(config, args.facilitator)
+        staff = tuple(args.facilitator)
         new = NewCohort(args.code or "", module, args.site, start, end, staff, args.chat)
-        if args.code and await cohorts.code_taken(svc, cohorts.check_code(args.code)):
-            raise CohortError(f"The code {args.code.upper()} is already taken. Choose another.")
-        twin = cohorts.same_as(await cohorts.entries(svc), new)
-        if twin is not None and not args.allow_duplicate:
+        try:
+            return await cohorts.create(
+                svc, new, COMMAND_LINE, allow_duplicate=args.allow_duplicate
+            )
+        except DuplicateCohort as exc:
+            twin = exc.twin
             raise CohortError(
                 f"{_describe(twin.cohort, config)}{' (archived)' if twin.archived else ''} "
                 "already has this module, site and times; nothing was created. Add "
                 "--allow-duplicate to create another cohort like it"
-            )
-        code = args.code or await cohorts.suggest_code(svc, module, args.site, start)
-        return await cohorts.create(svc, dataclasses.replace(new, code=code), COMMAND_LINE)
+            ) from None
 
     try:
         cohort = _with_services(config, add)
@@ -355,88 +346,31 @@ async def _bot_username(config: Config, token: str) -> str:
         return bot.username
 
 
-@dataclass(frozen=True)
-class _Row:
-    line: int
-    new: NewCohort
-
-
-def _read_rows(path: Path, svc: Services) -> tuple[list[_Row], list[str]]:
-    """The file's cohorts and its problems, each naming its line."""
-    config = svc.config
-    problems: list[str] = []
-    rows: list[_Row] = []
+def read_import(path: Path) -> tuple[list[ImportRow], str | None]:
+    """The CSV file's lines, or why it cannot be read."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             header = {(name or "").strip().lower() for name in reader.fieldnames or []}
             missing = {"module", "site", "when"} - header
             if missing:
-                return [], [f"line 1: missing column(s) {', '.join(sorted(missing))}"]
+                return [], f"line 1: missing column(s) {', '.join(sorted(missing))}"
+            rows = []
             for record in reader:
-                line = reader.line_num
                 row = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()}
-                try:
-                    module = cohorts.check_module(config, row["module"])
-                    site = cohorts.check_site(row["site"])
-                    start, end = parse_session(row["when"], config.bot.timezone, svc.now())
-                    staff = _staff(config, [int(x) for x in row.get("facilitators", "").split()])
-                    code = cohorts.check_code(row["code"]) if row.get("code") else ""
-                except (CohortError, DateError) as exc:
-                    problems.append(f"line {line}: {exc}")
-                    continue
-                except ValueError:
-                    problems.append(f"line {line}: facilitators must be user ids")
-                    continue
-                rows.append(_Row(line, NewCohort(code, module, site, start, end, staff)))
+                rows.append(
+                    ImportRow(
+                        reader.line_num,
+                        row.get("module", ""),
+                        row.get("site", ""),
+                        row.get("when", ""),
+                        row.get("code", ""),
+                        row.get("facilitators", ""),
+                    )
+                )
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        return [], [f"{path}: cannot be read: {exc}"]
-    return rows, problems
-
-
-async def import_file(svc: Services, path: Path) -> tuple[list[str], list[str], list[str]]:
-    """(created, already there, problems): nothing is created unless there are no problems."""
-    rows, problems = _read_rows(path, svc)
-    existing = await cohorts.entries(svc)
-    planned: list[_Row] = []
-    present: list[str] = []
-    claimed: set[str] = set()
-    for row in rows:
-        new = row.new
-        key = (new.module, new.site, new.start, new.end)
-        twin = cohorts.same_as(existing, new)
-        if twin is not None and new.code in ("", twin.cohort.code):
-            present.append(twin.cohort.code)  # imported before: a re-run leaves it alone
-            continue
-        try:
-            cohorts.check_times(new.start, new.end, svc.now())
-            code = new.code or await cohorts.suggest_code(
-                svc, new.module, new.site, new.start, reserved=claimed
-            )
-            if code in claimed or await cohorts.code_taken(svc, code):
-                raise CohortError(f"the code {code} is already taken")
-        except CohortError as exc:
-            problems.append(f"line {row.line}: {exc}")
-            continue
-        claimed.add(code)
-        planned.append(_Row(row.line, NewCohort(code, *key, new.facilitators)))
-    if problems:
-        return [], present, problems
-    async with svc.db.write() as tx:
-        for row in planned:
-            n = row.new
-            await tx.insert_stored_cohort(
-                n.code,
-                n.module,
-                n.site,
-                n.start,
-                n.end,
-                n.facilitators,
-                None,
-                COMMAND_LINE,
-                svc.now(),
-            )
-    return [row.new.code for row in planned], present, []
+        return [], f"{path}: cannot be read: {exc}"
+    return rows, None
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -444,16 +378,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     if config is None:
         return ExitStatus.USAGE
 
-    async def run(svc: Services) -> tuple[list[str], list[str], list[str]]:
-        return await import_file(svc, args.file)
+    rows, unreadable = read_import(args.file)
 
-    created, present, problems = _with_services(config, run)
-    if problems:
+    async def run(svc: Services) -> cohorts.Imported:
+        return await cohorts.import_rows(svc, rows, COMMAND_LINE)
+
+    done = cohorts.Imported([], [], [unreadable]) if unreadable else _with_services(config, run)
+    if done.problems:
         print(f"{args.file}: nothing imported; fix these and run it again:", file=sys.stderr)
-        for problem in problems:
+        for problem in done.problems:
             print(f"  {problem}", file=sys.stderr)
         return ExitStatus.USAGE
-    print(f"{args.file}: {len(created)} cohort(s) created, {len(present)} already there")
-    for code in created:
+    print(f"{args.file}: {len(done.created)} cohort(s) created, {len(done.present)} already there")
+    for code in done.created:
         print(f"  created {code}")
     return 0

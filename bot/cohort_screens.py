@@ -7,10 +7,23 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from core import cohort_dialogue as dialogue
 from core import flow
-from core.cohorts import Entry
+from core.cohort_dialogue import Cancelled, Created, Draft, Problem, UnknownChange
+from core.cohorts import DuplicateCohort, Entry
 from core.config import Cohort, Config
 from core.dates import EXAMPLES
+
+# The command menu (bot/app.py): facilitators see these, admins these and admin_screens.MENU.
+MENU = {
+    "cohorts": "your cohorts, with card, edit and status buttons",
+    "newcohort": "create a cohort (dialogue, or in one line)",
+    "card": "<code> — join link, QR code and printable card",
+    "editcohort": "<code> — change site or times",
+    "cancelcohort": "<code> — delete, or archive if people joined",
+    "status": "live counts of your open cohorts",
+    "remind": "<code> — remind those who have not finished",
+}
 
 CREATE = "Create"
 CANCEL = "Cancel"
@@ -35,6 +48,18 @@ PRIVATE_DIALOGUE = (
 )
 USAGE_CARD = "Usage: <code>/card CODE</code> — the join link, QR code and printable card."
 USAGE_CANCEL = "Usage: <code>/cancelcohort CODE</code>"
+STEP_OVER = "That step is over. /newcohort starts again."
+NOTHING_TO_CANCEL = "Nothing to cancel."
+NOTHING_CREATED = " Nothing was created; /newcohort starts again."
+CARD_FILE = "Printable card (A5, 300 dpi)."
+CREATED_MARK = "\n\n✅ Created."
+NOT_YOURS = "Sorry — that cohort is not one of yours. /cohorts lists yours."
+
+
+def no_cohort_of_yours(code: str) -> str:
+    # The same answer whether the code exists or not: a facilitator learns nothing of
+    # others' cohorts.
+    return f"No cohort of yours has the code {escape(code[:20])}. See /cohorts."
 
 
 def _button(label: str, step: str, value: str = "") -> InlineKeyboardButton:
@@ -53,8 +78,8 @@ def span(cohort: Cohort, tz: tzinfo) -> str:
 
 
 def ask_module(config: Config) -> tuple[str, InlineKeyboardMarkup]:
-    rows = [[_button(m.title or m.id, "m", m.id)] for m in config.modules.values()]
-    rows.append([_button(CANCEL, "n")])
+    rows = [[_button(m.title or m.id, dialogue.PICK_MODULE, m.id)] for m in config.modules.values()]
+    rows.append([_button(CANCEL, dialogue.CANCEL)])
     return "<b>New cohort</b> (1/4) — which module?", InlineKeyboardMarkup(rows)
 
 
@@ -72,13 +97,61 @@ def ask_times(site: str) -> str:
     )
 
 
+def ask(step: str, draft: Draft, config: Config) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The question of a dialogue's step, from what its draft holds so far."""
+    if step == "module":
+        return ask_module(config)
+    if step == "site":
+        return ask_site(config.modules[draft["module"]].title), None
+    if step == "times":
+        return ask_times(draft["site"]), None
+    if step == "code":
+        return ask_code(draft["suggested"])
+    if step == "confirm":
+        start, end = datetime.fromisoformat(draft["start"]), datetime.fromisoformat(draft["end"])
+        title = config.modules[draft["module"]].title
+        tz = config.bot.timezone
+        return confirm(draft["code"], title, draft["site"], start, end, tz)
+    cohort = config.cohort(draft["code"])
+    assert cohort is not None and step == "edit", step
+    return ask_edit(cohort, config.bot.timezone), None
+
+
+def problem(outcome: Problem, tz: tzinfo) -> str:
+    """What is wrong, and what to do; problems quote what was typed, so they are escaped."""
+    error = outcome.error
+    if isinstance(error, UnknownChange):
+        return USAGE_EDIT
+    if isinstance(error, DuplicateCohort):
+        text = duplicate(error.twin, tz)
+        if outcome.step == "times":
+            text += " Type other times, or /cancel."
+        elif not outcome.ended:
+            text += " Nothing was created."
+    else:
+        text = escape(str(error))
+    return text + NOTHING_CREATED if outcome.ended else text
+
+
+def duplicate(twin: Entry, tz: tzinfo) -> str:
+    cohort = twin.cohort
+    archived = ", archived" if twin.archived else ""
+    return (
+        f"<code>{cohort.code}</code> ({escape(cohort.site)}, {span(cohort, tz)}{archived}) "
+        "already has this module, site and times."
+    )
+
+
 def ask_code(code: str) -> tuple[str, InlineKeyboardMarkup]:
     text = (
         f"<b>New cohort</b> (4/4) — participants join with a code. I suggest "
         f"<code>{code}</code>; tap to use it, or type another (letters, digits and -)."
     )
     markup = InlineKeyboardMarkup(
-        [[_button(USE_CODE.format(code=code), "c", code)], [_button(CANCEL, "n")]]
+        [
+            [_button(USE_CODE.format(code=code), dialogue.USE_CODE, code)],
+            [_button(CANCEL, dialogue.CANCEL)],
+        ]
     )
     return text, markup
 
@@ -94,7 +167,9 @@ def confirm(
         f"When: {span(cohort, tz)}\n"
         f"Code: <code>{code}</code>"
     )
-    markup = InlineKeyboardMarkup([[_button(CREATE, "y"), _button(CANCEL, "n")]])
+    markup = InlineKeyboardMarkup(
+        [[_button(CREATE, dialogue.CREATE), _button(CANCEL, dialogue.CANCEL)]]
+    )
     return text, markup
 
 
@@ -116,6 +191,17 @@ def cancelled_dialogue() -> str:
     return "Cancelled: nothing was created."
 
 
+def cancelled(had_draft: bool) -> str:
+    return cancelled_dialogue() if had_draft else NOTHING_TO_CANCEL
+
+
+def tapped(text_html: str | None, outcome: Created | Cancelled) -> str:
+    """A dialogue's message once its Create or Cancel button has done its work."""
+    if isinstance(outcome, Cancelled):
+        return cancelled_dialogue()
+    return f"{text_html}{CREATED_MARK}" if text_html else CREATED_MARK.strip()
+
+
 def edited(before: Cohort, after: Cohort, tz: tzinfo) -> str:
     lines = [f"✅ <code>{after.code}</code> changed; the push, reminders and summary follow."]
     if before.site != after.site:
@@ -125,8 +211,7 @@ def edited(before: Cohort, after: Cohort, tz: tzinfo) -> str:
     return "\n".join(lines)
 
 
-def ask_edit(entry: Entry, tz: tzinfo) -> str:
-    cohort = entry.cohort
+def ask_edit(cohort: Cohort, tz: tzinfo) -> str:
     return (
         f"<b>Change {cohort.code}</b> ({escape(cohort.site)}, {span(cohort, tz)}).\n"
         "Type one of:\n<code>site Leeds</code>\n<code>times 2 Apr 9:30–16:30</code>\n"
@@ -192,9 +277,10 @@ def most_relevant(entries: list[Entry], now: datetime) -> tuple[list[Entry], int
 
 
 def listing(
-    entries: list[Entry], more: int, config: Config, now: datetime, phases: dict[str, str]
+    entries: list[Entry], more: int, config: Config, now: datetime, windows: dict[str, flow.Windows]
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The cohorts given with their state, questionnaires and history, and buttons."""
+    """The cohorts given with their state, questionnaires (`windows` by code) and history,
+    and buttons."""
     tz = config.bot.timezone
     if not entries:
         return "No cohorts yet. /newcohort makes one.", None
@@ -206,7 +292,7 @@ def listing(
         lines.append(
             f"\n<code>{cohort.code}</code> {escape(title)}, {escape(cohort.site)} — "
             f"{_state(entry, now)}\n{span(cohort, tz)} · {_history(entry, tz)}\n"
-            f"{phases.get(cohort.code, '')}"
+            f"{windows_line(windows[cohort.code], now, tz) if cohort.code in windows else ''}"
         )
         buttons = [_button(f"{CARD} {cohort.code}", "k", cohort.code)]
         if entry.origin == "stored" and _state(entry, now) in ("upcoming", "running"):
@@ -228,7 +314,3 @@ def status(cohort: Cohort, counts: dict[str, int], phase: str | None) -> str:
         f"{counts['joined']} joined · pre {counts['pre_submitted']}/{counts['pre_started']} "
         f"submitted/started · post {counts['post_submitted']}/{counts['post_started']}"
     )
-
-
-REFUSED = "Sorry — this command is only for the programme team."
-NOT_YOURS = "Sorry — that cohort is not one of yours. /cohorts lists yours."

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core import flow
+from core.cohorts import runs
 from core.config import Cohort, Config
 from core.journey import cohort_windows
 from core.questionnaire import Phase
@@ -29,12 +30,14 @@ class OpenCohort:
     counts: dict[str, int]
 
 
-async def open_cohorts(svc: Services) -> list[OpenCohort]:
-    """Every cohort with a questionnaire open now, in the config's order (/status)."""
+async def open_cohorts(svc: Services, user: int) -> list[OpenCohort]:
+    """Every cohort this person runs (admins: all) with a questionnaire open now, in the
+    config's order (/status)."""
     now = svc.now()
     found: list[OpenCohort] = []
+    mine = [c for c in svc.config.cohorts.values() if runs(svc.config, user, c)]
     async with svc.db.read() as tx:
-        for cohort in svc.config.cohorts.values():
+        for cohort in mine:
             windows = await cohort_windows(tx, svc, cohort)
             phase = flow.open_phase(windows, now)
             if phase is not None:

@@ -10,9 +10,8 @@ frozen Config itself is never changed). Tools that run without the bot use
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -23,7 +22,7 @@ from core.dates import DateError, parse_session
 from core.journey import cohort_windows, pseudonym
 from core.questionnaire import Phase
 from core.services import Services
-from core.storage import StoredCohortRow, parse_utc, stored_cohort_rows
+from core.storage import StoredCohortRow, Tx, parse_utc, stored_cohort_rows
 
 SITE_MAX = 40
 Origin = Literal["config", "stored"]
@@ -33,6 +32,15 @@ COMMAND_LINE = "command line"
 
 class CohortError(ValueError):
     """A cohort cannot be made or changed as asked; the message says why, kindly."""
+
+
+class DuplicateCohort(CohortError):
+    """A cohort with the same module, site and times is already there; each front end
+    names `twin` in its own words."""
+
+    def __init__(self, twin: Entry) -> None:
+        super().__init__(f"{twin.cohort.code} already has this module, site and times.")
+        self.twin = twin
 
 
 @dataclass(frozen=True)
@@ -106,17 +114,32 @@ def entries_of(config: Config, rows: Iterable[StoredCohortRow]) -> list[Entry]:
     return sorted(from_file, key=lambda e: (e.cohort.start, e.cohort.code)) + stored
 
 
+def _identity(module: str, site: str, start: datetime, end: datetime) -> tuple[object, ...]:
+    """What makes two cohorts the same session: the site compared in any capitals."""
+    return module, " ".join(site.split()).casefold(), start, end
+
+
 def same_as(found: Iterable[Entry], new: NewCohort) -> Entry | None:
-    """A cohort already there with the same module, site and times (`cohort add` refuses
-    to make it twice; `cohort import` leaves it alone)."""
-    site = " ".join(new.site.split()).casefold()
+    """A cohort already there with the same module, site and times (archived ones too)."""
+    wanted = _identity(new.module, new.site, new.start, new.end)
     for entry in found:
         cohort = entry.cohort
-        if (cohort.module, cohort.start, cohort.end) == (new.module, new.start, new.end) and (
-            " ".join(cohort.site.split()).casefold() == site
-        ):
+        if _identity(cohort.module, cohort.site, cohort.start, cohort.end) == wanted:
             return entry
     return None
+
+
+def _refuse_twin(found: Iterable[Entry], new: NewCohort) -> None:
+    """The rule of the chat, `cohort add` and `cohort import`: one cohort per module, site
+    and times; DuplicateCohort names the one already there."""
+    twin = same_as(found, new)
+    if twin is not None:
+        raise DuplicateCohort(twin)
+
+
+async def refuse_duplicate(svc: Services, new: NewCohort) -> None:
+    """The dialogue's early check, before it asks for a code."""
+    _refuse_twin(await entries(svc), new)
 
 
 async def refresh(svc: Services) -> None:
@@ -200,28 +223,42 @@ def check_code(code: str) -> str:
     return code
 
 
+def check_facilitators(config: Config, ids: Iterable[int]) -> tuple[int, ...]:
+    """A cohort's facilitators must be known to the bot as facilitators."""
+    staff = tuple(ids)
+    unknown = [i for i in staff if i not in config.bot.facilitators]
+    if unknown:
+        raise CohortError(f"not in bot.facilitators of {config.path}: {unknown}")
+    return staff
+
+
+async def _taken(tx: Tx, svc: Services, code: str) -> bool:
+    # A config cohort removed from the file keeps its code while its answers are stored.
+    return code in svc.file_config.cohorts or await tx.cohort_code_taken(code)
+
+
 async def code_taken(svc: Services, code: str) -> bool:
-    """Codes are unique across the file and the database; a config cohort removed from the
-    file keeps its code while its answers are stored."""
-    if code in svc.file_config.cohorts:
-        return True
+    """Codes are unique across the file and the database."""
     async with svc.db.read() as tx:
-        return await tx.cohort_code_taken(code)
+        return await _taken(tx, svc, code)
 
 
-async def suggest_code(
-    svc: Services, module: str, site: str, start: datetime, reserved: Collection[str] = ()
-) -> str:
-    """A readable code not yet taken (nor reserved): module initials, site, month and day
-    (RS-MAN-0402), with -2, -3 … if that is taken."""
+async def _free_code(tx: Tx, svc: Services, module: str, site: str, start: datetime) -> str:
     initials = "".join(part[0] for part in module.split("-") if part).upper()[:4] or "C"
     place = re.sub(r"[^A-Za-z0-9]", "", site).upper()[:3] or "X"
     local = start.astimezone(svc.config.bot.timezone)
     base = f"{initials}-{place}-{local:%m%d}"
     candidate, number = base, 2
-    while candidate in reserved or await code_taken(svc, candidate):
+    while await _taken(tx, svc, candidate):
         candidate, number = f"{base}-{number}", number + 1
     return candidate
+
+
+async def suggest_code(svc: Services, module: str, site: str, start: datetime) -> str:
+    """A readable code not yet taken: module initials, site, month and day (RS-MAN-0402),
+    with -2, -3 … if that is taken."""
+    async with svc.db.read() as tx:
+        return await _free_code(tx, svc, module, site, start)
 
 
 # changes ------------------------------------------------------------------------------------
@@ -229,7 +266,7 @@ async def suggest_code(
 
 @dataclass(frozen=True)
 class NewCohort:
-    code: str
+    code: str  # empty: the suggested one
     module: str
     site: str
     start: datetime
@@ -258,38 +295,122 @@ def read_one_line(config: Config, args: list[str], now: datetime) -> NewCohort:
     raise problem
 
 
-async def validate(svc: Services, new: NewCohort) -> NewCohort:
-    """Every check a new cohort must pass; the first failure raises CohortError."""
+async def _admit(tx: Tx, svc: Services, new: NewCohort, allow_duplicate: bool) -> NewCohort:
+    """Every check a new cohort must pass, made in the transaction that stores it; the
+    first failure raises CohortError. An empty code becomes the suggested one."""
     module = check_module(svc.config, new.module)
     site = check_site(new.site)
     check_times(new.start, new.end, svc.now())
-    code = check_code(new.code)
-    if await code_taken(svc, code):
+    check_facilitators(svc.config, new.facilitators)
+    code = check_code(new.code) if new.code else ""
+    if code and await _taken(tx, svc, code):
         raise CohortError(f"The code {code} is already taken. Choose another.")
-    return dataclasses.replace(new, code=code, module=module, site=site)
+    new = dataclasses.replace(new, module=module, site=site)
+    if not allow_duplicate:
+        _refuse_twin(entries_of(svc.file_config, await tx.stored_cohorts()), new)
+    if not code:
+        code = await _free_code(tx, svc, module, site, new.start)
+    return dataclasses.replace(new, code=code)
 
 
-async def create(svc: Services, new: NewCohort, by: str) -> Cohort:
-    """Store a new cohort (after validating it again: the dialogue may be old)."""
-    new = await validate(svc, new)
+async def _insert(tx: Tx, svc: Services, new: NewCohort, by: str) -> None:
+    await tx.insert_stored_cohort(
+        new.code,
+        new.module,
+        new.site,
+        new.start,
+        new.end,
+        new.facilitators,
+        new.facilitators_chat,
+        by,
+        svc.now(),
+    )
+
+
+async def create(
+    svc: Services, new: NewCohort, by: str, *, allow_duplicate: bool = False
+) -> Cohort:
+    """Store a new cohort after every check (again: a dialogue may be old), in one
+    transaction; only the command line may allow a duplicate."""
     async with svc.db.write() as tx:
-        if await tx.cohort_code_taken(new.code):
-            raise CohortError(f"The code {new.code} is already taken. Choose another.")
-        await tx.insert_stored_cohort(
-            new.code,
-            new.module,
-            new.site,
-            new.start,
-            new.end,
-            new.facilitators,
-            new.facilitators_chat,
-            by,
-            svc.now(),
-        )
+        new = await _admit(tx, svc, new, allow_duplicate)
+        await _insert(tx, svc, new, by)
     await refresh(svc)
     cohort = svc.config.cohort(new.code)
     assert cohort is not None
     return cohort
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One line of a term's schedule as written; `when` and `facilitators` still text."""
+
+    line: int
+    module: str
+    site: str
+    when: str
+    code: str = ""
+    facilitators: str = ""  # user ids separated by spaces
+
+
+@dataclass(frozen=True)
+class Imported:
+    created: list[str]
+    present: list[str]  # already there (imported before), left alone
+    problems: list[str]  # each naming its line; if any, nothing was created
+
+
+class _Rejected(Exception):
+    """Rolls an import with problems back."""
+
+
+def _read_row(svc: Services, row: ImportRow) -> NewCohort:
+    start, end = parse_session(row.when, svc.config.bot.timezone, svc.now())
+    try:
+        staff = tuple(int(part) for part in row.facilitators.split())
+    except ValueError:
+        raise CohortError("facilitators must be user ids separated by spaces") from None
+    code = check_code(row.code) if row.code.strip() else ""
+    return NewCohort(code, check_module(svc.config, row.module), row.site, start, end, staff)
+
+
+async def import_rows(svc: Services, rows: Sequence[ImportRow], by: str) -> Imported:
+    """Add a term's cohorts in one transaction, each through the checks of `create`: all
+    of them, or none if any line has a problem. A line that matches a cohort already there
+    (its code, or with no code its module, site and times) is left alone, so importing the
+    same file again is safe."""
+    created: list[str] = []
+    present: list[str] = []
+    problems: list[str] = []
+    first_line: dict[tuple[object, ...], int] = {}
+    try:
+        async with svc.db.write() as tx:
+            existing = entries_of(svc.file_config, await tx.stored_cohorts())
+            for row in rows:
+                try:
+                    new = _read_row(svc, row)
+                    same = _identity(new.module, new.site, new.start, new.end)
+                    twin = same_as(existing, new)
+                    if twin is not None and new.code in ("", twin.cohort.code):
+                        present.append(twin.cohort.code)  # imported before
+                        continue
+                    if same in first_line:
+                        raise CohortError(
+                            f"the same module, site and times as line {first_line[same]}"
+                        )
+                    new = await _admit(tx, svc, new, allow_duplicate=False)
+                except (CohortError, DateError) as exc:
+                    problems.append(f"line {row.line}: {exc}")
+                    continue
+                first_line[same] = row.line
+                await _insert(tx, svc, new, by)
+                created.append(new.code)
+            if problems:
+                raise _Rejected
+    except _Rejected:
+        return Imported([], present, problems)
+    await refresh(svc)
+    return Imported(created, present, [])
 
 
 async def changeable(svc: Services, code: str) -> Entry:
@@ -366,35 +487,6 @@ async def cancel(svc: Services, code: str, by: str, done_events: Iterable[str]) 
             outcome = "archived"
     await refresh(svc)
     return outcome
-
-
-# A /newcohort or /editcohort dialogue left this long is forgotten, so that the person's
-# typing later is not taken for an answer to an old question.
-DRAFT_LIFETIME = timedelta(days=1)
-
-
-async def save_draft(svc: Services, user: int, step: str, data: dict[str, str]) -> None:
-    """Where this person's dialogue is, and what they have given so far."""
-    async with svc.db.write() as tx:
-        await tx.save_draft(user, step, json.dumps(data), svc.now())
-
-
-async def load_draft(svc: Services, user: int) -> tuple[str, dict[str, str]] | None:
-    """The dialogue this person is in (its step and data), if any and not stale."""
-    async with svc.db.read() as tx:
-        stored = await tx.draft(user)
-    if stored is None:
-        return None
-    step, data, updated = stored
-    if svc.now() - parse_utc(updated) > DRAFT_LIFETIME:
-        await drop_draft(svc, user)
-        return None
-    return step, json.loads(data)
-
-
-async def drop_draft(svc: Services, user: int) -> None:
-    async with svc.db.write() as tx:
-        await tx.drop_draft(user)
 
 
 async def windows_of(svc: Services, shown: Iterable[Cohort]) -> dict[str, flow.Windows]:

@@ -14,7 +14,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot import cohort_screens, privacy_screens, screens
+from bot import admin_screens, cohort_screens, privacy_screens, screens
 from bot.lifecycle import Event
 from conftest import ADMIN, Clock, Harness, write_config
 from core.config import load_config
@@ -287,7 +287,13 @@ async def test_duplicate_code_and_bad_times_in_the_dialogue(bot: Harness) -> Non
     await bot.send(ADMIN, "2 Mar 2026 9:00-10:00")
     texts = [m["text"] for m in messages_since(bot, ADMIN, seen)]
     assert len(texts) == 2 and "could not find a date" in texts[0] and "past" in texts[1]
+    # The same module, site and times as a cohort already there: refused, at once.
     await bot.send(ADMIN, "2 Apr 9:30–16:30")
+    assert bot.text(ADMIN) == (
+        f"{code} (Manchester, Thu 02 Apr 2026 09:30–16:30) already has this module, site and "
+        "times. Type other times, or /cancel."
+    )
+    await bot.send(ADMIN, "2 Apr 10:00–16:30")
     assert "RS-MAN-0402-2" in bot.text(ADMIN)  # the first suggestion is taken
     await bot.send(ADMIN, code)
     assert bot.text(ADMIN) == f"The code {code} is already taken. Type another."
@@ -454,6 +460,49 @@ async def test_cohorts_buttons(bot: Harness) -> None:
     assert f"Change {code}" in bot.text(ADMIN)
     await bot.send(ADMIN, "times 2026-03-14 12:30 16:30")
     assert stored(bot)[0][3] == "2026-03-14T12:30:00+00:00"
+
+
+async def test_the_same_session_is_not_made_twice_from_the_chat(bot: Harness) -> None:
+    code = await one_line(bot, FACILITATOR, f"risk-support Leeds {TODAY} 12:00 16:00")
+    seen = len(bot.fake.messages(ADMIN))
+    await bot.send(ADMIN, f"/newcohort risk-support  LEEDS {TODAY} 12:00 16:00")
+    assert [m["text"] for m in messages_since(bot, ADMIN, seen)] == [
+        f"{code} (Leeds, Sat 14 Mar 2026 12:00–16:00) already has this module, site and "
+        "times. Nothing was created."
+    ]
+    assert [row[0] for row in stored(bot)] == [code]
+
+
+async def test_one_guard_says_which_staff_may(bot: Harness) -> None:
+    for command in ("/report RS-LDN-0314", "/export RS-LDN-0314", "/open RS-LDN-0314 post"):
+        await bot.send(FACILITATOR, command)
+        assert bot.text(FACILITATOR) == admin_screens.ADMINS_ONLY
+        await bot.send(PARTICIPANT, command)
+        assert bot.text(PARTICIPANT) == admin_screens.REFUSAL
+    # The admins' /status and /remind, on the facilitator's own cohorts only.
+    await bot.send(FACILITATOR, "/status")
+    assert bot.text(FACILITATOR) == admin_screens.NONE_OF_YOURS_OPEN
+    await bot.send(ADMIN, "/status")
+    assert "RS-LDN-0314" in bot.text(ADMIN) and "GH-LDN-0314" in bot.text(ADMIN)
+    await bot.send(ADMIN, "/remind NO-SUCH")
+    assert bot.text(ADMIN) == "No cohort of yours has the code NO-SUCH. See /cohorts."
+    await bot.send(FACILITATOR, "/cancel")
+    assert bot.text(FACILITATOR) == cohort_screens.NOTHING_TO_CANCEL
+
+
+async def test_the_edit_button_in_a_group_points_to_a_private_chat(bot: Harness) -> None:
+    code = await one_line(bot, ADMIN, f"risk-support Leeds {TODAY} 12:00 16:00")
+    group = -4002
+    bot.fake.send_text(ADMIN, "/cohorts", chat_id=group)
+    await bot.deliver()
+    listing = bot.fake.messages(group)[-1]
+    bot.fake.tap(ADMIN, listing["message_id"], button_text=cohort_screens.EDIT, chat_id=group)
+    await bot.deliver()
+    assert bot.fake.messages(group)[-1]["text"] == cohort_screens.PRIVATE_DIALOGUE.replace(
+        "<code>", ""
+    ).replace("</code>", "")
+    assert bot.rows("SELECT * FROM cohort_drafts") == []
+    assert code in listing["text"]
 
 
 async def test_config_cohorts_can_list_their_facilitators(tmp_path: Path, clock: Clock) -> None:

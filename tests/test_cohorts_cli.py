@@ -209,6 +209,36 @@ def test_import_is_all_or_nothing_names_lines_and_reruns(
     assert codes(config_path) == ["GH-YORK-A", "RS-HUL-1202", "RS-HUL-1202-2"]
 
 
+def test_import_checks_each_line_as_the_chat_does(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hull = ("--module", "risk-support", "--site", "Hull", "--when", "2 Dec 2099 9:30-16:30")
+    assert cli(config_path, "add", *hull) == 0
+    term = config_path.parent / "term.csv"
+    term.write_text(
+        "module,site,when,code,facilitators\n"
+        "getting-help,York,3 Dec 2099 9:30-16:30,,501\n"
+        "getting-help,york ,3 Dec 2099 9:30-16:30,GH-OTHER,\n"
+        "risk-support,HULL,2 Dec 2099 9:30-16:30,RS-NEW,\n"
+        "risk-support,Leeds,4 Dec 2099 9:30-16:30,,77\n"
+        "risk-support,L,4 Dec 2099 9:30-16:30,,\n"
+        "risk-support,Leeds,4 Dec 2099 9:30-16:30,,five\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["cohort", "import", "--config", str(config_path), str(term)]) == 2
+    problems = capsys.readouterr().err.splitlines()[1:]
+    assert problems == [
+        "  line 3: the same module, site and times as line 2",
+        "  line 4: RS-HUL-1202 already has this module, site and times.",
+        f"  line 5: not in bot.facilitators of {config_path}: [77]",
+        "  line 6: The site should be a name of 2 to 40 characters.",
+        "  line 7: facilitators must be user ids separated by spaces",
+    ]
+    # Line 2 was fine, and was written in the import's transaction: rolled back with it.
+    assert codes(config_path) == ["RS-HUL-1202"]
+
+
 async def test_a_running_bot_sees_a_cohort_added_from_the_command_line(
     config_path: Path, clock: Clock
 ) -> None:

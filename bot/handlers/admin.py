@@ -1,15 +1,14 @@
-"""Admin commands: status, cohorts, open/close, remind, report, export — admins only.
+"""The programme team's commands: /status and /remind for admins and facilitators (on
+the cohorts they run), /open, /close, /report, /export and the export button for admins.
 
 Thin: each parses its arguments, calls a plain function of core.admin (or the lifecycle
-and the outbox), and shows the result with admin_screens.
+and the outbox), and shows the result with admin_screens. bot.guard decides who may.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-from collections.abc import Callable, Coroutine
 from html import escape
 from typing import Any
 
@@ -17,49 +16,16 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from analysis.scope import ScopeError, resolve_scope
-from bot import admin_screens, lifecycle, notify, outbox, replies, scheduler
+from bot import admin_screens, cohort_screens, lifecycle, notify, outbox, replies, scheduler
 from bot.context import BotContext
+from bot.guard import admin_command, may_tap, own_cohort, staff_command
 from bot.summaries import export_files, summary_posts
-from core import admin, flow
+from core import admin, cohorts, flow
 from core.config import Cohort
 from core.questionnaire import PHASES, Phase
 from core.services import Services
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
-
-ADMIN_COMMANDS = {
-    "status": "live counts per open cohort",
-    "cohorts": "list cohorts and their questionnaires",
-    "report": "<cohort|module> [channel] — post the summary",
-    "export": "<cohort|module> — answers as CSV and XLSX",
-    "open": "<cohort> pre|post — open a questionnaire now",
-    "close": "<cohort> pre|post — close a questionnaire now",
-    "remind": "<cohort> — remind those who have not finished",
-}
-
-
-def is_admin(svc: Services, user_id: int | None) -> bool:
-    return user_id is not None and user_id in svc.config.bot.admins
-
-
-def admin_only(handler: Handler) -> Handler:
-    """Refuse anyone not listed as an admin, log the attempt, and do nothing else."""
-
-    @functools.wraps(handler)
-    async def guarded(update: Update, context: BotContext) -> None:
-        user = update.effective_user
-        if not is_admin(context.svc, user.id if user else None):
-            message = update.effective_message
-            command = (message.text or "?").split()[0][:40] if message else "?"
-            log.warning("refused admin command %s from user %s", command, user.id if user else None)
-            if update.effective_message is not None:
-                await update.effective_message.reply_text(admin_screens.REFUSAL)
-            return
-        await handler(update, context)
-
-    return guarded
 
 
 async def _reply(update: Update, text: str) -> None:
@@ -67,11 +33,18 @@ async def _reply(update: Update, text: str) -> None:
     await update.effective_message.reply_text(text)
 
 
-@admin_only
+def _user(update: Update) -> int:
+    assert update.effective_user is not None  # the guard let them in
+    return update.effective_user.id
+
+
+@staff_command
 async def status(update: Update, context: BotContext) -> None:
-    """Live counts for every cohort with a questionnaire open now, by site."""
-    open_now = await admin.open_cohorts(context.svc)
-    await _reply(update, admin_screens.status(open_now, context.svc.config.bot.timezone))
+    """Live counts for every cohort of this person's with a questionnaire open now, by site."""
+    svc, user = context.svc, _user(update)
+    open_now = await admin.open_cohorts(svc, user)
+    everyone = cohorts.role_of(svc.config, user) == "admin"
+    await _reply(update, admin_screens.status(open_now, svc.config.bot.timezone, everyone))
 
 
 def _cohort_and_phase(svc: Services, args: list[str]) -> tuple[Cohort, Phase] | str:
@@ -99,26 +72,30 @@ async def _set_window(update: Update, context: BotContext, opening: bool) -> Non
     await scheduler.reschedule(context.application)
 
 
-@admin_only
+@admin_command
 async def open_command(update: Update, context: BotContext) -> None:
     """Open a cohort's questionnaire now (stored; survives restarts)."""
     await _set_window(update, context, opening=True)
 
 
-@admin_only
+@admin_command
 async def close_command(update: Update, context: BotContext) -> None:
     """Close a cohort's questionnaire now."""
     await _set_window(update, context, opening=False)
 
 
-@admin_only
+@staff_command
 async def remind_command(update: Update, context: BotContext) -> None:
-    """Remind everyone who has not submitted the open questionnaire, now."""
+    """Remind everyone in a cohort of this person's who has not submitted the open
+    questionnaire, now."""
     svc = context.svc
     args = context.args or []
-    cohort = svc.config.cohort(args[0]) if len(args) == 1 else None
-    if cohort is None:
+    if len(args) != 1:
         await _reply(update, admin_screens.USAGE_REMIND)
+        return
+    cohort = own_cohort(svc.config, _user(update), args[0], "/remind")
+    if cohort is None:
+        await _reply(update, cohort_screens.no_cohort_of_yours(args[0]))
         return
     reminded = await lifecycle.remind_now(context.bot, svc, cohort)
     if reminded is None:
@@ -128,7 +105,7 @@ async def remind_command(update: Update, context: BotContext) -> None:
     await _reply(update, admin_screens.reminded(cohort.code, sent, complete))
 
 
-@admin_only
+@admin_command
 async def report(update: Update, context: BotContext) -> None:
     """Post a summary here, or with `channel` to the facilitators' chat."""
     svc = context.svc
@@ -146,7 +123,7 @@ async def report(update: Update, context: BotContext) -> None:
         return
     if await lifecycle.respondents(svc, codes) == 0:
         name = codes[0] if cohort_code else f"module {module_id}"
-        await _reply(update, f"No responses yet for {escape(name)}: there is nothing to summarise.")
+        await _reply(update, admin_screens.no_responses(name))
         return
     marker = flow.encode(flow.Export(cohort_code, module_id))
     try:
@@ -183,7 +160,7 @@ async def _send_exports(
         await context.bot.send_document(chat_id, data, filename=name)
 
 
-@admin_only
+@admin_command
 async def export(update: Update, context: BotContext) -> None:
     """Send the answers as CSV and XLSX documents."""
     args = context.args or []
@@ -203,9 +180,7 @@ async def export_button(update: Update, context: BotContext) -> None:
     if not isinstance(action, flow.Export):
         await replies.refuse_tap(query)
         return
-    if not is_admin(context.svc, query.from_user.id):
-        log.warning("refused export button from user %s", query.from_user.id)
-        await replies.ack(query, admin_screens.REFUSAL, alert=True)
+    if not await may_tap(query, context.svc.config, admins_only=True):
         return
     await replies.ack(query, admin_screens.EXPORT_STARTED)
     try:
@@ -216,7 +191,7 @@ async def export_button(update: Update, context: BotContext) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Add the admin commands (usable in any chat, by admins only)."""
+    """Add the programme team's commands (usable in any chat)."""
     application.add_handler(CommandHandler("status", status))
     application.add_handler(CommandHandler("open", open_command))
     application.add_handler(CommandHandler("close", close_command))
