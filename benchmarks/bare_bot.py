@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from room_people import CODE, QUESTIONS
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -23,10 +22,11 @@ from telegram.ext import (
     Defaults,
 )
 
-from bot import screens
-from bot.sim.api import FakeTelegram
-from bot.sim.transport import SimulatedRequest
+from benchmarks.room_people import CODE, QUESTIONS
+from bot.screens import participant as screens
 from core import flow
+from sim.telegram.api import FakeTelegram
+from sim.telegram.transport import SimulatedRequest
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 

@@ -1,6 +1,6 @@
 """Room benchmark (issue 5): a whole room answers the questionnaire at once.
 
-    python benchmarks/room.py [--participants 200] [--latency 0.05] [--seed 1] [--pace 3.0]
+    python -m benchmarks.room [--participants 200] [--latency 0.05] [--seed 1] [--pace 3.0]
 
 One process, a temporary directory, no network. **Our bot** (``bot.app.build_application``:
 real handlers, storage, ``PerUserUpdateProcessor``, ``AIORateLimiter(max_retries=3)``) runs
@@ -12,9 +12,9 @@ handler that answers the callback and edits the message to a screen of the same 
 rate limiter, no storage) takes the same load: the framework's ceiling. Then both again
 **in-process** (no latency, limits or think time): the cost per tap.
 
-Participants pick buttons by their callback data (``bot.sim.participant``), both bots' alike,
-and the database is audited with ``bot.sim.audit``. Idle waits run in virtual time
-(``benchmarks/virtual_time.py``); CPU and database time count in full. The database is
+Participants pick buttons by their callback data (``sim.participant``), both bots' alike,
+and the database is audited with ``sim.testing.audit``. Idle waits run in virtual time
+(``benchmarks.virtual_time``); CPU and database time count in full. The database is
 measured through ``build_application(open_database=...)``: nothing is patched.
 """
 
@@ -34,17 +34,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bare_bot import build_bare
-from room_people import CODE, QUESTIONS, Load, Person, Recorder, Room, Tap
-from virtual_time import VirtualTime, VirtualTimeLoop
-
-from bot.sim.api import FakeTelegram
-from bot.sim.audit import AnswerAudit, audit_answers, read_stored
-from bot.sim.config import CohortSpec, ModuleSpec, write_config
-from bot.sim.harness import simulated_app, started
+from benchmarks.bare_bot import build_bare
+from benchmarks.room_people import CODE, QUESTIONS, Load, Person, Recorder, Room, Tap
+from benchmarks.virtual_time import VirtualTime, VirtualTimeLoop
 from core.config import load_config
 from core.packaged import builtin_questionnaire
 from core.storage import Database, Tx
+from sim.config import CohortSpec, ModuleSpec, write_config
+from sim.harness import simulated_app, started
+from sim.telegram.api import FakeTelegram
+from sim.testing.audit import AnswerAudit, audit_answers, read_stored
 
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
 KEY = b"bench-pseudonym-key-0123456789"

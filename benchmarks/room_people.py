@@ -2,8 +2,9 @@
 
 A ``Recorder`` follows the simulated Telegram through its call observers: it counts the bot's
 calls per kind of tap, notes when each button stops spinning, and wakes a participant as soon
-as the bot's next screen reaches their chat. Participants pick buttons by their callback data
-(``bot.sim.participant``), so they drive our bot and the bare one alike.
+as the bot's next screen reaches their chat. Participants are the kit's (``sim.participant``)
+with a stopwatch: they pick buttons by their callback data, so they drive our bot and the bare
+one alike.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sim.api import FakeTelegram, JSONDict
-from bot.sim.audit import Tapped
-from bot.sim.participant import Button, Screen
+from sim.participant import Button, Participant, Screen
+from sim.telegram.api import FakeTelegram, JSONDict
+from sim.testing.audit import Tapped
 
 CODE = "RS-LDN-0314"
 QUESTIONS = 8
@@ -126,57 +127,68 @@ class Room:
     def double_tap(self, again: Callable[[], JSONDict]) -> None:
         self.recorder.query_kind[self.sim(again)["callback_query"]["id"]] = "double"
 
-    async def act(
-        self, user: int, kind: str, deliver: Callable[[], JSONDict], again: Any = None
-    ) -> Tap:
-        """Tap (or send), then wait for the bot's next screen; ``again``: a second, quick tap."""
-        loop = asyncio.get_running_loop()
-        waiter = self.recorder.waiters[user] = loop.create_future()
-        self.recorder.chat_kind[user] = kind
-        sent, update = loop.time(), self.sim(deliver)
-        query = update["callback_query"]["id"] if "callback_query" in update else None
-        if query is not None:
-            self.recorder.query_kind[query] = kind
-        if again is not None:
-            loop.call_later(DOUBLE_TAP_GAP, self.double_tap, again)
-        try:
-            shown: float | None = await asyncio.wait_for(waiter, self.load.step_timeout)
-        except TimeoutError:
-            shown = None
-        return Tap(kind, sent, shown, query)
-
     async def think(self, rng: random.Random) -> None:
         pace = self.load.pace
         await asyncio.sleep(rng.uniform(0.5 * pace, 1.5 * pace) if pace > 0 else 0)
 
     async def participant(self, user: int) -> Person:
+        timed: TimedParticipant = self.sim(lambda: TimedParticipant(self, user))
+        return await timed.run()
+
+
+class TimedParticipant(Participant):
+    """The kit's participant with a stopwatch: it taps without waiting the kit's way, and the
+    ``Recorder`` wakes it, with the time, as soon as its next screen shows."""
+
+    def __init__(self, room: Room, user_id: int) -> None:
+        super().__init__(room.fake, user_id, within=room.load.step_timeout)
+        self.room = room
+
+    async def act(self, kind: str, deliver: Callable[[], JSONDict], again: Any = None) -> Tap:
+        """Tap (or send), then wait for the bot's next screen; ``again``: a second, quick tap."""
+        loop, recorder = asyncio.get_running_loop(), self.room.recorder
+        waiter = recorder.waiters[self.user_id] = loop.create_future()
+        recorder.chat_kind[self.user_id] = kind
+        sent, update = loop.time(), self.room.sim(deliver)
+        query = update["callback_query"]["id"] if "callback_query" in update else None
+        if query is not None:
+            recorder.query_kind[query] = kind
+        if again is not None:
+            loop.call_later(DOUBLE_TAP_GAP, self.room.double_tap, again)
+        try:
+            shown: float | None = await asyncio.wait_for(waiter, self.within)
+        except TimeoutError:
+            shown = None
+        return Tap(kind, sent, shown, query)
+
+    async def run(self) -> Person:
+        """Join, agree, answer every question and submit, timing each step."""
         # Separate generators keep think times identical for both bots whatever they show.
-        seed = self.load.seed
+        room, user, seed = self.room, self.user_id, self.room.load.seed
         think, pick, double = (random.Random(seed * m + user) for m in (1_000_003, 7_919, 104_729))
         person, fake = Person(user), self.fake
-        self.sim(lambda: fake.user(user, first_name=f"P{user}"))
-        await asyncio.sleep(think.uniform(0, self.load.join_spread))
-        tap = await self.act(user, "join", lambda: fake.send_text(user, f"/start {CODE}"))
+        await asyncio.sleep(think.uniform(0, room.load.join_spread))
+        tap = await self.act("join", lambda: fake.send_text(user, f"/start {CODE}"))
         person.taps.append(tap)
         for _ in range(3 * (QUESTIONS + 2)):
             if tap.shown is None:
-                person.problem = f"no next screen within {self.load.step_timeout:.0f} s"
+                person.problem = f"no next screen within {self.within:.0f} s"
                 return person
-            screen: Screen = self.sim(lambda: Screen.of(fake.last_message(user)))
+            screen: Screen = room.sim(self.screen)
             choice = choose(screen, pick)
             if choice is None:
                 person.finished = not screen.buttons and "Thank you" in screen.text
                 person.problem = None if person.finished else f"stopped at {screen.text[:50]!r}"
                 return person
             kind, button = choice
-            await self.think(think)
+            await room.think(think)
             # The second tap of a double tap carries the same data whatever the message shows.
             forge = functools.partial(fake.forge_tap, user, screen.message_id, button.data)
-            again = forge if double.random() < self.load.double_taps else None
-            tap = await self.act(user, kind, forge, again)
+            again = forge if double.random() < room.load.double_taps else None
+            tap = await self.act(kind, forge, again)
             person.taps.append(tap)
             if kind == "answer":  # accepted if the next question showed
-                shown = tap.shown and self.sim(lambda: fake.last_message(user).get("text"))
+                shown = tap.shown and room.sim(lambda: self.screen().text)
                 accepted = bool(shown) and shown != screen.text
                 answer = Tapped(user, CODE, "pre", str(screen.question), button.value, accepted)
                 person.answers.append(answer)

@@ -1,6 +1,6 @@
 """Benchmark the summary on a synthetic module: 100,000 participants, about 2 million answers.
 
-Run: python benchmarks/summary.py [PARTICIPANTS]
+Run: python -m benchmarks.summary [PARTICIPANTS]
 Prints the time to load, compute, render the text and charts, and export; and the
 peak memory of the process.
 """
@@ -9,14 +9,9 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from synthetic import fill_database, write_config
 
 from analysis.charts import summary_charts
 from analysis.compute import summarise
@@ -26,6 +21,7 @@ from analysis.load import load_frames
 from analysis.render_markdown import render_markdown
 from analysis.render_telegram import render_telegram, split_message
 from analysis.scope import resolve_scope
+from benchmarks.synthetic import fill_database, write_config
 from core.config import load_config
 
 

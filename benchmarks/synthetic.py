@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.sim import config as sim_config
-from bot.sim.config import CohortSpec, ModuleSpec
 from core.storage import migrate
+from sim import config as sim_config
+from sim.config import CohortSpec, ModuleSpec
 
 ITEMS = 8  # paired confidence items
 

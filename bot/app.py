@@ -14,11 +14,13 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import admin_screens, cohort_screens, scheduler
+from bot import scheduler
 from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import admin, cohorts, errors, participant, privacy
 from bot.ledger import LedgerRequest
 from bot.processor import PerUserUpdateProcessor
+from bot.screens import admin as admin_screens
+from bot.screens import cohorts as cohort_screens
 from core import cohorts as catalogue
 from core.config import Config
 from core.services import Clock, Services, SystemClock

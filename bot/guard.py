@@ -14,8 +14,9 @@ from typing import Any
 
 from telegram import CallbackQuery, Update
 
-from bot import admin_screens, replies
+from bot import replies
 from bot.context import BotContext
+from bot.screens import admin as admin_screens
 from core import cohorts
 from core.config import Cohort, Config
 

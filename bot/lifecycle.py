@@ -1,8 +1,8 @@
-"""A cohort's life after the module: push the post questionnaire, remind, post the summary.
+"""A cohort's life after the module, carried out: push the post questionnaire, remind,
+queue the summary and the digests for the outbox.
 
-What is due is derived from the cohort's windows and the events already done, both in
-the database, so a restart neither loses nor repeats anything: jobs in PTB's JobQueue
-only say *when* to look.
+What falls due when is ``core/schedule.py``'s to say, from the database, so a restart
+neither loses nor repeats anything: jobs in PTB's JobQueue only say *when* to look.
 """
 
 from __future__ import annotations
@@ -10,83 +10,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
-from bot import outbox, screens
-from bot.summaries import summary_posts
-from core import admin, cohorts, flow
-from core.config import Cohort, ScheduleSettings
+from analysis.posts import summary_posts
+from bot import outbox
+from bot.screens import participant as screens
+from core import admin, cohorts, flow, schedule
+from core.config import Cohort
 from core.journey import cohort_windows
 from core.privacy import purge_expired
 from core.questionnaire import Phase
+from core.schedule import DIGEST, PUSH, SUMMARY, Event, facilitators_chat
 from core.services import Services
+from core.storage import PostContent
 
 log = logging.getLogger(__name__)
-
-PUSH = "post_push"
-SUMMARY = "summary"
-DIGEST = "digest:"
-
-
-def reminder_kind(number: int) -> str:
-    return f"reminder_{number}"
-
-
-@dataclass(frozen=True)
-class Event:
-    cohort: str
-    kind: str
-    due: datetime
-
-
-def digest_times(
-    windows: flow.Windows, schedule: ScheduleSettings, tz: tzinfo, now: datetime
-) -> list[datetime]:
-    """Today's and tomorrow's digest times that fall while a questionnaire is open."""
-    if schedule.daily_digest is None:
-        return []
-    today = now.astimezone(tz).date()
-    moments = [
-        datetime.combine(today + timedelta(days=d), schedule.daily_digest, tz) for d in (0, 1)
-    ]
-    return [m for m in moments if any(w.contains(m) for w in windows.values())]
-
-
-def planned_events(
-    cohort: Cohort,
-    windows: flow.Windows,
-    schedule: ScheduleSettings,
-    digests: list[datetime] | None = None,
-) -> list[Event]:
-    """Everything a cohort's post questionnaire brings, with when it falls due."""
-    post = windows["post"]
-    events = [Event(cohort.code, PUSH, post.opens)]
-    events += [Event(cohort.code, f"{DIGEST}{d.date().isoformat()}", d) for d in digests or []]
-    for number, delay in enumerate(schedule.reminders, start=1):
-        due = post.opens + delay
-        if post.closes is None or due < post.closes:
-            events.append(Event(cohort.code, reminder_kind(number), due))
-    if post.closes is not None:
-        events.append(Event(cohort.code, SUMMARY, post.closes))
-    return events
-
-
-async def pending_events(svc: Services) -> list[Event]:
-    """Events not yet done, for every configured cohort, soonest first."""
-    pending: list[Event] = []
-    async with svc.db.read() as tx:
-        for cohort in svc.config.cohorts.values():
-            windows = await cohort_windows(tx, svc, cohort)
-            done = await tx.events_done(cohort.code)
-            digests = digest_times(windows, svc.config.schedule, svc.config.bot.timezone, svc.now())
-            planned = planned_events(cohort, windows, svc.config.schedule, digests)
-            pending.extend(e for e in planned if e.kind not in done)
-    return sorted(pending, key=lambda e: e.due)
 
 
 def begin_button(cohort: Cohort, phase: Phase, label: str) -> InlineKeyboardMarkup:
@@ -141,10 +83,6 @@ async def remind(bot: Bot, svc: Services, cohort: Cohort, kind: str, window: flo
     return complete
 
 
-def facilitators_chat(svc: Services, cohort: Cohort) -> int | None:
-    return cohort.facilitators_chat or svc.config.bot.facilitators_chat
-
-
 async def respondents(svc: Services, codes: Sequence[str]) -> int:
     """How many people in these cohorts responded (gave at least one answer)."""
     async with svc.db.read() as tx:
@@ -197,20 +135,13 @@ async def queue_digest(svc: Services, cohort: Cohort, event: Event, now: datetim
         module = svc.config.module_of(cohort)
         text = screens.digest(module.title, cohort.code, cohort.site, counts)
         batch = f"{event.kind}:{cohort.code}"
-        await outbox.enqueue(svc, batch, chat, [outbox.PostContent("text", text, [])], now)
+        await outbox.enqueue(svc, batch, chat, [PostContent("text", text, [])], now)
     async with svc.db.write() as tx:
         await tx.mark_event(cohort.code, event.kind, now)
     return True
 
 
 Reporter = Callable[[str], Awaitable[Any]]
-
-
-def summary_chats(svc: Services) -> set[int]:
-    chats = {c for c in (facilitators_chat(svc, k) for k in svc.config.cohorts.values()) if c}
-    if svc.config.bot.facilitators_chat:
-        chats.add(svc.config.bot.facilitators_chat)
-    return chats
 
 
 async def queue_greetings(svc: Services) -> None:
@@ -221,7 +152,7 @@ async def queue_greetings(svc: Services) -> None:
     from when a later post times out. A chat with any message of the bot's (a reply to a
     command typed there, say) has both already.
     """
-    for chat in sorted(summary_chats(svc)):
+    for chat in sorted(schedule.summary_chats(svc)):
         async with svc.db.read() as tx:
             if await tx.newest_own_message(chat) is not None:
                 continue
@@ -230,9 +161,7 @@ async def queue_greetings(svc: Services) -> None:
             "here when each cohort's post-module questionnaire closes (for cohorts with "
             "responses)."
         )
-        await outbox.enqueue(
-            svc, f"hello:{chat}", chat, [outbox.PostContent("text", text, [])], svc.now()
-        )
+        await outbox.enqueue(svc, f"hello:{chat}", chat, [PostContent("text", text, [])], svc.now())
 
 
 async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> list[Event]:
@@ -243,7 +172,7 @@ async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> li
         await queue_greetings(svc)
         await purge_expired(svc)
         now = svc.now()
-        for event in await pending_events(svc):
+        for event in await schedule.pending_events(svc):
             if event.due > now:
                 break
             cohort = svc.config.cohorts[event.cohort]
@@ -283,10 +212,3 @@ async def remind_now(bot: Bot, svc: Services, cohort: Cohort) -> tuple[int, bool
     kind = admin.manual_reminder_kind(svc.now())
     text = reminder_text(svc, cohort, window)
     return await message_participants(bot, svc, cohort, kind, phase, text, screens.CONTINUE_POST)
-
-
-def cancelled_events(schedule: ScheduleSettings) -> tuple[str, ...]:
-    """The events an archived (cancelled) cohort must never carry out: the push, every
-    reminder and the summary."""
-    reminders = (reminder_kind(n) for n in range(1, len(schedule.reminders) + 1))
-    return (PUSH, SUMMARY, *reminders)

@@ -38,7 +38,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.ledger import ledger_of, sending_post
 from core.services import Services
-from core.storage import OutboxRow, UnconfirmedSend
+from core.storage import OutboxRow, PostContent, UnconfirmedSend
 
 log = logging.getLogger(__name__)
 # The label of the button under a summary (tests read it from here).
@@ -50,16 +50,6 @@ MAX_ATTEMPTS = 10
 PROBES_BEFORE_RESEND = 2
 PROBE_SPAN = 5
 CAPTION_LIMIT = 1024
-
-
-@dataclass(frozen=True)
-class PostContent:
-    """One message (text), one album (photos) or one file (document) of a batch."""
-
-    kind: str  # "text" | "photos" | "document"
-    body: str  # the HTML text, or the caption of the album's first photo or of the file
-    files: list[tuple[str, bytes]]
-    marker: str | None = None  # callback data of the text's export button
 
 
 def export_keyboard(marker: str) -> InlineKeyboardMarkup:

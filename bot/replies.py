@@ -7,7 +7,7 @@ import logging
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest
 
-from bot import screens
+from bot.screens import participant as screens
 from core.journey import Refusal
 
 log = logging.getLogger(__name__)

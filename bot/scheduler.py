@@ -10,6 +10,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot import lifecycle, notify
 from bot.context import services_of
+from core.schedule import pending_events
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ async def reschedule(application: AnyApp) -> None:
         if job.name and job.name.startswith(EVENT_JOB_PREFIX):
             job.schedule_removal()
     now = svc.now()
-    for event in await lifecycle.pending_events(svc):
+    for event in await pending_events(svc):
         when: datetime | float = event.due if event.due > now else 0
         if isinstance(when, datetime):
             # The job queue runs on the real clock; the injected one may run faster (demo).

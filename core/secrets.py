@@ -94,3 +94,17 @@ def token_problem(token: str) -> str | None:
     if any(word in token.lower() for word in PLACEHOLDER_WORDS):
         return f"{TOKEN_ENV} is still the placeholder of feedback-bot.env.example"
     return None
+
+
+def environment_problems(only_set: bool = False) -> list[str]:
+    """What is wrong with the two secrets in the environment (never quoting them);
+    `only_set`: say nothing about a secret that is not set at all."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    key = os.environ.get(PSEUDONYM_KEY_ENV, "").strip()
+    problems = []
+    if token or not only_set:
+        problems.append(token_problem(token))
+    if key or not only_set:
+        problem = pseudonym_key_problem(key)
+        problems.append(f"{problem}; {KEY_RECIPE}" if problem else None)
+    return [p for p in problems if p is not None]

@@ -1021,6 +1021,17 @@ class UnconfirmedSend:
 
 
 @dataclass(frozen=True)
+class PostContent:
+    """One message (text), one album (photos) or one file (document) of a batch: what the
+    outbox stores of a post, and sends."""
+
+    kind: str  # "text" | "photos" | "document"
+    body: str  # the HTML text, or the caption of the album's first photo or of the file
+    files: list[tuple[str, bytes]]
+    marker: str | None = None  # callback data of the text's export button
+
+
+@dataclass(frozen=True)
 class OutboxRow:
     id: int
     batch: str

@@ -17,12 +17,12 @@ from telegram import Update
 from bot import lifecycle, notify
 from bot.app import App
 from bot.context import services_of
-from bot.lifecycle import Event
-from bot.sim import config as sim_config
-from bot.sim.api import FakeTelegram
-from bot.sim.config import CohortSpec
-from bot.sim.harness import opened, simulated_app
 from core.config import Config, load_config
+from core.schedule import Event
+from sim import config as sim_config
+from sim.config import CohortSpec
+from sim.harness import opened, simulated_app
+from sim.telegram.api import FakeTelegram
 
 # PTB 22 warns (an error under our warning filter) whenever RetryAfter carries an int;
 # opting in to timedelta values is what its next major version does anyway.

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.sim import config as sim_config
-from bot.sim.api import FakeTelegram
-from bot.sim.config import CohortSpec
-from bot.sim.process import BotProcess
-from sim_server import BotApiServer
+from sim import config as sim_config
+from sim.config import CohortSpec
+from sim.telegram.api import FakeTelegram
+from sim.testing.http_server import BotApiServer
+from sim.testing.process import BotProcess
 
 TOKEN = "424242:HTTP-TEST-token-abcdefghijklmnopqrstuv"
 KEY = "http-test-pseudonym-key-0123456789"

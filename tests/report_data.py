@@ -18,9 +18,9 @@ from analysis.importer import parse_answers, write_answers
 from analysis.released import ModuleSummary
 from analysis.scope import resolve_scope
 from analysis.summary import compute_summary
-from bot.sim import config as sim_config
-from bot.sim.config import CohortSpec, ModuleSpec
 from core.config import Config, load_config
+from sim import config as sim_config
+from sim.config import CohortSpec, ModuleSpec
 
 DATA = Path(__file__).parent / "data"
 SEED = "RS-SEED-2017"

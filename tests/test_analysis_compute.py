@@ -21,8 +21,8 @@ from analysis.rounding import fmt_mean, percent, round_half_away
 from analysis.scope import ScopeError, resolve_scope
 from analysis.stats import paired_stats
 from analysis.summary import build_summary
-from bot.sim.config import CohortSpec, shipped, write_config
 from core.config import Config, load_config
+from sim.config import CohortSpec, shipped, write_config
 
 
 def make_config(tmp_path: Path, min_cell_size: int = 3, comments: bool = True) -> Config:

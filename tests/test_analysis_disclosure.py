@@ -28,7 +28,7 @@ from analysis.suppress import (
     group_safe,
     merge_small,
 )
-from bot.cli import main
+from cli.main import main
 from core.config import load_config
 from core.problems import ConfigError
 

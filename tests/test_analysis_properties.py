@@ -62,8 +62,8 @@ from analysis.render_telegram import render_telegram, split_message
 from analysis.rounding import percent
 from analysis.scope import resolve_scope
 from analysis.summary import compute_summary
-from bot.sim.config import CohortSpec, config_toml
 from core.config import Config, load_config
+from sim.config import CohortSpec, config_toml
 
 counts_strategy = st.lists(st.integers(0, 60), min_size=1, max_size=7)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from cli.main import main
 from report_data import SEED, write_config
 
 DATA = Path(__file__).parent / "data"

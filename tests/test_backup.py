@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import screens
-from bot.cli import main
 from bot.exits import ExitStatus
+from bot.screens import participant as screens
+from cli.main import main
 from conftest import Harness, write_config
 from core.storage import prepare_file
 
@@ -27,7 +27,7 @@ async def backup(config: Path, out: Path) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot",
+        "cli",
         "backup",
         "--config",
         str(config),

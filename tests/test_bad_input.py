@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram import Update
 
-from bot import screens
+from bot.screens import participant as screens
 from conftest import Harness
 
 ALICE = 2001

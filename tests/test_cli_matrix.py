@@ -34,9 +34,8 @@ from pathlib import Path
 
 import pytest
 
-import analysis.cli
-from bot.cli import main
 from bot.exits import ExitStatus
+from cli.main import main
 from conftest import write_config
 
 TOKEN = "7012345678:AAHmatrixSECRETtokenHALF0123456789abcd"
@@ -352,7 +351,7 @@ def run_case(item: Case, root: Path) -> Outcome:
         holder.execute("BEGIN IMMEDIATE")
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "bot", *item.argv],
+            [sys.executable, "-m", "cli", *item.argv],
             cwd=root,
             env=env,
             capture_output=True,
@@ -399,10 +398,3 @@ def test_a_mistake_changes_nothing_and_leaks_nothing(
         assert len(output.strip().splitlines()) == 1, output
     assert outcome.after["paths"] == outcome.before["paths"], "files changed, appeared or went"
     assert outcome.after["database"] == outcome.before["database"], "the database changed"
-
-
-def test_the_analysis_commands_use_the_documented_numbers() -> None:
-    # analysis/ cannot import bot.exits; its copies of the numbers must agree.
-    assert analysis.cli.USAGE == ExitStatus.USAGE
-    assert analysis.cli.DATABASE == ExitStatus.DATABASE
-    assert analysis.cli.NOTHING_TO_REPORT == ExitStatus.NOTHING_TO_REPORT

@@ -14,10 +14,13 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot import admin_screens, cohort_screens, privacy_screens, screens
-from bot.lifecycle import Event
+from bot.screens import admin as admin_screens
+from bot.screens import cohorts as cohort_screens
+from bot.screens import participant as screens
+from bot.screens import privacy as privacy_screens
 from conftest import ADMIN, Clock, Harness, write_config
 from core.config import load_config
+from core.schedule import Event
 
 FACILITATOR = 501
 OTHER_FACILITATOR = 502

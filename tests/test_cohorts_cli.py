@@ -13,15 +13,15 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot.cli import main
-from bot.sim.api import FakeTelegram
+from cli.main import main
 from conftest import ADMIN, Clock, Harness, write_config
 from core.config import load_config
 from core.dates import DateError, parse_moment, parse_session
 from core.problems import ConfigError
 from http_kit import TOKEN
 from http_kit import write_config as write_http_config
-from sim_server import BotApiServer
+from sim.telegram.api import FakeTelegram
+from sim.testing.http_server import BotApiServer
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

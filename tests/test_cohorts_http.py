@@ -13,10 +13,11 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot import cohort_screens, screens
-from bot.sim.api import FakeTelegram
+from bot.screens import cohorts as cohort_screens
+from bot.screens import participant as screens
 from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
-from sim_server import BotApiServer
+from sim.telegram.api import FakeTelegram
+from sim.testing.http_server import BotApiServer
 
 ADMIN = 1
 FACILITATOR = 2

@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot import screens
+from bot.screens import participant as screens
 from conftest import Harness
 
 ROOM = list(range(3001, 3041))

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main, nothing_to_try_note
+from cli.check import nothing_to_try_note
+from cli.main import main
 from core.config import load_config, parse_duration
 from core.problems import ConfigError
 

@@ -1,9 +1,9 @@
 """Crash loop, short version for CI: kill -9 at random moments loses and duplicates nothing.
 
-The bot runs as a separate process (``python -m bot run``) against the simulated Bot API on
+The bot runs as a separate process (``python -m cli run``) against the simulated Bot API on
 loopback; ten participants answer continuously while it is killed with SIGKILL and restarted
-(five times here, twenty and more with ``python benchmarks/crash_loop.py --kills 20``, which
-holds the machinery and documents it). Afterwards every answer a participant saw accepted is
+(five times here, twenty and more with ``python -m benchmarks.crash_loop --kills 20``; the
+loop itself is ``sim.testing.crash_loop``). Afterwards every answer a participant saw accepted is
 stored exactly once with the value they chose (or that of a later tap they did not see
 answered), every questionnaire can be resumed and submitted, a summary that fell due during
 the kills was posted exactly once, ``PRAGMA integrity_check`` is ok, and SIGTERM stops the bot
@@ -13,33 +13,14 @@ with exit code 0 after it has answered every update it had taken.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
-from conftest import ROOT
-
-
-def load_crash_loop() -> ModuleType:
-    """benchmarks/ is not a package: load the script as a module."""
-    name = "benchmarks_crash_loop"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "crash_loop.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+from sim.testing.crash_loop import crash_loop
 
 
 async def test_kill_9_in_a_loop_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    crash_loop = load_crash_loop()
     async with asyncio.timeout(170):  # a hang fails the test instead of the CI job
-        figures = await crash_loop.crash_loop(
-            tmp_path, kills=5, participants=10, seed=7, summary_after=2.0
-        )
+        figures = await crash_loop(tmp_path, kills=5, participants=10, seed=7, summary_after=2.0)
     print(f"\n{figures.report()}")
     assert figures.problems == []
     assert figures.counts["kills"] == 5

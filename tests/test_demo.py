@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bot.cli import main
-from bot.demo import WRITES
-from bot.demo_files import DemoFolder, DemoRefused, prepare
+from cli.demo import WRITES
+from cli.demo_files import DemoFolder, DemoRefused, prepare
+from cli.main import main
 from core.storage import prepare_file
 
 ITEMS = {

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import screens
-from bot.cli import main
+from bot.screens import participant as screens
+from cli.main import main
 from conftest import ADMIN, COHORT_END, FACILITATORS, Clock, Harness, write_config
 from core.config import load_config
 

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from bot import notify, screens
+from bot import notify
+from bot.screens import participant as screens
 from conftest import ADMIN, KEY, TOKEN, Harness
 from core.journey import pseudonym
 

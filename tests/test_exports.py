@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from bot.cli import main
+from cli.main import main
 from report_data import SEED, write_config
 
 DATA = Path(__file__).parent / "data"

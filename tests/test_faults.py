@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import screens
+from bot.screens import participant as screens
 from conftest import Harness
 
 USER = 9101

@@ -48,19 +48,20 @@ from hypothesis.stateful import (
 )
 from telegram import Update
 
-from bot import privacy_screens, screens
 from bot.app import App, build_application
 from bot.context import services_of
-from bot.sim.api import FakeTelegram, JSONDict
-from bot.sim.audit import stored_copies
-from bot.sim.harness import opened
-from bot.sim.transport import SimulatedRequest
-from bot.sim.watch import Watch
+from bot.screens import participant as screens
+from bot.screens import privacy as privacy_screens
 from conftest import COHORT_END, COHORT_START, KEY, TOKEN, Clock, Harness, write_config
 from core import flow
 from core.config import Config, load_config
 from core.questionnaire import Module, Question
 from core.storage import parse_utc
+from sim.harness import opened
+from sim.telegram.api import FakeTelegram, JSONDict
+from sim.telegram.transport import SimulatedRequest
+from sim.testing.audit import stored_copies
+from sim.testing.watch import Watch
 
 USERS = (7001, 7002, 7003, 7004)
 FACILITATORS = -1001000000001  # the facilitators' channel in conftest's config

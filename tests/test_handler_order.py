@@ -13,9 +13,11 @@ import random
 
 import pytest
 
-from bot import outbox, privacy_screens, screens
+from bot import outbox
 from bot.app import HANDLER_MODULES, App, register_handlers
-from bot.screens import refusal_toast
+from bot.screens import participant as screens
+from bot.screens import privacy as privacy_screens
+from bot.screens.participant import refusal_toast
 from conftest import ADMIN, Harness
 from core.journey import Refusal
 

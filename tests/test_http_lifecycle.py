@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import screens
-from bot.sim.api import FakeTelegram
+from bot.screens import participant as screens
 from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
-from sim_server import BotApiServer
+from sim.telegram.api import FakeTelegram
+from sim.testing.http_server import BotApiServer
 
 CHANNEL = -1009000000001
 ROOM = (6001, 6002, 6003, 6004)

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from bot import screens
-from bot.sim.api import FakeTelegram
+from bot.screens import participant as screens
 from http_kit import KEY, TOKEN, Watcher, bot_process, last_text, write_config
-from sim_server import BotApiServer
+from sim.telegram.api import FakeTelegram
+from sim.testing.http_server import BotApiServer
 
 USERS = (5001, 5002, 5003)
 

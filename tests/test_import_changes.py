@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import screens
-from bot.cli import main
+from bot.screens import participant as screens
+from cli.main import main
 from conftest import Harness
 
 ALICE = 1001

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from cli.main import main
 from core.config import load_config
 from core.storage import Database
 from report_data import SEED, write_config

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import screens
+from bot.screens import participant as screens
 from conftest import Harness
 
 ALICE = 1001

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import screens
-from bot.lifecycle import Event
+from bot.screens import participant as screens
 from conftest import ADMIN, COHORT_END, FACILITATORS, Clock, Harness, write_config
 from core.config import load_config
+from core.schedule import Event
 
 CODE = "RS-LDN-0314"
 PRE = ("Education", "Clinician", "2", "3", "2", screens.SUBMIT)

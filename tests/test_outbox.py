@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from bot import screens
-from bot.sim.api import FakeTelegram
+from bot.screens import participant as screens
 from conftest import ADMIN, COHORT_END, FACILITATORS, TOKEN, Clock, Harness
 from core.config import Config
 from core.storage import Database
+from sim.telegram.api import FakeTelegram
 
 RS = "RS-LDN-0314"
 GH = "GH-LDN-0314"

@@ -1,28 +1,33 @@
 """What an installed package needs: its data inside it, every import declared, no test-only
-imports at run time, a version and help for every command. `.ci/wheel-smoke` checks the
-same from a built wheel in a new venv."""
+imports at run time, a version and help for every command; and what the wheel holds (the
+runtime and the demo's simulated Telegram, never the test kit, the tests or the benchmarks).
+`.ci/wheel-smoke` checks the same from a built wheel in a new venv."""
 
 from __future__ import annotations
 
 import argparse
 import ast
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from importlib.metadata import packages_distributions, version
 from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser, main
 from bot.exits import COMMANDS, ExitStatus
+from cli.main import build_parser, main
 from core.config import load_config
 from core.packaged import builtin_questionnaires, example_config
 from core.problems import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "bot", "analysis")
+# What the wheel holds: every package but the test kit, which stays in the checkout.
+PACKAGES = ("core", "analysis", "bot", "sim", "cli")
+TEST_KIT = "sim.testing"
 
 COHORT = """
 [[cohorts]]
@@ -168,6 +173,8 @@ def _third_party_imports() -> set[str]:
     names: set[str] = set()
     for package in PACKAGES:
         for file in (ROOT / package).rglob("*.py"):
+            if file.is_relative_to(ROOT / TEST_KIT.replace(".", "/")):
+                continue
             for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
                     names.update(alias.name.split(".")[0] for alias in node.names)
@@ -207,8 +214,9 @@ sys.modules["aiohttp"] = None
 for package in {PACKAGES!r}:
     module = importlib.import_module(package)
     for info in pkgutil.walk_packages(module.__path__, package + "."):
-        if info.name != "bot.__main__":
-            importlib.import_module(info.name)
+        if info.name.startswith("{TEST_KIT}") or info.name.endswith(".__main__"):
+            continue
+        importlib.import_module(info.name)
 print("imported")
 """
     done = subprocess.run(
@@ -216,3 +224,54 @@ print("imported")
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "imported"
+
+
+def _checkout_copy(destination: Path) -> Path:
+    """The checkout without what a build could pick up by accident (as .ci/wheel-smoke)."""
+    ignore = shutil.ignore_patterns(
+        ".git",
+        ".venv*",
+        "build",
+        "dist",
+        "*.egg-info",
+        "__pycache__",
+        ".*_cache",
+        ".hypothesis",
+        "demo-output*",
+    )
+    return Path(shutil.copytree(ROOT, destination, ignore=ignore, symlinks=True))
+
+
+def test_the_wheel_holds_the_runtime_and_the_demo_world_but_no_test_kit(tmp_path: Path) -> None:
+    source = _checkout_copy(tmp_path / "src")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", "dist", str(source)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    [wheel] = (tmp_path / "dist").glob("module_feedback_bot-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names if not name.endswith(".dist-info/RECORD")}
+    assert tops == {*PACKAGES, f"module_feedback_bot-{version('module-feedback-bot')}.dist-info"}
+    # The demo runs on the simulated Telegram, so that much of the kit ships; nothing else.
+    assert {"sim/telegram/api.py", "sim/harness.py", "sim/participant.py", "sim/config.py"} <= set(
+        names
+    )
+    assert [n for n in names if n.startswith("sim/testing/")] == []
+    assert [n for n in names if n.startswith(("tests/", "benchmarks/"))] == []
+    # Everything the checkout ships is in it: the package data and every runtime module.
+    shipped = {
+        str(path.relative_to(ROOT))
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and not path.is_relative_to(ROOT / TEST_KIT.replace(".", "/"))
+    }
+    assert shipped <= set(names), sorted(shipped - set(names))
+    [entry_points] = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "feedback-bot = cli.main:main" in scripts

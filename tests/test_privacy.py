@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import privacy_screens, screens
-from bot.summaries import export_files
+from analysis.posts import export_files
+from bot.screens import participant as screens
+from bot.screens import privacy as privacy_screens
 from conftest import ADMIN, COHORT_END, KEY, TOKEN, Clock, Harness, write_config
 from core.config import load_config
 

@@ -13,7 +13,7 @@ import pytest
 from analysis.charts import PRINT_WIDTH, chart_set
 from analysis.released import ModuleSummary
 from analysis.render_html import PAPER_CHARTS, render_report
-from bot.cli import main
+from cli.main import main
 from core.config import Config
 from report_data import SEED, make, summary_of, write_config
 
@@ -187,7 +187,7 @@ def test_cli_writes_report_html_and_opens_it(
 
 def test_the_telegram_message_leads_with_findings_and_fits(config: Config) -> None:
     from analysis.render_telegram import MORE, render_telegram
-    from bot.sim.entities import parse_html
+    from sim.telegram.entities import parse_html
 
     for summary in (summary_of(config, cohort=SEED), summary_of(config, module="risk-support")):
         message = render_telegram(summary)

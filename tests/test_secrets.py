@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.cli import main
 from bot.logs import OperatorFormatter, RedactingStream
+from cli.main import main
 from core.secrets import REDACTED, pseudonym_key_problem, redact
 
 TOKEN = "5566778899:AAFsecretHalfOfTheToken0123456789abcd"

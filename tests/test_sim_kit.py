@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import screens
-from bot.sim.api import FakeTelegram
-from bot.sim.audit import Tapped, audit_answers, read_stored
+from bot.screens import participant as screens
 from conftest import FACILITATORS, Harness
+from sim.telegram.api import FakeTelegram
+from sim.testing.audit import Tapped, audit_answers, read_stored
 
 USER = 7301
 CODE = "RS-LDN-0314"

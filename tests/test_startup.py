@@ -23,13 +23,13 @@ import pytest
 
 from bot.app import App, build_application
 from bot.exits import ExitStatus
-from bot.sim.api import FakeTelegram
-from bot.sim.transport import SimulatedRequest
 from bot.startup import StartupFailed, connect
 from conftest import write_config as conftest_write_config
 from core.config import load_config
 from http_kit import KEY, TOKEN, Watcher, bot_process, last_text, write_config
-from sim_server import BotApiServer
+from sim.telegram.api import FakeTelegram
+from sim.telegram.transport import SimulatedRequest
+from sim.testing.http_server import BotApiServer
 
 REJECTED = "987654:SECRET-rejected-token-abcdefghijklmnop"
 
@@ -76,7 +76,7 @@ async def run_bot(
         *prefix,
         sys.executable,
         "-m",
-        "bot",
+        "cli",
         "run",
         "--config",
         str(config),

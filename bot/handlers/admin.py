@@ -15,12 +15,14 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from analysis.posts import export_files, summary_posts
 from analysis.scope import ScopeError, resolve_scope
-from bot import admin_screens, cohort_screens, lifecycle, notify, outbox, replies, scheduler
+from bot import lifecycle, notify, outbox, replies, scheduler
 from bot.context import BotContext
 from bot.guard import admin_command, may_tap, own_cohort, staff_command
-from bot.summaries import export_files, summary_posts
-from core import admin, cohorts, flow
+from bot.screens import admin as admin_screens
+from bot.screens import cohorts as cohort_screens
+from core import admin, cohorts, flow, schedule
 from core.config import Cohort
 from core.questionnaire import PHASES, Phase
 from core.services import Services
@@ -140,9 +142,7 @@ async def report(update: Update, context: BotContext) -> None:
             await _reply(update, admin_screens.report_unconfirmed(parts, args[0]))
         return
     cohort = svc.config.cohort(cohort_code) if cohort_code else None
-    target = (
-        lifecycle.facilitators_chat(svc, cohort) if cohort else svc.config.bot.facilitators_chat
-    )
+    target = schedule.facilitators_chat(svc, cohort) if cohort else svc.config.bot.facilitators_chat
     if target is None:
         await _reply(update, admin_screens.NO_FACILITATORS_CHAT)
         return

@@ -22,12 +22,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import cards, lifecycle, replies, scheduler
-from bot import cohort_screens as screens
+from bot import cards, replies, scheduler
 from bot.context import BotContext
 from bot.guard import may_tap, own_cohort, refusal, staff_command
+from bot.screens import cohorts as screens
 from core import cohort_dialogue as dialogue
-from core import cohorts, flow
+from core import cohorts, flow, schedule
 from core.cohort_dialogue import Ask, Cancelled, Created, Edited, Outcome, Problem, Stale
 from core.config import Cohort
 
@@ -144,7 +144,7 @@ async def cancelcohort(update: Update, context: BotContext) -> None:
     if cohort is None:
         return
     svc, (user, message) = context.svc, _who(update)
-    skipped = lifecycle.cancelled_events(svc.config.schedule)
+    skipped = schedule.cancelled_events(svc.config.schedule)
     try:
         outcome = await cohorts.cancel(svc, cohort.code, cohorts.actor(svc, user), skipped)
     except cohorts.CohortError as exc:

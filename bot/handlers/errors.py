@@ -27,7 +27,7 @@ SORRY = (
 
 # Where our own packages live (a checkout or site-packages): frames there name the bug.
 _ROOT = Path(__file__).resolve().parents[2]
-_OURS = {"bot", "core", "analysis"}
+_OURS = {"core", "analysis", "bot", "sim", "cli"}
 
 
 def _our_frame(filename: str) -> bool:

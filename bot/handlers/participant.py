@@ -17,8 +17,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import replies, screens
+from bot import replies
 from bot.context import BotContext
+from bot.screens import participant as screens
 from core import flow, journey
 from core.config import CODE_PATTERN
 from core.journey import Outcome, Refusal, View

@@ -7,8 +7,9 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot import privacy_screens, replies
+from bot import replies
 from bot.context import BotContext
+from bot.screens import privacy as privacy_screens
 from core import flow, privacy
 
 

@@ -13,8 +13,8 @@ import ipaddress
 
 from aiohttp import web
 
-from bot.sim.api import FakeTelegram, JSONDict, SimulatedTimeout
-from bot.sim.state import UploadedFiles
+from sim.telegram.api import FakeTelegram, JSONDict, SimulatedTimeout
+from sim.telegram.state import UploadedFiles
 
 # Room for 50 MB documents, Telegram's own upload limit for bots.
 _MAX_BODY_BYTES = 60 * 1024 * 1024

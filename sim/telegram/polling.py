@@ -8,7 +8,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sim.faults import ApiError
+from sim.telegram.faults import ApiError
 
 JSONDict = dict[str, Any]
 

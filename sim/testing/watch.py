@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Literal
 
-from bot.sim.api import FakeTelegram, JSONDict
-from bot.sim.participant import Screen
+from sim.participant import Screen
+from sim.telegram.api import FakeTelegram, JSONDict
 
 # What a participant makes of a tap: the questionnaire moved on with a plain acknowledgement;
 # a toast refused it; acknowledged but the next step never came; nothing came at all.

@@ -1,4 +1,5 @@
-"""`python -m bot run` as a child process, for tests and benchmarks that kill it."""
+"""`feedback-bot run` as a child process (`python -m cli run`), for tests and benchmarks that
+kill it."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class BotProcess:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bot",
+                "cli",
                 "run",
                 "--config",
                 str(self.config),

@@ -10,8 +10,8 @@ import contextlib
 import json
 from typing import Any
 
-from bot.sim.faults import bad_request
-from bot.sim.state import JSONDict, UploadedFiles
+from sim.telegram.faults import bad_request
+from sim.telegram.state import JSONDict, UploadedFiles
 
 # Parameters whose wire form is JSON. PTB (and HTTP form posts) send every value as a string,
 # so these are decoded by name; free-text parameters such as ``text`` are never decoded.

@@ -17,9 +17,9 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import App, build_application
-from bot.sim.api import FakeTelegram
-from bot.sim.transport import SimulatedRequest
 from core.config import Config
+from sim.telegram.api import FakeTelegram
+from sim.telegram.transport import SimulatedRequest
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 

@@ -11,8 +11,8 @@ import itertools
 import time
 from collections.abc import Callable
 
-from bot.sim.polling import UpdateQueue
-from bot.sim.state import (
+from sim.telegram.polling import UpdateQueue
+from sim.telegram.state import (
     Chat,
     JSONDict,
     StoredFile,
@@ -269,6 +269,12 @@ class SimulatedUsers:
             for message_id, message in chat.messages.items()
             if message_id in chat.from_bot
         ]
+
+    def bot_message_count(self, chat_id: int) -> int:
+        """How many messages of the bot's the chat holds: ``len(messages(chat_id))`` without
+        copying them, for simulations that check after every call."""
+        chat = self._chats.get(chat_id)
+        return len(chat.from_bot) if chat is not None else 0
 
     def last_message(self, chat_id: int) -> JSONDict:
         """The bot's most recent visible message in the chat."""

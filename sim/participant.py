@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot import screens
-from bot.sim.api import FakeTelegram, JSONDict
-from bot.sim.state import inline_rows
+from bot.screens import participant as screens
 from core import flow
+from sim.telegram.api import FakeTelegram, JSONDict
+from sim.telegram.state import inline_rows
 
 A = TypeVar("A", flow.Answer, flow.Back, flow.Submit, flow.Consent, flow.Begin)
 
@@ -140,12 +140,16 @@ class Participant:
 
     def _catch_up(self) -> None:
         self._lines += self._unprompted()
-        self._seen = len(self.fake.messages(self.user_id))
+        self._seen = self.count()
 
     def screen(self) -> Screen:
         """The bot's newest message in this chat."""
         messages = self.fake.messages(self.user_id)
         return Screen.of(messages[-1] if messages else None)
+
+    def count(self) -> int:
+        """How many messages the bot has sent to this participant."""
+        return self.fake.bot_message_count(self.user_id)
 
     def texts(self) -> list[str]:
         return [str(m.get("text", "")) for m in self.fake.messages(self.user_id)]
@@ -156,9 +160,9 @@ class Participant:
     async def send(self, text: str) -> bool:
         """Type ``text`` and wait for the bot's next message."""
         self._catch_up()
-        before = len(self.fake.messages(self.user_id))
+        before = self.count()
         self.fake.send_text(self.user_id, text)
-        arrived = await self.until(lambda: len(self.fake.messages(self.user_id)) > before)
+        arrived = await self.until(lambda: self.count() > before)
         self._log(f"types: {text}")
         return arrived
 
@@ -171,16 +175,16 @@ class Participant:
         if button is None or button not in screen.buttons:
             return False
         self._catch_up()
-        before = (screen, len(self.fake.messages(self.user_id)))
+        before = (screen, self.count())
         self.fake.tap(self.user_id, screen.message_id, data=button.data)
-        await self.until(lambda: (self.screen(), len(self.fake.messages(self.user_id))) != before)
+        await self.until(lambda: (self.screen(), self.count()) != before)
         self._log(f"taps [{button.label}]")
         return True
 
     def _log(self, action: str) -> None:
         """What the participant did and what the bot showed next, for a transcript."""
         self._lines += [f"👤 {action}", f"🤖 {self._shown(self.screen())}"]
-        self._seen = len(self.fake.messages(self.user_id))
+        self._seen = self.count()
 
     @staticmethod
     def _shown(screen: Screen) -> str:

@@ -6,8 +6,8 @@ import itertools
 import time
 from typing import Any
 
-from bot.sim.faults import ApiError, bad_request
-from bot.sim.state import JSONDict, StoredFile, document_json, photo_sizes
+from sim.telegram.faults import ApiError, bad_request
+from sim.telegram.state import JSONDict, StoredFile, document_json, photo_sizes
 
 MAX_CALLBACK_DATA_BYTES = 64
 

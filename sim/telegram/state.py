@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sim.entities import utf16_len
+from sim.telegram.entities import utf16_len
 
 JSONDict = dict[str, Any]
 UploadedFiles = dict[str, tuple[str, bytes]]

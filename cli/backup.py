@@ -1,4 +1,5 @@
-"""An online backup of the database, consistent while the bot runs and writes to it.
+"""`feedback-bot backup`: an online backup of the database, consistent while the bot runs
+and writes to it.
 
 The database is in WAL mode: recent commits may live only in the `-wal` file, so copying
 the main file is not a backup. SQLite's backup API reads one consistent snapshot instead.
@@ -10,14 +11,57 @@ the user said `--force`.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import sqlite3
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from bot.exits import ExitStatus
+from cli.check import load_listing_problems
 from core.outputs import OutputRefused, check_new_file, ensure_folder, why_not
 from core.storage import DatabaseUnavailable, unavailable
+
+
+def register(subparsers: Any) -> None:
+    """Add `backup` to the `feedback-bot` parser."""
+    backup = subparsers.add_parser(
+        "backup",
+        help="copy the database safely, even while the bot is running",
+        description="Copy bot.database with SQLite's online backup API into one "
+        "self-contained, owner-only file, checked with PRAGMA integrity_check before it is "
+        "moved into place. --out names a new file, or a folder (ending in /, or one that "
+        "exists) to write feedback-<UTC time>.db into. An existing file is never "
+        "overwritten without --force.",
+    )
+    backup.add_argument("--config", required=True, help="config TOML file")
+    backup.add_argument(
+        "--out", required=True, help="backup file to write, or a folder to write one into"
+    )
+    backup.add_argument(
+        "--force", action="store_true", help="overwrite --out if that file already exists"
+    )
+    backup.set_defaults(func=cmd_backup)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the database consistently, even while the bot runs and writes to it."""
+    config = load_listing_problems(args.config)
+    if config is None:
+        return ExitStatus.USAGE
+    try:
+        out, pages = backup_database(config.bot.database, args.out, force=args.force)
+    except DatabaseUnavailable as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return ExitStatus.DATABASE
+    except OutputRefused as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return ExitStatus.USAGE
+    print(f"backed up {config.bot.database} to {out} ({pages} pages); integrity check ok")
+    return ExitStatus.OK
 
 
 def backup_path(out: str | Path, now: datetime) -> Path:

@@ -5,7 +5,7 @@ the bot and PTB call (the table in ``_handlers``; parameters read by ``params``,
 made by ``messages``) with Telegram's JSON shapes and error descriptions, and lets tests act
 as users (``users``), inject faults and flood limits (``faults``) and long-poll (``polling``).
 It does no I/O: ``transport.SimulatedRequest`` plugs it into python-telegram-bot in-process;
-the tests' ``sim_server`` serves it over HTTP.
+``sim.testing.http_server`` serves it over HTTP.
 """
 
 from __future__ import annotations
@@ -18,25 +18,25 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.sim.entities import EntityParseError, parse_html, trim, utf16_len
-from bot.sim.faults import ApiError, Faults, FloodLimits, SimulatedTimeout, bad_request
-from bot.sim.messages import (
+from sim.telegram.entities import EntityParseError, parse_html, trim, utf16_len
+from sim.telegram.faults import ApiError, Faults, FloodLimits, SimulatedTimeout, bad_request
+from sim.telegram.messages import (
     apply_edit,
     media_content,
     not_modified,
     validate_inline_keyboard,
     with_extras,
 )
-from bot.sim.params import Params, decode_params
-from bot.sim.polling import UpdateQueue
-from bot.sim.state import (
+from sim.telegram.params import Params, decode_params
+from sim.telegram.polling import UpdateQueue
+from sim.telegram.state import (
     Chat,
     JSONDict,
     StoredFile,
     UploadedFiles,
     guess_mime,
 )
-from bot.sim.users import SimulatedUsers
+from sim.telegram.users import SimulatedUsers
 
 __all__ = ["ApiError", "FakeTelegram", "JSONDict", "SimulatedTimeout", "StoredFile"]
 

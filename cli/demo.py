@@ -8,6 +8,7 @@ and the week after it pass in seconds.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import random
 import secrets
@@ -16,16 +17,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.app import App
-from bot.demo_files import DB_MARK, DemoFolder, DemoRefused, prepare
-from bot.sim.api import FakeTelegram
-from bot.sim.config import CohortSpec, ModuleSpec, config_toml
-from bot.sim.harness import simulated_app, started
-from bot.sim.participant import Button, Participant, Screen
+from bot.exits import ExitStatus
+from cli.demo_files import DB_MARK, DemoFolder, DemoRefused, prepare
 from core.config import Config, load_config
 from core.outputs import OutputRefused
 from core.storage import DatabaseUnavailable, prepare_file, set_mark
+from sim.config import CohortSpec, ModuleSpec, config_toml
+from sim.harness import simulated_app, started
+from sim.participant import Button, Participant, Screen
+from sim.telegram.api import FakeTelegram
 
 TOKEN = "100200300:DEMO-token-not-a-real-one"
 CODE = "RS-DEMO-0314"
@@ -300,7 +303,7 @@ def _summary_arrived(fake: FakeTelegram) -> bool:
 def _write_outputs(
     fake: FakeTelegram, config: Config, folder: DemoFolder, sample: list[Person]
 ) -> None:
-    from bot.summaries import export_files
+    from analysis.posts import export_files
 
     lines = ["# What the facilitators' channel received\n"]
     for message in fake.messages(CHANNEL):
@@ -336,6 +339,38 @@ def _print_channel(fake: FakeTelegram) -> None:
         else:
             print(message.get("text", ""))
             print("-" * 72)
+
+
+def register(subparsers: Any) -> None:
+    """Add `demo` to the `feedback-bot` parser."""
+    demo = subparsers.add_parser(
+        "demo",
+        help="the whole system offline: simulated participants, no token needed",
+        description="Run the whole product offline against a simulated Telegram and write "
+        "what it produced into --out. It never continues an earlier demo, and writes only "
+        "into a new or empty folder and a new database. It marks what it writes (a "
+        ".feedback-bot-demo file in the folder, a mark in the database), and --fresh deletes "
+        "only files and a database that carry those marks.",
+    )
+    demo.add_argument("--participants", type=int, default=40, help="how many (default 40)")
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    demo.add_argument("--out", type=Path, help="output folder (default: a new demo-output-*)")
+    demo.add_argument("--db", type=Path, help="database file (default: in the output folder)")
+    demo.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete what an earlier demo wrote to --out and --db, then start again "
+        "(default: refuse); never anything the demo did not write",
+    )
+    demo.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the demo."""
+    if not 1 <= args.participants <= 2000:
+        print("demo: --participants must be between 1 and 2000", file=sys.stderr)
+        return ExitStatus.USAGE
+    return main(args.participants, args.seed, args.out, args.db, args.fresh)
 
 
 def main(

@@ -1,4 +1,4 @@
-"""The analysis subcommands of `feedback-bot`: report, export, import."""
+"""`feedback-bot report`, `export` and `import`: the answers in and out of the database."""
 
 from __future__ import annotations
 
@@ -8,21 +8,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.exits import ExitStatus
 from core.cohorts import with_stored_cohorts
 from core.config import Config, load_config
 from core.outputs import check_folder, check_new_file, check_new_files, new_file, write_new
 from core.problems import ConfigError
 from core.storage import respondents_in
 
-# The numbers of bot.exits.ExitStatus (analysis cannot import bot; tests/test_cli_matrix.py
-# checks they agree).
-USAGE = 2
-DATABASE = 5
-NOTHING_TO_REPORT = 6
-
 
 def register(subparsers: Any) -> None:
-    """Add the analysis subcommands to the `feedback-bot` parser."""
+    """Add `report`, `export` and `import` to the `feedback-bot` parser."""
     from analysis.importer import DATE_MARGIN
 
     report = subparsers.add_parser(
@@ -122,9 +117,9 @@ def _config_and_scope(args: argparse.Namespace) -> tuple[Config, Any] | int:
     """The config and the scope the arguments name, or the exit status that says why not."""
     config = _config(args.config)
     if config is None:
-        return USAGE
+        return ExitStatus.USAGE
     scope = _resolve(args, config)
-    return USAGE if scope is None else (config, scope)
+    return ExitStatus.USAGE if scope is None else (config, scope)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -145,7 +140,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out: Path = args.out
     if not config.bot.database.is_file():
         print(f"error: database not found: {config.bot.database}", file=sys.stderr)
-        return DATABASE
+        return ExitStatus.DATABASE
     if respondents_in(config.bot.database, scope.codes) == 0:
         # As /report in the chat: four empty charts and "n = 0" help no one.
         name = scope.codes[0] if args.cohort else f"module {scope.module}, {scope.label}"
@@ -154,7 +149,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"written to {out}.",
             file=sys.stderr,
         )
-        return NOTHING_TO_REPORT
+        return ExitStatus.NOTHING_TO_REPORT
     check_folder(out)  # before the work: a path that cannot be written is known now
     _progress(f"Loading and computing the summary of {scope.module}, {scope.label} …")
     summary = compute_summary(config, scope)
@@ -224,7 +219,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     out: Path = args.out
     if not config.bot.database.exists():
         print(f"error: database not found: {config.bot.database}", file=sys.stderr)
-        return DATABASE
+        return ExitStatus.DATABASE
     check_new_file(out, args.force)
     if args.format == "csv":
         # Streamed: a module's millions of answers never sit in memory at once.
@@ -242,12 +237,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Validate a CSV of answers and import it; on any bad row, import nothing."""
     config = _config(args.config)
     if config is None:
-        return USAGE
+        return ExitStatus.USAGE
     from analysis.importer import AnswersWouldChange, import_file
 
     if not args.answers.is_file():
         print(f"error: file not found: {args.answers}", file=sys.stderr)
-        return USAGE
+        return ExitStatus.USAGE
     last = [time.perf_counter()]
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -279,7 +274,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             "If the file is right, import it again with --replace to replace those answers.",
             file=sys.stderr,
         )
-        return USAGE
+        return ExitStatus.USAGE
     if problems:
         print(f"{args.answers}: {len(problems)} problem(s); nothing was imported:", file=sys.stderr)
         for problem in problems:
@@ -289,7 +284,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 "If those dates are right, import again with --allow-dates-outside-window.",
                 file=sys.stderr,
             )
-        return USAGE
+        return ExitStatus.USAGE
     assert result is not None
     print(
         f"{args.answers}: {result.rows} answer(s) of {result.participants} participant(s): "

@@ -15,8 +15,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.sim.api import FakeTelegram, SimulatedTimeout
-from bot.sim.state import UploadedFiles
+from sim.telegram.api import FakeTelegram, SimulatedTimeout
+from sim.telegram.state import UploadedFiles
 
 
 class SimulatedRequest(BaseRequest):

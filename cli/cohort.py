@@ -21,6 +21,7 @@ from core.config import Cohort, Config, bot_token, load_config
 from core.dates import DateError, parse_moment, parse_session
 from core.outputs import check_new_files, write_new
 from core.problems import ConfigError
+from core.schedule import cancelled_events
 from core.secrets import TOKEN_ENV
 from core.services import Services
 from core.storage import Database, stored_cohort_rows
@@ -279,8 +280,6 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return ExitStatus.USAGE
-    from bot.lifecycle import cancelled_events
-
     skipped = cancelled_events(config.schedule)
 
     async def cancel(svc: Services) -> str:

@@ -1,4 +1,5 @@
-"""Turns the analysis package's summary into posts for a chat (blocking: run in a thread).
+"""A summary as posts for a chat (the message, the album of charts, the report as a file),
+and the answers as files (blocking: run in a thread).
 
 pandas, scipy and matplotlib take seconds to import; they are imported here on first use,
 in the worker thread, so that the bot answers participants at once after a restart.
@@ -9,8 +10,8 @@ from __future__ import annotations
 from html import escape
 
 from analysis.scope import resolve_scope
-from bot.outbox import PostContent
 from core.config import Config
+from core.storage import PostContent
 
 ALBUM_LIMIT = 10  # photos in one media group
 

@@ -1,0 +1,1 @@
+"""What people read: texts, keyboards and their button labels, one module per flow."""

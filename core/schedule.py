@@ -1,0 +1,98 @@
+"""A cohort's schedule after the module: which events it brings, when each falls due, and
+where its summary goes.
+
+Plain rules over the config and the database, with no Telegram in them: the bot's
+lifecycle (``bot/lifecycle.py``) carries the events out, and the command line cancels them
+for an archived cohort. What is due is derived from the cohort's windows and the events
+already done, both in the database, so a restart neither loses nor repeats anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from core import flow
+from core.config import Cohort, ScheduleSettings
+from core.journey import cohort_windows
+from core.services import Services
+
+PUSH = "post_push"
+SUMMARY = "summary"
+DIGEST = "digest:"
+
+
+def reminder_kind(number: int) -> str:
+    return f"reminder_{number}"
+
+
+@dataclass(frozen=True)
+class Event:
+    cohort: str
+    kind: str
+    due: datetime
+
+
+def digest_times(
+    windows: flow.Windows, schedule: ScheduleSettings, tz: tzinfo, now: datetime
+) -> list[datetime]:
+    """Today's and tomorrow's digest times that fall while a questionnaire is open."""
+    if schedule.daily_digest is None:
+        return []
+    today = now.astimezone(tz).date()
+    moments = [
+        datetime.combine(today + timedelta(days=d), schedule.daily_digest, tz) for d in (0, 1)
+    ]
+    return [m for m in moments if any(w.contains(m) for w in windows.values())]
+
+
+def planned_events(
+    cohort: Cohort,
+    windows: flow.Windows,
+    schedule: ScheduleSettings,
+    digests: list[datetime] | None = None,
+) -> list[Event]:
+    """Everything a cohort's post questionnaire brings, with when it falls due."""
+    post = windows["post"]
+    events = [Event(cohort.code, PUSH, post.opens)]
+    events += [Event(cohort.code, f"{DIGEST}{d.date().isoformat()}", d) for d in digests or []]
+    for number, delay in enumerate(schedule.reminders, start=1):
+        due = post.opens + delay
+        if post.closes is None or due < post.closes:
+            events.append(Event(cohort.code, reminder_kind(number), due))
+    if post.closes is not None:
+        events.append(Event(cohort.code, SUMMARY, post.closes))
+    return events
+
+
+async def pending_events(svc: Services) -> list[Event]:
+    """Events not yet done, for every configured cohort, soonest first."""
+    pending: list[Event] = []
+    async with svc.db.read() as tx:
+        for cohort in svc.config.cohorts.values():
+            windows = await cohort_windows(tx, svc, cohort)
+            done = await tx.events_done(cohort.code)
+            digests = digest_times(windows, svc.config.schedule, svc.config.bot.timezone, svc.now())
+            planned = planned_events(cohort, windows, svc.config.schedule, digests)
+            pending.extend(e for e in planned if e.kind not in done)
+    return sorted(pending, key=lambda e: e.due)
+
+
+def cancelled_events(schedule: ScheduleSettings) -> tuple[str, ...]:
+    """The events an archived (cancelled) cohort must never carry out: the push, every
+    reminder and the summary."""
+    reminders = (reminder_kind(n) for n in range(1, len(schedule.reminders) + 1))
+    return (PUSH, SUMMARY, *reminders)
+
+
+def facilitators_chat(svc: Services, cohort: Cohort) -> int | None:
+    """Where the cohort's summary and digests go: its own chat, else the bot's."""
+    return cohort.facilitators_chat or svc.config.bot.facilitators_chat
+
+
+def summary_chats(svc: Services) -> set[int]:
+    """Every chat a summary may go to."""
+    chats = {c for c in (facilitators_chat(svc, k) for k in svc.config.cohorts.values()) if c}
+    if svc.config.bot.facilitators_chat:
+        chats.add(svc.config.bot.facilitators_chat)
+    return chats
