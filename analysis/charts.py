@@ -428,10 +428,11 @@ def trend_chart(trends: Sequence[ItemTrend], min_pairs: int, width: float = PHON
         else ""
         for t in trends
     ]
+    fitted = any(t.test is not None for t in trends)
     key = _wrap(
         f"Dots: a cohort's mean change over its matched pairs; lines through them: its 95% "
         f"interval (cohorts with at least {min_pairs} pairs). Dotted: the cohorts in date "
-        "order; dashed: the fitted trend (5 or more cohorts).",
+        "order" + ("; dashed: the fitted trend." if fitted else "."),
         small_line,
     )
 

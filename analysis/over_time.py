@@ -70,7 +70,11 @@ def _item_sentence(trend: ItemTrend) -> str | None:
     low, high = fmt_signed(min(values)), fmt_signed(max(values))
     test = trend.test
     if test is None:
-        spread = f", and from {low} to {high} across the {len(shown)}" if len(shown) > 2 else ""
+        spread = (
+            f", ranging from {low} to {high} across the {len(shown)} cohorts"
+            if len(shown) > 2
+            else ""
+        )
         return (
             f"The mean change in {label} was {fmt_signed(values[0])} in the first cohort "
             f"shown ({shown[0].cohort}) and {fmt_signed(values[-1])} in the latest "

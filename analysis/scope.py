@@ -12,6 +12,10 @@ class ScopeError(ValueError):
     """The requested cohort, module or site does not exist or does not fit together."""
 
 
+class NoCohortsInPeriod(ScopeError):
+    """The module has cohorts, but none starts within --since and --until."""
+
+
 @dataclass(frozen=True)
 class CohortInfo:
     """The facts about a cohort a summary shows."""
@@ -93,7 +97,7 @@ def resolve_scope(
     when = period_words(since, until)
     if not chosen:
         where = f" at {site}" if site is not None else ""
-        raise ScopeError(f"module {module!r} has no cohorts{where} starting {when}")
+        raise NoCohortsInPeriod(f"module {module!r} has no cohorts{where} starting {when}")
     chosen.sort(key=lambda c: (c.start, c.code))
     infos = tuple(_info(c, config) for c in chosen)
     label = f"all cohorts at {chosen[0].site}" if site is not None else "all cohorts"

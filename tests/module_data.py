@@ -1,4 +1,5 @@
-"""Cohorts of one module at several sites and dates, for the module report's tests.
+"""Cohorts of one module at several sites and dates, for the module report's tests, and
+the readers of the reports they give.
 
 The seed cohort as published, and cohorts drawn at random (a seeded generator): sizes,
 skips, answers after the module for most, and a mean change that can be made to grow
@@ -10,20 +11,27 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from html import unescape
 from pathlib import Path
 
 import numpy as np
 
-from bot.sim.config import CohortSpec, write_config
+from sim.config import CohortSpec, write_config
 
 DATA = Path(__file__).parent / "data"
 SEED_CODE = "RS-SEED-2017"
 SECTORS = ("NHS mental health (CAMHS)", "Education", "Local authority / social care", "Other")
 ROLES = ("Clinician", "Youth worker", "School nurse", "Senior leader / manager")
 ITEMS = ("conf_support", "conf_explain", "thrive_knowledge")
+ITEM_LABELS = {
+    "conf_support": "Confidence supporting families in the risk support group",
+    "conf_explain": "Confidence explaining risk support to a third party",
+    "thrive_knowledge": "Knowledge of the THRIVE framework",
+}
 
 
 @dataclass(frozen=True)
@@ -94,3 +102,69 @@ def write_answers_csv(path: Path, rows: Sequence[Sequence[str]]) -> Path:
     writer.writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
     return path
+
+
+# Reading the reports back, as a reader reads report.html.
+
+
+def tables(html: str) -> dict[str, list[list[str]]]:
+    """Every table of a report by its caption: the body's rows as the cells' text."""
+    found = {}
+    for caption, body in re.findall(
+        r"<table><caption>(.*?)</caption>.*?<tbody>(.*?)</tbody>", html, re.S
+    ):
+        rows = []
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+            cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+            rows.append(
+                [
+                    unescape(re.sub(r"<[^>]+>", "", c.replace("<br>", " "))).replace("\xa0", " ")
+                    for c in cells
+                ]
+            )
+        found[unescape(caption)] = rows
+    return found
+
+
+def own_report(html: str) -> dict[str, str]:
+    """A single cohort's figures, as its own report.html shows them."""
+    found = tables(html)
+    responses = {row[0]: row[1] for row in found["Responses"]}
+    participants = re.search(r"<p>(\d+) people joined the evaluation", html)
+    assert participants
+    figures = {
+        "participants": participants[1],
+        "before": responses["Before the module (pre)"],
+        "after": responses["After the module (post)"],
+        "pairs": responses["Answered both (matched pairs)"],
+    }
+    share = re.search(r"(\d+)% of respondents stated that the module met", html)
+    figures["met expectations"] = f"{share[1]}%" if share else "not shown"
+    for label, _asked, mean, _n in found["Mean ratings, 1 (low) to 5 (high)"]:
+        figures[label] = mean
+    for label, _before, _after, change in found[
+        "Mean ratings before and after the module (1 = low, 5 = high)"
+    ]:
+        # "+0.58 (+0.32 to +0.84)", as the module's table gives it without the pairs' n.
+        figures[label] = change
+    site = re.search(r"<dt>Site</dt><dd>([^<]+)</dd>", html)
+    assert site
+    figures["site"] = unescape(site[1])
+    return figures
+
+
+def module_rows(html: str) -> dict[str, dict[str, str]]:
+    """Each cohort's row of the module report, by cohort code, in the table's order."""
+    found = tables(html)
+    who = found["By cohort, in date order: who took part, and how they rated the module"]
+    changes = found["By cohort, in date order: mean change from before to after (matched pairs)"]
+    heads = ["date", "site", "participants", "before", "after", "pairs", "met expectations"]
+    heads += ["Relevance to current practice", "Information that was new"]
+    rows: dict[str, dict[str, str]] = {}
+    for row in who:
+        rows[row[0]] = dict(zip(heads, row[1:], strict=True))
+    for row in changes:
+        for label, cell in zip(ITEM_LABELS.values(), row[2:], strict=True):
+            # "+0.58 (36) (+0.32 to +0.84)" → "+0.58 (+0.32 to +0.84)", the cohort's own form.
+            rows[row[0]][label] = re.sub(r" \(\d+\)", "", cell)
+    return rows
