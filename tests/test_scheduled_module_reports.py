@@ -159,3 +159,19 @@ async def test_a_failed_post_is_sent_once_across_a_restart(bot: Harness, fault: 
     await bot.run_due()
     assert module_report(bot) == (1, 1, 1)
     assert done(bot) >= {("risk-support", "2026-03", 1)}
+
+
+async def test_an_admins_report_of_the_module_covers_every_cohort_over_time(
+    bot: Harness,
+) -> None:
+    await bot.send(ADMIN, "/report risk-support")
+    messages = bot.fake.messages(ADMIN)
+    text = next(str(m["text"]) for m in messages if "Evaluation summary" in str(m.get("text")))
+    assert "Risk Support, all cohorts" in text
+    assert "The module ran 3 times at 2 sites between 5 March 2026 and 2 April 2026" in text
+    assert any(m.get("photo") for m in messages)  # the charts, the trend among them
+    document = next(m for m in messages if m.get("document"))
+    assert document["document"]["file_name"] == "report-risk-support.html"
+    html = bot.fake.files[document["document"]["file_id"]].data.decode()
+    assert html.count('<tr><th scope="row"><span class="code">RS-LDN-0402</span>') == 2
+    assert '<figure class="trend">' in html
