@@ -431,62 +431,69 @@ def _change_cell(row: ComparisonRow, index: int) -> str:
 
 
 def _comparison_tables(summary: ModuleSummary, comparison: Comparison, n: int) -> str:
-    """Two tables, so that each fits a phone's or a page's width: who, then the changes."""
+    """Three tables, so that each fits a phone's or a page's width: who took part, how they
+    rated the module, and the changes from before to after."""
     cohorts = comparison.by == "cohort"
-    what = "cohort, in date order" if cohorts else "site"
+    what = _e("cohort, in date order" if cohorts else "site")
     rows = _ordered_rows(summary, comparison)
     info = {c.code: c for c in summary.scope.cohorts}
     runs: dict[str, int] = {}
     for c in summary.scope.cohorts:
         runs[c.site] = runs.get(c.site, 0) + 1
-    first = ["Date", "Site"] if cohorts else ["Cohorts"]
-    heads = [comparison.by.capitalize(), *first, "Participants", "Before", "After", "Pairs"]
-    if comparison.has_yes:
-        heads.append("Met expectations")
-    heads += [_e(label) for _, label in comparison.means]
-    reach: list[list[Cell]] = []
+    name_head = comparison.by.capitalize()
+    when_head = ["Date"] if cohorts else []
+    who_heads = [name_head, *(["Date", "Site"] if cohorts else ["Cohorts"])]
+    who_heads += ["Participants", "Before", "After", "Pairs"]
+    rating_heads = [name_head, *when_head]
+    rating_heads += ["Met expectations"] if comparison.has_yes else []
+    rating_heads += [_e(label) for _, label in comparison.means]
+    change_heads = [name_head, *when_head, *(_e(label) for _, label in comparison.items)]
+    who: list[list[Cell]] = []
+    ratings: list[list[Cell]] = []
     changes: list[list[Cell]] = []
     for row in rows:
         name = f'<span class="code">{_e(row.name)}</span>'
+        when: list[Cell] = []
         if cohorts:
-            start = info[row.name].start
             # A day never breaks across lines: "14 Mar 2017" in one piece.
-            day = _e(over_time.short_day(start)).replace(" ", "\u00a0")
-            facts = [day, _e(info[row.name].site)]
+            when = [_e(over_time.short_day(info[row.name].start)).replace(" ", "\u00a0")]
+            facts: list[Cell] = [*when, _e(info[row.name].site)]
         else:
             facts = [str(runs.get(row.name, 0))]
-        when = facts[:1] if cohorts else []
         if row.participants is None:
-            reach.append([name, *facts, *[phrases.NOT_SHOWN] * (len(heads) - 1 - len(facts))])
+            who.append([name, *facts, *[phrases.NOT_SHOWN] * 4])
+            ratings.append(
+                [name, *when, *[phrases.NOT_SHOWN] * (len(rating_heads) - 1 - len(when))]
+            )
             changes.append([name, *when, *[phrases.NOT_SHOWN] * len(comparison.items)])
             continue
-        cells = [_count(v) for v in (row.participants, row.pre, row.post, row.pairs)]
+        who.append(
+            [name, *facts, *(_count(v) for v in (row.participants, row.pre, row.post, row.pairs))]
+        )
+        rated: list[Cell] = []
         if comparison.has_yes:
-            cells.append(
+            rated.append(
                 f"{percent(row.yes, row.yes_n)}%"
                 if row.yes is not None and row.yes_n
                 else phrases.NOT_SHOWN
             )
-        cells += [_short_mean(m) for m in row.means]
-        reach.append([name, *facts, *cells])
+        rated += [_short_mean(m) for m in row.means]
+        ratings.append([name, *when, *rated])
         changes.append([name, *when, *(_change_cell(row, i) for i in range(len(row.changes)))])
-    numeric = 3 if cohorts else 1
-    out = _table(
-        f"By {_e(what)}: who took part, and how they rated the module",
-        heads,
-        reach,
-        numeric_from=numeric,
-    )
+    out = _table(f"By {what}: who took part", who_heads, who, numeric_from=len(who_heads) - 4)
+    if len(rating_heads) > 1 + len(when_head):
+        out += _table(
+            f"By {what}: how they rated the module",
+            rating_heads,
+            ratings,
+            numeric_from=1 + len(when_head),
+        )
     if comparison.items:
         out += _table(
-            f"By {_e(what)}: mean change from before to after (matched pairs)",
-            [
-                comparison.by.capitalize(),
-                *(["Date"] if cohorts else []),
-                *(_e(label) for _, label in comparison.items),
-            ],
+            f"By {what}: mean change from before to after (matched pairs)",
+            change_heads,
             changes,
-            numeric_from=2 if cohorts else 1,
+            numeric_from=1 + len(when_head),
         )
     return out
 

@@ -154,16 +154,18 @@ def own_report(html: str) -> dict[str, str]:
 
 
 def module_rows(html: str) -> dict[str, dict[str, str]]:
-    """Each cohort's row of the module report, by cohort code, in the table's order."""
+    """Each cohort's row of the module report, by cohort code, in the tables' order."""
     found = tables(html)
-    who = found["By cohort, in date order: who took part, and how they rated the module"]
-    changes = found["By cohort, in date order: mean change from before to after (matched pairs)"]
-    heads = ["date", "site", "participants", "before", "after", "pairs", "met expectations"]
-    heads += ["Relevance to current practice", "Information that was new"]
+    by = "By cohort, in date order"
     rows: dict[str, dict[str, str]] = {}
-    for row in who:
+    for row in found[f"{by}: who took part"]:
+        heads = ["date", "site", "participants", "before", "after", "pairs"]
         rows[row[0]] = dict(zip(heads, row[1:], strict=True))
-    for row in changes:
+    for row in found[f"{by}: how they rated the module"]:
+        heads = ["date", "met expectations"]
+        heads += ["Relevance to current practice", "Information that was new"]
+        rows[row[0]].update(dict(zip(heads, row[1:], strict=True)))
+    for row in found[f"{by}: mean change from before to after (matched pairs)"]:
         for label, cell in zip(ITEM_LABELS.values(), row[2:], strict=True):
             # "+0.58 (36) (+0.32 to +0.84)" → "+0.58 (+0.32 to +0.84)", the cohort's own form.
             rows[row[0]][label] = re.sub(r" \(\d+\)", "", cell)

@@ -131,7 +131,7 @@ def test_a_small_cohort_cannot_be_worked_out_from_its_sites_row(
     assert main(["import", "--config", str(config), str(answers)]) == 0
     html = report(config, tmp_path / "out", "--module", MODULE)
     found = tables(html)
-    sites = {r[0]: r for r in found["By site: who took part, and how they rated the module"]}
+    sites = {r[0]: r for r in found["By site: who took part"]}
     cohorts = module_rows(html)
     assert sites["Leeds"][4].isdigit()  # Site, Cohorts, Participants, Before, After
     assert cohorts["RS-LEE-B"]["after"] == "not shown"

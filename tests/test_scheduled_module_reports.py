@@ -173,5 +173,5 @@ async def test_an_admins_report_of_the_module_covers_every_cohort_over_time(
     document = next(m for m in messages if m.get("document"))
     assert document["document"]["file_name"] == "report-risk-support.html"
     html = bot.fake.files[document["document"]["file_id"]].data.decode()
-    assert html.count('<tr><th scope="row"><span class="code">RS-LDN-0402</span>') == 2
+    assert html.count('<tr><th scope="row"><span class="code">RS-LDN-0402</span>') == 3
     assert '<figure class="trend">' in html
