@@ -7,6 +7,7 @@ the next period at REPORT_TIME.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -76,3 +77,19 @@ def next_due(now: datetime, kind: str, tz: tzinfo) -> datetime:
     current = period_containing(now.astimezone(tz).date(), kind)
     previous = period_containing(current.first - timedelta(days=1), kind)
     return previous.due(tz) if previous.due(tz) > now else current.due(tz)
+
+
+LABEL = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
+
+
+def parse_period(text: str) -> Period | None:
+    """A period from its label: "2026", "2026-Q1" (or "2026-q1") or "2026-03"; else None."""
+    found = LABEL.match(text.strip().upper())
+    if found is None:
+        return None
+    year = int(found[1])
+    if found[2]:
+        return period_containing(date(year, (int(found[2]) - 1) * 3 + 1, 1), "quarterly")
+    if found[3]:
+        return period_containing(date(year, int(found[3]), 1), "monthly")
+    return period_containing(date(year, 1, 1), "yearly")

@@ -175,3 +175,25 @@ async def test_an_admins_report_of_the_module_covers_every_cohort_over_time(
     html = bot.fake.files[document["document"]["file_id"]].data.decode()
     assert html.count('<tr><th scope="row"><span class="code">RS-LDN-0402</span>') == 3
     assert '<figure class="trend">' in html
+
+
+async def test_an_admin_asks_for_one_months_report_of_the_module(bot: Harness) -> None:
+    await bot.send(ADMIN, "/report risk-support 2026-03")
+    messages = bot.fake.messages(ADMIN)
+    text = next(str(m["text"]) for m in messages if "Evaluation summary" in str(m.get("text")))
+    assert MARCH in text and "The module ran 2 times at 2 sites" in text
+    document = next(m for m in messages if m.get("document"))
+    assert document["document"]["file_name"] == "report-risk-support-2026-03-01-2026-03-31.html"
+
+    await bot.send(ADMIN, "/report risk-support 2026-02")
+    assert bot.text(ADMIN) == (
+        "module 'risk-support' has no cohorts starting from 1 February 2026 to 28 February 2026"
+    )
+    for wrong in ("/report RS-LDN-0305 2026-03", "/report risk-support 2026-Q5"):
+        await bot.send(ADMIN, wrong)
+        assert bot.text(ADMIN).startswith("Usage: /report <cohort|module> [period] [channel]")
+    sent = len(bot.fake.messages(FACILITATORS))
+    await bot.send(ADMIN, "/report risk-support 2026-q1 channel")  # the quarter, to the chat
+    quarter = "all cohorts starting from 1 January 2026 to 31 March 2026"
+    assert module_report(bot, quarter) == (1, 1, 1)
+    assert len(bot.fake.messages(FACILITATORS)) > sent
