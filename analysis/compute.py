@@ -34,7 +34,7 @@ from analysis.figures import (
 )
 from analysis.load import Frames, module_questions
 from analysis.scope import Scope
-from analysis.stats import mean_change_interval, paired_stats
+from analysis.stats import interval_from_sums, paired_stats
 from core.questionnaire import PHASES, Module, Phase, Question
 
 EXPECTATIONS = "met_expectations"
@@ -338,12 +338,11 @@ def _group_table(
         diff = post.astype(np.int64) - pre
         n = np.bincount(g, minlength=k)
         total = np.bincount(g, weights=diff, minlength=k)
-        # Each group's changes in their original order (a stable sort), as its own
-        # report sees them.
-        split = np.split(diff[np.argsort(g, kind="stable")], np.cumsum(n)[:-1])
+        squares = np.bincount(g, weights=diff * diff, minlength=k)
         for row in range(k):
-            group_changes[row].append(RatingSum(int(n[row]), int(total[row])))
-            group_intervals[row].append(mean_change_interval(split[row]))
+            count, changes = int(n[row]), round(total[row])
+            group_changes[row].append(RatingSum(count, changes))
+            group_intervals[row].append(interval_from_sums(count, changes, round(squares[row])))
 
     rows_out = tuple(
         GroupRow(

@@ -66,23 +66,28 @@ def wilcoxon(diff: np.ndarray, method: str) -> tuple[float, float]:
 
 
 def mean_change_interval(diff: np.ndarray) -> tuple[float, float] | None:
-    """The t-based 95% confidence interval of a mean change; None for fewer than two pairs.
-
-    The one computation of it: a cohort's row in a module-wide report and the cohort's own
-    report call this same function on the same changes, so they print the same interval.
-    """
+    """The t-based 95% confidence interval of a mean change; None for fewer than two pairs."""
     diff = np.asarray(diff, dtype=np.int64)
-    n = len(diff)
+    return interval_from_sums(len(diff), int(diff.sum()), int((diff * diff).sum()))
+
+
+def interval_from_sums(n: int, total: int, squares: int) -> tuple[float, float] | None:
+    """The same interval from the changes' count, sum and sum of squares.
+
+    The one computation of it: a cohort's row in a module-wide report (which adds up each
+    cohort's changes at once) and the cohort's own report get the same interval to the
+    last digit, as mean and variance are exact fractions of whole numbers until the
+    square root.
+    """
     if n < 2:
         return None
-    mean = float(Fraction(int(diff.sum()), n))
-    if np.all(diff == diff[0]):
+    mean = Fraction(total, n)
+    variance = Fraction(n * squares - total * total, n * (n - 1))
+    if variance == 0:
         # No spread: the interval collapses to the mean (the t formula would divide 0 by 0).
-        return mean, mean
-    # The t interval written out (scipy's ttest_1samp gives the same to the last digits,
-    # but costs a millisecond a call, and a module's table calls this per cohort and item).
-    half = _t_975(n - 1) * float(np.std(diff, ddof=1)) / math.sqrt(n)
-    return mean - half, mean + half
+        return float(mean), float(mean)
+    half = _t_975(n - 1) * math.sqrt(variance / n)
+    return float(mean) - half, float(mean) + half
 
 
 @functools.lru_cache(maxsize=1024)
