@@ -63,6 +63,12 @@ class ScheduleSettings:
     post_open_for: timedelta = timedelta(days=7)
     reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=72))
     daily_digest: time | None = None  # local time of a daily progress post, if wanted
+    # Each module's report for the period just ended, posted to bot.facilitators_chat on
+    # the first day of the next: one of MODULE_REPORT_PERIODS, or None (off).
+    module_reports: str | None = None
+
+
+MODULE_REPORT_PERIODS = ("monthly", "quarterly", "yearly")
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,12 @@ class _Reader:
         bot = self.bot_settings()
         analysis = self.analysis_settings()
         schedule = self.schedule_settings()
+        if schedule.module_reports and bot.facilitators_chat is None:
+            self.problem(
+                "schedule.module_reports",
+                "the module reports go to bot.facilitators_chat, which is not set: set it, "
+                'or set module_reports = "off"',
+            )
         modules = self.modules()
         cohorts = self.cohorts(modules, bot.timezone, bot.facilitators)
         privacy = self.privacy_settings()
@@ -292,7 +304,9 @@ class _Reader:
     def schedule_settings(self) -> ScheduleSettings:
         t = self.table("schedule")
         self.unknown_keys(
-            "schedule", t, {"pre_opens_before", "post_open_for", "reminders", "daily_digest"}
+            "schedule",
+            t,
+            {"pre_opens_before", "post_open_for", "reminders", "daily_digest", "module_reports"},
         )
         defaults = ScheduleSettings()
         pre = self.duration(
@@ -327,7 +341,14 @@ class _Reader:
                 self.problem("schedule.daily_digest", "expected a local time such as '18:00'")
             else:
                 digest = time(int(match[1]), int(match[2]))
-        return ScheduleSettings(pre, post, tuple(sorted(reminders)), digest)
+        module_reports = t.get("module_reports", "off")
+        if module_reports not in (*MODULE_REPORT_PERIODS, "off"):
+            choices = ", ".join(f'"{p}"' for p in MODULE_REPORT_PERIODS)
+            self.problem(
+                "schedule.module_reports", f'expected {choices} or "off" (the default), as text'
+            )
+        reports = module_reports if module_reports in MODULE_REPORT_PERIODS else None
+        return ScheduleSettings(pre, post, tuple(sorted(reminders)), digest, reports)
 
     def modules(self) -> dict[str, Module]:
         items = self.raw.get("modules", [])

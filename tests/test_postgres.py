@@ -12,7 +12,7 @@ import re
 import sqlite3
 import subprocess
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +284,8 @@ async def fill_everything(config_path: Path, clock: Clock) -> FakeTelegram:
                 await bot.tap(user, label)
         await bot.send(ADMIN, f"/close {RS} post")
         await bot.run_due()  # the summary: message, album, report
+        clock.now = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)
+        await bot.run_due()  # March's module report
         # A reply in the group whose answer is lost: a send of unknown outcome.
         fake.inject_fault("sendMessage", "timeout_after_delivery")
         fake.send_text(ADMIN, "/status", chat_id=FACILITATORS)
@@ -301,8 +303,12 @@ def copied_tables(output: str) -> dict[str, tuple[int, str]]:
 
 
 def config_for(folder: Path, database: Target) -> Path:
+    """The tests' config on `database`, with monthly module reports."""
     folder.mkdir(exist_ok=True)
-    return write_config(folder, database=database)
+    path = write_config(folder, database=database)
+    text = path.read_text().replace("[schedule]\n", '[schedule]\nmodule_reports = "monthly"\n')
+    path.write_text(text)
+    return path
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:

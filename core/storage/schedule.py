@@ -1,6 +1,6 @@
 """A cohort's schedule as stored: admins' changes to when its questionnaires are open, the
 lifecycle events already carried out, what each participant has been sent, and the counts
-that /status and the summaries ask for."""
+that /status and the summaries ask for; and each module's scheduled reports."""
 
 from __future__ import annotations
 
@@ -83,6 +83,30 @@ class Events:
         inserted = await self.sql.run(
             "INSERT INTO events (cohort, kind, done_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (cohort, kind, utc_text(now)),
+        )
+        return inserted == 1
+
+
+class ModuleReports:
+    """Each module's scheduled report for a period (schedule.module_reports), at most once."""
+
+    __slots__ = ("sql",)
+
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    async def done(self, module: str, period: str) -> bool:
+        row = await self.sql.one(
+            "SELECT 1 FROM module_reports WHERE module = ? AND period = ?", (module, period)
+        )
+        return row is not None
+
+    async def mark(self, module: str, period: str, posted: bool, now: datetime) -> bool:
+        """Record a module's report for a period as done; False if it already was."""
+        inserted = await self.sql.run(
+            "INSERT INTO module_reports (module, period, posted, done_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (module, period, int(posted), utc_text(now)),
         )
         return inserted == 1
 

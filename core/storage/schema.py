@@ -398,6 +398,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         AND e.seq < outbox.seq AND e.state = 'failed');
     """,
     ),
+    Migration(
+        sqlite="""
+    -- Scheduled module reports (schedule.module_reports) carried out, one per module and
+    -- period ('2026-03', '2026-Q1', '2026'), each at most once: queued for the outbox in the
+    -- same transaction, or skipped because nobody in the period responded (posted = 0).
+    CREATE TABLE module_reports (
+        module   TEXT NOT NULL,
+        period   TEXT NOT NULL,
+        posted   INTEGER NOT NULL,
+        done_at  TEXT NOT NULL,
+        PRIMARY KEY (module, period)
+    );
+    """,
+        postgresql="""
+    CREATE TABLE module_reports (
+        module   TEXT COLLATE "C" NOT NULL,
+        period   TEXT COLLATE "C" NOT NULL,
+        posted   BIGINT NOT NULL,
+        done_at  TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (module, period)
+    );
+    """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -419,4 +442,5 @@ TABLES: tuple[str, ...] = (
     "stored_cohorts",
     "cohort_drafts",
     "marks",
+    "module_reports",
 )

@@ -13,7 +13,7 @@ from core.storage.cohorts import Cohorts, Drafts
 from core.storage.outbox import Ledger, Outbox
 from core.storage.participants import Answers, Participants, Responses
 from core.storage.privacy import Privacy
-from core.storage.schedule import Deliveries, Events, Status, Windows
+from core.storage.schedule import Deliveries, Events, ModuleReports, Status, Windows
 from core.storage.sql import Sql
 from core.storage.target import Target
 
@@ -28,6 +28,7 @@ class Tx:
         "drafts",
         "events",
         "ledger",
+        "module_reports",
         "outbox",
         "participants",
         "privacy",
@@ -46,6 +47,7 @@ class Tx:
         self.answers = Answers(sql)
         self.windows = Windows(sql)
         self.events = Events(sql)
+        self.module_reports = ModuleReports(sql)
         self.deliveries = Deliveries(sql)
         self.status = Status(sql)
         self.outbox = Outbox(sql)
