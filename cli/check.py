@@ -14,7 +14,8 @@ from core.config import Config, load_config
 from core.packaged import example_config
 from core.problems import ConfigError
 from core.secrets import environment_problems
-from core.storage import DatabaseUnavailable, Postgres, prepare, stored_cohort_rows
+from core.storage import DatabaseUnavailable, stored_cohort_rows
+from core.storage import check as check_database
 
 
 def register(subparsers: Any) -> None:
@@ -56,8 +57,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     database_problem = None
     try:
         rows = stored_cohort_rows(config.bot.database)
-        if isinstance(config.bot.database, Postgres):
-            prepare(config.bot.database)  # reads only: migrated, and writable for this role?
+        check_database(config.bot.database)  # PostgreSQL: migrated, writable for this role?
     except DatabaseUnavailable as exc:
         rows, database_problem = [], str(exc)
     found = entries_of(config, rows)

@@ -30,10 +30,12 @@ from core import callbacks, cohorts, journey
 from core.config import load_config
 from core.storage import (
     SCHEMA_VERSION,
+    DatabaseUnavailable,
     PostContent,
     Postgres,
     Target,
     open_database,
+    prepare,
     utc_text,
 )
 from core.storage.manage import set_mark
@@ -592,3 +594,24 @@ def test_the_demo_on_postgresql_and_its_fresh_rules(
     )
     assert status == 2 and "not a database the demo wrote" in output
     assert audit.rows(theirs, "SELECT code FROM cohorts") == [("X-1",)]
+
+
+def test_run_sets_up_an_empty_database_but_never_upgrades_one(
+    tmp_path: Path, pg: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty database a role may create tables in gets them at start-up, as an SQLite
+    file does (`check` only says so); an older schema waits for `migrate-schema`."""
+    empty = pg.fresh(migrated=False)
+    status, output = run_cli(capsys, "check", "--config", str(config_for(tmp_path / "a", empty)))
+    assert status == 0, output
+    assert audit.rows(empty, "SELECT to_regclass('answers')") == [(None,)]  # check only read
+    prepare(empty)  # what `run` does first
+    assert audit.rows(empty, "SELECT max(version) FROM schema_migrations") == [(SCHEMA_VERSION,)]
+
+    older = pg.fresh()
+    audit.rows(older, "DELETE FROM schema_migrations WHERE version = ?", (SCHEMA_VERSION,))
+    with pytest.raises(DatabaseUnavailable, match=f"schema is at version {SCHEMA_VERSION - 1}"):
+        prepare(older)
+    assert audit.rows(older, "SELECT max(version) FROM schema_migrations") == [
+        (SCHEMA_VERSION - 1,)
+    ]

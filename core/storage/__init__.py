@@ -15,7 +15,7 @@
   `manage`: migrating, marking and emptying a database as a whole.
 """
 
-from core.storage.database import open_database, prepare
+from core.storage.database import check, open_database, prepare
 from core.storage.errors import DatabaseUnavailable, is_database_error, unavailable
 from core.storage.reads import (
     WindowOverrides,
@@ -55,6 +55,7 @@ __all__ = [
     "Tx",
     "UnconfirmedSend",
     "WindowOverrides",
+    "check",
     "is_database_error",
     "long_rows",
     "migrate",

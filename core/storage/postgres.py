@@ -141,15 +141,28 @@ def migrate(conn: psycopg.Connection[Row]) -> int:
     return SCHEMA_VERSION
 
 
+def may_create_tables(conn: psycopg.Connection[Row]) -> bool:
+    """Whether this role may create the bot's tables here, and none of them is there yet
+    (an empty database, ready for `run` to set up as it does an SQLite file)."""
+    row = conn.execute(
+        "SELECT has_schema_privilege(current_schema(), 'CREATE')"
+        " AND NOT EXISTS (SELECT 1 FROM unnest(%s::text[]) AS t(name)"
+        " WHERE to_regclass(t.name) IS NOT NULL)",
+        (list(TABLES),),
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def check_ready(conn: psycopg.Connection[Row], target: Postgres) -> None:
     """The schema is this bot's, and the role may read and write every table of it."""
     version = schema_version(conn)
     if version < SCHEMA_VERSION:
         found = f"its schema is at version {version}" if version else "it has no tables of the bot"
+        who = "as the database's owner role " if version else "as a role that may create tables "
         raise DatabaseUnavailable(
             target,
             f"{found} (this bot needs version {SCHEMA_VERSION}): run `feedback-bot "
-            "migrate-schema` as the database's owner role first (README: PostgreSQL)",
+            f"migrate-schema` {who}first (README: PostgreSQL)",
         )
     if version > SCHEMA_VERSION:
         raise DatabaseUnavailable(
