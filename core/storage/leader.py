@@ -200,6 +200,10 @@ class PostgresLease(Lease):
                     postgres.unavailable(target, exc).reason,
                 )
                 delay = poll
+            except BaseException:  # stopped while standing by (SIGTERM): leave no session
+                with contextlib.suppress(Exception):
+                    await conn.close()
+                raise
 
     async def watch(self) -> None:
         import psycopg
