@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from analysis.released import Breakdown, ItemChange, Mean, ModuleSummary, Part
+from analysis.released import (
+    Breakdown,
+    FollowUpSummary,
+    ItemChange,
+    Mean,
+    ModuleSummary,
+    Part,
+    ThreePoints,
+)
 from analysis.rounding import fmt_mean, fmt_p, fmt_signed, percent
 from analysis.stats import WILCOXON_METHOD_NOTE
 
@@ -385,3 +393,97 @@ def change_cells(item: ItemChange) -> ChangeCells:
         return ChangeCells(change, interval, "no change", None, effect)
     p = fmt_p(test.p_value).removeprefix("= ")
     return ChangeCells(change, interval, p, test.method, effect)
+
+
+# --- the follow-up, weeks later -----------------------------------------------------------
+
+POINT_WORDS = {"pre": "before", "post": "after", "follow_up": "at the follow-up"}
+KEPT = "after the module → follow-up"
+SINCE_BEFORE = "before the module → follow-up"
+ASKED_NOTE = (
+    "Asked: everyone the follow-up was sent to, that is who had submitted the post-module "
+    "questionnaire and had not opted out (for answers imported from paper forms: who had "
+    "submitted the post-module questionnaire)."
+)
+
+
+def follow_up_response_lines(summary: FollowUpSummary) -> list[str]:
+    """Who was asked the follow-up and who answered it, with the response rate."""
+    partial = f", of which {summary.partial} partial" if summary.partial else ""
+    return [
+        f"Asked: {summary.asked} (who had submitted the post-module questionnaire and had "
+        "not opted out)",
+        f"Follow-up responses: {summary.respondents} "
+        f"({rate_text(summary.respondents, summary.asked)} of those asked{partial})",
+    ]
+
+
+def used_sentence(summary: FollowUpSummary) -> str | None:
+    """ "44% have used it in practice since the module (8 of 18)." """
+    found = summary.used
+    if found is None:
+        return None
+    if found.n < max(summary.min_cell_size, 1):
+        return f"Used in practice: {TOO_FEW} (n = {found.n})."
+    share = summary.used_share()
+    if share is None or summary.used_count is None:
+        return (
+            "The share who have used it in practice is not shown on its own, to protect a "
+            f"small group (n = {found.n})."
+        )
+    return (
+        f"{share}% have used it in practice since the module "
+        f"({summary.used_count} of {found.n}: {join_words(list(summary.used_labels), 'or')})."
+    )
+
+
+def points_text(item: ThreePoints) -> str:
+    """ "2.60 before (n = 30), 3.31 after (n = 26), 4.00 at the follow-up (n = 18)"."""
+    return ", ".join(
+        f"{bare_mean(mean)} {POINT_WORDS[phase]} (n = {mean.n})" for phase, mean in item.points
+    )
+
+
+def labelled(change: ItemChange, span: str) -> ItemChange:
+    """A paired change named by its item and the two points it compares."""
+    return replace(change, label=f"{change.label}, {span}")
+
+
+def follow_up_changes(summary: FollowUpSummary) -> list[tuple[str, ItemChange]]:
+    """Every paired change to the follow-up, with the points it compares."""
+    found = []
+    for item in summary.items:
+        for span, change in ((KEPT, item.kept), (SINCE_BEFORE, item.since_before)):
+            if change is not None:
+                found.append((span, change))
+    return found
+
+
+def follow_up_statistics_lines(summary: FollowUpSummary) -> list[str]:
+    """Each item's paired changes to the follow-up, with who rated it higher, the same or
+    lower, and the tests where there are enough pairs."""
+    m = summary.min_cell_size
+    lines = [change_sentence(labelled(c, span), m) for span, c in follow_up_changes(summary)]
+    short = [
+        labelled(c, span).label
+        for span, c in follow_up_changes(summary)
+        if c.test is None and c.pairs > 0
+    ]
+    if short:
+        lines.append(
+            f"Tests need at least {summary.pairs_for_tests} people who answered at both "
+            f"points: {join_words(short)} had fewer, so no interval, p-value or effect size."
+        )
+    return lines
+
+
+FOLLOW_UP_METHOD = (
+    "The follow-up is asked weeks after the module of those who submitted the post-module "
+    "questionnaire and did not opt out. Each item's mean at each point is over everyone who "
+    "answered it then (so the before and after means are the module summary's); the "
+    "changes to the follow-up are over the people who answered the item at both points "
+    "compared (matched pairs), with the same statistics and the same disclosure rules as "
+    "the change from before to after. After → follow-up says whether the gain was kept; "
+    "before → follow-up, how far people are from where they started. The share who used it "
+    "in practice counts the answers beginning with 'Yes' among everyone who answered. " + ASKED_NOTE
+)

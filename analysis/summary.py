@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from analysis.charts import summary_charts
-from analysis.compute import summarise
-from analysis.disclosure import Policy, release
-from analysis.load import load_frames
-from analysis.released import ModuleSummary
+from analysis.compute import summarise, summarise_follow_up
+from analysis.disclosure import Policy, release, release_follow_up
+from analysis.load import load_follow_up, load_frames
+from analysis.released import FollowUpSummary, ModuleSummary
 from analysis.render_telegram import render_telegram
 from analysis.scope import Scope
 from core.config import Config
@@ -23,6 +23,21 @@ def compute_summary(config: Config, scope: Scope) -> ModuleSummary:
     frames = load_frames(config.bot.database, module, scope.codes)
     figures = summarise(frames, module, scope, show_comments=config.analysis.show_comments)
     return release(figures, policy_of(config))
+
+
+def compute_follow_up(config: Config, scope: Scope) -> FollowUpSummary | None:
+    """The scope's follow-up summary as the policy releases it; None when its module has no
+    follow-up questionnaire or nobody has answered one yet. Blocking: run it in a thread."""
+    module = config.modules[scope.module]
+    if module.follow_up is None:
+        return None
+    frames = load_follow_up(config.bot.database, module, scope.codes)
+    figures = summarise_follow_up(
+        frames, module, scope, show_comments=config.analysis.show_comments
+    )
+    if figures.respondents == 0:
+        return None
+    return release_follow_up(figures, policy_of(config))
 
 
 def build_summary(

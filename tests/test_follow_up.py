@@ -1,0 +1,225 @@
+"""The follow-up questionnaire weeks after the module, on a clock the test moves: who is
+asked, the opt-out (the button, /nofollowup, /followup), reminders, the summary, /mydata and
+/forgetme."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from analysis.scope import resolve_scope
+from analysis.summary import compute_follow_up
+from bot.screens import participant as screens
+from bot.screens import privacy as privacy_screens
+from conftest import COHORT_END, FACILITATORS, Harness
+from core.schedule import Event
+
+CODE = "RS-LDN-0314"
+PRE = ("Education", "Clinician", "2", "3", "2", screens.SUBMIT)
+POST = ("Yes", "5", "4", "4", "4", "4", screens.SKIP, screens.SUBMIT)
+# used_in_practice, helped, hindered, the three ratings again, the comment, then Submit.
+LATER = (
+    "Yes, several times",
+    "Support from my manager or team",
+    "Not enough time",
+    "4",
+    "5",
+    "3",
+    screens.SKIP,
+    screens.SUBMIT,
+)
+FOLLOW_UP_OPENS = COHORT_END + timedelta(weeks=8)  # schedule.follow_up_after's default
+FOLLOW_UP_CLOSES = FOLLOW_UP_OPENS + timedelta(days=14)  # follow_up_open_for's default
+
+
+async def join_and_answer(bot: Harness, user: int, *, post: bool = True) -> None:
+    """Join, answer pre; then, at the module's end, the pushed post questionnaire."""
+    await bot.send(user, f"/start {CODE}")
+    await bot.tap(user, screens.AGREE)
+    for label in PRE:
+        await bot.tap(user, label)
+    if post:
+        await answer_post(bot, user)
+
+
+async def answer_post(bot: Harness, user: int) -> None:
+    await bot.tap(user, screens.START_POST)
+    for label in POST:
+        await bot.tap(user, label)
+
+
+def kinds(done: list[Event]) -> list[str]:
+    return [e.kind for e in done if e.cohort == CODE]
+
+
+def sent(bot: Harness, user: int, words: str) -> int:
+    """How many messages with these words the bot sent this user (later edits aside)."""
+    return sum(
+        str(call.get("chat_id")) == str(user) and words in str(call.get("text"))
+        for call in bot.fake.calls_of("sendMessage")
+    )
+
+
+def pushes(bot: Harness, user: int) -> int:
+    return sent(bot, user, "Some weeks ago you took part")
+
+
+def reminders(bot: Harness, user: int) -> int:
+    return sent(bot, user, "how have you used")
+
+
+def follow_up_posts(bot: Harness) -> tuple[int, int, int]:
+    """The follow-up summary as the channel shows it: (messages, albums, documents)."""
+    messages = bot.fake.messages(FACILITATORS)
+    texts = sum("Follow-up summary" in str(m.get("text")) and CODE in m["text"] for m in messages)
+    albums = {
+        m.get("media_group_id") or m["message_id"]
+        for m in messages
+        if m.get("photo") and "Follow-up charts" in str(m.get("caption", ""))
+    }
+    documents = [m for m in messages if m.get("document") and "follow-up" in str(m["document"])]
+    return texts, len(albums), len(documents)
+
+
+async def to_post(bot: Harness) -> None:
+    bot.clock.now = COHORT_END
+    assert "post_push" in kinds(await bot.run_due())
+
+
+async def test_follow_up_goes_to_those_who_finished_and_did_not_opt_out(bot: Harness) -> None:
+    for user in (5001, 5002, 5003, 5004, 5005):
+        await join_and_answer(bot, user, post=False)
+    await to_post(bot)
+    for user in (5001, 5002, 5003):
+        await answer_post(bot, user)
+    # The thank-you says when the follow-up comes, with a button to say no to it.
+    assert "In about 8 weeks (around 9 May)" in bot.text(5001)
+    assert bot.buttons(5001) == [screens.NO_FOLLOW_UP]
+    await bot.tap(5003, screens.NO_FOLLOW_UP)
+    assert "You have opted out of the follow-up" in bot.text(5003)
+    assert bot.buttons(5003) == [screens.FOLLOW_UP_AFTER_ALL]
+    await bot.tap(5005, screens.START_POST)
+    await bot.tap(5005, "Yes")  # started the post questionnaire, never submitted it
+    # 5004 never starts it.
+
+    bot.clock.now = COHORT_END + timedelta(days=2)
+    assert "summary" in kinds(await bot.run_due())
+    bot.clock.now = FOLLOW_UP_OPENS - timedelta(minutes=1)
+    assert kinds(await bot.run_due()) == []
+    bot.clock.now = FOLLOW_UP_OPENS
+    assert kinds(await bot.run_due()) == ["follow_up_push"]
+    assert [pushes(bot, u) for u in (5001, 5002, 5003, 5004, 5005)] == [1, 1, 0, 0, 0]
+    assert bot.buttons(5001) == [screens.START_POST]
+
+    await bot.tap(5001, screens.START_POST)
+    assert "follow-up questionnaire" in bot.text(5001)
+    assert "Question 1 of 7" in bot.text(5001)  # no profile questions again
+    for label in LATER:
+        await bot.tap(5001, label)
+    assert "That was the last questionnaire" in bot.text(5001)
+    assert bot.answers(5001, "follow_up") == {
+        "used_in_practice": "Yes, several times",
+        "helped": "Support from my manager or team",
+        "hindered": "Not enough time",
+        "conf_support": "4",
+        "conf_explain": "5",
+        "thrive_knowledge": "3",
+        "comment": None,
+    }
+    # Those it is not for cannot start it either, by any route.
+    await bot.send(5004, "/resume")
+    assert "no questionnaire open" in bot.text(5004) or "not open" in bot.text(5004)
+    assert bot.answers(5004, "follow_up") == {}
+
+    bot.clock.advance(hours=1)  # the first reminder: the post questionnaire's 1h
+    assert kinds(await bot.run_due()) == ["follow_up_reminder_1"]
+    assert [reminders(bot, u) for u in (5001, 5002, 5003, 5004, 5005)] == [0, 1, 0, 0, 0]
+    await bot.tap(5002, screens.CONTINUE_POST)
+    for label in LATER:
+        await bot.tap(5002, label)
+    bot.clock.advance(days=1)
+    assert kinds(await bot.run_due()) == ["follow_up_reminder_2"]
+    assert [reminders(bot, u) for u in (5001, 5002, 5003, 5004, 5005)] == [0, 1, 0, 0, 0]
+
+    assert follow_up_posts(bot) == (0, 0, 0)
+    bot.clock.now = FOLLOW_UP_CLOSES
+    assert kinds(await bot.run_due()) == ["follow_up_summary"]
+    assert follow_up_posts(bot) == (1, 1, 1)
+    message = next(t for t in bot.channel_texts() if "Follow-up summary" in t)
+    assert "Asked: 2" in message and "Follow-up responses: 2 (100% of those asked)" in message
+    assert len(message) <= 4096
+    document = next(
+        m
+        for m in bot.fake.messages(FACILITATORS)
+        if m.get("document") and "follow-up" in str(m["document"])
+    )
+    html = bot.fake.files[document["document"]["file_id"]].data
+    assert b"Weeks later: the follow-up" in html
+    assert kinds(await bot.run_due()) == []
+    assert follow_up_posts(bot) == (1, 1, 1)
+    # Closed: a late tap changes nothing.
+    await bot.send(5002, "/resume")
+    assert bot.answers(5002, "follow_up")["conf_support"] == "4"
+
+
+async def test_opting_out_later_is_honoured_at_once(bot: Harness) -> None:
+    for user in (5101, 5102):
+        await join_and_answer(bot, user, post=False)
+    await to_post(bot)
+    for user in (5101, 5102):
+        await answer_post(bot, user)
+    await bot.send(5101, "/mydata")
+    assert "Follow-up questionnaire: you will be asked" in bot.text(5101)
+    bot.clock.now = FOLLOW_UP_OPENS
+    await bot.run_due()
+    await bot.tap(5101, screens.START_POST)
+    await bot.tap(5101, LATER[0])
+    question = bot.last(5101)["message_id"]
+    await bot.send(5101, "/nofollowup")
+    assert bot.text(5101).startswith("Done: no follow-up questionnaire for Risk Support")
+    # The questionnaire on screen takes no more answers.
+    await bot.tap(5101, LATER[1], message_id=question)
+    assert bot.toasts()[-1] == screens.REFUSAL_TOASTS[screens.Refusal.NOT_ASKED]
+    assert bot.answers(5101, "follow_up") == {"used_in_practice": "Yes, several times"}
+    bot.clock.advance(hours=1)
+    await bot.run_due()
+    assert reminders(bot, 5101) == 0 and reminders(bot, 5102) == 1
+    await bot.send(5101, "/mydata")
+    assert "Follow-up questionnaire: you opted out" in "\n".join(
+        str(m.get("text")) for m in bot.fake.messages(5101)[-2:]
+    )
+    # /followup undoes it: the follow-up is theirs to answer again.
+    await bot.send(5101, "/followup")
+    assert "you will be asked the follow-up questionnaire after all" in bot.text(5101)
+    await bot.send(5101, "/resume")
+    assert "Question 2 of 7" in bot.text(5101)
+
+
+async def test_forgetme_after_the_follow_up_leaves_every_later_report(bot: Harness) -> None:
+    users = (5201, 5202, 5203, 5204)
+    for user in users:
+        await join_and_answer(bot, user, post=False)
+    await to_post(bot)
+    for user in users:
+        await answer_post(bot, user)
+    bot.clock.now = FOLLOW_UP_OPENS
+    await bot.run_due()
+    for user in users:
+        await bot.tap(user, screens.START_POST)
+        for label in LATER:
+            await bot.tap(user, label)
+    scope = resolve_scope(bot.config, cohort=CODE)
+    before = compute_follow_up(bot.config, scope)
+    assert before is not None and before.respondents == 4 and before.asked == 4
+
+    await bot.send(5204, "/forgetme")
+    await bot.tap(5204, privacy_screens.ERASE)
+    assert bot.rows(
+        "SELECT count(*) FROM answers a JOIN participants p ON p.id = a.participant_id"
+        " WHERE p.telegram_id = 5204"
+    ) == [(0,)]
+    after = compute_follow_up(bot.config, scope)
+    assert after is not None and (after.respondents, after.asked) == (3, 3)
+    bot.clock.now = FOLLOW_UP_CLOSES
+    await bot.run_due()
+    message = next(t for t in bot.channel_texts() if "Follow-up summary" in t)
+    assert "Asked: 3" in message and "Follow-up responses: 3" in message
