@@ -220,8 +220,8 @@ async def queue_greetings(svc: Services) -> None:
                 continue
         text = (
             "✅ <b>Module Feedback Bot</b> is connected. Evaluation summaries will be posted "
-            "here when each cohort's post-module questionnaire closes (for cohorts with "
-            "responses)."
+            "here when each cohort's post-module questionnaire closes, and follow-up "
+            "summaries when its follow-up closes weeks later (for cohorts with responses)."
         )
         await outbox.enqueue(svc, f"hello:{chat}", chat, [PostContent("text", text, [])], svc.now())
 

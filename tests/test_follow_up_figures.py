@@ -1,0 +1,193 @@
+"""The follow-up summary's figures against a computation of our own on the export.
+
+Random cohorts (a handful of people to a hundred and fifty, skips, everyone rating alike)
+are imported through `feedback-bot import`'s path, including follow-up answers. The
+follow-up summary is computed and rendered as the channel receives it; then the answers
+are exported, and the shares, the three-point means and the paired changes with their
+intervals are computed here from that CSV alone, with numpy and scipy, and looked for in
+the message. What the disclosure policy holds back is checked to be held back for a
+reason the policy gives, and to be absent from the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import math
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from analysis.exports import csv_bytes, load_long
+from analysis.importer import parse_answers, write_answers
+from analysis.render_telegram import render_follow_up_telegram
+from analysis.scope import resolve_scope
+from analysis.summary import compute_follow_up, compute_summary
+from core.config import load_config
+from sim.config import CohortSpec, config_toml
+
+CODE = "RS-FIG-1"
+START = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
+TRACKED = ("conf_support", "conf_explain", "thrive_knowledge")
+USED = ("Yes, several times", "Yes, once or twice", "Not yet", "Not relevant to my role")
+HELPED = (
+    "Support from my manager or team",
+    "The module's materials and tools",
+    "A shared language with other services",
+    "Time set aside to practise",
+    "Nothing in particular",
+    "Other",
+)
+M = 3  # the config's min_cell_size
+TESTS = 10  # its min_pairs_for_tests
+
+
+def cohort_csv(rng: random.Random, people: int, alike: bool) -> str:
+    """A long-format CSV of one cohort: pre for all, post for most, follow-up for some."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def rating(base: float) -> str:
+        if rng.random() < 0.08:
+            return ""  # skipped
+        return "4" if alike else str(min(5, max(1, round(rng.gauss(base, 1.0)))))
+
+    for i in range(people):
+        who = f"P{i:03d}"
+        answers = [(who, "pre", "sector", "Education"), (who, "pre", "role", "Clinician")]
+        answers += [(who, "pre", q, rating(2.7)) for q in TRACKED]
+        if rng.random() >= 0.2:
+            answers.append((who, "post", "met_expectations", "Yes"))
+            answers += [(who, "post", q, rating(3.6)) for q in TRACKED]
+            if rng.random() >= 0.35:
+                answers.append(
+                    (who, "follow_up", "used_in_practice", rng.choices(USED, (30, 25, 30, 15))[0])
+                )
+                answers.append((who, "follow_up", "helped", rng.choice(HELPED)))
+                answers += [(who, "follow_up", q, rating(3.3)) for q in TRACKED]
+        rows += answers
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["participant", "cohort", "phase", "question", "value"])
+    writer.writerows((who, CODE, phase, q, value) for who, phase, q, value in rows)
+    return out.getvalue()
+
+
+def fmt(value: float, signed: bool = False) -> str:
+    text = str(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    text = "0.00" if text == "-0.00" else text
+    if not signed or text == "0.00":
+        return text
+    return "−" + text[1:] if text.startswith("-") else "+" + text
+
+
+def whole(value: float) -> int:
+    return int(Decimal(repr(float(value))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@pytest.mark.parametrize(
+    ("seed", "people", "alike"),
+    [(1, 4, False), (2, 12, False), (3, 25, False), (4, 40, True), (5, 60, False), (6, 150, False)],
+)
+def test_follow_up_figures_equal_our_own_on_the_export(
+    tmp_path: Path, seed: int, people: int, alike: bool
+) -> None:
+    text = config_toml(
+        [CohortSpec(CODE, START, START + timedelta(hours=8))],
+        analysis={"min_cell_size": M, "min_pairs_for_tests": TESTS},
+        database=tmp_path / "feedback.db",
+        timezone="UTC",
+    )
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    config = load_config(tmp_path / "config.toml")
+    plan = parse_answers(cohort_csv(random.Random(seed), people, alike), config)
+    assert not plan.problems, plan.problems
+    asyncio.run(write_answers(config, plan.answers))
+    scope = resolve_scope(config, cohort=CODE)
+    summary = compute_follow_up(config, scope)
+    module = config.modules["risk-support"]
+    export = csv_bytes(load_long(config.bot.database, module, scope.codes))
+    rows = list(csv.DictReader(io.StringIO(export.decode("utf-8-sig"))))
+    given = {(r["participant"], r["phase"], r["question"]): r["value"] for r in rows if r["value"]}
+    everyone = sorted({r["participant"] for r in rows})
+    later = {p for (p, phase, _), _v in given.items() if phase == "follow_up"}
+    if not later:
+        assert summary is None
+        return
+    assert summary is not None
+    message = render_follow_up_telegram(summary)
+
+    # Who was asked (imported: who submitted post) and who answered.
+    asked = {r["participant"] for r in rows if r["phase"] == "post"} | later
+    rate = whole(100 * len(later) / len(asked))
+    assert f"Asked: {len(asked)} " in message
+    assert f"Follow-up responses: {len(later)} ({rate}% of those asked" in message
+
+    # The share who used it in practice: shown whenever its count and the rest's are not
+    # small, and then equal to ours; held back only when one of the options is small.
+    used = [
+        v for (p, phase, q), v in given.items() if phase == "follow_up" and q == "used_in_practice"
+    ]
+    counts = [used.count(option) for option in USED]
+    yes = counts[0] + counts[1]
+    share = summary.used_share()
+    if all(c == 0 or c >= M for c in counts):
+        assert share is not None
+    if share is not None:
+        assert share == whole(100 * yes / len(used))
+        assert (
+            f"{share}% have used it in practice since the module ({yes} of {len(used)}" in message
+        )
+    else:
+        assert any(1 <= c < M for c in counts)
+        assert "have used it in practice since the module (" not in message
+
+    for question in summary.items:
+        qid = question.question
+        # Each point's mean over everyone who answered then, with its n.
+        for phase, word in (
+            ("pre", "before"),
+            ("post", "after"),
+            ("follow_up", "at the follow-up"),
+        ):
+            values = [int(given[p, phase, qid]) for p in everyone if (p, phase, qid) in given]
+            shown = (
+                f"{fmt(np.mean(values))} {word}"
+                if len(values) >= M
+                else f"too few responses {word}"
+            )
+            assert f"{shown} (n = {len(values)})" in message, (qid, phase)
+        # The paired changes to the follow-up, with their intervals from enough pairs.
+        for start, span in (("post", "after the module"), ("pre", "before the module")):
+            pairs = [
+                (int(given[p, start, qid]), int(given[p, "follow_up", qid]))
+                for p in everyone
+                if (p, start, qid) in given and (p, "follow_up", qid) in given
+            ]
+            head = f"{question.label}, {span} → follow-up: {len(pairs)} matched pairs"
+            if len(pairs) < M:
+                assert f"{head}, too few for a mean change." in message
+                continue
+            diff = np.array([b - a for a, b in pairs], dtype=float)
+            line = f"{head}, mean change {fmt(diff.mean(), True)}"
+            if len(pairs) < TESTS:
+                assert f"{line}; too few pairs for an interval" in message
+                continue
+            if diff.std() == 0:
+                low = high = diff.mean()
+            else:
+                half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / math.sqrt(len(diff))
+                low, high = diff.mean() - half, diff.mean() + half
+            assert f"{line} (95% CI {fmt(low, True)} to {fmt(high, True)})" in message
+
+    # The module's own summary is not changed by the follow-up's answers.
+    module_summary = compute_summary(config, scope)
+    assert module_summary.participants == len(everyone)
+    assert module_summary.phase("post").respondents == len(
+        {p for (p, phase, _), _v in given.items() if phase == "post"}
+    )
