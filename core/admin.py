@@ -14,7 +14,7 @@ from core import flow
 from core.cohorts import runs
 from core.config import Cohort, Config
 from core.journey import cohort_windows
-from core.questionnaire import FOLLOW_UP, Phase
+from core.questionnaire import Phase
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ async def open_cohorts(svc: Services, user: int) -> list[OpenCohort]:
     async with svc.db.read() as tx:
         for cohort in mine:
             windows = await cohort_windows(tx, svc, cohort)
-            phase = _open_now(svc, cohort, windows, now)
+            follow_up = svc.config.module_of(cohort).follow_up is not None
+            phase = flow.staff_open_phase(windows, now, follow_up)
             if phase is not None:
                 counts = await tx.cohort_counts(cohort.code)
                 found.append(OpenCohort(cohort, phase, windows[phase].closes, counts))
@@ -68,16 +69,9 @@ async def open_questionnaire(svc: Services, cohort: Cohort) -> tuple[Phase, flow
     """The questionnaire of the cohort open now, with its window; None if none is (/remind)."""
     async with svc.db.read() as tx:
         windows = await cohort_windows(tx, svc, cohort)
-    phase = _open_now(svc, cohort, windows, svc.now())
+    follow_up = svc.config.module_of(cohort).follow_up is not None
+    phase = flow.staff_open_phase(windows, svc.now(), follow_up)
     return None if phase is None else (phase, windows[phase])
-
-
-def _open_now(svc: Services, cohort: Cohort, windows: flow.Windows, now: datetime) -> Phase | None:
-    """The cohort's questionnaire open now: its follow-up (weeks later, if the module has
-    one) before the others, which an admin may have kept open that long."""
-    if svc.config.module_of(cohort).follow_up is not None and windows[FOLLOW_UP].contains(now):
-        return FOLLOW_UP
-    return flow.open_phase(windows, now)
 
 
 def manual_reminder_kind(now: datetime) -> str:

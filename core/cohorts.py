@@ -500,4 +500,5 @@ async def progress(svc: Services, cohort: Cohort) -> tuple[dict[str, int], Phase
     async with svc.db.read() as tx:
         windows = await cohort_windows(tx, svc, cohort)
         counts = await tx.cohort_counts(cohort.code)
-    return counts, flow.open_phase(windows, svc.now())
+    follow_up = svc.config.module_of(cohort).follow_up is not None
+    return counts, flow.staff_open_phase(windows, svc.now(), follow_up)

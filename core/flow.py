@@ -136,6 +136,15 @@ def open_phase(windows: Windows, now: datetime) -> Phase | None:
     return None
 
 
+def staff_open_phase(windows: Windows, now: datetime, follow_up: bool) -> Phase | None:
+    """The cohort's questionnaire open now, as staff see it (/status, /remind): its
+    follow-up (`follow_up`: the module has one) before the others, which an admin may have
+    kept open that long."""
+    if follow_up and windows[FOLLOW_UP].contains(now):
+        return FOLLOW_UP
+    return open_phase(windows, now)
+
+
 def opened_window(
     current: Window, default: Window, phase: Phase, schedule: ScheduleSettings, now: datetime
 ) -> Window:

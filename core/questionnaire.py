@@ -179,6 +179,13 @@ def _load_phase(path: Path, phase: Phase, raw: Any, problems: list[Problem]) -> 
     if not isinstance(raw, dict):
         problems.append(Problem(path, phase, "expected a table"))
         return Questionnaire(phase, "", ())
+    for name in raw:
+        if name not in ("intro", "questions"):
+            problems.append(
+                Problem(
+                    path, f"{phase}.{name}", "unknown key (expected one of ['intro', 'questions'])"
+                )
+            )
     intro = raw.get("intro", "")
     if not isinstance(intro, str):
         problems.append(Problem(path, f"{phase}.intro", "expected a string"))
@@ -186,7 +193,9 @@ def _load_phase(path: Path, phase: Phase, raw: Any, problems: list[Problem]) -> 
     items = raw.get("questions")
     if not isinstance(items, list) or not items:
         problems.append(
-            Problem(path, f"{phase}.questions", "expected at least one [[{phase}.questions]] entry")
+            Problem(
+                path, f"{phase}.questions", f"expected at least one [[{phase}.questions]] entry"
+            )
         )
         return Questionnaire(phase, intro, ())
     questions: list[Question] = []

@@ -191,3 +191,102 @@ def test_follow_up_figures_equal_our_own_on_the_export(
     assert module_summary.phase("post").respondents == len(
         {p for (p, phase, _), _v in given.items() if phase == "post"}
     )
+
+
+def test_report_exports_and_import_carry_the_follow_up(tmp_path: Path) -> None:
+    """report.html gains its follow-up section once there are follow-up answers; the
+    exports carry the phase (the codebook lists it) and import reads them back as written."""
+    from openpyxl import load_workbook
+
+    from cli.main import main
+
+    def config_at(folder: Path) -> Path:
+        folder.mkdir(exist_ok=True)
+        text = config_toml(
+            [CohortSpec(CODE, START, START + timedelta(hours=8))],
+            database=folder / "feedback.db",
+            timezone="UTC",
+        )
+        (folder / "config.toml").write_text(text, encoding="utf-8")
+        return folder / "config.toml"
+
+    config = config_at(tmp_path / "bot")
+    answers = cohort_csv(random.Random(9), 30, False)
+    day = "\n".join(line for line in answers.splitlines() if ",follow_up," not in line) + "\n"
+    (tmp_path / "day.csv").write_text(day, encoding="utf-8")
+    (tmp_path / "all.csv").write_text(answers, encoding="utf-8")
+    report = tmp_path / "report"
+
+    assert main(["import", "--config", str(config), str(tmp_path / "day.csv")]) == 0
+    assert main(["report", "--config", str(config), "--cohort", CODE, "--out", str(report)]) == 0
+    html = (report / "report.html").read_text("utf-8")
+    assert "Weeks later" not in html and 'id="follow-up"' not in html
+    assert not (report / "follow-up-telegram.html").exists()
+
+    assert main(["import", "--config", str(config), str(tmp_path / "all.csv")]) == 0
+    command = ["report", "--config", str(config), "--cohort", CODE, "--out", str(report)]
+    assert main([*command, "--force"]) == 0
+    html = (report / "report.html").read_text("utf-8")
+    assert '<h2 id="follow-up-h">Weeks later: the follow-up</h2>' in html
+    assert "Weeks later (" in html  # its findings among the headline findings
+    assert "## Weeks later: the follow-up" in (report / "report.md").read_text("utf-8")
+    assert "Follow-up summary" in (report / "follow-up-telegram.html").read_text("utf-8")
+    assert (report / "follow-up-points.png").exists()
+
+    book = load_workbook(report / "answers.xlsx", read_only=True)
+    codebook = [row for row in book["codebook"].iter_rows(values_only=True)]
+    assert codebook_row(codebook, "follow_up_conf_support")[:3] == (
+        "follow_up_conf_support",
+        "conf_support",
+        "follow_up",
+    )
+    assert codebook_row(codebook, "follow_up_conf_support")[8] == "yes"  # compared
+    assert codebook_row(codebook, "follow_up_used_in_practice")[8] == "no"
+    header = next(book["by participant"].iter_rows(values_only=True))
+    assert "follow_up_used_in_practice" in header and "follow_up_thrive_knowledge" in header
+    sections = {row[0] for row in book["summary"].iter_rows(values_only=True)}
+    assert {"follow-up", "follow-up: three points", "follow-up: after → follow-up"} <= sections
+
+    # Export → import into a new database → export: the same file, follow-up and all.
+    first = tmp_path / "first.csv"
+    assert (
+        main(
+            [
+                "export",
+                "--config",
+                str(config),
+                "--cohort",
+                CODE,
+                "--format",
+                "csv",
+                "--out",
+                str(first),
+            ]
+        )
+        == 0
+    )
+    assert ",follow_up,used_in_practice," in first.read_text("utf-8-sig")
+    other = config_at(tmp_path / "other")
+    assert main(["import", "--config", str(other), str(first)]) == 0
+    second = tmp_path / "second.csv"
+    assert (
+        main(
+            [
+                "export",
+                "--config",
+                str(other),
+                "--cohort",
+                CODE,
+                "--format",
+                "csv",
+                "--out",
+                str(second),
+            ]
+        )
+        == 0
+    )
+    assert second.read_bytes() == first.read_bytes()
+
+
+def codebook_row(rows: list[tuple[object, ...]], column: str) -> tuple[object, ...]:
+    return next(row for row in rows if row[0] == column)
