@@ -16,7 +16,7 @@ import csv
 import io
 import math
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -30,52 +30,12 @@ from analysis.render_telegram import render_follow_up_telegram
 from analysis.scope import resolve_scope
 from analysis.summary import compute_follow_up, compute_summary
 from core.config import load_config
+from report_data import FOLLOW_UP_CODE as CODE
+from report_data import START, USED, follow_up_csv
 from sim.config import CohortSpec, config_toml
 
-CODE = "RS-FIG-1"
-START = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
-TRACKED = ("conf_support", "conf_explain", "thrive_knowledge")
-USED = ("Yes, several times", "Yes, once or twice", "Not yet", "Not relevant to my role")
-HELPED = (
-    "Support from my manager or team",
-    "The module's materials and tools",
-    "A shared language with other services",
-    "Time set aside to practise",
-    "Nothing in particular",
-    "Other",
-)
 M = 3  # the config's min_cell_size
 TESTS = 10  # its min_pairs_for_tests
-
-
-def cohort_csv(rng: random.Random, people: int, alike: bool) -> str:
-    """A long-format CSV of one cohort: pre for all, post for most, follow-up for some."""
-    rows: list[tuple[str, str, str, str]] = []
-
-    def rating(base: float) -> str:
-        if rng.random() < 0.08:
-            return ""  # skipped
-        return "4" if alike else str(min(5, max(1, round(rng.gauss(base, 1.0)))))
-
-    for i in range(people):
-        who = f"P{i:03d}"
-        answers = [(who, "pre", "sector", "Education"), (who, "pre", "role", "Clinician")]
-        answers += [(who, "pre", q, rating(2.7)) for q in TRACKED]
-        if rng.random() >= 0.2:
-            answers.append((who, "post", "met_expectations", "Yes"))
-            answers += [(who, "post", q, rating(3.6)) for q in TRACKED]
-            if rng.random() >= 0.35:
-                answers.append(
-                    (who, "follow_up", "used_in_practice", rng.choices(USED, (30, 25, 30, 15))[0])
-                )
-                answers.append((who, "follow_up", "helped", rng.choice(HELPED)))
-                answers += [(who, "follow_up", q, rating(3.3)) for q in TRACKED]
-        rows += answers
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["participant", "cohort", "phase", "question", "value"])
-    writer.writerows((who, CODE, phase, q, value) for who, phase, q, value in rows)
-    return out.getvalue()
 
 
 def fmt(value: float, signed: bool = False) -> str:
@@ -105,7 +65,7 @@ def test_follow_up_figures_equal_our_own_on_the_export(
     )
     (tmp_path / "config.toml").write_text(text, encoding="utf-8")
     config = load_config(tmp_path / "config.toml")
-    plan = parse_answers(cohort_csv(random.Random(seed), people, alike), config)
+    plan = parse_answers(follow_up_csv(random.Random(seed), people, alike), config)
     assert not plan.problems, plan.problems
     asyncio.run(write_answers(config, plan.answers))
     scope = resolve_scope(config, cohort=CODE)
@@ -211,7 +171,7 @@ def test_report_exports_and_import_carry_the_follow_up(tmp_path: Path) -> None:
         return folder / "config.toml"
 
     config = config_at(tmp_path / "bot")
-    answers = cohort_csv(random.Random(9), 30, False)
+    answers = follow_up_csv(random.Random(9), 30, False)
     day = "\n".join(line for line in answers.splitlines() if ",follow_up," not in line) + "\n"
     (tmp_path / "day.csv").write_text(day, encoding="utf-8")
     (tmp_path / "all.csv").write_text(answers, encoding="utf-8")
