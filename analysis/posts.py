@@ -25,10 +25,10 @@ def summary_posts(
     Every post can be looked for after a timeout: the message by its text and button,
     the album and the document by their captions, which differ from each other.
     """
-    from analysis.charts import PRINT_WIDTH, chart_set
+    from analysis.charts import PRINT_WIDTH, chart_set, follow_up_chart_set
     from analysis.render_html import PAPER_CHARTS, render_report
     from analysis.render_telegram import render_telegram
-    from analysis.summary import compute_summary
+    from analysis.summary import compute_summary, report_follow_up
 
     scope = resolve_scope(config, cohort=cohort, module=module)
     summary = compute_summary(config, scope)
@@ -40,7 +40,12 @@ def summary_posts(
         files = [(f"{c.name}.png", c.png()) for c in charts[:ALBUM_LIMIT]]
         posts.append(PostContent("photos", f"Charts — {where}", files))
     paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
-    report = render_report(summary, charts, paper).encode("utf-8")
+    # A cohort's report asked for after its follow-up (/report) carries that section too.
+    follow_up = report_follow_up(config, scope)
+    if follow_up is not None:
+        charts = charts + follow_up_chart_set(follow_up)
+        paper = paper + follow_up_chart_set(follow_up, PRINT_WIDTH, PAPER_CHARTS)
+    report = render_report(summary, charts, paper, follow_up).encode("utf-8")
     stem = (cohort or module or "summary").replace("/", "-")
     caption = f"📄 Evaluation report — {where}. Open it in a browser; it prints on A4."
     posts.append(PostContent("document", caption, [(f"report-{stem}.html", report)]))
@@ -85,14 +90,14 @@ def export_files(config: Config, cohort: str | None, module: str | None) -> list
     """The answers of a scope as CSV and XLSX files (long format, a wide sheet, a codebook
     and the report's figures in a summary sheet). Blocking: run it in a thread."""
     from analysis.exports import csv_bytes, load_long, xlsx_bytes
-    from analysis.summary import compute_follow_up, compute_summary
+    from analysis.summary import compute_summary, report_follow_up
 
     scope = resolve_scope(config, cohort=cohort, module=module)
     module_def = config.modules[scope.module]
     long = load_long(config.bot.database, module_def, scope.codes)
     stem = cohort or module or "answers"
     summary = compute_summary(config, scope)
-    follow_up = compute_follow_up(config, scope)
+    follow_up = report_follow_up(config, scope)
     return [
         (f"{stem}-answers.csv", csv_bytes(long)),
         (f"{stem}-answers.xlsx", xlsx_bytes(long, module_def, summary, follow_up)),

@@ -40,6 +40,16 @@ def compute_follow_up(config: Config, scope: Scope) -> FollowUpSummary | None:
     return release_follow_up(figures, policy_of(config))
 
 
+def report_follow_up(config: Config, scope: Scope) -> FollowUpSummary | None:
+    """The follow-up section of a cohort's report (its report.html, report.md, the XLSX
+    summary sheet): the cohort's follow-up summary once there are follow-up answers. A
+    report over several cohorts has none of its own here (the module-wide report gives
+    each cohort's follow-up outcomes)."""
+    if len(scope.cohorts) != 1:
+        return None
+    return compute_follow_up(config, scope)
+
+
 def build_summary(
     config: Config, scope: Scope, *, charts: bool = True
 ) -> tuple[ModuleSummary, list[str], list[tuple[str, bytes]]]:

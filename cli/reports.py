@@ -134,7 +134,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analysis.render_html import PAPER_CHARTS, render_report
     from analysis.render_markdown import render_markdown
     from analysis.render_telegram import render_follow_up_telegram, render_telegram
-    from analysis.summary import compute_follow_up, compute_summary
+    from analysis.summary import compute_summary, report_follow_up
 
     started = time.perf_counter()
     out: Path = args.out
@@ -154,7 +154,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _progress(f"Loading and computing the summary of {scope.module}, {scope.label} …")
     summary = compute_summary(config, scope)
     # Weeks later, once there are follow-up answers: a section of its own in each file.
-    follow_up = compute_follow_up(config, scope)
+    follow_up = report_follow_up(config, scope)
     drawn = chart_set(summary)
     if follow_up is not None:
         drawn += follow_up_chart_set(follow_up)
@@ -240,7 +240,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return found
     config, scope = found
     from analysis.exports import iter_long, load_long, write_csv, xlsx_bytes
-    from analysis.summary import compute_follow_up, compute_summary
+    from analysis.summary import compute_summary, report_follow_up
 
     module = config.modules[scope.module]
     out: Path = args.out
@@ -255,7 +255,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         long = load_long(config.bot.database, module, scope.codes)
         summary = compute_summary(config, scope)
-        follow_up = compute_follow_up(config, scope)
+        follow_up = report_follow_up(config, scope)
         write_new(out, xlsx_bytes(long, module, summary, follow_up), args.force)
         count = len(long)
     print(f"{count} answer(s) written to {out}")

@@ -20,7 +20,7 @@ from core import flow
 from core.config import CODE_PATTERN, Cohort, Config
 from core.dates import DateError, parse_session
 from core.journey import cohort_windows, pseudonym
-from core.questionnaire import Phase
+from core.questionnaire import ALL_PHASES, Phase
 from core.services import Services
 from core.storage import StoredCohortRow, Tx, parse_utc, stored_cohort_rows
 
@@ -479,7 +479,7 @@ async def cancel(svc: Services, code: str, by: str, done_events: Iterable[str]) 
             await tx.delete_stored_cohort(cohort.code)
             outcome = "deleted"
         else:
-            for phase in ("pre", "post"):
+            for phase in ALL_PHASES:
                 await tx.set_window(cohort.code, phase, min(now, cohort.start), now, None, now)
             for kind in done_events:
                 await tx.mark_event(cohort.code, kind, now)
