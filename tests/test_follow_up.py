@@ -11,6 +11,7 @@ from analysis.summary import compute_follow_up
 from bot.screens import participant as screens
 from bot.screens import privacy as privacy_screens
 from conftest import COHORT_END, FACILITATORS, Harness
+from core import flow
 from core.schedule import Event
 
 CODE = "RS-LDN-0314"
@@ -223,3 +224,44 @@ async def test_forgetme_after_the_follow_up_leaves_every_later_report(bot: Harne
     await bot.run_due()
     message = next(t for t in bot.channel_texts() if "Follow-up summary" in t)
     assert "Asked: 3" in message and "Follow-up responses: 3" in message
+
+
+async def test_forged_and_early_follow_up_taps_change_nothing(bot: Harness) -> None:
+    """Follow-up buttons from people it is not for, or before their time: a kind refusal
+    and nothing stored; /nofollowup from a stranger changes nothing either."""
+    await join_and_answer(bot, 5301, post=False)  # pre only
+    await join_and_answer(bot, 5302, post=False)
+    await bot.send(5303, "/nofollowup")  # never joined
+    assert bot.text(5303).startswith("There is no follow-up questionnaire still to come")
+    await to_post(bot)
+    await answer_post(bot, 5302)
+    # Before the post questionnaire is submitted, the opt-out button is no use.
+    await bot.forge(5301, flow.encode(flow.FollowUpChoice(CODE, False)))
+    assert bot.rows("SELECT count(*) FROM follow_up_opt_outs") == [(0,)]
+    bot.clock.now = FOLLOW_UP_OPENS
+    await bot.run_due()
+    assert pushes(bot, 5301) == 0 and pushes(bot, 5302) == 1
+    # 5301 never submitted post: forged follow-up answers and a Begin are refused.
+    for action in (
+        flow.Begin(CODE, "follow_up"),
+        flow.Answer(CODE, "follow_up", "used_in_practice", "0"),
+        flow.Submit(CODE, "follow_up"),
+        flow.Answer("GH-LDN-0314", "follow_up", "used_in_practice", "0"),
+    ):
+        await bot.forge(5301, flow.encode(action))
+    assert bot.toasts()[-4:-1] == [screens.REFUSAL_TOASTS[screens.Refusal.NOT_ASKED]] * 3
+    assert bot.answers(5301, "follow_up") == {}
+    # 5302 may answer, but only the question on screen, and a skip of a required one is
+    # refused.
+    await bot.tap(5302, screens.START_POST)
+    await bot.forge(5302, flow.encode(flow.Answer(CODE, "follow_up", "used_in_practice", "-")))
+    await bot.forge(5302, flow.encode(flow.Answer(CODE, "follow_up", "helped", "1")))
+    assert bot.answers(5302, "follow_up") == {}
+    await bot.tap(5302, LATER[0])
+    assert bot.answers(5302, "follow_up") == {"used_in_practice": "Yes, several times"}
+    # After it closes, nothing more is taken.
+    bot.clock.now = FOLLOW_UP_CLOSES
+    await bot.run_due()
+    await bot.tap(5302, LATER[1])
+    assert bot.answers(5302, "follow_up") == {"used_in_practice": "Yes, several times"}
+    assert bot.toasts()[-1] == screens.REFUSAL_TOASTS[screens.Refusal.CLOSED]
