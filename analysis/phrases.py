@@ -463,18 +463,23 @@ def follow_up_statistics_lines(summary: FollowUpSummary) -> list[str]:
     """Each item's paired changes to the follow-up, with who rated it higher, the same or
     lower, and the tests where there are enough pairs."""
     m = summary.min_cell_size
-    lines = [change_sentence(labelled(c, span), m) for span, c in follow_up_changes(summary)]
-    short = [
-        labelled(c, span).label
-        for span, c in follow_up_changes(summary)
-        if c.test is None and c.pairs > 0
-    ]
-    if short:
-        lines.append(
-            f"Tests need at least {summary.pairs_for_tests} people who answered at both "
-            f"points: {join_words(short)} had fewer, so no interval, p-value or effect size."
-        )
-    return lines
+    changes = follow_up_changes(summary)
+    lines = [change_sentence(labelled(c, span), m) for span, c in changes]
+    note = follow_up_tests_note(summary)
+    return [*lines, note] if note else lines
+
+
+def follow_up_tests_note(summary: FollowUpSummary) -> str | None:
+    """Why some changes to the follow-up have no interval, test or effect size: once."""
+    changes = follow_up_changes(summary)
+    short = [labelled(c, span).label for span, c in changes if c.test is None and c.pairs > 0]
+    if not short:
+        return None
+    which = "every change here" if len(short) == len(changes) else join_words(short)
+    return (
+        f"Tests need at least {summary.pairs_for_tests} people who answered at both points: "
+        f"{which} had fewer, so no interval, p-value or effect size ('{NO_TEST}')."
+    )
 
 
 FOLLOW_UP_METHOD = (

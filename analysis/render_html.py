@@ -689,18 +689,8 @@ def _three_points(summary: FollowUpSummary, chart: EmbeddedChart | None) -> str:
         ],
         changes,
     )
-    short = [
-        phrases.labelled(c, span).label
-        for span, c in phrases.follow_up_changes(summary)
-        if c.test is None and c.pairs > 0
-    ]
-    note = (
-        f'<p class="note">Tests need at least {summary.pairs_for_tests} people who answered '
-        f"at both points: {_e(phrases.join_words(short))} had fewer, so no interval, p-value "
-        f"or effect size ('{phrases.NO_TEST}').</p>"
-        if short
-        else ""
-    )
+    words = phrases.follow_up_tests_note(summary)
+    note = f'<p class="note">{_e(words)}</p>' if words else ""
     figure = _figure(
         chart, "Mean ratings before, after and weeks after the module; the bars start at 1."
     )

@@ -164,6 +164,9 @@ def follow_up_section(summary: FollowUpSummary, charts: list[str]) -> list[str]:
                 f"| {_cell(change.label)} ({span}) | {change.pairs} | {cell} | {p} | {r} "
                 f"| {_cell(direction)} |"
             )
+        note = phrases.follow_up_tests_note(summary)
+        if note:
+            out += ["", note]
     if summary.comments:
         out += ["", f"### Comments at the follow-up ({len(summary.comments)}, as written)", ""]
         out += [f"> {c.text.replace(chr(10), ' ')}\n" for c in summary.comments]
