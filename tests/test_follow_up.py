@@ -4,7 +4,11 @@ asked, the opt-out (the button, /nofollowup, /followup), reminders, the summary,
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from analysis.scope import resolve_scope
 from analysis.summary import compute_follow_up
@@ -265,3 +269,46 @@ async def test_forged_and_early_follow_up_taps_change_nothing(bot: Harness) -> N
     await bot.tap(5302, LATER[1])
     assert bot.answers(5302, "follow_up") == {"used_in_practice": "Yes, several times"}
     assert bot.toasts()[-1] == screens.REFUSAL_TOASTS[screens.Refusal.CLOSED]
+
+
+def test_migration_keeps_every_answer_and_admits_the_follow_up(tmp_path: Path) -> None:
+    """A database from before the follow-up: its answers, responses and windows survive
+    the rebuild of their tables, erasing a person still takes everything along, and the
+    new phase can be stored."""
+    from core.storage import MIGRATIONS, migrate
+
+    conn = sqlite3.connect(tmp_path / "old.db")
+    for script in MIGRATIONS[:6]:
+        conn.executescript(script)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    conn.executemany(
+        "INSERT INTO schema_migrations VALUES (?, 'then')", [(v,) for v in range(1, 7)]
+    )
+    conn.executescript(
+        "INSERT INTO cohorts VALUES ('RS-1', 'risk-support', 'Leeds', 'a', 'b');"
+        "INSERT INTO participants VALUES (1, 'RS-1', 42, 'p-1', 'j', 'a'),"
+        " (2, 'RS-1', 43, 'p-2', 'j', 'a');"
+        "INSERT INTO responses VALUES (1, 'pre', 's', 'u', NULL, 7),"
+        " (1, 'post', 's', NULL, 'q', 9);"
+        "INSERT INTO answers VALUES (1, 'pre', 'conf', '4', 't'), (1, 'post', 'conf', NULL, 't'),"
+        " (2, 'pre', 'conf', '2', 't');"
+        "INSERT INTO windows VALUES ('RS-1', 'post', 'o', NULL, 999, 's');"
+    )
+    before = {
+        table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+        for table in ("responses", "answers", "windows")
+    }
+    conn.commit()
+    migrate(conn)
+    for table, rows in before.items():
+        assert conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("INSERT INTO answers VALUES (1, 'follow_up', 'conf', '5', 't')")
+    conn.execute("INSERT INTO follow_up_opt_outs VALUES (2, 't')")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO answers VALUES (1, 'later', 'conf', '5', 't')")
+    conn.execute("DELETE FROM participants")
+    for table in ("responses", "answers", "follow_up_opt_outs"):
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.close()
