@@ -169,9 +169,26 @@ class _Reader:
         modules = self.modules()
         cohorts = self.cohorts(modules, bot.timezone, bot.facilitators)
         privacy = self.privacy_settings()
+        self.retention_outlasts_follow_up(privacy, schedule, modules)
         if self.problems:
             raise ConfigError(self.problems)
         return Config(self.path, bot, analysis, schedule, modules, cohorts, privacy)
+
+    def retention_outlasts_follow_up(
+        self, privacy: PrivacySettings, schedule: ScheduleSettings, modules: dict[str, Module]
+    ) -> None:
+        """Answers must be kept until a follow-up has closed, or it would be erased half-way
+        (and its summary compare nothing)."""
+        if privacy.retain_days <= 0 or not any(m.follow_up for m in modules.values()):
+            return
+        needed = schedule.follow_up_after + schedule.follow_up_open_for
+        if timedelta(days=privacy.retain_days) < needed:
+            days = -(-needed // timedelta(days=1))
+            self.problem(
+                "privacy.retain_days",
+                f"must be at least {days} (schedule.follow_up_after + follow_up_open_for): "
+                "answers would be erased before the follow-up closes",
+            )
 
     def privacy_settings(self) -> PrivacySettings:
         t = self.table("privacy")

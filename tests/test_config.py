@@ -266,6 +266,17 @@ def test_follow_up_schedule_problems_name_their_keys(tmp_path: Path) -> None:
     assert [d.total_seconds() / 3600 for d in schedule.follow_up_reminder_delays()] == [24, 72]
 
 
+def test_retention_must_outlast_the_follow_up(tmp_path: Path) -> None:
+    modules = '[[modules]]\nid = "risk-support"\nquestionnaire = "builtin:risk-support"\n'
+    short = write(tmp_path, "[privacy]\nretain_days = 30\n" + modules)
+    assert problems_of(short) == [
+        f"{short}: privacy.retain_days: must be at least 70 (schedule.follow_up_after + "
+        "follow_up_open_for): answers would be erased before the follow-up closes"
+    ]
+    enough = write(tmp_path, "[privacy]\nretain_days = 70\n" + modules, name="enough.toml")
+    assert load_config(enough).privacy.retain_days == 70
+
+
 def test_invalid_toml_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "[bot\nadmins = [")
     with pytest.raises(ConfigError) as info:
