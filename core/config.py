@@ -187,7 +187,8 @@ class _Reader:
             self.problem(
                 "privacy.retain_days",
                 f"must be at least {days} (schedule.follow_up_after + follow_up_open_for): "
-                "answers would be erased before the follow-up closes",
+                "answers would be erased before the follow-up closes (or use questionnaires "
+                "without a [follow_up])",
             )
 
     def privacy_settings(self) -> PrivacySettings:

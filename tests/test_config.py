@@ -271,7 +271,8 @@ def test_retention_must_outlast_the_follow_up(tmp_path: Path) -> None:
     short = write(tmp_path, "[privacy]\nretain_days = 30\n" + modules)
     assert problems_of(short) == [
         f"{short}: privacy.retain_days: must be at least 70 (schedule.follow_up_after + "
-        "follow_up_open_for): answers would be erased before the follow-up closes"
+        "follow_up_open_for): answers would be erased before the follow-up closes "
+        "(or use questionnaires without a [follow_up])"
     ]
     enough = write(tmp_path, "[privacy]\nretain_days = 70\n" + modules, name="enough.toml")
     assert load_config(enough).privacy.retain_days == 70
