@@ -14,7 +14,7 @@ from analysis.scope import resolve_scope
 from analysis.summary import compute_follow_up
 from bot.screens import participant as screens
 from bot.screens import privacy as privacy_screens
-from conftest import COHORT_END, FACILITATORS, Harness
+from conftest import ADMIN, COHORT_END, FACILITATORS, Harness
 from core import flow
 from core.schedule import Event
 
@@ -312,3 +312,21 @@ def test_migration_keeps_every_answer_and_admits_the_follow_up(tmp_path: Path) -
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     conn.close()
+
+
+async def test_an_admin_opens_the_follow_up_early_and_it_is_pushed(bot: Harness) -> None:
+    for user in (5401, 5402):
+        await join_and_answer(bot, user, post=False)
+    await to_post(bot)
+    await answer_post(bot, 5401)
+    bot.clock.now = COHORT_END + timedelta(days=3)
+    await bot.run_due()
+    await bot.send(ADMIN, f"/open {CODE} follow-up")
+    assert bot.text(ADMIN).startswith(f"The follow-up questionnaire of {CODE} is now open until")
+    assert kinds(await bot.run_due()) == ["follow_up_push"]  # what the rescheduled job does
+    assert [pushes(bot, u) for u in (5401, 5402)] == [1, 0]
+    await bot.send(ADMIN, "/status")
+    assert f"{CODE} (follow-up open until" in bot.text(ADMIN)
+    assert "follow-up 0/0" in bot.text(ADMIN)  # submitted/started
+    await bot.send(ADMIN, "/open GH-LDN-0314 follow_up")
+    assert bot.text(ADMIN).startswith("The follow-up questionnaire of GH-LDN-0314")

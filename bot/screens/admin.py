@@ -66,7 +66,7 @@ def status(open_now: list[OpenCohort], tz: tzinfo, everyone: bool = True) -> str
         if item.phase == "follow_up":
             later = f" · follow-up {c['follow_up_submitted']}/{c['follow_up_started']}"
         by_site.setdefault(item.cohort.site, []).append(
-            f"<code>{item.cohort.code}</code> ({item.phase} open until "
+            f"<code>{item.cohort.code}</code> ({item.phase.replace('_', '-')} open until "
             f"{when(item.closes, tz)}): {c['joined']} joined · "
             f"pre {c['pre_submitted']}/{c['pre_started']} submitted/started · "
             f"post {c['post_submitted']}/{c['post_started']}{later}"
@@ -83,7 +83,7 @@ def unknown_cohort(code: str) -> str:
 
 def window_set(code: str, phase: Phase, window: flow.Window, opening: bool, tz: tzinfo) -> str:
     verb = "open until " + when(window.closes, tz) if opening else "closed"
-    return f"The {phase} questionnaire of <code>{code}</code> is now {verb}."
+    return f"The {phase.replace('_', '-')} questionnaire of <code>{code}</code> is now {verb}."
 
 
 def no_follow_up(code: str) -> str:

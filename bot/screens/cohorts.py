@@ -262,7 +262,8 @@ def windows_line(
         if phase not in phases:
             continue
         state = "open" if window.contains(now) else "upcoming" if now < window.opens else "closed"
-        parts.append(f"{phase} {state} ({at(window.opens)} – {at(window.closes)})")
+        name = phase.replace("_", "-")
+        parts.append(f"{name} {state} ({at(window.opens)} – {at(window.closes)})")
     return " · ".join(parts)
 
 
@@ -318,7 +319,7 @@ def listing(
 
 
 def status(cohort: Cohort, counts: dict[str, int], phase: str | None) -> str:
-    state = f"{phase} questionnaire open" if phase else "no questionnaire open"
+    state = f"{phase.replace('_', '-')} questionnaire open" if phase else "no questionnaire open"
     later = ""
     if counts.get("follow_up_started"):
         later = f" · follow-up {counts['follow_up_submitted']}/{counts['follow_up_started']}"
