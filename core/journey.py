@@ -50,7 +50,7 @@ class FollowUpOffer:
     """What the thank-you for the post questionnaire says about the follow-up to come."""
 
     opens: datetime  # in the bot's time zone
-    after: timedelta  # the configured time from the module's end (for "in about 8 weeks")
+    wait: timedelta  # from now until it opens (zero or less: open now)
     opted_out: bool
 
 
@@ -125,7 +125,7 @@ async def _follow_up_offer(
         return None
     opted_out = await tx.follow_up_opted_out(participant.id)
     opens = window.opens.astimezone(svc.config.bot.timezone)
-    return FollowUpOffer(opens, svc.config.schedule.follow_up_after, opted_out)
+    return FollowUpOffer(opens, window.opens - svc.now(), opted_out)
 
 
 async def follow_up_eligible(tx: Tx, svc: Services, cohort: Cohort, participant_id: int) -> bool:

@@ -214,9 +214,15 @@ def follow_up_offer(
             "you again about this module. Changed your mind? Tap below."
         )
         button = _button(FOLLOW_UP_AFTER_ALL, flow.FollowUpChoice(code, True))
+    elif offer.wait <= timedelta(0):
+        text = (
+            f"{thanks}\n\nThe follow-up questionnaire is open now: /resume starts it. If you "
+            "would rather not be asked, tap below (or send /nofollowup)."
+        )
+        button = _button(NO_FOLLOW_UP, flow.FollowUpChoice(code, False))
     else:
         text = (
-            f"{thanks}\n\nIn {about(offer.after)} (around {when}) I will ask you once more, "
+            f"{thanks}\n\nIn {about(offer.wait)} (around {when}) I will ask you once more, "
             "briefly, whether you have used what you learned and how confident you feel "
             "then. If you would rather not be asked, tap below (or send /nofollowup later)."
         )
