@@ -306,11 +306,11 @@ async def run_demo(participants: int, seed: int, folder: DemoFolder, database: P
         # Eight weeks later: has it changed practice?
         later = cohort.end + schedule.follow_up_after
         asked = [p for p in people if p.submitted_post and not p.opts_out]
-        opted = sum(p.submitted_post and p.opts_out for p in people)
+        to_ask, opted = await _follow_up_audience(app)
         await jump(
             later,
-            f"Eight weeks later: the follow-up is pushed to the {len(asked)} who submitted the "
-            f"post-module questionnaire ({opted} opted out)",
+            f"Eight weeks later: the follow-up is pushed to the {to_ask} who submitted the "
+            f"post-module questionnaire and did not opt out ({opted} did)",
         )
         first = [p.later_done for p in asked if p.later_after == 0]
         await _progress(app, clock, "follow_up", first, within=60)
@@ -364,6 +364,17 @@ async def _progress(
         )
         if all(e.is_set() for e in done) or time.monotonic() > deadline:
             return
+
+
+async def _follow_up_audience(app: App) -> tuple[int, int]:
+    """Who the follow-up is for, and how many said no to it, as the bot's database says."""
+    from bot.context import services_of
+    from core.schedule import FOLLOW_UP_PUSH
+
+    async with services_of(app).db.read() as tx:
+        targets = await tx.follow_up_targets(CODE, FOLLOW_UP_PUSH)
+        submitted = (await tx.cohort_counts(CODE))["post_submitted"]
+    return len(targets), submitted - len(targets)
 
 
 async def _follow_up_answered(app: App) -> bool:
