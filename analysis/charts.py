@@ -20,11 +20,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on a server; must precede any backend use
 
+from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import Bbox
 
 from analysis import phrases
@@ -34,6 +36,7 @@ from analysis.released import (
     Distribution,
     FollowUpSummary,
     ItemChange,
+    ItemTrend,
     Mean,
     ModuleSummary,
 )
@@ -442,6 +445,172 @@ def site_chart(comparison: Comparison, min_cell_size: int, width: float = PHONE_
     return figure
 
 
+TREND_LEFT = 0.62  # inches: room for the y axis's signed tick labels
+TREND_PANEL = 1.3  # inches: the height of one item's plot
+TREND_TICKS = 0.32  # inches below a plot for its date labels
+
+
+def trend_chart(trends: Sequence[ItemTrend], min_pairs: int, width: float = PHONE_WIDTH) -> Figure:
+    """Each item's mean change per cohort over time: a dot per cohort at its start date,
+    its 95% interval where released, a dotted line through the cohorts in date order, and
+    the fitted trend (dashed) where it was tested. Cohorts whose change is not shown are
+    named under the plot, never drawn."""
+    usable = width - TREND_LEFT - RIGHT
+    per_line = int(usable * 72 / (FONT * 0.62))
+    small_line = int((width - LEFT - RIGHT) * 72 / ((SMALL - 1) * 0.62))
+    title = _wrap("Mean change per cohort, in date order", int(usable * 72 / (TITLE * 0.62)))
+    heads = [_wrap(t.label, per_line) for t in trends]
+    missing = [
+        _wrap(
+            "Not drawn (too few pairs, or protected): "
+            + ", ".join(p.cohort for p in t.points if p.change.value is None),
+            small_line,
+        )
+        if len(t.shown) < len(t.points)
+        else ""
+        for t in trends
+    ]
+    fitted = any(t.test is not None for t in trends)
+    key = _wrap(
+        f"Dots: a cohort's mean change over its matched pairs; lines through them: its 95% "
+        f"interval (cohorts with at least {min_pairs} pairs). Dotted: the cohorts in date "
+        "order" + ("; dashed: the fitted trend." if fitted else "."),
+        small_line,
+    )
+
+    def lines(text: str, size: float) -> float:
+        return size * 1.22 / 72 * (text.count("\n") + 1) if text else 0.0
+
+    top = TOP + TITLE * 1.25 / 72 * (title.count("\n") + 1) + 0.12
+    blocks = [
+        lines(h, FONT) + 0.05 + TREND_PANEL + TREND_TICKS + lines(m, SMALL - 1) + 0.14
+        for h, m in zip(heads, missing, strict=True)
+    ]
+    height = top + sum(blocks) + lines(key, SMALL - 1) + 0.12
+    figure = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(figure)
+    figure.text(LEFT / width, 1 - TOP / height, title, fontsize=TITLE, va="top", ha="left")
+    y = top
+    every = [p.start for t in trends for p in t.points]
+    first, last = mdates.date2num(min(every)), mdates.date2num(max(every))
+    span = max(last - first, 1.0)
+    for trend, head, note in zip(trends, heads, missing, strict=True):
+        figure.text(LEFT / width, 1 - y / height, head, fontsize=FONT, va="top", ha="left")
+        y += lines(head, FONT) + 0.05
+        ax = figure.add_axes(
+            (
+                TREND_LEFT / width,
+                1 - (y + TREND_PANEL) / height,
+                usable / width,
+                TREND_PANEL / height,
+            )
+        )
+        _trend_panel(ax, trend, first, span, width)
+        y += TREND_PANEL + TREND_TICKS
+        if note:
+            figure.text(
+                LEFT / width,
+                1 - y / height,
+                note,
+                fontsize=SMALL - 1,
+                color=NOTE_COLOUR,
+                style="italic",
+                va="top",
+                ha="left",
+            )
+        y += lines(note, SMALL - 1) + 0.14
+    figure.text(
+        LEFT / width,
+        1 - y / height,
+        key,
+        fontsize=SMALL - 1,
+        color=NOTE_COLOUR,
+        va="top",
+        ha="left",
+    )
+    return figure
+
+
+def _trend_panel(ax: Axes, trend: ItemTrend, first: float, span: float, width: float) -> None:
+    shown = trend.shown
+    # Cohorts starting on one day stand side by side rather than on top of each other.
+    xs: list[float] = []
+    seen: dict[float, int] = {}
+    for point in shown:
+        day = float(mdates.date2num(point.start))
+        xs.append(day + 0.012 * span * seen.get(day, 0))
+        seen[day] = seen.get(day, 0) + 1
+    values = [float(p.change.value) for p in shown if p.change.value is not None]
+    ax.axhline(0, color="#999999", linewidth=0.8, zorder=1)
+    if len(xs) > 1:
+        ax.plot(xs, values, color="#888888", linestyle=":", linewidth=1.0, zorder=2)
+    reach = [0.0, *values]
+    bars = [(x, p.interval) for x, p in zip(xs, shown, strict=True) if p.interval is not None]
+    if bars:
+        reach += [end for _, interval in bars for end in interval]
+        ax.vlines(
+            [x for x, _ in bars],
+            [low for _, (low, _) in bars],
+            [high for _, (_, high) in bars],
+            color=PRE_COLOUR,
+            linewidth=2.2,
+            zorder=3,
+        )
+    # One marker per cohort shown, in date order, as one artist: the SVG names it
+    # (trend-<item>), and each cohort is one <use> of the marker inside it.
+    ax.plot(
+        xs,
+        values,
+        marker="o",
+        markersize=5.5,
+        linestyle="none",
+        color=POST_COLOUR,
+        zorder=4,
+        gid=f"trend-{trend.question}",
+    )
+    test = trend.test
+    if test is not None:
+        ends = [float(mdates.date2num(shown[0].start)), float(mdates.date2num(shown[-1].start))]
+        ax.plot(
+            ends, [test.first, test.last], color=BAR_COLOUR, linestyle="--", linewidth=1.4, zorder=3
+        )
+    low, high = min(reach), max(reach)
+    pad = max(high - low, 0.5) * 0.12
+    ax.set_ylim(low - pad, high + pad)
+    ax.set_xlim(first - 0.06 * span, first + 1.06 * span)
+    _date_ticks(ax, first - 0.06 * span, first + 1.06 * span, 4 if width <= PHONE_WIDTH else 6)
+    # Only ticks inside the plot: a locator's ticks beyond it keep invisible labels.
+    ticks = MaxNLocator(4).tick_values(low - pad, high + pad)
+    ax.set_yticks([t for t in ticks if low - pad <= t <= high + pad])
+    ax.yaxis.set_major_formatter(
+        FuncFormatter(lambda v, _: "0" if abs(v) < 1e-9 else f"{v:+.1f}".replace("-", "−"))
+    )
+    ax.tick_params(labelsize=SMALL - 0.5)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _date_ticks(ax: Axes, low: float, high: float, most: int) -> None:
+    """At most `most` date ticks, each saying its year: whole years, months or days,
+    whichever the period's length suits (matplotlib's AutoDateLocator warns on some)."""
+    days = high - low
+    locators: list[tuple[mdates.DateLocator, str]] = [
+        *((mdates.DayLocator(interval=k), "%d %b %Y") for k in (1, 2, 7, 14) if days / k <= 40),
+        *((mdates.MonthLocator(interval=k), "%b %Y") for k in (1, 2, 3, 4, 6)),
+        *((mdates.YearLocator(k), "%Y") for k in (1, 2, 5, 10, 20, 50)),
+    ]
+    for locator, fmt in locators:
+        ticks = [
+            t
+            for t in locator.tick_values(mdates.num2date(low), mdates.num2date(high))
+            if low <= t <= high
+        ]
+        if 1 <= len(ticks) <= most:
+            ax.set_xticks(ticks)
+            ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))
+            return
+    ax.set_xticks([])
+
+
 def chart_set(
     summary: ModuleSummary, width: float = PHONE_WIDTH, only: Collection[str] | None = None
 ) -> list[Chart]:
@@ -474,6 +643,32 @@ def chart_set(
                 "figures are in the table 'By site: mean change from before to after'."
             )
             charts.append(Chart("by-site", alt, site_chart(comparison, n, width)))
+    drawn = [t for t in summary.trends if t.shown]
+    if drawn and wanted("trend"):
+        alt = (
+            "Chart of each before/after item's mean change per cohort in date order, with "
+            "95% intervals where shown: "
+            + "; ".join(
+                f"{t.label}: "
+                + ", ".join(
+                    f"{p.cohort} ({p.start.day} {p.start:%b %Y}) "
+                    + (
+                        phrases.NOT_SHOWN
+                        if p.change.value is None
+                        else fmt_signed(p.change.value)
+                        + (
+                            f" ({fmt_signed(p.interval[0])} to {fmt_signed(p.interval[1])})"
+                            if p.interval
+                            else ""
+                        )
+                    )
+                    for p in t.points
+                )
+                for t in drawn
+            )
+        )
+        figure = trend_chart(drawn, summary.pairs_for_tests, width)
+        charts.append(Chart("trend", alt, figure))
     if summary.distributions and wanted("ratings"):
         alt = (
             "Stacked bar chart of how participants rated each item, 1 to 5, as shares of "

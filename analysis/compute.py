@@ -36,7 +36,7 @@ from analysis.figures import (
 )
 from analysis.load import FollowUpFrames, Frames, module_questions
 from analysis.scope import Scope
-from analysis.stats import paired_stats
+from analysis.stats import interval_from_sums, paired_stats
 from core.questionnaire import FOLLOW_UP, PHASES, Module, Phase, Question
 
 EXPECTATIONS = "met_expectations"
@@ -304,14 +304,19 @@ def _group_table(
     yes_n = np.zeros(k, dtype=int)
     expectations = module.question("post", EXPECTATIONS)
     has_yes = expectations is not None and EXPECTATIONS_YES in expectations.options
+    options: tuple[str, ...] = ()
+    by_option = np.zeros((k, 0), dtype=int)
     if has_yes and expectations is not None:
+        options = tuple(expectations.options)
         rows = answers.rows(EXPECTATIONS, "post")
         codes = answers.code[rows]
-        valid = (codes >= 1) & (codes <= len(expectations.options))
-        groups_of_rows = answers.cohort[rows][valid]
-        yes_code = expectations.options.index(EXPECTATIONS_YES) + 1
-        yes_n = per_group(groups_of_rows).astype(int)
-        yes_counts = per_group(groups_of_rows[codes[valid] == yes_code]).astype(int)
+        valid = (codes >= 1) & (codes <= len(options))
+        groups_of_rows = group_of[answers.cohort[rows][valid]]
+        # One count per (group, option): a group's own breakdown of the question.
+        cells = groups_of_rows * len(options) + codes[valid].astype(np.int64) - 1
+        by_option = np.bincount(cells, minlength=k * len(options)).reshape(k, len(options))
+        yes_counts = by_option[:, options.index(EXPECTATIONS_YES)]
+        yes_n = by_option.sum(axis=1)
 
     paired_ids = {q.id for q in module.paired_questions}
     mean_items = []
@@ -331,13 +336,18 @@ def _group_table(
             group_means[row].append(RatingSum(int(n[row]), int(total[row])))
 
     group_changes: list[list[RatingSum]] = [[] for _ in range(k)]
+    group_intervals: list[list[tuple[float, float] | None]] = [[] for _ in range(k)]
     for question in module.paired_questions:
         pre_rows, pre, post = _pairs(answers, question.id)
         g = group_of[answers.cohort[pre_rows]]
+        diff = post.astype(np.int64) - pre
         n = np.bincount(g, minlength=k)
-        total = np.bincount(g, weights=post.astype(np.int64) - pre, minlength=k)
+        total = np.bincount(g, weights=diff, minlength=k)
+        squares = np.bincount(g, weights=diff * diff, minlength=k)
         for row in range(k):
-            group_changes[row].append(RatingSum(int(n[row]), int(total[row])))
+            count, changes = int(n[row]), round(total[row])
+            group_changes[row].append(RatingSum(count, changes))
+            group_intervals[row].append(interval_from_sums(count, changes, round(squares[row])))
 
     rows_out = tuple(
         GroupRow(
@@ -350,11 +360,13 @@ def _group_table(
             yes_n=int(yes_n[row]),
             means=tuple(group_means[row]),
             changes=tuple(group_changes[row]),
+            intervals=tuple(group_intervals[row]),
+            expectations=tuple(int(c) for c in by_option[row]),
         )
         for row, name in enumerate(names)
     )
     items = tuple((q.id, q.label) for q in module.paired_questions)
-    return GroupTable(by, tuple(mean_items), items, has_yes, rows_out)
+    return GroupTable(by, tuple(mean_items), items, has_yes, rows_out, options)
 
 
 def summarise_follow_up(

@@ -21,11 +21,11 @@ The statistical offices' practice, with two settings (`[analysis]` in the config
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from analysis.compute import EXPECTATIONS_YES
+from analysis.compute import EXPECTATIONS, EXPECTATIONS_YES
 from analysis.figures import (
     Counts,
     Figures,
@@ -55,10 +55,12 @@ from analysis.suppress import (
     Interval,
     choose_bands,
     direction_pinned,
+    group_safe,
     is_small,
     merge_further,
     merge_small,
 )
+from analysis.trend import item_trends
 from core.questionnaire import Phase
 
 
@@ -85,7 +87,7 @@ def release(figures: Figures, policy: Policy) -> ModuleSummary:
     means = tuple(
         ItemMean(r.question, r.label, r.phase, _mean(r.ratings, m)) for r in figures.means
     )
-    comparisons = tuple(_comparison(table, policy) for table in figures.groups)
+    comparisons = _comparisons(figures, policy)
     changes = tuple(
         _change(item, index, comparisons, policy) for index, item in enumerate(figures.changes)
     )
@@ -117,6 +119,7 @@ def release(figures: Figures, policy: Policy) -> ModuleSummary:
     comments_hidden = False
     if comments is not None and figures.commenters < m:
         comments, comments_hidden = (), bool(comments)
+    cohorts = next((c for c in comparisons if c.by == "cohort"), None)
     return ModuleSummary(
         module=figures.module,
         title=figures.title,
@@ -136,6 +139,7 @@ def release(figures: Figures, policy: Policy) -> ModuleSummary:
         comments=comments,
         comparisons=comparisons,
         comments_hidden=comments_hidden,
+        trends=item_trends(cohorts, figures.scope) if cohorts is not None else (),
     )
 
 
@@ -271,23 +275,122 @@ def _row_bounds(
     return bounds
 
 
-def _comparison(table: GroupTable, policy: Policy) -> Comparison:
+# The columns of a comparison table, each protected on its own (means and changes per item).
+COUNT_COLUMNS = ("participants", "pre", "post", "pairs")
+Groups = Callable[[str], Sequence[Collection[int]]]
+
+
+def _comparisons(figures: Figures, policy: Policy) -> tuple[Comparison, ...]:
+    """The cohort and site tables. The sites' come first: a site's shown figure, less its
+    shown cohorts', is what its hidden cohorts add up to, so the cohorts' table protects
+    those sums too (and the same for the sites whose figure is hidden, together)."""
+    tables = {table.by: table for table in figures.groups}
+    everything = {by: [range(len(t.rows))] for by, t in tables.items()}
+    released: dict[str, Comparison] = {}
+    if "site" in tables:
+        released["site"] = _comparison(tables["site"], policy, lambda _: everything["site"])
+    if "cohort" in tables:
+        site_table = released.get("site")
+        site_of = {c.code: c.site for c in figures.scope.cohorts}
+        members: dict[str, list[int]] = {}
+        for i, row in enumerate(tables["cohort"].rows):
+            members.setdefault(site_of[row.name], []).append(i)
+
+        def groups(column: str) -> list[Collection[int]]:
+            found: list[Collection[int]] = [*everything["cohort"]]
+            if site_table is None:
+                return found
+            hidden_sites: list[int] = []
+            for row in site_table.rows:
+                if _cell_hidden(row, column):
+                    hidden_sites += members[row.name]
+                else:
+                    found.append(members[row.name])
+            return [*found, hidden_sites] if hidden_sites else found
+
+        released["cohort"] = _comparison(tables["cohort"], policy, groups)
+    return tuple(released[t.by] for t in figures.groups)
+
+
+def _cell_hidden(row: ComparisonRow, column: str) -> bool:
+    """Whether a released row leaves this column's figure out."""
+    if column in COUNT_COLUMNS:
+        return getattr(row, column) is None
+    if column == "yes":
+        return row.yes is None
+    kind, index = column.split(":")
+    cells = row.means if kind == "mean" else row.changes
+    return not cells[int(index)].shown
+
+
+def protect_cells(
+    values: Sequence[Sequence[int]],
+    hidden: Collection[int],
+    groups: Sequence[Collection[int]],
+    min_cell_size: int,
+    size: Sequence[int] | None = None,
+) -> set[int]:
+    """The rows whose figure in one column is not shown: `hidden`, and more where a reader
+    could add up the hidden ones. For each group of rows whose total the report shows, the
+    hidden rows' counts (each vector of `values`) together must not be small, nor give away
+    their parts: while they would, the shown row with the smallest `size` (values[0] by
+    default) that is not zero is hidden too, or the whole group if none is left."""
+    size = size if size is not None else values[0]
+    result = set(hidden)
+
+    def unsafe(inside: Sequence[int]) -> bool:
+        for vector in values:
+            parts = [vector[i] for i in inside if vector[i] > 0]
+            # Rows hidden for being small are known not to be zero: three of them adding
+            # up to 3 are one each (suppress.group_safe).
+            if len(parts) >= 2 and not group_safe(parts, min_cell_size):
+                return True
+            if is_small(sum(parts), min_cell_size):
+                return True
+        return False
+
+    # The smallest groups first: a site's hidden cohort is best given company at its own
+    # site, which protects it in the module's total as well.
+    ordered = sorted(groups, key=len)
+    changed = True
+    while changed:
+        changed = False
+        for group in ordered:
+            inside = [i for i in group if i in result]
+            if not inside or len(inside) == len(group) or not unsafe(inside):
+                continue
+            shown = [i for i in group if i not in result and any(v[i] > 0 for v in values)]
+            if shown:
+                result.add(min(shown, key=lambda i: (size[i], i)))
+            else:
+                result.update(group)
+            changed = True
+    return result
+
+
+def _comparison(table: GroupTable, policy: Policy, groups: Groups) -> Comparison:
     """Rows of cohorts or sites: a row of a small group is not shown, nor one it could be
-    worked out from; within shown rows, each column is protected the same way."""
+    worked out from; within shown rows, each column is protected the same way, and a mean
+    (or mean change) of a row is shown exactly when the row's own report shows it."""
     m = policy.min_cell_size
     rows = table.rows
-    everyone = set(range(len(rows)))
 
-    def hidden(counts: Sequence[int], forced: Collection[int] = ()) -> set[int]:
-        merged = merge_small(counts, m, forced=forced)
-        return everyone if merged is None else set(merged)
+    def column(name: str, forced: Collection[int] = ()) -> set[int]:
+        values = [getattr(r, name) for r in rows]
+        start = {i for i, v in enumerate(values) if policy.small(v)} | set(forced)
+        return protect_cells([values], start, groups(name), m)
 
-    gone = hidden([r.participants for r in rows])
-    columns = {
-        name: gone | hidden([getattr(r, name) for r in rows], gone)
-        for name in ("pre", "post", "pairs")
-    }
-    yes_hidden = _yes_hidden(rows, columns["post"], policy) if table.has_yes else everyone
+    gone = column("participants")
+    hidden = {name: gone | column(name, gone) for name in ("pre", "post", "pairs")}
+    yes_hidden = _yes_hidden(table, hidden["post"], policy, groups("yes"))
+    means = [
+        _mean_column([r.means[j] for r in rows], hidden["post"], policy, groups(f"mean:{j}"))
+        for j in range(len(table.means))
+    ]
+    changes = [
+        _mean_column([r.changes[j] for r in rows], hidden["pairs"], policy, groups(f"change:{j}"))
+        for j in range(len(table.items))
+    ]
 
     released = []
     for i, row in enumerate(rows):
@@ -303,46 +406,84 @@ def _comparison(table: GroupTable, policy: Policy) -> Comparison:
                     None,
                     tuple(Mean(None, None) for _ in row.means),
                     tuple(Mean(None, None) for _ in row.changes),
+                    tuple(None for _ in row.changes),
                 )
             )
             continue
-        shown_post = i not in columns["post"]
-        shown_pairs = i not in columns["pairs"]
+        shown_changes = tuple(column[i] for column in changes)
         released.append(
             ComparisonRow(
                 name=row.name,
                 participants=row.participants,
-                pre=None if i in columns["pre"] else row.pre,
-                post=row.post if shown_post else None,
-                pairs=row.pairs if shown_pairs else None,
+                pre=None if i in hidden["pre"] else row.pre,
+                post=None if i in hidden["post"] else row.post,
+                pairs=None if i in hidden["pairs"] else row.pairs,
                 yes=None if i in yes_hidden else row.yes,
                 yes_n=None if i in yes_hidden else row.yes_n,
-                means=tuple(_mean(r, m) if shown_post else Mean(None, None) for r in row.means),
-                changes=tuple(
-                    _mean(r, m) if shown_pairs else Mean(None, None) for r in row.changes
+                means=tuple(column[i] for column in means),
+                changes=shown_changes,
+                intervals=tuple(
+                    interval
+                    if change.value is not None
+                    and change.n is not None
+                    and change.n >= policy.pairs_for_tests
+                    else None
+                    for change, interval in zip(
+                        shown_changes, row.intervals or [None] * len(row.changes), strict=True
+                    )
                 ),
             )
         )
     return Comparison(table.by, table.means, table.items, table.has_yes, tuple(released))
 
 
-def _yes_hidden(rows: Sequence[GroupRow], post_hidden: Collection[int], policy: Policy) -> set[int]:
-    """Rows whose share answering Yes is not shown. A share is shown when its Yes count and
-    the rest are 0 or at least min_cell_size; the hidden rows' Yes counts together (the
-    total less the shown rows') must be so too, or another row's share is hidden."""
-    hidden = {
-        i
-        for i, r in enumerate(rows)
-        if i in post_hidden or r.yes_n == 0 or policy.small(r.yes) or policy.small(r.yes_n - r.yes)
-    }
-    while hidden and len(hidden) < len(rows):
-        yes = sum(rows[i].yes for i in hidden)
-        rest = sum(rows[i].yes_n - rows[i].yes for i in hidden)
-        if not (policy.small(yes) or policy.small(rest)):
-            break
-        shown = [i for i in range(len(rows)) if i not in hidden]
-        hidden.add(min(shown, key=lambda i: (rows[i].yes_n, i)))
-    return hidden
+def _mean_column(
+    cells: Sequence[RatingSum],
+    row_hidden: Collection[int],
+    policy: Policy,
+    groups: Sequence[Collection[int]],
+) -> list[Mean]:
+    """One item's means (or mean changes) down the rows. Shown as the row's own report shows
+    it (at least min_cell_size answers), unless the row's count is hidden or the hidden
+    rows' answers together would be few enough to work out from the total."""
+    m = policy.min_cell_size
+    few = {i for i, c in enumerate(cells) if policy.small(c.n)}
+    out = protect_cells([[c.n for c in cells]], few | set(row_hidden), groups, m)
+    released = []
+    for i, cell in enumerate(cells):
+        if i in row_hidden or (i in out and i not in few):
+            released.append(Mean(None, None))  # "not shown": even its n would tell
+        else:
+            released.append(_mean(cell, m) if i not in out else Mean(cell.n, None))
+    return released
+
+
+def _yes_hidden(
+    table: GroupTable,
+    post_hidden: Collection[int],
+    policy: Policy,
+    groups: Sequence[Collection[int]],
+) -> set[int]:
+    """Rows whose share answering Yes is not shown: where the row's own report would not
+    show it (its Yes count is not shown on its own there), where the row's responses after
+    are hidden, and where the hidden rows' Yes counts or the rest, together, would be small."""
+    rows = table.rows
+    if not table.has_yes:
+        return set(range(len(rows)))
+    yes_index = table.expectation_options.index(EXPECTATIONS_YES)
+
+    def own_report_hides(row: GroupRow) -> bool:
+        if row.yes_n < max(policy.min_cell_size, 1):
+            return True
+        found = Counts(EXPECTATIONS, "", table.expectation_options, row.expectations)
+        return (
+            breakdown(found, policy.min_cell_size, keep=[yes_index]).count(EXPECTATIONS_YES) is None
+        )
+
+    start = {i for i, r in enumerate(rows) if i in post_hidden or own_report_hides(r)}
+    yes = [r.yes for r in rows]
+    rest = [r.yes_n - r.yes for r in rows]
+    return protect_cells([yes, rest], start, groups, policy.min_cell_size, [r.yes_n for r in rows])
 
 
 def release_follow_up(figures: FollowUpFigures, policy: Policy) -> FollowUpSummary:

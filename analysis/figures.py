@@ -107,6 +107,12 @@ class GroupRow:
     yes_n: int  # answered met_expectations at all
     means: tuple[RatingSum, ...]  # as GroupTable.means
     changes: tuple[RatingSum, ...]  # the rating changes of each paired item's pairs
+    # The 95% interval of each paired item's mean change (None: fewer than two pairs),
+    # computed as the cohort's own report computes it (stats.mean_change_interval).
+    intervals: tuple[tuple[float, float] | None, ...] = ()
+    # met_expectations answers per option (GroupTable.expectation_options), so a row
+    # shows its Yes share exactly when the group's own report would.
+    expectations: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class GroupTable:
     items: tuple[tuple[str, str], ...]  # (question id, label) of paired items
     has_yes: bool  # the module asks met_expectations with a Yes
     rows: tuple[GroupRow, ...]
+    expectation_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

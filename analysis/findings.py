@@ -184,7 +184,28 @@ def site_finding(summary: ModuleSummary) -> str | None:
     if len(sites) < 2 and runs < 2:
         return None
     where = f"at {len(sites)} sites ({', '.join(sites)})" if len(sites) > 1 else f"at {sites[0]}"
-    return f"The module ran {runs} times {where}; the report compares them side by side."
+    how = "side by side and over time" if runs > 1 else "side by side"
+    return f"The module ran {runs} times {where}; the report compares them {how}."
+
+
+def trend_finding(summary: ModuleSummary) -> str | None:
+    """What the trend test found, when the module ran often enough to test one."""
+    tested = [t for t in summary.trends if t.test is not None]
+    if not tested:
+        return None
+    clear = [t for t in tested if t.test is not None and t.test.clear]
+    k = max(t.test.cohorts for t in tested if t.test is not None)
+    if not clear:
+        items = "the item's" if len(tested) == 1 else "no item's"
+        verb = "did not show" if len(tested) == 1 else "showed"
+        return f"Over {k} cohorts, {items} mean change {verb} a clear trend up or down."
+    parts = []
+    for way, verb in ((True, "rose"), (False, "fell")):
+        group = [t for t in clear if t.test is not None and (t.test.change > 0) == way]
+        if group:
+            named = phrases.join_words([_lower_first(t.label) for t in group])
+            parts.append(f"in {named} {verb}")
+    return f"Over {k} cohorts, the mean change {' and '.join(parts)} from cohort to cohort."
 
 
 def thin_finding(summary: ModuleSummary) -> str | None:
@@ -207,6 +228,7 @@ def headline_findings(summary: ModuleSummary) -> list[str]:
     found = [
         expectations_finding(summary),
         change_finding(summary),
+        trend_finding(summary),
         thin_finding(summary),
         means_finding(summary),
         participation_finding(summary),

@@ -7,6 +7,7 @@ in the worker thread, so that the bot answers participants at once after a resta
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 
 from analysis.scope import resolve_scope
@@ -17,10 +18,16 @@ ALBUM_LIMIT = 10  # photos in one media group
 
 
 def summary_posts(
-    config: Config, cohort: str | None, module: str | None, marker: str | None
+    config: Config,
+    cohort: str | None,
+    module: str | None,
+    marker: str | None,
+    since: date | None = None,
+    until: date | None = None,
 ) -> list[PostContent]:
     """Three posts at most: the summary message (with the export button), the charts as
-    one album, and the HTML report as a document.
+    one album, and the HTML report as a document. `since` and `until` limit a module's
+    report to the cohorts starting in that period (see analysis.scope.resolve_scope).
 
     Every post can be looked for after a timeout: the message by its text and button,
     the album and the document by their captions, which differ from each other.
@@ -30,7 +37,7 @@ def summary_posts(
     from analysis.render_telegram import render_telegram
     from analysis.summary import compute_summary, report_follow_up
 
-    scope = resolve_scope(config, cohort=cohort, module=module)
+    scope = resolve_scope(config, cohort=cohort, module=module, since=since, until=until)
     summary = compute_summary(config, scope)
     charts = chart_set(summary)
     where = f"{escape(summary.title)}, {escape(scope.label)}"
@@ -47,6 +54,8 @@ def summary_posts(
         paper = paper + follow_up_chart_set(follow_up, PRINT_WIDTH, PAPER_CHARTS)
     report = render_report(summary, charts, paper, follow_up).encode("utf-8")
     stem = (cohort or module or "summary").replace("/", "-")
+    if since is not None or until is not None:
+        stem += "".join(f"-{day.isoformat()}" if day else "-" for day in (since, until))
     caption = f"📄 Evaluation report — {where}. Open it in a browser; it prints on A4."
     posts.append(PostContent("document", caption, [(f"report-{stem}.html", report)]))
     return posts

@@ -7,6 +7,7 @@ others), so no renderer can show it by mistake. `analysis.disclosure` builds it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
 
 from analysis.figures import Comment, PhaseCount
@@ -23,12 +24,15 @@ __all__ = [
     "FollowUpSummary",
     "ItemChange",
     "ItemMean",
+    "ItemTrend",
     "Mean",
     "ModuleSummary",
     "Part",
     "PhaseCount",
     "Test",
     "ThreePoints",
+    "TrendPoint",
+    "TrendTest",
 ]
 
 
@@ -150,6 +154,9 @@ class ComparisonRow:
     yes_n: int | None
     means: tuple[Mean, ...]  # as Comparison.means
     changes: tuple[Mean, ...]  # mean change per paired item, as Comparison.items
+    # The 95% interval of each mean change, as the row's own report shows it: None below
+    # min_pairs_for_tests pairs, or where the change is not shown.
+    intervals: tuple[tuple[float, float] | None, ...] = ()
 
     @property
     def hidden(self) -> bool:
@@ -165,6 +172,51 @@ class Comparison:
     items: tuple[tuple[str, str], ...]  # (question id, label) of paired items
     has_yes: bool
     rows: tuple[ComparisonRow, ...]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One cohort's mean change of an item, as its row in the cohorts' table shows it."""
+
+    cohort: str
+    site: str
+    start: datetime
+    change: Mean  # value None: not shown (too few pairs, or a protected row)
+    interval: tuple[float, float] | None  # None: below min_pairs_for_tests, or not shown
+
+
+@dataclass(frozen=True)
+class TrendTest:
+    """The fitted straight line through the cohorts' mean changes, and its test."""
+
+    cohorts: int  # k, the cohorts whose change is shown
+    first: float  # the fitted mean change at the first cohort's start
+    last: float  # … and at the latest cohort's start
+    change: float  # last − first: how much the mean change moved over the period
+    ci_low: float  # its 95% interval (t on k − 2 degrees of freedom)
+    ci_high: float
+    p_value: float  # the slope's own test
+    p_adjusted: float  # Holm's adjustment over the items tested together: what is claimed on
+    slope_per_year: float
+
+    @property
+    def clear(self) -> bool:
+        """Whether the data support saying the mean change rose or fell (adjusted p < 0.05)."""
+        return self.p_adjusted < 0.05 and self.change != 0
+
+
+@dataclass(frozen=True)
+class ItemTrend:
+    """A paired item over time: a point per cohort in date order, and the test if any."""
+
+    question: str
+    label: str
+    points: tuple[TrendPoint, ...]
+    test: TrendTest | None  # None: fewer than MIN_COHORTS_FOR_TEST shown, or all one day
+
+    @property
+    def shown(self) -> tuple[TrendPoint, ...]:
+        return tuple(p for p in self.points if p.change.value is not None)
 
 
 @dataclass(frozen=True)
@@ -193,6 +245,9 @@ class ModuleSummary:
     # Fewer than min_cell_size people commented: `comments` is empty, as a comment
     # quoted word for word could identify its writer in so small a group.
     comments_hidden: bool = False
+    # Each paired item cohort by cohort over time (analysis.trend): a module-wide summary
+    # of two or more cohorts has them; others have none.
+    trends: tuple[ItemTrend, ...] = ()
 
     def phase(self, phase: Phase) -> PhaseCount:
         return self.phases[PHASES.index(phase)]

@@ -14,7 +14,7 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING
 
-from analysis import phrases
+from analysis import over_time, phrases
 from analysis.findings import follow_up_findings, headline_findings
 from analysis.released import (
     Breakdown,
@@ -48,7 +48,7 @@ class EmbeddedChart:
 
 # Charts that span the printed page get a layout drawn for it; the others print beside
 # their table, where the phone layout is the right size.
-PAPER_CHARTS = frozenset({"before-after", "ratings", "by-site", "follow-up-points"})
+PAPER_CHARTS = frozenset({"before-after", "ratings", "by-site", "trend", "follow-up-points"})
 
 
 def _e(text: object) -> str:
@@ -89,6 +89,7 @@ def render_html(
         _who(summary, n, by_name),
         _choices(summary, n),
         _comparisons(summary, n, by_name),
+        _over_time(summary, n, by_name),
         _distributions(summary, n, by_name.get("ratings")),
         _comments(summary),
         _follow_up(follow_up, by_name) if follow_up is not None else "",
@@ -423,85 +424,170 @@ def _ordered_rows(summary: ModuleSummary, comparison: Comparison) -> list[Compar
     """Sites as configured; cohorts by start date, so a reader sees the runs in turn."""
     if comparison.by != "cohort":
         return list(comparison.rows)
-    starts = {c.code: c.start for c in summary.scope.cohorts}
-    return sorted(comparison.rows, key=lambda r: starts[r.name])
+    return over_time.cohorts_in_date_order(summary, comparison)
+
+
+def _count(value: int | None) -> str:
+    return phrases.NOT_SHOWN if value is None else str(value)
+
+
+def _change_cell(row: ComparisonRow, index: int) -> str:
+    """ "+0.58 (36)", with its 95% interval below it where the row shows one."""
+    cell = _short_mean(row.changes[index], change=True)
+    interval = row.intervals[index] if row.intervals else None
+    if interval is None:
+        return cell
+    return f"{cell}<br>({fmt_signed(interval[0])} to {fmt_signed(interval[1])})"
 
 
 def _comparison_tables(summary: ModuleSummary, comparison: Comparison, n: int) -> str:
-    """Two tables, so that each fits a phone's or a page's width: who, then the changes."""
-    what = "site" if comparison.by == "site" else "cohort, in date order"
+    """Three tables, so that each fits a phone's or a page's width: who took part, how they
+    rated the module, and the changes from before to after."""
+    cohorts = comparison.by == "cohort"
+    what = _e("cohort, in date order" if cohorts else "site")
     rows = _ordered_rows(summary, comparison)
-    heads = [comparison.by.capitalize(), "Participants", "Before", "After", "Pairs"]
-    if comparison.has_yes:
-        heads.append("Met expectations")
-    heads += [_e(label) for _, label in comparison.means]
-    reach: list[list[Cell]] = []
+    info = {c.code: c for c in summary.scope.cohorts}
+    runs: dict[str, int] = {}
+    for c in summary.scope.cohorts:
+        runs[c.site] = runs.get(c.site, 0) + 1
+    name_head = comparison.by.capitalize()
+    when_head = ["Date"] if cohorts else []
+    who_heads = [name_head, *(["Date", "Site"] if cohorts else ["Cohorts"])]
+    who_heads += ["Participants", "Before", "After", "Pairs"]
+    rating_heads = [name_head, *when_head]
+    rating_heads += ["Met expectations"] if comparison.has_yes else []
+    rating_heads += [_e(label) for _, label in comparison.means]
+    change_heads = [name_head, *when_head, *(_e(label) for _, label in comparison.items)]
+    who: list[list[Cell]] = []
+    ratings: list[list[Cell]] = []
     changes: list[list[Cell]] = []
     for row in rows:
         name = f'<span class="code">{_e(row.name)}</span>'
+        when: list[Cell] = []
+        if cohorts:
+            # A day never breaks across lines: "14 Mar 2017" in one piece.
+            when = [_e(over_time.short_day(info[row.name].start)).replace(" ", "\u00a0")]
+            facts: list[Cell] = [*when, _e(info[row.name].site)]
+        else:
+            facts = [str(runs.get(row.name, 0))]
         if row.participants is None:
-            reach.append([name, *[phrases.NOT_SHOWN] * (len(heads) - 1)])
-            changes.append([name, *[phrases.NOT_SHOWN] * len(comparison.items)])
+            who.append([name, *facts, *[phrases.NOT_SHOWN] * 4])
+            ratings.append(
+                [name, *when, *[phrases.NOT_SHOWN] * (len(rating_heads) - 1 - len(when))]
+            )
+            changes.append([name, *when, *[phrases.NOT_SHOWN] * len(comparison.items)])
             continue
-        cells = [
-            phrases.NOT_SHOWN if v is None else str(v)
-            for v in (row.participants, row.pre, row.post, row.pairs)
-        ]
+        who.append(
+            [name, *facts, *(_count(v) for v in (row.participants, row.pre, row.post, row.pairs))]
+        )
+        rated: list[Cell] = []
         if comparison.has_yes:
-            cells.append(
+            rated.append(
                 f"{percent(row.yes, row.yes_n)}%"
                 if row.yes is not None and row.yes_n
                 else phrases.NOT_SHOWN
             )
-        cells += [_short_mean(m) for m in row.means]
-        reach.append([name, *cells])
-        changes.append([name, *(_short_mean(c, change=True) for c in row.changes)])
-    out = _table(f"By {_e(what)}: who took part, and how they rated the module", heads, reach)
+        rated += [_short_mean(m) for m in row.means]
+        ratings.append([name, *when, *rated])
+        changes.append([name, *when, *(_change_cell(row, i) for i in range(len(row.changes)))])
+    out = _table(f"By {what}: who took part", who_heads, who, numeric_from=len(who_heads) - 4)
+    if len(rating_heads) > 1 + len(when_head):
+        out += _table(
+            f"By {what}: how they rated the module",
+            rating_heads,
+            ratings,
+            numeric_from=1 + len(when_head),
+        )
     if comparison.items:
         out += _table(
-            f"By {_e(what)}: mean change from before to after (matched pairs)",
-            [comparison.by.capitalize(), *(_e(label) for _, label in comparison.items)],
+            f"By {what}: mean change from before to after (matched pairs)",
+            change_heads,
             changes,
+            numeric_from=1 + len(when_head),
         )
     return out
 
 
+HIDDEN_ROWS = (
+    "Changes are mean changes over matched pairs, with the number of pairs in brackets"
+    " and, from {tests} pairs, the 95% interval below. The figures of a row with fewer"
+    " than {n} participants are not shown, nor those of a row from which such a row could"
+    " be worked out."
+)
+
+
 def _comparisons(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> str:
-    if not summary.comparisons:
+    """The sites side by side (a module run at more than one site)."""
+    sites = next((c for c in summary.comparisons if c.by == "site"), None)
+    if sites is None:
         return ""
-    out = [
-        '<section id="comparisons" aria-labelledby="comparisons-h">',
-        '<h2 id="comparisons-h">Sites and cohorts side by side</h2>',
-        "<p>Each row is one site or one cohort. Changes are mean changes over matched "
-        "pairs, with the number of pairs in brackets. The figures of a row with fewer "
-        f"than {n} participants are not shown, nor those of a row from which such a row "
-        "could be worked out.</p>",
-    ]
-    for comparison in summary.comparisons:
-        out.append(_comparison_tables(summary, comparison, n))
-        if comparison.by == "site":
-            out.append(_figure(charts.get("by-site"), "Mean change from before to after, by site."))
-        if comparison.by == "cohort":
-            out.append(_trend(summary, comparison))
-    out.append("</section>")
-    return "".join(out)
-
-
-def _trend(summary: ModuleSummary, comparison: Comparison) -> str:
-    """Is the module improving from one run to the next? Said only when the rows allow it."""
-    rows = [r for r in _ordered_rows(summary, comparison) if r.yes is not None and r.yes_n]
-    if len(rows) < 2:
-        return ""
-    first, last = rows[0], rows[-1]
-    assert first.yes is not None and last.yes is not None
-    assert first.yes_n is not None and last.yes_n is not None
-    a = percent(first.yes, first.yes_n)
-    b = percent(last.yes, last.yes_n)
     return (
-        f'<p class="note">Over time: {a}% of the first reported cohort ({_e(first.name)}) '
-        f"said the module met their expectations, and {b}% of the latest "
-        f"({_e(last.name)}).</p>"
+        '<section id="comparisons" aria-labelledby="comparisons-h">'
+        '<h2 id="comparisons-h">Sites side by side</h2>'
+        "<p>Each row is one site, all its cohorts together. "
+        + _e(HIDDEN_ROWS.format(tests=summary.pairs_for_tests, n=n))
+        + "</p>"
+        + _comparison_tables(summary, sites, n)
+        + _figure(charts.get("by-site"), "Mean change from before to after, by site.")
+        + "</section>"
     )
+
+
+def _over_time(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> str:
+    """Cohort by cohort in date order: what changed over the period, the cohorts' table,
+    the trend chart and the trend test (a module-wide report of two or more cohorts)."""
+    cohorts = over_time.cohort_table(summary)
+    if cohorts is None:
+        return ""
+    sentences = over_time.over_time_sentences(summary)
+    trend_rows: list[list[Cell]] = []
+    for trend in summary.trends:
+        cells = over_time.trend_cells(trend)
+        trend_rows.append(
+            [_e(cells.label), str(cells.cohorts), _e(cells.fitted), _e(cells.change), _e(cells.p)]
+        )
+    tested = any(t.test is not None for t in summary.trends)
+    trend_table = (
+        _table(
+            "Trend over time: the fitted straight line through the cohorts' mean changes",
+            [
+                "Item",
+                "Cohorts",
+                "Fitted: first → latest",
+                "Change over the period (95% CI)",
+                "p (Holm)",
+            ],
+            trend_rows,
+        )
+        if tested
+        else ""
+    )
+    return (
+        '<section id="over-time" aria-labelledby="over-time-h">'
+        + _keep(
+            '<h2 id="over-time-h">Cohort by cohort, over time</h2>',
+            f"<p>{_e(' '.join(sentences))}</p>" if sentences else "",
+        )
+        + "<p>Each row is one cohort, in the order they ran; its figures are those of the "
+        "cohort's own report. "
+        + _e(HIDDEN_ROWS.format(tests=summary.pairs_for_tests, n=n))
+        + "</p>"
+        + _comparison_tables(summary, cohorts, n)
+        + _figure(
+            charts.get("trend"),
+            "Mean change per cohort in date order, with 95% intervals where shown.",
+        )
+        + trend_table
+        + _follow_up_over_time(summary)
+        + "</section>"
+    )
+
+
+def _follow_up_over_time(summary: ModuleSummary) -> str:
+    """Follow-up outcomes cohort by cohort: the place issue 18's follow-up phase (points
+    1–2) fills, with each cohort's share using it in practice and its post → follow-up
+    change. Empty until the follow-up phase exists."""
+    return ""
 
 
 def _distributions(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -> str:
@@ -729,6 +815,7 @@ def _method(summary: ModuleSummary, follow_up: FollowUpSummary | None = None) ->
         "<strong>Improved / same / declined</strong> counts matched participants whose "
         "rating went up, stayed the same or went down.",
         *(_e(line) for line in phrases.policy_lines(summary)),
+        *(_e(line) for line in over_time.method_lines(summary)),
     ]
     if summary.comments is not None:
         lines.append(

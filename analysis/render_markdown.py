@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from analysis import phrases
+from analysis import over_time, phrases
 from analysis.findings import follow_up_findings, headline_findings
 from analysis.released import Breakdown, Comparison, FollowUpSummary, ItemChange, ModuleSummary
-from analysis.rounding import percent
+from analysis.rounding import fmt_signed, percent
 
 
 def _cell(text: str) -> str:
@@ -105,14 +105,16 @@ def render_markdown(
     if note:
         out += ["", "## Comments", "", note]
 
-    for comparison in summary.comparisons:
-        out += ["", *comparison_table(comparison, n)]
+    for comparison in sorted(summary.comparisons, key=lambda c: c.by != "site"):
+        out += ["", *comparison_table(summary, comparison, n)]
+    out += over_time_lines(summary, "trend.png" in charts)
 
     if follow_up is not None:
         out += ["", *follow_up_section(follow_up, charts)]
 
     out += ["", "## Method", ""]
     out += [f"- {line}" for line in phrases.method_note(summary)]
+    out += [f"- {line}" for line in over_time.method_lines(summary)]
     if follow_up is not None:
         out.append(f"- {phrases.FOLLOW_UP_METHOD}")
     return "\n".join(out) + "\n"
@@ -195,15 +197,21 @@ def breakdown_table(head: str, column: str, found: Breakdown, min_cell_size: int
     return out
 
 
-def comparison_table(comparison: Comparison, min_cell_size: int) -> list[str]:
-    """One table row per cohort or site."""
-    heads = ["Participants", "Pre", "Post", "Pairs"]
+def comparison_table(
+    summary: ModuleSummary, comparison: Comparison, min_cell_size: int
+) -> list[str]:
+    """One table row per site, or per cohort in date order."""
+    cohorts = comparison.by == "cohort"
+    info = {c.code: c for c in summary.scope.cohorts}
+    heads = ["Date", "Site"] if cohorts else ["Cohorts"]
+    heads += ["Participants", "Pre", "Post", "Pairs"]
     if comparison.has_yes:
         heads.append("Met expectations")
     heads += [label for _, label in comparison.means]
     heads += [f"Change: {label}" for _, label in comparison.items]
+    title = "By cohort, in date order" if cohorts else "By site"
     out = [
-        f"## By {comparison.by}",
+        f"## {title}",
         "",
         f"| {comparison.by.capitalize()} | " + " | ".join(_cell(h) for h in heads) + " |",
         "|---" * (len(heads) + 1) + "|",
@@ -212,11 +220,16 @@ def comparison_table(comparison: Comparison, min_cell_size: int) -> list[str]:
     def count(value: int | None) -> str:
         return phrases.NOT_SHOWN if value is None else str(value)
 
-    for row in comparison.rows:
-        if row.participants is None:
-            cells = [phrases.NOT_SHOWN] * len(heads)
+    rows = over_time.cohorts_in_date_order(summary, comparison) if cohorts else comparison.rows
+    for row in rows:
+        if cohorts:
+            facts = [over_time.short_day(info[row.name].start), _cell(info[row.name].site)]
         else:
-            cells = [count(v) for v in (row.participants, row.pre, row.post, row.pairs)]
+            facts = [str(sum(c.site == row.name for c in summary.scope.cohorts))]
+        if row.participants is None:
+            cells = [*facts, *[phrases.NOT_SHOWN] * (len(heads) - len(facts))]
+        else:
+            cells = [*facts, *(count(v) for v in (row.participants, row.pre, row.post, row.pairs))]
             if comparison.has_yes:
                 cells.append(
                     f"{percent(row.yes, row.yes_n)}% (n = {row.yes_n})"
@@ -224,7 +237,14 @@ def comparison_table(comparison: Comparison, min_cell_size: int) -> list[str]:
                     else phrases.NOT_SHOWN
                 )
             cells += [phrases.mean_text(m) for m in row.means]
-            cells += [phrases.change_text(change, "") for change in row.changes]
+            for index, change in enumerate(row.changes):
+                text = phrases.change_text(change, "")
+                interval = row.intervals[index] if row.intervals else None
+                if interval is not None:
+                    text = text.removesuffix(")") + (
+                        f"; 95% CI {fmt_signed(interval[0])} to {fmt_signed(interval[1])})"
+                    )
+                cells.append(text)
         out.append(f"| {_cell(row.name)} | " + " | ".join(cells) + " |")
     if any(row.participants is None for row in comparison.rows):
         out += [
@@ -232,4 +252,28 @@ def comparison_table(comparison: Comparison, min_cell_size: int) -> list[str]:
             f"A row with fewer than {min_cell_size} participants is not shown, nor one it "
             "could be worked out from.",
         ]
+    return out
+
+
+def over_time_lines(summary: ModuleSummary, chart: bool) -> list[str]:
+    """What changed over the period, the trend chart and the trend table."""
+    sentences = over_time.over_time_sentences(summary)
+    if not sentences:
+        return []
+    out = ["", "## Over time", "", " ".join(sentences)]
+    if chart:
+        out += ["", "![Mean change per cohort, in date order](trend.png)"]
+    if any(t.test is not None for t in summary.trends):
+        out += [
+            "",
+            "| Item | Cohorts | Fitted: first → latest | Change over the period (95% CI) "
+            "| p (Holm) |",
+            "|---|---|---|---|---|",
+        ]
+        for trend in summary.trends:
+            cells = over_time.trend_cells(trend)
+            out.append(
+                f"| {_cell(cells.label)} | {cells.cohorts} | {cells.fitted} | {cells.change} "
+                f"| {cells.p} |"
+            )
     return out

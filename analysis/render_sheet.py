@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from analysis import phrases
-from analysis.released import Breakdown, FollowUpSummary, ItemChange, Mean, ModuleSummary
+from analysis import over_time, phrases
+from analysis.released import (
+    Breakdown,
+    FollowUpSummary,
+    ItemChange,
+    ItemTrend,
+    Mean,
+    ModuleSummary,
+)
 from analysis.rounding import percent, round_half_away
 
 SUMMARY_COLUMNS = (
@@ -196,8 +203,47 @@ def summary_rows(summary: ModuleSummary) -> list[Row]:
                 )
             for (_, label), mean in zip(comparison.means, row.means, strict=True):
                 rows.append(_mean_row(section, row.name, "post", mean, f"mean {label}"))
-            for (_, label), change in zip(comparison.items, row.changes, strict=True):
+            intervals = row.intervals or tuple(None for _ in row.changes)
+            for (_, label), change, interval in zip(
+                comparison.items, row.changes, intervals, strict=True
+            ):
                 rows.append(_mean_row(section, row.name, "", change, f"mean change {label}"))
+                if change.value is None:
+                    continue
+                for end, name in enumerate(("95% CI low", "95% CI high")):
+                    value = None if interval is None else _number(interval[end])
+                    note = (
+                        f"fewer than {summary.pairs_for_tests} pairs: not shown"
+                        if interval is None
+                        else ""
+                    )
+                    rows.append(
+                        [section, row.name, "", "", f"{name} {label}", value, None, change.n, note]
+                    )
+    for trend in summary.trends:
+        rows += _trend_rows(trend)
+    return rows
+
+
+def _trend_rows(trend: ItemTrend) -> list[Row]:
+    """The trend test of one item over the cohorts, or why there is none."""
+    section, label = "trend over time", trend.label
+    cohorts = len(trend.shown)
+    test = trend.test
+    if test is None:
+        note = over_time.trend_cells(trend).fitted
+        return [[section, label, "", "", "cohorts", cohorts, None, None, note]]
+    figures: list[tuple[str, float]] = [
+        ("fitted change at the first cohort", _number(test.first)),
+        ("fitted change at the latest cohort", _number(test.last)),
+        ("change over the period", _number(test.change)),
+        ("change over the period: 95% CI low", _number(test.ci_low)),
+        ("change over the period: 95% CI high", _number(test.ci_high)),
+        ("p (slope)", _number(test.p_value, 3)),
+        ("p (slope), Holm-adjusted over the items", _number(test.p_adjusted, 3)),
+    ]
+    rows: list[Row] = [[section, label, "", "", "cohorts", cohorts, None, None, ""]]
+    rows += [[section, label, "", "", name, value, None, cohorts, ""] for name, value in figures]
     return rows
 
 

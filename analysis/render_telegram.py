@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from analysis import phrases
+from analysis import over_time, phrases
 from analysis.findings import follow_up_findings, headline_findings
 from analysis.released import Comparison, FollowUpSummary, ModuleSummary
 from analysis.rounding import percent
@@ -61,6 +61,10 @@ def figure_lines(summary: ModuleSummary) -> list[str]:
     n = summary.min_cell_size
     out = ["<b>Who responded</b>"]
     out += [_e(line) for line in phrases.response_lines(summary)]
+    # A module-wide summary is read first for what changed over the period.
+    sentences = over_time.over_time_sentences(summary)
+    if sentences:
+        out += ["", "<b>Over time</b>", _e(" ".join(sentences))]
 
     sentence = phrases.expectations_sentence(summary)
     if sentence is not None and summary.expectations is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -63,6 +65,37 @@ def wilcoxon(diff: np.ndarray, method: str) -> tuple[float, float]:
     return float(result.statistic), float(result.pvalue)
 
 
+def mean_change_interval(diff: np.ndarray) -> tuple[float, float] | None:
+    """The t-based 95% confidence interval of a mean change; None for fewer than two pairs."""
+    diff = np.asarray(diff, dtype=np.int64)
+    return interval_from_sums(len(diff), int(diff.sum()), int((diff * diff).sum()))
+
+
+def interval_from_sums(n: int, total: int, squares: int) -> tuple[float, float] | None:
+    """The same interval from the changes' count, sum and sum of squares.
+
+    The one computation of it: a cohort's row in a module-wide report (which adds up each
+    cohort's changes at once) and the cohort's own report get the same interval to the
+    last digit, as mean and variance are exact fractions of whole numbers until the
+    square root.
+    """
+    if n < 2:
+        return None
+    mean = Fraction(total, n)
+    variance = Fraction(n * squares - total * total, n * (n - 1))
+    if variance == 0:
+        # No spread: the interval collapses to the mean (the t formula would divide 0 by 0).
+        return float(mean), float(mean)
+    half = _t_975(n - 1) * math.sqrt(variance / n)
+    return float(mean) - half, float(mean) + half
+
+
+@functools.lru_cache(maxsize=1024)
+def _t_975(df: int) -> float:
+    """The t distribution's 97.5th percentile: a 95% two-sided interval's multiplier."""
+    return float(stats.t.ppf(0.975, df))
+
+
 def paired_stats(pre: np.ndarray, post: np.ndarray) -> PairedStats:
     """Mean change with a t-based 95% CI, Wilcoxon p and matched-pairs rank-biserial r."""
     diff = np.asarray(post, dtype=np.int64) - np.asarray(pre, dtype=np.int64)
@@ -70,15 +103,7 @@ def paired_stats(pre: np.ndarray, post: np.ndarray) -> PairedStats:
     if n == 0:
         raise ValueError("no pairs")
     mean = Fraction(int(diff.sum()), n)
-    ci_low: float | None = None
-    ci_high: float | None = None
-    if n >= 2:
-        if np.all(diff == diff[0]):
-            # No spread: the interval collapses to the mean (the t formula would divide 0 by 0).
-            ci_low = ci_high = float(mean)
-        else:
-            interval = stats.ttest_1samp(diff, 0.0).confidence_interval(0.95)
-            ci_low, ci_high = float(interval.low), float(interval.high)
+    ci_low, ci_high = mean_change_interval(diff) or (None, None)
     nonzero = diff[diff != 0]
     statistic: float | None = None
     p_value: float | None = None

@@ -17,6 +17,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
 from analysis.posts import follow_up_posts, summary_posts
+from analysis.scope import ScopeError, resolve_scope
 from bot import outbox
 from bot.screens import participant as screens
 from core import admin, cohorts, flow, schedule
@@ -31,6 +32,7 @@ from core.schedule import (
     PUSH,
     SUMMARY,
     Event,
+    ModuleReportDue,
     facilitators_chat,
 )
 from core.services import Services
@@ -203,7 +205,46 @@ async def queue_digest(svc: Services, cohort: Cohort, event: Event, now: datetim
     return True
 
 
+async def queue_module_report(svc: Services, report: ModuleReportDue) -> None:
+    """A module's report for the period just ended, queued for the programme's chat once.
+
+    Computed in a worker thread over the cohorts that started in the period. A module with
+    no cohorts, or nobody who responded, in the period gets nothing; that is recorded too,
+    so it is neither retried nor logged again.
+    """
+    module, period = report.module, report.period
+    chat = schedule.module_report_chat(svc)
+    try:
+        scope = resolve_scope(svc.config, module=module, since=period.first, until=period.last)
+        responded = await respondents(svc, scope.codes)
+    except ScopeError:
+        responded = 0  # no cohort of the module started in the period
+    if chat is None or responded == 0:
+        async with svc.db.write() as tx:
+            if await tx.mark_module_report(module, period.label, False, svc.now()):
+                why = "no facilitators' chat" if chat is None else "nobody responded in it"
+                log.info("no %s report for %s, %s: %s", module, period.words, period.label, why)
+        return
+    marker = flow.encode(flow.Export(None, module))
+    posts = await asyncio.to_thread(
+        summary_posts, svc.config, None, module, marker, period.first, period.last
+    )
+    now = svc.now()
+    async with svc.db.write() as tx:
+        if await tx.mark_module_report(module, period.label, True, now):
+            for seq, post in enumerate(posts):
+                await tx.enqueue_post(
+                    report.batch, seq, chat, post.kind, post.body, post.marker, post.files, now
+                )
+            log.info("%s report for %s queued", module, period.words)
+
+
 Reporter = Callable[[str], Awaitable[Any]]
+PERIOD_WORDS = {
+    "monthly": "on the first day of each month",
+    "quarterly": "on the first day of each quarter",
+    "yearly": "on the first day of each year",
+}
 
 
 async def queue_greetings(svc: Services) -> None:
@@ -223,6 +264,9 @@ async def queue_greetings(svc: Services) -> None:
             "here when each cohort's post-module questionnaire closes, and follow-up "
             "summaries when its follow-up closes weeks later (for cohorts with responses)."
         )
+        period = PERIOD_WORDS.get(svc.config.schedule.module_reports or "")
+        if period and chat == schedule.module_report_chat(svc):
+            text += f" Each module's report across its cohorts follows {period}."
         await outbox.enqueue(svc, f"hello:{chat}", chat, [PostContent("text", text, [])], svc.now())
 
 
@@ -263,6 +307,9 @@ async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> li
                 done.append(event)
                 if not summary:  # the summaries say what they did
                     log.info("%s for %s done", event.kind, event.cohort)
+        # After the cohorts' summaries: a module report of a period includes them.
+        for due in await schedule.pending_module_reports(svc):
+            await queue_module_report(svc, due)
         await outbox.flush(bot, svc, report)
     return done
 

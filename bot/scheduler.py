@@ -10,6 +10,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot import lifecycle, notify
 from bot.context import services_of
+from core import schedule
 from core.schedule import pending_events
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,20 @@ async def reschedule(application: AnyApp) -> None:
             lifecycle_job,
             when=when,
             name=f"{EVENT_JOB_PREFIX}{event.cohort}:{event.kind}",
+            job_kwargs=JOB_KWARGS,
+        )
+    # The module reports: at once for a period whose report is owed, then when the next
+    # period ends.
+    if await schedule.pending_module_reports(svc):
+        job_queue.run_once(
+            lifecycle_job, when=0, name=f"{EVENT_JOB_PREFIX}module-reports", job_kwargs=JOB_KWARGS
+        )
+    upcoming = schedule.next_module_reports(svc)
+    if upcoming is not None:
+        job_queue.run_once(
+            lifecycle_job,
+            when=datetime.now(UTC) + (upcoming - now) / svc.clock.speed,
+            name=f"{EVENT_JOB_PREFIX}module-reports:{upcoming.isoformat()}",
             job_kwargs=JOB_KWARGS,
         )
     if not job_queue.get_jobs_by_name("lifecycle-tick"):

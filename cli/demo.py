@@ -16,17 +16,20 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.exits import ExitStatus
+from cli import demo_module
 from cli.demo_files import DB_MARK, DemoFolder, DemoRefused, prepare
 from core.config import Config, load_config
 from core.outputs import OutputRefused
 from core.storage import DatabaseUnavailable, prepare_file, set_mark
-from sim.config import CohortSpec, ModuleSpec, config_toml
+from sim.config import CohortSpec, ModuleSpec, TomlValue, config_toml
 from sim.harness import simulated_app, started
 from sim.participant import Button, Participant, Screen
 from sim.telegram.api import FakeTelegram
@@ -34,6 +37,7 @@ from sim.telegram.api import FakeTelegram
 TOKEN = "100200300:DEMO-token-not-a-real-one"
 CODE = "RS-DEMO-0314"
 CHANNEL = -1001234500000
+TIMEZONE = "Europe/London"
 ADMIN = 42
 SPEED = 600.0  # virtual seconds per real second: 10 minutes pass every second
 COMMENTS = (
@@ -72,34 +76,44 @@ class DemoClock:
 # The files the demo writes at the top of its folder (charts/ and transcripts/ hold more).
 REPORT_FILE = f"report-{CODE}.html"
 FOLLOW_UP_REPORT_FILE = f"report-{CODE}-follow-up.html"
+LIVE_DAY = date(2026, 3, 14)
+MODULE_REPORT_FILE = demo_module.module_report_file(LIVE_DAY)
 WRITES = (
     "config.toml",
     "channel.md",
     REPORT_FILE,
     FOLLOW_UP_REPORT_FILE,
+    MODULE_REPORT_FILE,
     f"{CODE}-answers.csv",
     f"{CODE}-answers.xlsx",
 )
 
 
-def write_demo_config(out: DemoFolder, database: Path, start: datetime) -> Path:
+def write_demo_config(out: DemoFolder, database: Path, start: datetime, cohorts: int = 1) -> Path:
+    schedule: dict[str, TomlValue] = {
+        "pre_opens_before": "14d",
+        "post_open_for": "36h",
+        "reminders": ["8h", "24h"],
+        "follow_up_after": "8w",
+        "follow_up_open_for": "14d",
+        "follow_up_reminders": ["3d"],
+    }
+    specs = [CohortSpec(CODE, start, start + timedelta(hours=7))]
+    story = "a Risk Support cohort on a simulated day"
+    if cohorts == 3:
+        specs = [*demo_module.earlier_cohorts(ZoneInfo(TIMEZONE)), *specs]
+        schedule["module_reports"] = demo_module.PERIODS
+        story += f", after two earlier ones at {demo_module.SITE}"
     text = config_toml(
-        [CohortSpec(CODE, start, start + timedelta(hours=7))],
+        specs,
         modules=[ModuleSpec("risk-support", "builtin:risk-support", "Risk Support")],
-        schedule={
-            "pre_opens_before": "14d",
-            "post_open_for": "36h",
-            "reminders": ["8h", "24h"],
-            "follow_up_after": "8w",
-            "follow_up_open_for": "14d",
-            "follow_up_reminders": ["3d"],
-        },
+        schedule=schedule,
         analysis={"min_cell_size": 3, "show_comments": True},
-        comment="Written by `feedback-bot demo`: a Risk Support cohort on a simulated day.",
+        comment=f"Written by `feedback-bot demo`: {story}.",
         admins=[ADMIN],
         facilitators_chat=CHANNEL,
         database=database,
-        timezone="Europe/London",
+        timezone=TIMEZONE,
     )
     return out.write("config.toml", text.encode())
 
@@ -242,14 +256,18 @@ async def _wait_for(events: list[asyncio.Event], within: float) -> None:
         await asyncio.wait([asyncio.create_task(e.wait()) for e in events], timeout=within)
 
 
-async def run_demo(participants: int, seed: int, folder: DemoFolder, database: Path) -> int:
-    """Run the whole story of one cohort and write what it produced to the folder."""
+async def run_demo(
+    participants: int, seed: int, folder: DemoFolder, database: Path, cohorts: int = 1
+) -> int:
+    """Run the whole story of one cohort (after two earlier ones, with `cohorts` 3) and
+    write what it produced to the folder."""
     out = folder.folder
-    origin = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
+    origin = datetime.combine(LIVE_DAY, dtime(9, 0), UTC)
     config_file = await asyncio.to_thread(
-        write_demo_config, folder, database, origin + timedelta(minutes=30)
+        write_demo_config, folder, database, origin + timedelta(minutes=30), cohorts
     )
     config = load_config(config_file)
+    imported = await demo_module.import_earlier(config, seed) if cohorts == 3 else 0
     cohort = config.cohorts[CODE]
     schedule = config.schedule
     clock = DemoClock(origin)
@@ -274,6 +292,12 @@ async def run_demo(participants: int, seed: int, folder: DemoFolder, database: P
         person.opts_out = later_rng.random() < 0.1
         person.later_after = later_rng.choices([0, 1, 2], [55, 25, 20])[0]
     _print(f"Module Feedback Bot demo: {participants} simulated participants (seed {seed})")
+    if imported:
+        earlier = " and ".join(r.code for r in demo_module.EARLIER)
+        _print(
+            f"Earlier runs at {demo_module.SITE}: {earlier}, {imported} answers imported from "
+            "paper forms (their summaries went out at the time)"
+        )
     _print(f"Output folder: {out}\n")
     began = time.monotonic()
     async with started(app, poll_timeout=1):
@@ -302,6 +326,13 @@ async def run_demo(participants: int, seed: int, folder: DemoFolder, database: P
             "The post-module questionnaire closes: the summary job posts to the channel",
         )
         await fake.wait_until(lambda: _summary_arrived(fake), 120)
+        if cohorts == 3:
+            await jump(
+                demo_module.report_due(config, LIVE_DAY),
+                "The quarter ends: the module's report (January to March, all three cohorts) "
+                "goes to the channel",
+            )
+            await fake.wait_until(lambda: _module_report_arrived(fake), 120)
 
         # Eight weeks later: has it changed practice?
         later = cohort.end + schedule.follow_up_after
@@ -334,15 +365,15 @@ async def run_demo(participants: int, seed: int, folder: DemoFolder, database: P
     print(f"  channel.md          the channel's messages, with the charts ({out / 'charts'})")
     print("  report-*.html       the evaluation reports the channel received as files (the")
     print("                      second, after the follow-up, has its follow-up section)")
+    if cohorts == 3:
+        print(f"  {MODULE_REPORT_FILE}   the module's quarterly report, with its trend chart")
     print("  transcripts/        four participants' chats, tap by tap")
     print(f"  {CODE}-answers.csv / .xlsx   the exports (pseudonymous ids)")
     print(f"  {database.name:<19} the database ({database})")
-    print(
-        "Try: feedback-bot report --config "
-        + str(out / "config.toml")
-        + f" --cohort {CODE} --out {out / 'report'}"
-    )
-    return 0 if _summary_arrived(fake) else 1
+    scope = f"--cohort {CODE}" if cohorts == 1 else "--module risk-support --since 2026-01-01"
+    print(f"Try: feedback-bot report --config {out / 'config.toml'} {scope} --out {out / 'report'}")
+    arrived = _summary_arrived(fake) and (cohorts == 1 or _module_report_arrived(fake))
+    return 0 if arrived else 1
 
 
 async def _progress(
@@ -388,6 +419,15 @@ def _follow_up_arrived(fake: FakeTelegram) -> bool:
     messages = fake.messages(CHANNEL)
     return any("Follow-up summary" in str(m.get("text", "")) for m in messages) and any(
         str(m.get("document", {}).get("file_name")) == FOLLOW_UP_REPORT_FILE for m in messages
+    )
+
+
+def _module_report_arrived(fake: FakeTelegram) -> bool:
+    """The module's report: its message and its report file, both in the channel."""
+    messages = fake.messages(CHANNEL)
+    label = "all cohorts starting from"
+    return any(label in str(m.get("text", "")) for m in messages) and any(
+        m.get("document") and label in str(m.get("caption", "")) for m in messages
     )
 
 
@@ -452,6 +492,14 @@ def register(subparsers: Any) -> None:
     )
     demo.add_argument("--participants", type=int, default=40, help="how many (default 40)")
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    demo.add_argument(
+        "--cohorts",
+        type=int,
+        choices=(1, 3),
+        default=1,
+        help="3: two earlier cohorts at a second site first, then the module's quarterly "
+        "report across all three, with its trend chart (default 1)",
+    )
     demo.add_argument("--out", type=Path, help="output folder (default: a new demo-output-*)")
     demo.add_argument("--db", type=Path, help="database file (default: in the output folder)")
     demo.add_argument(
@@ -468,11 +516,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not 1 <= args.participants <= 2000:
         print("demo: --participants must be between 1 and 2000", file=sys.stderr)
         return ExitStatus.USAGE
-    return main(args.participants, args.seed, args.out, args.db, args.fresh)
+    return main(args.participants, args.seed, args.out, args.db, args.fresh, args.cohorts)
 
 
 def main(
-    participants: int, seed: int, out: Path | None, database: Path | None, fresh: bool = False
+    participants: int,
+    seed: int,
+    out: Path | None,
+    database: Path | None,
+    fresh: bool = False,
+    cohorts: int = 1,
 ) -> int:
     folder = (out or Path(f"demo-output-{datetime.now().strftime('%Y%m%d-%H%M%S')}")).absolute()
     db = (database or folder / "feedback.db").absolute()
@@ -501,7 +554,7 @@ def main(
         what += [f"its database {db}"] if cleared.database else []
         print(f"Starting fresh: deleted the earlier demo's {' and '.join(what)}")
     try:
-        return asyncio.run(run_demo(participants, seed, marked, db))
+        return asyncio.run(run_demo(participants, seed, marked, db, cohorts))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,28 @@ def _scope_arguments(parser: argparse.ArgumentParser) -> None:
     which.add_argument("--cohort", metavar="CODE", help="one cohort, by its join code")
     which.add_argument("--module", metavar="ID", help="a module across all its cohorts")
     parser.add_argument("--site", metavar="NAME", help="only the cohorts at this site")
+    parser.add_argument(
+        "--since",
+        metavar="DATE",
+        type=_day,
+        help="with --module: only cohorts starting on this day (YYYY-MM-DD) or later",
+    )
+    parser.add_argument(
+        "--until",
+        metavar="DATE",
+        type=_day,
+        help="with --module: only cohorts starting on this day (YYYY-MM-DD) or earlier",
+    )
+
+
+def _day(text: str) -> date:
+    """A day on the command line, as ISO 8601 (argparse names the option when it fails)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a day such as 2026-03-31, not {text!r}"
+        ) from None
 
 
 def _config(path: str) -> Config | None:
@@ -104,10 +127,25 @@ def _progress(message: str) -> None:
 
 
 def _resolve(args: argparse.Namespace, config: Config) -> Any:
-    from analysis.scope import ScopeError, resolve_scope
+    from analysis.scope import NoCohortsInPeriod, ScopeError, resolve_scope
 
     try:
-        return resolve_scope(config, cohort=args.cohort, module=args.module, site=args.site)
+        return resolve_scope(
+            config,
+            cohort=args.cohort,
+            module=args.module,
+            site=args.site,
+            since=args.since,
+            until=args.until,
+        )
+    except NoCohortsInPeriod as exc:
+        if args.command != "report":
+            print(f"error: {exc}", file=sys.stderr)
+            return None
+        # A period with no cohorts is a question with nothing to answer, as a module
+        # nobody has answered yet.
+        print(f"Nothing to report: {exc}; nothing was written to {args.out}.", file=sys.stderr)
+        return ExitStatus.NOTHING_TO_REPORT
     except ScopeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
@@ -119,6 +157,8 @@ def _config_and_scope(args: argparse.Namespace) -> tuple[Config, Any] | int:
     if config is None:
         return ExitStatus.USAGE
     scope = _resolve(args, config)
+    if isinstance(scope, int):
+        return scope
     return ExitStatus.USAGE if scope is None else (config, scope)
 
 
@@ -200,9 +240,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 def headline(summary: Any) -> str:
     """The headline figures as plain text lines."""
     from analysis import phrases
+    from analysis.over_time import over_time_sentences
 
     lines = [f"{summary.title} — {summary.scope.label}"]
     lines += phrases.response_lines(summary)
+    over_time = over_time_sentences(summary)
+    if over_time:
+        lines.append("Over time: " + " ".join(over_time))
     sentence = phrases.expectations_sentence(summary)
     if sentence:
         lines.append(sentence)

@@ -61,6 +61,9 @@ class ScheduleSettings:
     post_open_for: timedelta = timedelta(days=7)
     reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=72))
     daily_digest: time | None = None  # local time of a daily progress post, if wanted
+    # Each module's report for the period just ended, posted to bot.facilitators_chat on
+    # the first day of the next: one of MODULE_REPORT_PERIODS, or None (off).
+    module_reports: str | None = None
     # The follow-up questionnaire (modules whose file has one): it opens this long after
     # the cohort ends, for this long, with reminders counted from when it opens.
     follow_up_after: timedelta = timedelta(weeks=8)
@@ -73,6 +76,9 @@ class ScheduleSettings:
         if self.follow_up_reminders is not None:
             return self.follow_up_reminders
         return tuple(d for d in self.reminders if d < self.follow_up_open_for)
+
+
+MODULE_REPORT_PERIODS = ("monthly", "quarterly", "yearly")
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,12 @@ class _Reader:
         bot = self.bot_settings()
         analysis = self.analysis_settings()
         schedule = self.schedule_settings()
+        if schedule.module_reports and bot.facilitators_chat is None:
+            self.problem(
+                "schedule.module_reports",
+                "the module reports go to bot.facilitators_chat, which is not set: set it, "
+                'or set module_reports = "off"',
+            )
         modules = self.modules()
         cohorts = self.cohorts(modules, bot.timezone, bot.facilitators)
         privacy = self.privacy_settings()
@@ -328,6 +340,7 @@ class _Reader:
                 "follow_up_after",
                 "follow_up_open_for",
                 "follow_up_reminders",
+                "module_reports",
             },
         )
         defaults = ScheduleSettings()
@@ -366,11 +379,19 @@ class _Reader:
         after, open_for, follow_up_reminders = self.follow_up_schedule(
             t, defaults, post if post_valid else None
         )
+        module_reports = t.get("module_reports", "off")
+        if module_reports not in (*MODULE_REPORT_PERIODS, "off"):
+            choices = ", ".join(f'"{p}"' for p in MODULE_REPORT_PERIODS)
+            self.problem(
+                "schedule.module_reports", f'expected {choices} or "off" (the default), as text'
+            )
+        reports = module_reports if module_reports in MODULE_REPORT_PERIODS else None
         return ScheduleSettings(
             pre,
             post,
             tuple(sorted(reminders)),
             digest,
+            module_reports=reports,
             follow_up_after=after,
             follow_up_open_for=open_for,
             follow_up_reminders=follow_up_reminders,

@@ -1,5 +1,5 @@
 """A cohort's schedule after the module: which events it brings, when each falls due, and
-where its summary goes.
+where its summary goes; and the modules' reports for each period (schedule.module_reports).
 
 Plain rules over the config and the database, with no Telegram in them: the bot's
 lifecycle (``bot/lifecycle.py``) carries the events out, and the command line cancels them
@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, tzinfo
 from core import flow
 from core.config import Cohort, ScheduleSettings
 from core.journey import cohort_windows
+from core.periods import Period, last_ended, next_due
 from core.questionnaire import FOLLOW_UP, PHASES, Phase
 from core.services import Services
 
@@ -137,3 +138,49 @@ def summary_chats(svc: Services) -> set[int]:
     if svc.config.bot.facilitators_chat:
         chats.add(svc.config.bot.facilitators_chat)
     return chats
+
+
+@dataclass(frozen=True)
+class ModuleReportDue:
+    """A module's report for a period that has ended, not yet carried out."""
+
+    module: str
+    period: Period
+    due: datetime
+
+    @property
+    def batch(self) -> str:
+        """The outbox batch its posts go in: one per module and period."""
+        return f"module-report:{self.module}:{self.period.label}"
+
+
+def module_report_chat(svc: Services) -> int | None:
+    """Where module reports go: the programme's facilitators' chat (bot.facilitators_chat)."""
+    return svc.config.bot.facilitators_chat
+
+
+async def pending_module_reports(svc: Services) -> list[ModuleReportDue]:
+    """Each module's report for the latest period that has ended, if not yet carried out.
+
+    Only the latest: a period whose report was missed while the bot was down for the whole
+    of the next one is not posted late (`feedback-bot report --since … --until …` writes it).
+    """
+    kind = svc.config.schedule.module_reports
+    if kind is None:
+        return []
+    tz = svc.config.bot.timezone
+    period = last_ended(svc.now(), kind, tz)
+    pending = []
+    async with svc.db.read() as tx:
+        for module in sorted(svc.config.modules):
+            if not await tx.module_report_done(module, period.label):
+                pending.append(ModuleReportDue(module, period, period.due(tz)))
+    return pending
+
+
+def next_module_reports(svc: Services) -> datetime | None:
+    """When the next period's module reports fall due (None: module reports are off)."""
+    kind = svc.config.schedule.module_reports
+    if kind is None:
+        return None
+    return next_due(svc.now(), kind, svc.config.bot.timezone)

@@ -226,6 +226,18 @@ MIGRATIONS: tuple[str, ...] = (
         AND e.seq < outbox.seq AND e.state = 'failed');
     """,
     """
+    -- Scheduled module reports (schedule.module_reports) carried out, one per module and
+    -- period ('2026-03', '2026-Q1', '2026'), each at most once: queued for the outbox in the
+    -- same transaction, or skipped because nobody in the period responded (posted = 0).
+    CREATE TABLE module_reports (
+        module   TEXT NOT NULL,
+        period   TEXT NOT NULL,
+        posted   INTEGER NOT NULL,
+        done_at  TEXT NOT NULL,
+        PRIMARY KEY (module, period)
+    );
+    """,
+    """
     -- A third phase, the follow-up weeks after the module. SQLite cannot change a CHECK
     -- constraint in place, so the three tables that name phases are rebuilt (foreign keys
     -- are off while migrating; nothing points at these tables).
@@ -771,6 +783,25 @@ class Tx:
         cur = await self.conn.execute(
             "INSERT OR IGNORE INTO events (cohort, kind, done_at) VALUES (?, ?, ?)",
             (cohort, kind, utc_text(now)),
+        )
+        inserted = cur.rowcount == 1
+        await cur.close()
+        return inserted
+
+    async def module_report_done(self, module: str, period: str) -> bool:
+        row = await self._one(
+            "SELECT 1 FROM module_reports WHERE module = ? AND period = ?", (module, period)
+        )
+        return row is not None
+
+    async def mark_module_report(
+        self, module: str, period: str, posted: bool, now: datetime
+    ) -> bool:
+        """Record a module's report for a period as done; False if it already was."""
+        cur = await self.conn.execute(
+            "INSERT OR IGNORE INTO module_reports (module, period, posted, done_at)"
+            " VALUES (?, ?, ?, ?)",
+            (module, period, int(posted), utc_text(now)),
         )
         inserted = cur.rowcount == 1
         await cur.close()

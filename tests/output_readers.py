@@ -191,7 +191,12 @@ def read_markdown(text: str) -> Seen:
             values = [
                 (m[1], int(m[2]))
                 for row in lines[1:]
-                if (m := re.fullmatch(r"([+−]\d+\.\d\d|0\.00) \(n = (\d+)\)", row[column]))
+                if (
+                    m := re.fullmatch(
+                        r"([+−]\d+\.\d\d|0\.00) \(n = (\d+)(?:; 95% CI \S+ to \S+)?\)",
+                        row[column],
+                    )
+                )
             ]
             seen.row_changes.setdefault(question, []).append(values)
     return seen
@@ -338,7 +343,12 @@ def read_html(html: str) -> Seen:
                     [
                         (m[1], int(m[2]))
                         for row in rows
-                        if (m := re.fullmatch(r"([+−]\d+\.\d\d|0\.00) \((\d+)\)", row[column][0]))
+                        if (
+                            m := re.fullmatch(
+                                r"([+−]\d+\.\d\d|0\.00) \((\d+)\)(?: \(\S+ to \S+\))?",
+                                row[column][0],
+                            )
+                        )
                     ]
                 )
     return seen

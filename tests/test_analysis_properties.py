@@ -607,9 +607,32 @@ def check_groups(seen: Seen, truth: Truth) -> None:
             assert not truth.small(yes) and not truth.small(rest), (seen.name, cells)
 
 
+def check_across_tables(seen: Seen, truth: Truth) -> None:
+    """A site's shown count less its shown cohorts' is what its hidden cohorts add up to:
+    never a small count (nor is the module's total less the shown sites' and cohorts')."""
+    found = {heads[0].lower(): (heads, rows) for heads, rows in seen.tables}
+    if "site" not in found or "cohort" not in found:
+        return
+    site_of = {c.code: c.site for c in SITES}
+    (site_heads, site_rows), (heads, rows) = found["site"], found["cohort"]
+    for column, index in (("Participants", 0), ("Pre", 1), ("Post", 2), ("Pairs", 3)):
+        shown_sites = {r[0] for r in site_rows if r[site_heads.index(column)] != "not shown"}
+        hidden = {r[0] for r in rows if r[heads.index(column)] == "not shown"}
+        codes = [r[0] for r in rows]
+        groups = [[c for c in codes if site_of[c] == s] for s in shown_sites]
+        groups.append([c for c in codes if site_of[c] not in shown_sites])
+        for group in groups:
+            inside = [c for c in group if c in hidden]
+            if len(inside) == len(group):
+                continue  # their sum is the group's own total, which its table protects
+            total = sum(truth.groups["cohort"][c][index] for c in inside)
+            assert not truth.small(total), (seen.name, column, inside, total)
+
+
 def check_nothing_recoverable(seen: Seen, truth: Truth) -> None:
     m = truth.m
     check_groups(seen, truth)
+    check_across_tables(seen, truth)
     for question, parts in seen.breakdowns.items():
         if question in ITEMS:
             check_direction(seen, question, truth)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import sqlite3
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
+from module_data import ITEM_LABELS, module_rows, own_report
 from scipy import stats
 
-from cli.demo import WRITES
+from cli.demo import MODULE_REPORT_FILE, WRITES
 from cli.demo_files import DemoFolder, DemoRefused, prepare
 from cli.main import main
 from core.storage import prepare_file
@@ -237,3 +239,35 @@ def test_fresh_follows_no_link_out_of_the_demo_folder(tmp_path: Path) -> None:
         prepare(tmp_path / "demo", tmp_path / "demo" / "feedback.db", True, WRITES)
     assert outside.read_text(encoding="utf-8") == "keep me"
     assert (tmp_path / "demo" / ".feedback-bot-demo").exists()
+
+
+def test_demo_with_three_cohorts_posts_the_quarterly_module_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo"
+    args = ["demo", "--participants", "12", "--seed", "3", "--cohorts", "3", "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "Earlier runs at Leeds: RS-LDS-0117 and RS-LDS-0214" in printed
+    channel = (out / "channel.md").read_text(encoding="utf-8")
+    # The live cohort's summary once, then the quarter's report across all three cohorts.
+    assert channel.count("📊 Evaluation summary — Risk Support, cohort RS-DEMO-0314") == 1
+    quarter = "all cohorts starting from 1 January 2026 to 31 March 2026"
+    assert channel.count(f"📊 Evaluation summary — Risk Support, {quarter}") == 1
+    assert "The module ran 3 times at 2 sites between 17 January 2026 and 14 March 2026" in channel
+    html = (out / MODULE_REPORT_FILE).read_text(encoding="utf-8")
+    rows = module_rows(html)
+    assert list(rows) == ["RS-LDS-0117", "RS-LDS-0214", "RS-DEMO-0314"]
+    assert [rows[c]["site"] for c in rows] == ["Leeds", "Leeds", "London"]
+    # The live cohort's row is what its own report (the file the channel got) says.
+    own = own_report((out / "report-RS-DEMO-0314.html").read_text(encoding="utf-8"))
+    for key, value in own.items():
+        assert rows["RS-DEMO-0314"][key] in (value, "not shown"), key
+    # The trend chart: three points per item, left to right.
+    figure = re.search(r'<figure class="trend">.*?<div class="on-screen">(.*?)</div>', html, re.S)
+    assert figure
+    for question in ITEM_LABELS:
+        group = re.search(rf'<g id="trend-trend-{question}">(.*?)</g>\s*</g>', figure[1], re.S)
+        assert group
+        xs = [float(x) for x in re.findall(r'<use [^>]*x="([\d.]+)"', group[1])]
+        assert len(xs) == 3 and xs == sorted(xs)

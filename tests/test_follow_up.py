@@ -278,11 +278,11 @@ def test_migration_keeps_every_answer_and_admits_the_follow_up(tmp_path: Path) -
     from core.storage import MIGRATIONS, migrate
 
     conn = sqlite3.connect(tmp_path / "old.db")
-    for script in MIGRATIONS[:6]:
+    for script in MIGRATIONS[:7]:
         conn.executescript(script)
     conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
     conn.executemany(
-        "INSERT INTO schema_migrations VALUES (?, 'then')", [(v,) for v in range(1, 7)]
+        "INSERT INTO schema_migrations VALUES (?, 'then')", [(v,) for v in range(1, 8)]
     )
     conn.executescript(
         "INSERT INTO cohorts VALUES ('RS-1', 'risk-support', 'Leeds', 'a', 'b');"

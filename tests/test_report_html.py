@@ -125,16 +125,25 @@ def test_comments_follow_the_summary(seed: ModuleSummary) -> None:
     assert 'id="comments"' not in none
 
 
-def test_module_report_puts_sites_and_cohorts_side_by_side(config: Config) -> None:
+def test_module_report_puts_sites_side_by_side_and_cohorts_over_time(config: Config) -> None:
     module = summary_of(config, module="risk-support")
     html = render_report(module, chart_set(module))
     parse(html)
-    side = text_of(section(html, "comparisons"))
-    for name in ("London", "Leeds", "Manchester", "RS-SEED-2017", "RS-MAN-2017"):
-        assert name in side
-    assert "By site" in side and "By cohort, in date order" in side
-    assert "Over time:" in side  # several runs: is the module improving?
+    sites = text_of(section(html, "comparisons"))
+    for name in ("London", "Leeds", "Manchester"):
+        assert name in sites
+    assert "By site" in sites
     assert 'aria-label="Bar chart of the mean change' in html
+    over = text_of(section(html, "over-time"))
+    assert "By cohort, in date order" in over
+    # The cohorts in the order they ran, each with its day and site.
+    rows = re.findall(r"<tr><th scope=\"row\"><span class=\"code\">([^<]+)</span>", html)
+    assert rows[-8:-4] == ["RS-SEED-2017", "RS-LDS-2017", "RS-MAN-2017", "RS-TINY-2017"]
+    assert "RS-MAN-2017 9 May 2017 Manchester 25" in over
+    # Four runs: the paragraph describes them and says it tests no trend.
+    assert "The module ran 4 times at 3 sites between 14 March 2017 and 13 June 2017." in over
+    assert "they are not a test of a trend" in over
+    assert 'aria-label="Chart of each before/after item' in html
     # The five-person cohort had 2 post-module responses: that count is not shown, nor
     # anything it could be worked out from (another cohort's post count goes with it).
     tiny = re.search(

@@ -24,6 +24,7 @@ from bot.screens import admin as admin_screens
 from bot.screens import cohorts as cohort_screens
 from core import admin, cohorts, flow, schedule
 from core.config import Cohort
+from core.periods import parse_period
 from core.questionnaire import ALL_PHASES, Phase
 from core.services import Services
 
@@ -113,27 +114,38 @@ async def remind_command(update: Update, context: BotContext) -> None:
 
 @admin_command
 async def report(update: Update, context: BotContext) -> None:
-    """Post a summary here, or with `channel` to the facilitators' chat."""
+    """Post a summary here, or with `channel` to the facilitators' chat; a module's for one
+    month, quarter or year with a period (`2026-03`, `2026-Q1`, `2026`)."""
     svc = context.svc
     args = context.args or []
     scope = admin.scope_of(svc.config, args[0]) if args else None
-    to_channel = len(args) == 2 and args[1].lower() == "channel"
-    if scope is None or len(args) > 2 or (len(args) == 2 and not to_channel):
+    rest = args[1:]
+    to_channel = bool(rest) and rest[-1].lower() == "channel"
+    if to_channel:
+        rest = rest[:-1]
+    period = parse_period(rest[0]) if len(rest) == 1 else None
+    if scope is None or len(rest) > 1 or (rest and (period is None or scope[1] is None)):
         await _reply(update, admin_screens.USAGE_REPORT)
         return
     cohort_code, module_id = scope
+    since, until = (period.first, period.last) if period else (None, None)
     try:
-        codes = resolve_scope(svc.config, cohort=cohort_code, module=module_id).codes
+        codes = resolve_scope(
+            svc.config, cohort=cohort_code, module=module_id, since=since, until=until
+        ).codes
     except ScopeError as exc:
         await _reply(update, escape(str(exc)))
         return
     if await lifecycle.respondents(svc, codes) == 0:
         name = codes[0] if cohort_code else f"module {module_id}"
+        name += f", {period.words}" if period else ""
         await _reply(update, admin_screens.no_responses(name))
         return
     marker = flow.encode(flow.Export(cohort_code, module_id))
     try:
-        posts = await asyncio.to_thread(summary_posts, svc.config, cohort_code, module_id, marker)
+        posts = await asyncio.to_thread(
+            summary_posts, svc.config, cohort_code, module_id, marker, since, until
+        )
     except ScopeError as exc:
         await _reply(update, escape(str(exc)))
         return

@@ -24,7 +24,10 @@ REFUSAL = "Sorry — this command is only for the programme team."
 ADMINS_ONLY = "Sorry — this command is only for the programme team's admins."
 USAGE_WINDOW = "Usage: /open &lt;cohort&gt; pre|post|follow_up (or /close …)"
 USAGE_REMIND = "Usage: /remind &lt;cohort&gt; — see /cohorts for the codes."
-USAGE_REPORT = "Usage: /report &lt;cohort|module&gt; [channel]"
+USAGE_REPORT = (
+    "Usage: /report &lt;cohort|module&gt; [period] [channel]\n"
+    "A period (for a module: the cohorts that started in it): 2026, 2026-Q1 or 2026-03."
+)
 USAGE_EXPORT = "Usage: /export &lt;cohort|module&gt;"
 NOTHING_OPEN = "No questionnaire is open right now. /cohorts lists them all."
 NONE_OF_YOURS_OPEN = (
