@@ -492,3 +492,52 @@ FOLLOW_UP_METHOD = (
     "before → follow-up, how far people are from where they started. The share who used it "
     "in practice counts the answers beginning with 'Yes' among everyone who answered. " + ASKED_NOTE
 )
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    """One cohort's follow-up outcomes as a module report's row shows them."""
+
+    cohort: str
+    day: str  # "14 Mar 2026": the module's day
+    asked: int
+    responded: str  # "18 (75%)"
+    used: str  # "72% (n = 18)", "too few responses" or "not shown"
+    kept: list[str]  # per tracked item: its mean change after → follow-up, with its pairs
+
+
+def follow_up_row(summary: FollowUpSummary) -> FollowUpRow:
+    """A cohort's follow-up outcomes as the figures of its own follow-up summary."""
+    cohort = summary.scope.cohorts[0]
+    share = summary.used_share()
+    if summary.used is None:
+        used = "–"
+    elif share is not None:
+        used = f"{share}% (n = {summary.used.n})"
+    else:
+        used = TOO_FEW if summary.used.n < summary.min_cell_size else NOT_SHOWN
+    kept = []
+    for item in summary.items:
+        change = item.kept
+        if change is None:
+            kept.append("–")
+            continue
+        cells = change_cells(change)
+        text = cells.change if change.change is None else f"{cells.change} ({change.pairs} pairs)"
+        kept.append(f"{text}, 95% CI {cells.interval}" if cells.interval else text)
+    return FollowUpRow(
+        cohort.code,
+        f"{cohort.start.day} {cohort.start:%b %Y}",
+        summary.asked,
+        f"{summary.respondents} ({rate_text(summary.respondents, summary.asked)})",
+        used,
+        kept,
+    )
+
+
+FOLLOW_UPS_NOTE = (
+    "Weeks after each module, those who had submitted its post-module questionnaire and had "
+    "not opted out were asked again. Each row is that cohort's own follow-up summary: the "
+    "same figures its report gives (used in practice: the share answering Yes; the change "
+    "from just after the module to the follow-up over the people who answered both times)."
+)

@@ -248,6 +248,10 @@ class ModuleSummary:
     # Each paired item cohort by cohort over time (analysis.trend): a module-wide summary
     # of two or more cohorts has them; others have none.
     trends: tuple[ItemTrend, ...] = ()
+    # Follow-up outcomes cohort by cohort, in date order: each cohort's own follow-up
+    # summary (the figures its report gives), for the cohorts of a module-wide summary
+    # that have follow-up answers.
+    follow_ups: tuple[FollowUpSummary, ...] = ()
 
     def phase(self, phase: Phase) -> PhaseCount:
         return self.phases[PHASES.index(phase)]

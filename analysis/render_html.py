@@ -584,10 +584,39 @@ def _over_time(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart])
 
 
 def _follow_up_over_time(summary: ModuleSummary) -> str:
-    """Follow-up outcomes cohort by cohort: the place issue 18's follow-up phase (points
-    1–2) fills, with each cohort's share using it in practice and its post → follow-up
-    change. Empty until the follow-up phase exists."""
-    return ""
+    """Follow-up outcomes cohort by cohort, in date order, where cohorts have them: each
+    one's share using it in practice and its change after the module → follow-up, the
+    figures of that cohort's own follow-up summary."""
+    if not summary.follow_ups:
+        return ""
+    items = [item.label for item in summary.follow_ups[0].items]
+    rows: list[list[Cell]] = []
+    for found in summary.follow_ups:
+        row = phrases.follow_up_row(found)
+        rows.append(
+            [
+                f'<span class="code">{_e(row.cohort)}</span><br>{_e(row.day)}',
+                str(row.asked),
+                _e(row.responded),
+                _e(row.used),
+                *(_e(cell) for cell in row.kept),
+            ]
+        )
+    table = _table(
+        "Follow-up outcomes, cohort by cohort (weeks after each module)",
+        [
+            "Cohort",
+            "Asked",
+            "Responded",
+            "Used in practice",
+            *(f"{_e(label)}: after → follow-up" for label in items),
+        ],
+        rows,
+    )
+    return (
+        '<h3 id="follow-ups-h">Weeks later: the follow-up, cohort by cohort</h3>'
+        f"<p>{_e(phrases.FOLLOW_UPS_NOTE)}</p>{table}"
+    )
 
 
 def _distributions(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -> str:

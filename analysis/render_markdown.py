@@ -108,6 +108,7 @@ def render_markdown(
     for comparison in sorted(summary.comparisons, key=lambda c: c.by != "site"):
         out += ["", *comparison_table(summary, comparison, n)]
     out += over_time_lines(summary, "trend.png" in charts)
+    out += follow_ups_lines(summary)
 
     if follow_up is not None:
         out += ["", *follow_up_section(follow_up, charts)]
@@ -276,4 +277,23 @@ def over_time_lines(summary: ModuleSummary, chart: bool) -> list[str]:
                 f"| {_cell(cells.label)} | {cells.cohorts} | {cells.fitted} | {cells.change} "
                 f"| {cells.p} |"
             )
+    return out
+
+
+def follow_ups_lines(summary: ModuleSummary) -> list[str]:
+    """Follow-up outcomes cohort by cohort, where cohorts of a module-wide report have them."""
+    if not summary.follow_ups:
+        return []
+    items = [item.label for item in summary.follow_ups[0].items]
+    out = ["", "## Weeks later: the follow-up, cohort by cohort", "", phrases.FOLLOW_UPS_NOTE, ""]
+    out.append(
+        "| Cohort | Asked | Responded | Used in practice | "
+        + " | ".join(f"{_cell(label)}: after → follow-up" for label in items)
+        + " |"
+    )
+    out.append("|---" * (4 + len(items)) + "|")
+    for found in summary.follow_ups:
+        row = phrases.follow_up_row(found)
+        cells = [f"{row.cohort} ({row.day})", str(row.asked), row.responded, row.used, *row.kept]
+        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return out

@@ -222,6 +222,55 @@ def summary_rows(summary: ModuleSummary) -> list[Row]:
                     )
     for trend in summary.trends:
         rows += _trend_rows(trend)
+    for later in summary.follow_ups:
+        rows += _cohort_follow_up_rows(later)
+    return rows
+
+
+def _cohort_follow_up_rows(found: FollowUpSummary) -> list[Row]:
+    """A cohort's follow-up outcomes in a module-wide report: its own summary's figures."""
+    section, cohort = "follow-up by cohort", found.scope.cohorts[0].code
+    share = found.used_share()
+    rows: list[Row] = [
+        [section, cohort, "asked", "follow_up", "count", found.asked, None, None, ""],
+        [
+            section,
+            cohort,
+            "responded",
+            "follow_up",
+            "count",
+            found.respondents,
+            percent(found.respondents, found.asked) if found.asked else None,
+            found.asked,
+            "",
+        ],
+    ]
+    if found.used is not None:
+        note = "" if share is not None else phrases.NOT_SHOWN
+        rows.append(
+            [
+                section,
+                cohort,
+                "used in practice",
+                "follow_up",
+                "count",
+                found.used_count,
+                share,
+                found.used.n,
+                note,
+            ]
+        )
+    for item in found.items:
+        if item.kept is not None:
+            rows.append(
+                _mean_row(
+                    section,
+                    cohort,
+                    "",
+                    Mean(item.kept.pairs, item.kept.change),
+                    f"mean change after → follow-up {item.label}",
+                )
+            )
     return rows
 
 

@@ -96,6 +96,20 @@ def figure_lines(summary: ModuleSummary) -> list[str]:
     for comparison in summary.comparisons:
         out += ["", *comparison_lines(comparison, n)]
 
+    if summary.follow_ups:
+        out += ["", "<b>Weeks later: the follow-up, cohort by cohort</b>"]
+        for later in summary.follow_ups:
+            row = phrases.follow_up_row(later)
+            kept = "; ".join(
+                f"{item.label[:1].lower() + item.label[1:]} {cell}"
+                for item, cell in zip(later.items, row.kept, strict=True)
+            )
+            out.append(
+                f"<b>{_e(row.cohort)}</b> ({_e(row.day)}): asked {row.asked}, responded "
+                f"{_e(row.responded)}; used in practice {_e(row.used)}; after → follow-up: "
+                f"{_e(kept)}"
+            )
+
     for found in summary.profiles:
         out += ["", f"<b>Participants by {_e(found.label.lower())}</b> (n = {found.n})"]
         out.append(_e(phrases.groups_sentence(found, n) + "."))

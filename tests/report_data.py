@@ -113,7 +113,9 @@ HELPED = (
 )
 
 
-def follow_up_csv(rng: random.Random, people: int, alike: bool) -> str:
+def follow_up_csv(
+    rng: random.Random, people: int, alike: bool, code: str = FOLLOW_UP_CODE, follow_up: bool = True
+) -> str:
     """A long-format CSV of one cohort: pre for all, post for most, follow-up for some."""
     rows: list[tuple[str, str, str, str]] = []
 
@@ -129,7 +131,7 @@ def follow_up_csv(rng: random.Random, people: int, alike: bool) -> str:
         if rng.random() >= 0.2:
             answers.append((who, "post", "met_expectations", "Yes"))
             answers += [(who, "post", q, rating(3.6)) for q in TRACKED]
-            if rng.random() >= 0.35:
+            if follow_up and rng.random() >= 0.35:
                 answers.append(
                     (who, "follow_up", "used_in_practice", rng.choices(USED, (30, 25, 30, 15))[0])
                 )
@@ -139,5 +141,5 @@ def follow_up_csv(rng: random.Random, people: int, alike: bool) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["participant", "cohort", "phase", "question", "value"])
-    writer.writerows((who, FOLLOW_UP_CODE, phase, q, value) for who, phase, q, value in rows)
+    writer.writerows((who, code, phase, q, value) for who, phase, q, value in rows)
     return out.getvalue()

@@ -16,6 +16,7 @@ import csv
 import io
 import math
 import random
+import re
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -250,3 +251,52 @@ def test_report_exports_and_import_carry_the_follow_up(tmp_path: Path) -> None:
 
 def codebook_row(rows: list[tuple[object, ...]], column: str) -> tuple[object, ...]:
     return next(row for row in rows if row[0] == column)
+
+
+def test_the_module_report_gives_each_cohorts_follow_up_as_its_own_report(
+    tmp_path: Path,
+) -> None:
+    """Follow-up outcomes where they exist: one row per cohort with follow-up answers, in
+    date order, each equal to the cohort's own follow-up summary; none for the others."""
+    from html import escape
+
+    from analysis.phrases import follow_up_row
+    from cli.main import main
+
+    codes = {"RS-A": (0, "Leeds", True), "RS-B": (30, "York", False), "RS-C": (60, "Leeds", True)}
+    specs = [
+        CohortSpec(code, START + timedelta(days=d), START + timedelta(days=d, hours=8), site=site)
+        for code, (d, site, _) in codes.items()
+    ]
+    text = config_toml(specs, database=tmp_path / "feedback.db", timezone="UTC")
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(text, encoding="utf-8")
+    rng = random.Random(11)
+    for code, (_, _, later) in codes.items():
+        (tmp_path / f"{code}.csv").write_text(
+            follow_up_csv(rng, 40, False, code=code, follow_up=later), encoding="utf-8"
+        )
+        assert main(["import", "--config", str(config_path), str(tmp_path / f"{code}.csv")]) == 0
+    out = tmp_path / "module"
+    command = ["report", "--config", str(config_path), "--module", "risk-support"]
+    assert main([*command, "--out", str(out)]) == 0
+    html = (out / "report.html").read_text("utf-8")
+    markdown = (out / "report.md").read_text("utf-8")
+    section = html[html.index('id="follow-ups-h"') :]
+    section = section[: section.index("</table>")]
+    config = load_config(config_path)
+    rows = []
+    for code in codes:
+        own = compute_follow_up(config, resolve_scope(config, cohort=code))
+        if not codes[code][2]:
+            assert own is None and code not in section
+            continue
+        assert own is not None
+        row = follow_up_row(own)
+        rows.append(row)
+        cells = [str(row.asked), row.responded, row.used, *row.kept]
+        found = section[section.index(f'<span class="code">{code}</span>') :]
+        found = found[: found.index("</tr>")]
+        assert re.findall(r"<td[^>]*>(.*?)</td>", found) == [escape(c) for c in cells]
+        assert f"| {code} ({row.day}) | " + " | ".join(cells) + " |" in markdown
+    assert [r.cohort for r in rows] == ["RS-A", "RS-C"]  # date order
