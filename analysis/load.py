@@ -17,9 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.questionnaire import PHASES, Module, Question
+from core.questionnaire import ALL_PHASES, FOLLOW_UP, PHASES, Module, Question
+from core.schedule import FOLLOW_UP_PUSH
 
 PHASE_DTYPE = pd.CategoricalDtype(list(PHASES), ordered=True)
+ALL_PHASE_DTYPE = pd.CategoricalDtype(list(ALL_PHASES), ordered=True)
+# The module day's phases: the follow-up weeks later is read on its own (load_follow_up).
+DAY_PHASES = "a.phase IN ('pre', 'post')"
 
 # Bit layout of an encoded answer: participant id | phase (1 bit) | question (10 bits) |
 # value (5 bits: 0 skipped, 1–5 a rating, 1–20 a choice's option number, 31 text).
@@ -53,10 +57,19 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
 
 
 def module_questions(module: Module) -> list[Question]:
-    """Every question of the module, pre questions first, each id once."""
+    """Every question of the module's pre and post, pre questions first, each id once."""
     seen: dict[str, Question] = {}
     for question in (*module.pre.questions, *module.post.questions):
         seen.setdefault(question.id, question)
+    return list(seen.values())
+
+
+def all_questions(module: Module) -> list[Question]:
+    """Every question of the module, the follow-up's too, in the order they are asked."""
+    seen = {q.id: q for q in module_questions(module)}
+    if module.follow_up is not None:
+        for question in module.follow_up.questions:
+            seen.setdefault(question.id, question)
     return list(seen.values())
 
 
@@ -138,19 +151,20 @@ def load_frames(path: Path, module: Module, cohorts: Sequence[str]) -> Frames:
         in_range = "+a.participant_id BETWEEN ? AND ?"
         answers = _packed(
             conn,
-            f"SELECT group_concat({encoding}) FROM answers a WHERE {in_range}",
+            f"SELECT group_concat({encoding}) FROM answers a WHERE {in_range} AND {DAY_PHASES}",
             [*encoding_params, low, high],
         )
         responses = _packed(
             conn,
             "SELECT group_concat((a.participant_id << 2) | ((a.phase = 'post') << 1)"
-            f" | (a.submitted_at IS NOT NULL)) FROM responses a WHERE {in_range}",
+            f" | (a.submitted_at IS NOT NULL)) FROM responses a WHERE {in_range}"
+            f" AND {DAY_PHASES}",
             [low, high],
         )
         text_rows = conn.execute(
             "SELECT a.participant_id, a.phase, a.question, a.value FROM answers a"
             f" WHERE a.question IN ({_placeholders(texts)}) AND a.value IS NOT NULL"
-            f" AND {in_range}",
+            f" AND {in_range} AND {DAY_PHASES}",
             [*texts, low, high],
         ).fetchall()
         conn.execute("COMMIT")
@@ -209,3 +223,58 @@ def decode_answers(
             "code": (encoded & (2**VALUE_BITS - 1)).astype(np.int8),
         }
     )
+
+
+@dataclass(frozen=True)
+class FollowUpFrames:
+    """What a follow-up summary reads: far fewer answers than a module's, so plain rows."""
+
+    # participant, cohort (categorical), phase (pre/post/follow_up), question, value (text;
+    # None: skipped): the tracked items at every point, and the follow-up's own questions
+    answers: pd.DataFrame
+    # participant, cohort, asked (the follow-up was sent to them, or, imported from paper,
+    # they submitted post), submitted (the follow-up)
+    people: pd.DataFrame
+
+
+def load_follow_up(path: Path, module: Module, cohorts: Sequence[str]) -> FollowUpFrames:
+    """Read the follow-up's answers, and the same people's ratings of its tracked items
+    before and after the module, in one snapshot."""
+    codes = list(cohorts)
+    wanted = [q.id for q in module.tracked_questions]
+    own = [q.id for q in module.follow_up.questions] if module.follow_up is not None else []
+    in_scope = f"p.cohort IN ({_placeholders(codes)})"
+    conn = connect_read_only(path)
+    try:
+        conn.execute("BEGIN")
+        people = conn.execute(
+            "SELECT p.id, p.cohort,"
+            " EXISTS (SELECT 1 FROM deliveries d WHERE d.participant_id = p.id AND d.kind = ?)"
+            " OR (p.telegram_id IS NULL AND EXISTS (SELECT 1 FROM responses r"
+            "   WHERE r.participant_id = p.id AND r.phase = 'post'"
+            "   AND r.submitted_at IS NOT NULL)),"
+            " EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id"
+            "   AND r.phase = ? AND r.submitted_at IS NOT NULL)"
+            f" FROM participants p WHERE {in_scope}",
+            [FOLLOW_UP_PUSH, FOLLOW_UP, *codes],
+        ).fetchall()
+        rows = conn.execute(
+            "SELECT a.participant_id, p.cohort, a.phase, a.question, a.value FROM answers a"
+            f" JOIN participants p ON p.id = a.participant_id WHERE {in_scope}"
+            f" AND ((a.phase = ? AND a.question IN ({_placeholders(own)}))"
+            f"   OR (a.phase IN ('pre', 'post') AND a.question IN ({_placeholders(wanted)})))",
+            [*codes, FOLLOW_UP, *own, *wanted],
+        ).fetchall()
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    cohort_dtype = pd.CategoricalDtype(codes)
+    answers = pd.DataFrame(rows, columns=["participant", "cohort", "phase", "question", "value"])
+    answers = answers.astype(
+        {"participant": "int64", "cohort": cohort_dtype, "phase": ALL_PHASE_DTYPE}
+    )
+    frame = pd.DataFrame(people, columns=["participant", "cohort", "asked", "submitted"])
+    frame = frame.astype(
+        {"participant": "int64", "cohort": cohort_dtype, "asked": bool, "submitted": bool}
+    )
+    return FollowUpFrames(answers=answers, people=frame)

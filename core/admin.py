@@ -39,7 +39,8 @@ async def open_cohorts(svc: Services, user: int) -> list[OpenCohort]:
     async with svc.db.read() as tx:
         for cohort in mine:
             windows = await cohort_windows(tx, svc, cohort)
-            phase = flow.open_phase(windows, now)
+            follow_up = svc.config.module_of(cohort).follow_up is not None
+            phase = flow.staff_open_phase(windows, now, follow_up)
             if phase is not None:
                 counts = await tx.cohort_counts(cohort.code)
                 found.append(OpenCohort(cohort, phase, windows[phase].closes, counts))
@@ -68,7 +69,8 @@ async def open_questionnaire(svc: Services, cohort: Cohort) -> tuple[Phase, flow
     """The questionnaire of the cohort open now, with its window; None if none is (/remind)."""
     async with svc.db.read() as tx:
         windows = await cohort_windows(tx, svc, cohort)
-    phase = flow.open_phase(windows, svc.now())
+    follow_up = svc.config.module_of(cohort).follow_up is not None
+    phase = flow.staff_open_phase(windows, svc.now(), follow_up)
     return None if phase is None else (phase, windows[phase])
 
 

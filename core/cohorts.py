@@ -20,7 +20,7 @@ from core import flow
 from core.config import CODE_PATTERN, Cohort, Config
 from core.dates import DateError, parse_session
 from core.journey import cohort_windows, pseudonym
-from core.questionnaire import Phase
+from core.questionnaire import ALL_PHASES, Phase
 from core.services import Services
 from core.storage import StoredCohortRow, Tx, parse_utc, stored_cohort_rows
 
@@ -479,7 +479,7 @@ async def cancel(svc: Services, code: str, by: str, done_events: Iterable[str]) 
             await tx.delete_stored_cohort(cohort.code)
             outcome = "deleted"
         else:
-            for phase in ("pre", "post"):
+            for phase in ALL_PHASES:
                 await tx.set_window(cohort.code, phase, min(now, cohort.start), now, None, now)
             for kind in done_events:
                 await tx.mark_event(cohort.code, kind, now)
@@ -500,4 +500,5 @@ async def progress(svc: Services, cohort: Cohort) -> tuple[dict[str, int], Phase
     async with svc.db.read() as tx:
         windows = await cohort_windows(tx, svc, cohort)
         counts = await tx.cohort_counts(cohort.code)
-    return counts, flow.open_phase(windows, svc.now())
+    follow_up = svc.config.module_of(cohort).follow_up is not None
+    return counts, flow.staff_open_phase(windows, svc.now(), follow_up)

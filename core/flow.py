@@ -14,7 +14,7 @@ from types import UnionType
 from typing import Literal
 
 from core.config import Cohort, ScheduleSettings
-from core.questionnaire import PHASES, Module, Phase, Question
+from core.questionnaire import ALL_PHASES, FOLLOW_UP, Module, Phase, Question
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,12 @@ class Step:
 def sequence(
     module: Module, phase: Phase, answered_elsewhere: frozenset[str]
 ) -> tuple[Question, ...]:
-    """The questions of a phase: profile questions not yet answered in the other phase first."""
-    profile = tuple(q for q in module.profile_questions if q.id not in answered_elsewhere)
+    """The questions of a phase: profile questions not yet answered in the other phase first
+    (the follow-up has none: it goes only to those who have answered them)."""
     own = tuple(q for q in module.questionnaire(phase).questions if not q.profile)
+    if phase == FOLLOW_UP:
+        return own
+    profile = tuple(q for q in module.profile_questions if q.id not in answered_elsewhere)
     return profile + own
 
 
@@ -98,9 +101,13 @@ class Window:
 
 
 def default_window(cohort: Cohort, phase: Phase, schedule: ScheduleSettings) -> Window:
-    """From the config: pre before and during the module, post for a while after it."""
+    """From the config: pre before and during the module, post for a while after it, the
+    follow-up weeks later (for modules that have one)."""
     if phase == "pre":
         return Window(cohort.start - schedule.pre_opens_before, cohort.end)
+    if phase == FOLLOW_UP:
+        opens = cohort.end + schedule.follow_up_after
+        return Window(opens, opens + schedule.follow_up_open_for)
     return Window(cohort.end, cohort.end + schedule.post_open_for)
 
 
@@ -114,18 +121,28 @@ def windows_for(
 ) -> Windows:
     """The configured windows, with an admin's /open or /close taking precedence."""
     result: Windows = {}
-    for phase in PHASES:
+    for phase in ALL_PHASES:
         override = overrides.get(phase)
         result[phase] = Window(*override) if override else default_window(cohort, phase, schedule)
     return result
 
 
 def open_phase(windows: Windows, now: datetime) -> Phase | None:
-    """The phase a participant answers now: post once it is open, else pre."""
+    """The phase anyone joined answers now: post once it is open, else pre. (The follow-up
+    is not among them: it is for those who submitted post; see `core.journey`.)"""
     for phase in ("post", "pre"):
         if windows[phase].contains(now):
             return phase
     return None
+
+
+def staff_open_phase(windows: Windows, now: datetime, follow_up: bool) -> Phase | None:
+    """The cohort's questionnaire open now, as staff see it (/status, /remind): its
+    follow-up (`follow_up`: the module has one) before the others, which an admin may have
+    kept open that long."""
+    if follow_up and windows[FOLLOW_UP].contains(now):
+        return FOLLOW_UP
+    return open_phase(windows, now)
 
 
 def opened_window(
@@ -138,6 +155,8 @@ def opened_window(
         return Window(now, default.closes)
     if phase == "post":
         return Window(now, now + schedule.post_open_for)
+    if phase == FOLLOW_UP:
+        return Window(now, now + schedule.follow_up_open_for)
     return Window(now, None)
 
 
@@ -148,7 +167,8 @@ def closed_window(current: Window, now: datetime) -> Window:
 
 # --- callback data ----------------------------------------------------------------
 # Every button the bot sends carries data written and read here, whatever its prefix: the
-# participant's steps (a k s g c), the /forgetme confirmation (f) and the export button
+# participant's steps (a k s g c), the follow-up opt-out (u), the /forgetme confirmation (f)
+# and the export button
 # under a summary (x). One codec keeps the prefixes apart, so each handler claims exactly
 # the taps that decode to its actions and registration order does not matter. It lives in
 # the core because the actions are the journey's own vocabulary and it needs no Telegram.
@@ -192,6 +212,15 @@ class Begin:
 
 
 @dataclass(frozen=True)
+class FollowUpChoice:
+    """The button under the thank-you for the post questionnaire: no follow-up (wanted
+    False), or yes after all."""
+
+    cohort: str
+    wanted: bool
+
+
+@dataclass(frozen=True)
 class Forget:
     """The answer to /forgetme's question: erase everything, or keep it."""
 
@@ -215,11 +244,11 @@ class CohortTap:
     value: str = ""
 
 
-ParticipantAction = Answer | Back | Submit | Consent | Begin
+ParticipantAction = Answer | Back | Submit | Consent | Begin | FollowUpChoice
 Action = ParticipantAction | Forget | Export | CohortTap
 
 _CODE = r"[A-Z0-9][A-Z0-9-]{1,19}"
-_PHASE = r"(?:pre|post)"
+_PHASE = r"(?:pre|post|follow_up)"
 _QID = r"[a-z][a-z0-9_]{0,23}"
 _PATTERNS: tuple[tuple[re.Pattern[str], type], ...] = (
     (re.compile(rf"^a:({_CODE}):({_PHASE}):({_QID}):(\d{{1,2}}|-)$"), Answer),
@@ -228,6 +257,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], type], ...] = (
     (re.compile(rf"^g:({_CODE}):({_PHASE})$"), Begin),
 )
 _CONSENT = re.compile(rf"^c:({_CODE}):([yn])$")
+_FOLLOW_UP = re.compile(rf"^u:({_CODE}):([yn])$")
 _FORGET = re.compile(r"^f:([yn])$")
 # The module id rule of the config's [[modules]] entries.
 _EXPORT = re.compile(rf"^x:(?:c:({_CODE})|m:([a-z0-9][a-z0-9-]{{0,39}}))$")
@@ -246,6 +276,8 @@ def encode(action: Action) -> str:
             data = f"g:{cohort}:{phase}"
         case Consent(cohort, agreed):
             data = f"c:{cohort}:{'y' if agreed else 'n'}"
+        case FollowUpChoice(cohort, wanted):
+            data = f"u:{cohort}:{'y' if wanted else 'n'}"
         case Forget(erase):
             data = f"f:{'y' if erase else 'n'}"
         case Export(cohort, module):
@@ -264,6 +296,9 @@ def decode(data: str | None) -> Action | None:
     match = _CONSENT.match(data)
     if match:
         return Consent(match[1], match[2] == "y")
+    match = _FOLLOW_UP.match(data)
+    if match:
+        return FollowUpChoice(match[1], match[2] == "y")
     match = _FORGET.match(data)
     if match:
         return Forget(match[1] == "y")

@@ -237,9 +237,58 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (module, period)
     );
     """,
+    """
+    -- A third phase, the follow-up weeks after the module. SQLite cannot change a CHECK
+    -- constraint in place, so the three tables that name phases are rebuilt (foreign keys
+    -- are off while migrating; nothing points at these tables).
+    CREATE TABLE responses_new (
+        participant_id  INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        phase           TEXT NOT NULL CHECK (phase IN ('pre', 'post', 'follow_up')),
+        started_at      TEXT NOT NULL,
+        submitted_at    TEXT,
+        position        TEXT,
+        message_id      INTEGER,
+        PRIMARY KEY (participant_id, phase)
+    );
+    INSERT INTO responses_new SELECT * FROM responses;
+    DROP TABLE responses;
+    ALTER TABLE responses_new RENAME TO responses;
+    CREATE TABLE answers_new (
+        participant_id  INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        phase           TEXT NOT NULL CHECK (phase IN ('pre', 'post', 'follow_up')),
+        question        TEXT NOT NULL,
+        value           TEXT,
+        answered_at     TEXT NOT NULL,
+        PRIMARY KEY (participant_id, phase, question)
+    );
+    INSERT INTO answers_new SELECT * FROM answers;
+    DROP TABLE answers;
+    ALTER TABLE answers_new RENAME TO answers;
+    CREATE TABLE windows_new (
+        cohort     TEXT NOT NULL REFERENCES cohorts(code),
+        phase      TEXT NOT NULL CHECK (phase IN ('pre', 'post', 'follow_up')),
+        opens_at   TEXT NOT NULL,
+        closes_at  TEXT,
+        set_by     INTEGER,
+        set_at     TEXT NOT NULL,
+        PRIMARY KEY (cohort, phase)
+    );
+    INSERT INTO windows_new SELECT * FROM windows;
+    DROP TABLE windows;
+    ALTER TABLE windows_new RENAME TO windows;
+    -- Who said no to the follow-up questionnaire of a cohort (the button at the end of the
+    -- post questionnaire, or /nofollowup); without a row they are asked. Erased with them.
+    CREATE TABLE follow_up_opt_outs (
+        participant_id  INTEGER PRIMARY KEY REFERENCES participants(id) ON DELETE CASCADE,
+        opted_out_at    TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Phases in the order they are asked (text order would put follow_up first).
+PHASE_ORDER = "CASE phase WHEN 'pre' THEN 0 WHEN 'post' THEN 1 ELSE 2 END"
 
 STORED_COHORTS_SQL = (
     "SELECT c.code, c.module, c.site, c.start_at, c.end_at, s.facilitators_chat,"
@@ -782,6 +831,66 @@ class Tx:
             (participant_id, kind, utc_text(now)),
         )
 
+    # the follow-up ---------------------------------------------------------------------------
+
+    async def follow_up_opted_out(self, participant_id: int) -> bool:
+        row = await self._one(
+            "SELECT 1 FROM follow_up_opt_outs WHERE participant_id = ?", (participant_id,)
+        )
+        return row is not None
+
+    async def set_follow_up_opt_out(self, participant_id: int, out: bool, now: datetime) -> None:
+        """Record that this participant wants no follow-up (out) or wants it after all."""
+        if out:
+            await self.conn.execute(
+                "INSERT OR IGNORE INTO follow_up_opt_outs (participant_id, opted_out_at)"
+                " VALUES (?, ?)",
+                (participant_id, utc_text(now)),
+            )
+        else:
+            await self.conn.execute(
+                "DELETE FROM follow_up_opt_outs WHERE participant_id = ?", (participant_id,)
+            )
+
+    async def participations(self, telegram_id: int) -> list[ParticipantRow]:
+        """Every cohort this person joined, oldest first."""
+        rows = await self._all(
+            "SELECT id, cohort, telegram_id, pseudonym FROM participants WHERE telegram_id = ?"
+            " ORDER BY joined_at, id",
+            (telegram_id,),
+        )
+        return [ParticipantRow(*row) for row in rows]
+
+    async def follow_up_respondents(self, cohort: str) -> int:
+        """How many of the cohort gave at least one follow-up answer (not a skip)."""
+        row = await self._one(
+            "SELECT count(DISTINCT a.participant_id) FROM answers a"
+            " JOIN participants p ON p.id = a.participant_id"
+            " WHERE p.cohort = ? AND a.phase = 'follow_up' AND a.value IS NOT NULL",
+            (cohort,),
+        )
+        return int(row[0]) if row is not None else 0
+
+    async def follow_up_targets(self, cohort: str, kind: str) -> list[tuple[int, int]]:
+        """(participant id, Telegram id) of consenting people who submitted the post
+        questionnaire, did not opt out of the follow-up, have not submitted it, and have not
+        yet been sent `kind`."""
+        rows = await self._all(
+            "SELECT p.id, p.telegram_id FROM participants p"
+            " JOIN consents c ON c.participant_id = p.id"
+            " JOIN responses post ON post.participant_id = p.id AND post.phase = 'post'"
+            "   AND post.submitted_at IS NOT NULL"
+            " WHERE p.cohort = ? AND p.telegram_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM follow_up_opt_outs o WHERE o.participant_id = p.id)"
+            " AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id"
+            "   AND r.phase = 'follow_up' AND r.submitted_at IS NOT NULL)"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.participant_id = p.id"
+            "   AND d.kind = ?)"
+            " ORDER BY p.id",
+            (cohort, kind),
+        )
+        return [(int(row[0]), int(row[1])) for row in rows]
+
     # status --------------------------------------------------------------------------------
 
     async def cohort_counts(self, cohort: str) -> dict[str, int]:
@@ -796,11 +905,23 @@ class Tx:
             " (SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id"
             "   WHERE p.cohort = :c AND r.phase = 'post'),"
             " (SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id"
-            "   WHERE p.cohort = :c AND r.phase = 'post' AND r.submitted_at IS NOT NULL)",
+            "   WHERE p.cohort = :c AND r.phase = 'post' AND r.submitted_at IS NOT NULL),"
+            " (SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id"
+            "   WHERE p.cohort = :c AND r.phase = 'follow_up'),"
+            " (SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id"
+            "   WHERE p.cohort = :c AND r.phase = 'follow_up' AND r.submitted_at IS NOT NULL)",
             {"c": cohort},
         )
         assert row is not None
-        keys = ("joined", "pre_started", "pre_submitted", "post_started", "post_submitted")
+        keys = (
+            "joined",
+            "pre_started",
+            "pre_submitted",
+            "post_started",
+            "post_submitted",
+            "follow_up_started",
+            "follow_up_submitted",
+        )
         return dict(zip(keys, (int(v) for v in row), strict=True))
 
     async def respondents(self, cohorts: Sequence[str]) -> int:
@@ -991,16 +1112,19 @@ class Tx:
         for pid, cohort, pseudonym, joined, consented, version in people:
             responses = await self._all(
                 "SELECT phase, started_at, submitted_at FROM responses WHERE participant_id = ?"
-                " ORDER BY phase DESC",
+                f" ORDER BY {PHASE_ORDER}",
                 (pid,),
             )
             answers = await self._all(
                 "SELECT phase, question, value, answered_at FROM answers"
-                " WHERE participant_id = ? ORDER BY phase DESC, answered_at",
+                f" WHERE participant_id = ? ORDER BY {PHASE_ORDER}, answered_at",
                 (pid,),
             )
             deliveries = await self._all(
                 "SELECT kind, sent_at FROM deliveries WHERE participant_id = ?", (pid,)
+            )
+            opted_out = await self._one(
+                "SELECT opted_out_at FROM follow_up_opt_outs WHERE participant_id = ?", (pid,)
             )
             records.append(
                 {
@@ -1012,6 +1136,7 @@ class Tx:
                     "responses": [tuple(r) for r in responses],
                     "answers": [tuple(a) for a in answers],
                     "deliveries": [tuple(d) for d in deliveries],
+                    "follow_up_opted_out_at": opted_out[0] if opted_out else None,
                 }
             )
         return records
@@ -1023,7 +1148,8 @@ class Tx:
             " LEFT JOIN answers a ON a.participant_id = p.id WHERE p.telegram_id = ?",
             (telegram_id,),
         )
-        # ON DELETE CASCADE takes consents, responses, answers and deliveries along.
+        # ON DELETE CASCADE takes consents, responses, answers (the follow-up's too),
+        # deliveries and follow-up opt-outs along.
         await self.conn.execute("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))
         return (int(row[0]), int(row[1])) if row else (0, 0)
 

@@ -17,7 +17,7 @@ from core import flow
 from sim.telegram.api import FakeTelegram, JSONDict
 from sim.telegram.state import inline_rows
 
-A = TypeVar("A", flow.Answer, flow.Back, flow.Submit, flow.Consent, flow.Begin)
+A = TypeVar("A", flow.Answer, flow.Back, flow.Submit, flow.Consent, flow.Begin, flow.FollowUpChoice)
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,21 @@ class Screen:
         for _, back in self.find(flow.Back):
             return back.question or None
         return None
+
+    @property
+    def phase(self) -> str | None:
+        """The questionnaire on screen (pre, post or follow_up), from its buttons."""
+        for button in self.buttons:
+            action = button.action
+            if isinstance(action, flow.Answer | flow.Back | flow.Submit | flow.Begin):
+                return action.phase
+        return None
+
+    @property
+    def follow_up_choice(self) -> Button | None:
+        """The button under the thank-you for the post questionnaire (no follow-up, or yes
+        after all)."""
+        return next((b for b, _ in self.find(flow.FollowUpChoice)), None)
 
     @property
     def cohort(self) -> str | None:
