@@ -34,6 +34,7 @@ from analysis.released import (
     Breakdown,
     Comparison,
     Distribution,
+    FollowUpSummary,
     ItemChange,
     ItemTrend,
     Mean,
@@ -43,6 +44,7 @@ from analysis.rounding import fmt_mean, fmt_signed, percent
 
 PRE_COLOUR = "#9bb7d4"
 POST_COLOUR = "#1f4e79"
+FOLLOW_UP_COLOUR = "#d4a017"  # the third point, weeks later; each bar is labelled too
 BAR_COLOUR = "#2a7f62"
 NOTE_COLOUR = "#555555"
 # Diverging scale: 1–2 warm (low), 3 neutral grey, 4–5 cool (high). Every segment is
@@ -179,17 +181,55 @@ def shown_items(summary: ModuleSummary) -> list[ItemChange]:
 
 def pre_post_chart(summary: ModuleSummary, width: float = PHONE_WIDTH) -> Figure:
     """Pre and post means of each paired item, as bars from the scale's minimum (1)."""
-    items = shown_items(summary)
+    items = [
+        (i.label, [("before", i.pre, PRE_COLOUR), ("after", i.post, POST_COLOUR)])
+        for i in shown_items(summary)
+    ]
+    return _means_chart(items, "Ratings before and after the module", width)
+
+
+POINT_BARS = {
+    "pre": ("before", PRE_COLOUR),
+    "post": ("after", POST_COLOUR),
+    "follow_up": ("follow-up", FOLLOW_UP_COLOUR),
+}
+
+
+def shown_points(summary: FollowUpSummary) -> list[tuple[str, list[tuple[str, Mean, str]]]]:
+    """Each tracked item with the points whose means are shown, as bars to draw."""
+    items = []
+    for item in summary.items:
+        bars = [
+            (POINT_BARS[phase][0], mean, POINT_BARS[phase][1])
+            for phase, mean in item.points
+            if mean.value is not None
+        ]
+        if bars:
+            items.append((item.label, bars))
+    return items
+
+
+def three_point_chart(summary: FollowUpSummary, width: float = PHONE_WIDTH) -> Figure:
+    """Each tracked item's means before, after and weeks after the module, from 1."""
+    return _means_chart(
+        shown_points(summary), "Ratings before, after and weeks after the module", width
+    )
+
+
+def _means_chart(
+    items: Sequence[tuple[str, Sequence[tuple[str, Mean, str]]]], title: str, width: float
+) -> Figure:
+    """Labelled mean bars per item, from the scale's minimum (1)."""
     rows = _Rows(width)
     bars: list[tuple[float, str, Mean, str]] = []
-    for item in items:
-        rows.text(item.label)
-        bars.append((rows.bar(), "before", item.pre, PRE_COLOUR))
-        bars.append((rows.bar(), "after", item.post, POST_COLOUR))
+    for label, points in items:
+        rows.text(label)
+        for phase, mean, colour in points:
+            bars.append((rows.bar(), phase, mean, colour))
         rows.gap()
     if not items:
         rows.text("Too few responses to draw.", color=NOTE_COLOUR)
-    figure, ax = _figure(width, rows.y, "Ratings before and after the module")
+    figure, ax = _figure(width, rows.y, title)
     _place(ax, rows)
     for y, phase, mean, colour in bars:
         value = float(mean.value or 1)
@@ -197,7 +237,9 @@ def pre_post_chart(summary: ModuleSummary, width: float = PHONE_WIDTH) -> Figure
         ax.text(
             value + 0.06, y, f"{phase} {fmt_mean(mean.value or 1)}", va="center", fontsize=SMALL
         )
-    ax.set_xlim(1, 6.3)
+    # Room right of a 5.00 for its label ("follow-up 5.00" is the longest).
+    longest = max([len(phase) for _, phase, _, _ in bars] + [6])
+    ax.set_xlim(1, 6.3 + 0.1 * (longest - 6))
     ax.set_xticks([1, 2, 3, 4, 5])
     ax.set_xlabel("Mean rating, 1 (low) to 5 (high)", fontsize=SMALL, loc="left")
     _bare(ax)
@@ -638,6 +680,36 @@ def chart_set(
             )
         )
         charts.append(Chart("ratings", alt, distribution_chart(summary.distributions, n, width)))
+    return charts
+
+
+def follow_up_chart_set(
+    summary: FollowUpSummary, width: float = PHONE_WIDTH, only: Collection[str] | None = None
+) -> list[Chart]:
+    """Every chart of a follow-up summary (or those named in `only`): the three points,
+    then who used it in practice, what helped and what got in the way."""
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    charts: list[Chart] = []
+    n = summary.min_cell_size
+    points = shown_points(summary)
+    if points and wanted("follow-up-points"):
+        alt = "Bar chart of mean ratings before, after and weeks after the module: " + "; ".join(
+            f"{label}: " + ", ".join(f"{fmt_mean(m.value or 0)} {word}" for word, m, _ in bars)
+            for label, bars in points
+        )
+        charts.append(Chart("follow-up-points", alt, three_point_chart(summary, width)))
+    for found in (summary.used, *summary.choices):
+        name = f"follow-up-{found.question.replace('_', '-')}" if found is not None else ""
+        if found is None or found.n == 0 or not wanted(name):
+            continue
+        parts = [f"{label}: {text}" for label, text in phrases.breakdown_items(found, n)]
+        alt = f"Bar chart of the follow-up answers to '{found.label}' (n = {found.n}): " + (
+            "; ".join(parts)
+        )
+        charts.append(Chart(name, alt, breakdown_chart(found, n, found.label, width)))
     return charts
 
 

@@ -24,6 +24,7 @@ from analysis.figures import (
     Comment,
     Counts,
     Figures,
+    FollowUpFigures,
     GroupRow,
     GroupTable,
     ItemRatings,
@@ -31,14 +32,18 @@ from analysis.figures import (
     PhaseCount,
     RatingCounts,
     RatingSum,
+    TrackedItem,
 )
-from analysis.load import Frames, module_questions
+from analysis.load import FollowUpFrames, Frames, module_questions
 from analysis.scope import Scope
 from analysis.stats import interval_from_sums, paired_stats
-from core.questionnaire import PHASES, Module, Phase, Question
+from core.questionnaire import FOLLOW_UP, PHASES, Module, Phase, Question
 
 EXPECTATIONS = "met_expectations"
 EXPECTATIONS_YES = "Yes"
+# The follow-up's headline question; its options that begin with "Yes" count as used.
+USED = "used_in_practice"
+USED_PREFIX = "Yes"
 HEADLINE_MEANS = ("relevance", "new_info")
 RATING_LEVELS = ("1", "2", "3", "4", "5")
 DIRECTIONS = ("improved", "same", "declined")
@@ -362,3 +367,109 @@ def _group_table(
     )
     items = tuple((q.id, q.label) for q in module.paired_questions)
     return GroupTable(by, tuple(mean_items), items, has_yes, rows_out, options)
+
+
+def summarise_follow_up(
+    frames: FollowUpFrames, module: Module, scope: Scope, *, show_comments: bool = True
+) -> FollowUpFigures:
+    """Compute every figure of a scope's follow-up summary (the definitions above hold:
+    a follow-up respondent gave at least one answer to it; means are over the answers
+    given; an item's pairs are those who rated it at both points compared)."""
+    assert module.follow_up is not None, module.id
+    answers = frames.answers
+    given = answers[answers["value"].notna()]
+    later = given[given["phase"] == FOLLOW_UP]
+    responded = set(later["participant"].tolist())
+    people = frames.people
+    submitted = set(people.loc[people["submitted"], "participant"].tolist())
+    asked = set(people.loc[people["asked"], "participant"].tolist()) | responded
+
+    used: Counts | None = None
+    used_labels: tuple[str, ...] = ()
+    choices: list[Counts] = []
+    for question in module.follow_up.questions:
+        if question.kind != "choice":
+            continue
+        values = later.loc[later["question"] == question.id, "value"]
+        counts = [int((values == option).sum()) for option in question.options]
+        found = counts_of(question.id, question.label, question.options, counts)
+        if question.id == USED:
+            used = found
+            used_labels = tuple(o for o in question.options if o.startswith(USED_PREFIX))
+        else:
+            choices.append(found)
+
+    ratings = given[given["question"].isin([q.id for q in module.tracked_questions])]
+    ratings = ratings[ratings["value"].isin(RATING_LEVELS)]
+    items = tuple(_tracked(ratings, module, question) for question in module.tracked_questions)
+
+    comments: tuple[Comment, ...] | None = None
+    commenters = 0
+    if show_comments:
+        texts = {q.id for q in module.follow_up.questions if q.kind == "text"}
+        typed = later[later["question"].isin(texts)].sort_values(
+            ["cohort", "participant"], kind="stable"
+        )
+        comments = tuple(
+            Comment(str(q), FOLLOW_UP, str(v))
+            for q, v in zip(typed["question"], typed["value"], strict=True)
+        )
+        commenters = int(typed["participant"].nunique())
+
+    return FollowUpFigures(
+        module=module.id,
+        title=module.title,
+        scope=scope,
+        asked=len(asked),
+        respondents=len(responded),
+        partial=len(responded - submitted),
+        used=used,
+        used_labels=used_labels,
+        choices=tuple(choices),
+        items=items,
+        comments=comments,
+        commenters=commenters,
+    )
+
+
+def _tracked(ratings: pd.DataFrame, module: Module, question: Question) -> TrackedItem:
+    """One tracked item: its ratings at each point, and the pairs to the follow-up."""
+    rows = ratings[ratings["question"] == question.id]
+    by_phase = {
+        phase: rows.loc[rows["phase"] == phase].set_index("participant")["value"].astype(int)
+        for phase in (*PHASES, FOLLOW_UP)
+    }
+    points = tuple(
+        (phase, rating_sum(by_phase[phase].to_numpy()))
+        for phase in (*PHASES, FOLLOW_UP)
+        if module.question(phase, question.id) is not None
+    )
+
+    def pairs(start: Phase) -> PairedItem | None:
+        if module.question(start, question.id) is None:
+            return None
+        before, after = by_phase[start], by_phase[FOLLOW_UP]
+        both = before.index.intersection(after.index).sort_values()
+        a = before.loc[both].to_numpy()
+        b = after.loc[both].to_numpy()
+        diff = b.astype(np.int16) - a
+        direction = counts_of(
+            question.id,
+            question.label,
+            DIRECTIONS,
+            (int((diff > 0).sum()), int((diff == 0).sum()), int((diff < 0).sum())),
+        )
+        return PairedItem(
+            question.id,
+            question.label,
+            question.text,
+            rating_sum(before.to_numpy()),
+            rating_sum(after.to_numpy()),
+            len(both),
+            paired_stats(a, b) if len(both) else None,
+            direction,
+        )
+
+    return TrackedItem(
+        question.id, question.label, question.text, points, pairs("post"), pairs("pre")
+    )

@@ -15,7 +15,8 @@ The statistical offices' practice, with two settings (`[analysis]` in the config
 - an item's interval, p and effect size are analytical outputs: shown when it has at
   least min_pairs_for_tests matched pairs, whatever its direction counts, never below.
 
-`release` applies it to `Figures` and returns the `ModuleSummary` the renderers read.
+`release` applies it to `Figures` and returns the `ModuleSummary` the renderers read;
+`release_follow_up` applies the same rules to a follow-up's `FollowUpFigures`.
 """
 
 from __future__ import annotations
@@ -25,18 +26,29 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from analysis.compute import EXPECTATIONS, EXPECTATIONS_YES
-from analysis.figures import Counts, Figures, GroupRow, GroupTable, PairedItem, RatingSum
+from analysis.figures import (
+    Counts,
+    Figures,
+    FollowUpFigures,
+    GroupRow,
+    GroupTable,
+    PairedItem,
+    RatingSum,
+    TrackedItem,
+)
 from analysis.released import (
     Breakdown,
     Comparison,
     ComparisonRow,
     Distribution,
+    FollowUpSummary,
     ItemChange,
     ItemMean,
     Mean,
     ModuleSummary,
     Part,
     Test,
+    ThreePoints,
 )
 from analysis.rounding import totals_rounding_to
 from analysis.suppress import (
@@ -472,3 +484,68 @@ def _yes_hidden(
     yes = [r.yes for r in rows]
     rest = [r.yes_n - r.yes for r in rows]
     return protect_cells([yes, rest], start, groups, policy.min_cell_size, [r.yes_n for r in rows])
+
+
+def release_follow_up(figures: FollowUpFigures, policy: Policy) -> FollowUpSummary:
+    """What the policy lets a follow-up summary show: the same rules as for the module's
+    summary. Choice answers are counts (merged when small); the share who used it in
+    practice is shown only when its options are shown on their own or merged only among
+    themselves; each point's mean needs min_cell_size answers; each paired change to the
+    follow-up is released exactly as a before/after change is."""
+    m = policy.min_cell_size
+    used = None
+    used_count = None
+    if figures.used is not None:
+        found = figures.used
+        keep = [i for i, label in enumerate(found.labels) if label in figures.used_labels]
+        used = breakdown(found, m, keep=keep)
+        used_count = _union_count(used, figures.used_labels)
+    comments = figures.comments
+    comments_hidden = False
+    if comments is not None and figures.commenters < m:
+        comments, comments_hidden = (), bool(comments)
+    return FollowUpSummary(
+        module=figures.module,
+        title=figures.title,
+        scope=figures.scope,
+        min_cell_size=m,
+        min_pairs_for_tests=policy.min_pairs_for_tests,
+        pairs_for_tests=policy.pairs_for_tests,
+        asked=figures.asked,
+        respondents=figures.respondents,
+        partial=figures.partial,
+        used=used,
+        used_labels=figures.used_labels,
+        used_count=used_count,
+        choices=tuple(breakdown(found, m) for found in figures.choices),
+        items=tuple(_three_points(item, policy) for item in figures.items),
+        comments=comments,
+        comments_hidden=comments_hidden,
+    )
+
+
+def _union_count(found: Breakdown, labels: Collection[str]) -> int | None:
+    """The count of these options together, when the shown parts give it: every part holds
+    only these options or none of them (a part mixing both would be split by the share)."""
+    if not found.parts:
+        return None
+    total = 0
+    for part in found.parts:
+        inside = [label in labels for label in part.labels]
+        if all(inside):
+            total += part.count
+        elif any(inside):
+            return None
+    return total
+
+
+def _three_points(item: TrackedItem, policy: Policy) -> ThreePoints:
+    m = policy.min_cell_size
+    points = tuple((phase, _mean(ratings, m)) for phase, ratings in item.points)
+    return ThreePoints(
+        item.question,
+        item.label,
+        points,
+        _change(item.kept, 0, (), policy) if item.kept is not None else None,
+        _change(item.since_before, 0, (), policy) if item.since_before is not None else None,
+    )

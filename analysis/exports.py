@@ -5,21 +5,24 @@ Long format, one row per answer, in this column order:
   cohort       the cohort's join code
   site         the cohort's site
   module       the module id
-  phase        pre or post
+  phase        pre, post or follow_up
   question     the question id from the questionnaire file
   value        a rating 1–5, a choice's option label, or the text; empty if skipped
   answered_at  when it was answered, UTC, ISO 8601 (e.g. 2026-03-14T10:02:11+00:00)
-Rows are ordered by cohort, participant, phase (pre first) and the questionnaire's order.
+Rows are ordered by cohort, participant, phase (pre, post, follow_up) and the
+questionnaire's order.
 `feedback-bot import` reads the same format back.
 
 The XLSX workbook holds typed cells (ratings as numbers, times as date-times in UTC):
   answers         the long format, as above ("answered_at (UTC)")
-  by participant  one row per participant: profile answers, then pre_<id> and post_<id>
-                  per question; an empty cell is a question not answered, and the
+  by participant  one row per participant: profile answers, then pre_<id>, post_<id> and
+                  follow_up_<id> per question; an empty cell is a question not answered, and the
                   `skipped` column names the ones the participant chose to skip
   codebook        one row per column of "by participant": question, phase, text, kind,
-                  options and their codes, required, profile, paired
-  summary         the report's figures, suppressed as in the report (when given one)
+                  options and their codes, required, profile, paired (compared with
+                  another phase)
+  summary         the report's figures, suppressed as in the report (when given one),
+                  the follow-up's after them (when there are follow-up answers)
 """
 
 from __future__ import annotations
@@ -35,10 +38,10 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from analysis.load import module_questions
-from analysis.released import ModuleSummary
-from analysis.render_sheet import SUMMARY_COLUMNS, summary_rows
-from core.questionnaire import Module, Phase, Question
+from analysis.load import all_questions
+from analysis.released import FollowUpSummary, ModuleSummary
+from analysis.render_sheet import SUMMARY_COLUMNS, follow_up_rows, summary_rows
+from core.questionnaire import ALL_PHASES, FOLLOW_UP, Module, Phase, Question
 from core.storage import Target, long_rows
 
 LONG_COLUMNS = (
@@ -56,8 +59,8 @@ XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included
 
 def iter_long(database: Target, module: Module, cohorts: Sequence[str]) -> Iterator[tuple]:
     """Every answer of `cohorts` as a long-format row, in export order, streamed."""
-    order = {q.id: i for i, q in enumerate(module_questions(module))}
-    phase_order = {"pre": 0, "post": 1}
+    order = {q.id: i for i, q in enumerate(all_questions(module))}
+    phase_order: dict[str, int] = {phase: i for i, phase in enumerate(ALL_PHASES)}
     # The storage hands each participant's answers together, participants in export order;
     # only each one's few answers are put in questionnaire order here.
     group: list[tuple] = []
@@ -71,7 +74,7 @@ def iter_long(database: Target, module: Module, cohorts: Sequence[str]) -> Itera
 
 def _ordered(group: list[tuple], phases: dict[str, int], order: dict[str, int]) -> list[tuple]:
     big = len(order)
-    return sorted(group, key=lambda r: (phases.get(r[4], 2), order.get(r[5], big), r[5]))
+    return sorted(group, key=lambda r: (phases.get(r[4], len(phases)), order.get(r[5], big), r[5]))
 
 
 def load_long(database: Target, module: Module, cohorts: Sequence[str]) -> pd.DataFrame:
@@ -120,7 +123,7 @@ def wide_questions(module: Module) -> list[tuple[str, Phase, Question]]:
     for question in module.profile_questions:
         phase: Phase = "pre" if module.question("pre", question.id) else "post"
         columns[question.id] = (question.id, phase, question)
-    for phase in ("pre", "post"):
+    for phase in module.phases:
         for question in module.questionnaire(phase).questions:
             name = wide_column(question, phase)
             columns.setdefault(name, (name, phase, question))
@@ -129,7 +132,7 @@ def wide_questions(module: Module) -> list[tuple[str, Phase, Question]]:
 
 def typed_values(long: pd.DataFrame, module: Module) -> np.ndarray:
     """The value column with ratings as whole numbers (skips stay None)."""
-    ratings = {q.id for q in module_questions(module) if q.kind == "rating"}
+    ratings = {q.id for q in all_questions(module) if q.kind == "rating"}
     values = long["value"].to_numpy(dtype=object).copy()
     mask = long["question"].isin(ratings).to_numpy() & long["value"].notna().to_numpy()
     numbers = pd.to_numeric(pd.Series(values[mask]), errors="coerce")
@@ -197,7 +200,9 @@ def codebook_rows(module: Module) -> list[list[object]]:
         ["module", "", "", "the module id", "text", "", "", "", ""],
     ]
     paired = {q.id for q in module.paired_questions}
+    tracked = {q.id for q in module.tracked_questions}
     for name, phase, question in wide_questions(module):
+        compared = question.id in (tracked if phase == FOLLOW_UP else paired)
         if question.kind == "rating":
             codes = f"1 = {question.low}; 5 = {question.high} (whole numbers 1–5)"
         elif question.kind == "choice":
@@ -215,7 +220,7 @@ def codebook_rows(module: Module) -> list[list[object]]:
                 codes,
                 "yes" if question.required else "no",
                 "yes" if question.profile else "no",
-                "yes" if question.id in paired else "no",
+                "yes" if compared else "no",
             ]
         )
     rows.append(
@@ -249,7 +254,12 @@ CODEBOOK_COLUMNS = (
 )
 
 
-def xlsx_bytes(long: pd.DataFrame, module: Module, summary: ModuleSummary | None = None) -> bytes:
+def xlsx_bytes(
+    long: pd.DataFrame,
+    module: Module,
+    summary: ModuleSummary | None = None,
+    follow_up: FollowUpSummary | None = None,
+) -> bytes:
     """The XLSX workbook described in the module docstring."""
     book = Workbook(write_only=True)
     per_sheet = XLSX_MAX_ROWS - 1
@@ -271,7 +281,8 @@ def xlsx_bytes(long: pd.DataFrame, module: Module, summary: ModuleSummary | None
     _write_sheet(book.create_sheet("by participant"), list(wide.columns), rows, {})
     _write_sheet(book.create_sheet("codebook"), list(CODEBOOK_COLUMNS), codebook_rows(module), {})
     if summary is not None:
-        _write_sheet(book.create_sheet("summary"), list(SUMMARY_COLUMNS), summary_rows(summary), {})
+        figures = summary_rows(summary) + (follow_up_rows(follow_up) if follow_up else [])
+        _write_sheet(book.create_sheet("summary"), list(SUMMARY_COLUMNS), figures, {})
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -149,3 +149,35 @@ class Figures:
 
     def phase(self, phase: Phase) -> PhaseCount:
         return self.phases[PHASES.index(phase)]
+
+
+@dataclass(frozen=True)
+class TrackedItem:
+    """A rating item asked again at the follow-up: everyone's ratings at each point it was
+    asked, and the matched pairs from after the module, and from before it, to the
+    follow-up."""
+
+    question: str
+    label: str
+    text: str
+    points: tuple[tuple[Phase, RatingSum], ...]  # in order: pre, post, follow_up (if asked)
+    kept: PairedItem | None  # after → follow-up (pre/post of it: the two points compared)
+    since_before: PairedItem | None  # before → follow-up
+
+
+@dataclass(frozen=True)
+class FollowUpFigures:
+    """Every exact figure of a scope's follow-up summary."""
+
+    module: str
+    title: str
+    scope: Scope
+    asked: int  # the follow-up went to them (or, imported, they submitted post)
+    respondents: int  # gave at least one follow-up answer (not a skip)
+    partial: int  # of the respondents, how many never submitted it
+    used: Counts | None  # used_in_practice, when the follow-up asks it
+    used_labels: tuple[str, ...]  # its options that count as having used it ("Yes, …")
+    choices: tuple[Counts, ...]  # the follow-up's other choice questions
+    items: tuple[TrackedItem, ...]
+    comments: tuple[Comment, ...] | None  # None: comments are turned off
+    commenters: int

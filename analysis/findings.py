@@ -7,10 +7,11 @@ there (rounded), and no direction is claimed that the table does not show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from analysis import phrases
-from analysis.released import ItemChange, ModuleSummary
+from analysis.released import FollowUpSummary, ItemChange, ModuleSummary
 from analysis.rounding import fmt_mean, percent, round_half_away
 
 MAX_FINDINGS = 6
@@ -99,7 +100,18 @@ def means_finding(summary: ModuleSummary) -> str | None:
 
 def change_finding(summary: ModuleSummary) -> str | None:
     """Which way average ratings went, true for one item or many, whichever ways they went."""
-    items = [i for i in summary.changes if _shown(i)]
+    return direction_finding(summary.changes)
+
+
+BEFORE_AFTER = "from before to after"
+
+
+def direction_finding(
+    changes: Sequence[ItemChange], span: str = BEFORE_AFTER, same: str = "before and after"
+) -> str | None:
+    """Which way average ratings went between two points (`span`; `same`: the two points
+    for "the same …"), true for one item or many, whichever ways they went."""
+    items = [i for i in changes if _shown(i)]
     if not items:
         return None
     ways = {i.question: direction(i) for i in items}
@@ -113,14 +125,14 @@ def change_finding(summary: ModuleSummary) -> str | None:
     if every in ({ROSE}, {FELL}):
         verb = ROSE if every == {ROSE} else FELL
         if k == 1:
-            return f"The average rating of {_named(items[0])} {verb} from before to after."
+            return f"The average rating of {_named(items[0])} {verb} {span}."
         most = max(gap(i) for i in items)
         tops = phrases.join_words([_named(i) for i in items if gap(i) == most])
-        return f"Average ratings {verb} from before to after on {_all(k)}, most in {tops}."
+        return f"Average ratings {verb} {span} on {_all(k)}, most in {tops}."
     if every == {LEVEL}:
         if k == 1:
-            return f"The average rating of {_named(items[0])} was the same before and after."
-        return f"Average ratings were the same before and after on {_all(k)}."
+            return f"The average rating of {_named(items[0])} was the same {same}."
+        return f"Average ratings were the same {same} on {_all(k)}."
     clauses = []
     for way, words in (
         (ROSE, "rose on"),
@@ -137,7 +149,9 @@ def change_finding(summary: ModuleSummary) -> str | None:
             f"The average rating of {_named(items[0])} went one way for everyone and "
             "another for those who answered both times."
         )
-    return f"Of the {number_word(k)} items, average ratings {phrases.join_words(clauses)}."
+    # The module's own sentence says no span: before and after is what it is about.
+    between = "" if span == BEFORE_AFTER else f" {span}"
+    return f"Of the {number_word(k)} items, average ratings{between} {phrases.join_words(clauses)}."
 
 
 def profile_finding(summary: ModuleSummary) -> str | None:
@@ -222,3 +236,38 @@ def headline_findings(summary: ModuleSummary) -> list[str]:
         profile_finding(summary),
     ]
     return [f for f in found if f][:MAX_FINDINGS]
+
+
+def follow_up_findings(summary: FollowUpSummary) -> list[str]:
+    """The follow-up's findings in plain words: did people use it, was the gain kept, how
+    far from where they started, what helped and what got in the way, who answered."""
+    used = None
+    share = summary.used_share()
+    if share is not None:
+        used = f"{share}% said they have used it in practice since the module."
+    kept = direction_finding(
+        [i.kept for i in summary.items if i.kept is not None],
+        "from just after the module to the follow-up",
+        "just after the module and at the follow-up",
+    )
+    since = direction_finding(
+        [i.since_before for i in summary.items if i.since_before is not None],
+        "from before the module to the follow-up",
+        "before the module and at the follow-up",
+    )
+    named = []
+    for found in summary.choices:
+        top = phrases.largest(found)
+        if len(top) == 1:
+            part = top[0]
+            named.append(
+                f"{found.label}, most often named: {part.labels[0]} ({part.count} of {found.n})."
+            )
+    answered = (
+        f"{summary.respondents} of the {summary.asked} asked answered the follow-up "
+        f"({phrases.rate_text(summary.respondents, summary.asked)})."
+        if summary.asked
+        else f"{summary.respondents} answered the follow-up."
+    )
+    sentences = [used, kept, since, *named, answered]
+    return [f for f in sentences if f][:MAX_FINDINGS]

@@ -22,9 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from core.config import Cohort, Config
-from core.questionnaire import PHASES, Question
+from core.questionnaire import ALL_PHASES, FOLLOW_UP, PHASES, Phase, Question
 from core.storage import WindowOverrides, open_database, utc_text, window_overrides
 from core.windows import Window, default_window
 
@@ -228,16 +229,25 @@ def _check_row(
             RowProblem(line, f"cohort {cohort.code} is at {cohort.site!r}, not {declared_site!r}")
         )
     phase = row["phase"].strip().lower()
-    if phase not in PHASES:
-        problems.append(RowProblem(line, f"phase {row['phase']!r} must be pre or post"))
+    if phase not in module.phases:
+        if phase == FOLLOW_UP:
+            problems.append(RowProblem(line, f"module {module.id} has no follow-up questionnaire"))
+        else:
+            names = " or ".join(module.phases)
+            problems.append(RowProblem(line, f"phase {row['phase']!r} must be {names}"))
     question_id = row["question"].strip()
     question = module.any_question(question_id)
     if question is None:
         known = ", ".join(
-            dict.fromkeys(q.id for q in (*module.pre.questions, *module.post.questions))
+            dict.fromkeys(q.id for p in module.phases for q in module.questionnaire(p).questions)
         )
         return bad(f"unknown question {question_id!r} for module {module.id} (known: {known})")
-    if phase in PHASES and not question.profile and module.question(phase, question_id) is None:  # type: ignore[arg-type]
+    # A profile question is asked once, in pre or post: either phase will do for it.
+    if (
+        phase in module.phases
+        and module.question(cast(Phase, phase), question_id) is None
+        and (not question.profile or phase == FOLLOW_UP)
+    ):
         problems.append(RowProblem(line, f"question {question_id} is not asked in {phase}"))
     value, value_problem = _value(question, row["value"])
     if value_problem:
@@ -253,9 +263,12 @@ def _check_row(
         )
     timed = not isinstance(answered_at, str)
     if isinstance(answered_at, str):
-        # No time given: the cohort's start (pre) or end (post), so importing the same
-        # file again writes the same moment and changes nothing.
-        answered_at = cohort.start if phase == "pre" else cohort.end
+        # No time given: the cohort's start (pre) or end (post), or the follow-up's opening,
+        # so importing the same file again writes the same moment and changes nothing.
+        if phase == FOLLOW_UP:
+            answered_at = default_window(cohort, FOLLOW_UP, config.schedule).opens
+        else:
+            answered_at = cohort.start if phase == "pre" else cohort.end
     if problems:
         return problems, None
     assert isinstance(answered_at, datetime)
@@ -333,7 +346,7 @@ async def write_answers(
             for done, ((cohort_code, pseudonym), items) in enumerate(groups.items(), 1):
                 first = min(a.answered_at for a in items)
                 pid = await tx.participants.imported(cohort_code, pseudonym, first)
-                for phase in PHASES:
+                for phase in ALL_PHASES:
                     in_phase = [a for a in items if a.phase == phase]
                     if not in_phase:
                         continue
@@ -378,12 +391,17 @@ async def write_answers(
 
 
 def plausible_window(
-    cohort: Cohort, config: Config, overrides: WindowOverrides
+    cohort: Cohort, config: Config, overrides: WindowOverrides, phase: str = "pre"
 ) -> tuple[datetime, datetime | None]:
-    """From when to when an answer to this cohort can have been given (None: no end)."""
-    windows = [default_window(cohort, phase, config.schedule) for phase in PHASES]
-    windows += [Window(*overrides[cohort.code, p]) for p in PHASES if (cohort.code, p) in overrides]
+    """From when to when an answer to this cohort can have been given (None: no end): a
+    pre or post answer while either questionnaire was open, a follow-up answer from the
+    module's end until the follow-up closed (each with DATE_MARGIN after)."""
+    phases: tuple[Phase, ...] = (FOLLOW_UP,) if phase == FOLLOW_UP else PHASES
+    windows = [default_window(cohort, p, config.schedule) for p in phases]
+    windows += [Window(*overrides[cohort.code, p]) for p in phases if (cohort.code, p) in overrides]
     opens = min(w.opens for w in windows)
+    if phase == FOLLOW_UP:
+        opens = min(opens, cohort.end)
     closes = [w.closes for w in windows]
     if any(c is None for c in closes):
         return opens, None
@@ -403,16 +421,21 @@ def dates_outside_window(
         if not answer.timed:
             continue  # dated by the import itself, at the cohort's start or end
         when = answer.answered_at
-        opens, latest = plausible_window(config.cohorts[answer.cohort], config, overrides)
+        opens, latest = plausible_window(
+            config.cohorts[answer.cohort], config, overrides, answer.phase
+        )
         if when > now:
             reason = "is in the future"
+        elif when < opens and answer.phase == FOLLOW_UP:
+            reason = f"is before the module {answer.cohort} ended ({local(opens)})"
         elif when < opens:
             reason = (
                 f"is before the pre-module questionnaire of {answer.cohort} opened ({local(opens)})"
             )
         elif latest is not None and when > latest:
+            which = "follow-up" if answer.phase == FOLLOW_UP else "post-module"
             reason = (
-                f"is more than {DATE_MARGIN.days} days after the post-module questionnaire of "
+                f"is more than {DATE_MARGIN.days} days after the {which} questionnaire of "
                 f"{answer.cohort} closed ({local(latest - DATE_MARGIN)})"
             )
         else:

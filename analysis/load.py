@@ -13,11 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.questionnaire import PHASES, Module, Question
+from core.questionnaire import ALL_PHASES, FOLLOW_UP, PHASES, Module, Question
+from core.schedule import FOLLOW_UP_PUSH
 from core.storage import Target
 from core.storage.packed import scope_answers
+from core.storage.reads import follow_up_rows
 
 PHASE_DTYPE = pd.CategoricalDtype(list(PHASES), ordered=True)
+ALL_PHASE_DTYPE = pd.CategoricalDtype(list(ALL_PHASES), ordered=True)
 
 
 @dataclass(frozen=True)
@@ -33,15 +36,25 @@ class Frames:
 
 
 def module_questions(module: Module) -> list[Question]:
-    """Every question of the module, pre questions first, each id once."""
+    """Every question of the module's pre and post, pre questions first, each id once."""
     seen: dict[str, Question] = {}
     for question in (*module.pre.questions, *module.post.questions):
         seen.setdefault(question.id, question)
     return list(seen.values())
 
 
+def all_questions(module: Module) -> list[Question]:
+    """Every question of the module, the follow-up's too, in the order they are asked."""
+    seen = {q.id: q for q in module_questions(module)}
+    if module.follow_up is not None:
+        for question in module.follow_up.questions:
+            seen.setdefault(question.id, question)
+    return list(seen.values())
+
+
 def load_frames(database: Target, module: Module, cohorts: Sequence[str]) -> Frames:
-    """Read the answers, responses and participants of `cohorts` in one snapshot."""
+    """Read the answers, responses and participants of `cohorts` in one snapshot: the module
+    day's (pre and post); the follow-up weeks later is read on its own (`load_follow_up`)."""
     codes = list(cohorts)
     questions = module_questions(module)
     found = scope_answers(database, questions, codes)
@@ -76,3 +89,34 @@ def load_frames(database: Target, module: Module, cohorts: Sequence[str]) -> Fra
             {"participant": found.people, "cohort": cohorts_of(found.people)}
         ),
     )
+
+
+@dataclass(frozen=True)
+class FollowUpFrames:
+    """What a follow-up summary reads: far fewer answers than a module's, so plain rows."""
+
+    # participant, cohort (categorical), phase (pre/post/follow_up), question, value (text;
+    # None: skipped): the tracked items at every point, and the follow-up's own questions
+    answers: pd.DataFrame
+    # participant, cohort, asked (the follow-up was sent to them, or, imported from paper,
+    # they submitted post), submitted (the follow-up)
+    people: pd.DataFrame
+
+
+def load_follow_up(database: Target, module: Module, cohorts: Sequence[str]) -> FollowUpFrames:
+    """Read the follow-up's answers, and the same people's ratings of its tracked items
+    before and after the module, in one snapshot."""
+    codes = list(cohorts)
+    tracked = [q.id for q in module.tracked_questions]
+    own = [q.id for q in module.follow_up.questions] if module.follow_up is not None else []
+    people, rows = follow_up_rows(database, codes, tracked, own, FOLLOW_UP, FOLLOW_UP_PUSH)
+    cohort_dtype = pd.CategoricalDtype(codes)
+    answers = pd.DataFrame(rows, columns=["participant", "cohort", "phase", "question", "value"])
+    answers = answers.astype(
+        {"participant": "int64", "cohort": cohort_dtype, "phase": ALL_PHASE_DTYPE}
+    )
+    frame = pd.DataFrame(people, columns=["participant", "cohort", "asked", "submitted"])
+    frame = frame.astype(
+        {"participant": "int64", "cohort": cohort_dtype, "asked": bool, "submitted": bool}
+    )
+    return FollowUpFrames(answers=answers, people=frame)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from analysis.released import Breakdown, ItemChange, Mean, ModuleSummary, Part
+from analysis.released import (
+    Breakdown,
+    FollowUpSummary,
+    ItemChange,
+    Mean,
+    ModuleSummary,
+    Part,
+    ThreePoints,
+)
 from analysis.rounding import fmt_mean, fmt_p, fmt_signed, percent
 from analysis.stats import WILCOXON_METHOD_NOTE
 
@@ -385,3 +393,151 @@ def change_cells(item: ItemChange) -> ChangeCells:
         return ChangeCells(change, interval, "no change", None, effect)
     p = fmt_p(test.p_value).removeprefix("= ")
     return ChangeCells(change, interval, p, test.method, effect)
+
+
+# --- the follow-up, weeks later -----------------------------------------------------------
+
+POINT_WORDS = {"pre": "before", "post": "after", "follow_up": "at the follow-up"}
+KEPT = "after the module → follow-up"
+SINCE_BEFORE = "before the module → follow-up"
+ASKED_NOTE = (
+    "Asked: everyone the follow-up was sent to, that is who had submitted the post-module "
+    "questionnaire and had not opted out (for answers imported from paper forms: who had "
+    "submitted the post-module questionnaire)."
+)
+
+
+def follow_up_response_lines(summary: FollowUpSummary) -> list[str]:
+    """Who was asked the follow-up and who answered it, with the response rate."""
+    partial = f", of which {summary.partial} partial" if summary.partial else ""
+    return [
+        f"Asked: {summary.asked} (who had submitted the post-module questionnaire and had "
+        "not opted out)",
+        f"Follow-up responses: {summary.respondents} "
+        f"({rate_text(summary.respondents, summary.asked)} of those asked{partial})",
+    ]
+
+
+def used_sentence(summary: FollowUpSummary) -> str | None:
+    """ "44% have used it in practice since the module (8 of 18)." """
+    found = summary.used
+    if found is None:
+        return None
+    if found.n < max(summary.min_cell_size, 1):
+        return f"Used in practice: {TOO_FEW} (n = {found.n})."
+    share = summary.used_share()
+    if share is None or summary.used_count is None:
+        return (
+            "The share who have used it in practice is not shown on its own, to protect a "
+            f"small group (n = {found.n})."
+        )
+    return (
+        f"{share}% have used it in practice since the module "
+        f"({summary.used_count} of {found.n}: {join_words(list(summary.used_labels), 'or')})."
+    )
+
+
+def points_text(item: ThreePoints) -> str:
+    """ "2.60 before (n = 30), 3.31 after (n = 26), 4.00 at the follow-up (n = 18)"."""
+    return ", ".join(
+        f"{bare_mean(mean)} {POINT_WORDS[phase]} (n = {mean.n})" for phase, mean in item.points
+    )
+
+
+def labelled(change: ItemChange, span: str) -> ItemChange:
+    """A paired change named by its item and the two points it compares."""
+    return replace(change, label=f"{change.label}, {span}")
+
+
+def follow_up_changes(summary: FollowUpSummary) -> list[tuple[str, ItemChange]]:
+    """Every paired change to the follow-up, with the points it compares."""
+    found = []
+    for item in summary.items:
+        for span, change in ((KEPT, item.kept), (SINCE_BEFORE, item.since_before)):
+            if change is not None:
+                found.append((span, change))
+    return found
+
+
+def follow_up_statistics_lines(summary: FollowUpSummary) -> list[str]:
+    """Each item's paired changes to the follow-up, with who rated it higher, the same or
+    lower, and the tests where there are enough pairs."""
+    m = summary.min_cell_size
+    changes = follow_up_changes(summary)
+    lines = [change_sentence(labelled(c, span), m) for span, c in changes]
+    note = follow_up_tests_note(summary)
+    return [*lines, note] if note else lines
+
+
+def follow_up_tests_note(summary: FollowUpSummary) -> str | None:
+    """Why some changes to the follow-up have no interval, test or effect size: once."""
+    changes = follow_up_changes(summary)
+    short = [labelled(c, span).label for span, c in changes if c.test is None and c.pairs > 0]
+    if not short:
+        return None
+    which = "every change here" if len(short) == len(changes) else join_words(short)
+    return (
+        f"Tests need at least {summary.pairs_for_tests} people who answered at both points: "
+        f"{which} had fewer, so no interval, p-value or effect size ('{NO_TEST}')."
+    )
+
+
+FOLLOW_UP_METHOD = (
+    "The follow-up is asked weeks after the module of those who submitted the post-module "
+    "questionnaire and did not opt out. Each item's mean at each point is over everyone who "
+    "answered it then (so the before and after means are the module summary's); the "
+    "changes to the follow-up are over the people who answered the item at both points "
+    "compared (matched pairs), with the same statistics and the same disclosure rules as "
+    "the change from before to after. After → follow-up says whether the gain was kept; "
+    "before → follow-up, how far people are from where they started. The share who used it "
+    "in practice counts the answers beginning with 'Yes' among everyone who answered. " + ASKED_NOTE
+)
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    """One cohort's follow-up outcomes as a module report's row shows them."""
+
+    cohort: str
+    day: str  # "14 Mar 2026": the module's day
+    asked: int
+    responded: str  # "18 (75%)"
+    used: str  # "72% (n = 18)", "too few responses" or "not shown"
+    kept: list[str]  # per tracked item: its mean change after → follow-up, with its pairs
+
+
+def follow_up_row(summary: FollowUpSummary) -> FollowUpRow:
+    """A cohort's follow-up outcomes as the figures of its own follow-up summary."""
+    cohort = summary.scope.cohorts[0]
+    share = summary.used_share()
+    if summary.used is None:
+        used = "–"
+    elif share is not None:
+        used = f"{share}% (n = {summary.used.n})"
+    else:
+        used = TOO_FEW if summary.used.n < summary.min_cell_size else NOT_SHOWN
+    kept = []
+    for item in summary.items:
+        change = item.kept
+        if change is None:
+            kept.append("–")
+            continue
+        cells = change_cells(change)
+        text = cells.change if change.change is None else f"{cells.change} ({change.pairs} pairs)"
+        kept.append(f"{text}, 95% CI {cells.interval}" if cells.interval else text)
+    return FollowUpRow(
+        cohort.code,
+        f"{cohort.start.day} {cohort.start:%b %Y}",
+        summary.asked,
+        f"{summary.respondents} ({rate_text(summary.respondents, summary.asked)})",
+        used,
+        kept,
+    )
+
+
+FOLLOW_UPS_NOTE = (
+    "Weeks after each module, those who had submitted its post-module questionnaire and had "
+    "not opted out were asked again. Each row is that cohort's own follow-up summary: the "
+    "same figures its report gives (used in practice: the share answering Yes; the change "
+    "from just after the module to the follow-up over the people who answered both times)."
+)

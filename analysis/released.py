@@ -11,6 +11,7 @@ from datetime import datetime
 from fractions import Fraction
 
 from analysis.figures import Comment, PhaseCount
+from analysis.rounding import percent
 from analysis.scope import Scope
 from core.questionnaire import PHASES, Phase
 
@@ -20,6 +21,7 @@ __all__ = [
     "Comparison",
     "ComparisonRow",
     "Distribution",
+    "FollowUpSummary",
     "ItemChange",
     "ItemMean",
     "ItemTrend",
@@ -28,6 +30,7 @@ __all__ = [
     "Part",
     "PhaseCount",
     "Test",
+    "ThreePoints",
     "TrendPoint",
     "TrendTest",
 ]
@@ -245,9 +248,60 @@ class ModuleSummary:
     # Each paired item cohort by cohort over time (analysis.trend): a module-wide summary
     # of two or more cohorts has them; others have none.
     trends: tuple[ItemTrend, ...] = ()
+    # Follow-up outcomes cohort by cohort, in date order: each cohort's own follow-up
+    # summary (the figures its report gives), for the cohorts of a module-wide summary
+    # that have follow-up answers.
+    follow_ups: tuple[FollowUpSummary, ...] = ()
 
     def phase(self, phase: Phase) -> PhaseCount:
         return self.phases[PHASES.index(phase)]
 
     def mean(self, question: str) -> ItemMean | None:
         return next((m for m in self.means if m.question == question), None)
+
+
+@dataclass(frozen=True)
+class ThreePoints:
+    """A rating item at the points it was asked (pre, post, follow-up), each mean with its
+    n, and the paired changes to the follow-up, released as the before/after change is:
+    `kept` from after the module (its pre and post are the after and follow-up means),
+    `since_before` from before it (the before and follow-up means)."""
+
+    question: str
+    label: str
+    points: tuple[tuple[Phase, Mean], ...]
+    kept: ItemChange | None  # None: not asked after the module
+    since_before: ItemChange | None  # None: not asked before the module
+
+    def point(self, phase: Phase) -> Mean | None:
+        return next((mean for p, mean in self.points if p == phase), None)
+
+
+@dataclass(frozen=True)
+class FollowUpSummary:
+    """What a follow-up summary shows (weeks after the module: has it changed practice?),
+    as the disclosure policy released it: one cohort's, or several cohorts' together. The
+    module's report includes it per cohort where a cohort has follow-up answers."""
+
+    module: str
+    title: str
+    scope: Scope
+    min_cell_size: int
+    min_pairs_for_tests: int
+    pairs_for_tests: int
+    asked: int  # the people the follow-up went to (imported: who submitted post)
+    respondents: int  # of them (and anyone else), who answered at least one question
+    partial: int  # of the respondents, how many never submitted
+    used: Breakdown | None  # "Have you used it in practice?", when the follow-up asks it
+    used_labels: tuple[str, ...]  # its options that count as having used it
+    used_count: int | None  # how many used it: None when not shown on its own
+    choices: tuple[Breakdown, ...]  # what helped, what got in the way …
+    items: tuple[ThreePoints, ...]
+    comments: tuple[Comment, ...] | None
+    comments_hidden: bool = False
+
+    def used_share(self) -> int | None:
+        """The share who have used it in practice, as a whole percentage, when shown."""
+        if self.used is None or self.used_count is None or self.used.n == 0:
+            return None
+        return percent(self.used_count, self.used.n)

@@ -15,11 +15,12 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from analysis import over_time, phrases
-from analysis.findings import headline_findings
+from analysis.findings import follow_up_findings, headline_findings
 from analysis.released import (
     Breakdown,
     Comparison,
     ComparisonRow,
+    FollowUpSummary,
     ItemChange,
     Mean,
     ModuleSummary,
@@ -47,7 +48,7 @@ class EmbeddedChart:
 
 # Charts that span the printed page get a layout drawn for it; the others print beside
 # their table, where the phone layout is the right size.
-PAPER_CHARTS = frozenset({"before-after", "ratings", "by-site", "trend"})
+PAPER_CHARTS = frozenset({"before-after", "ratings", "by-site", "trend", "follow-up-points"})
 
 
 def _e(text: object) -> str:
@@ -55,9 +56,13 @@ def _e(text: object) -> str:
 
 
 def render_html(
-    summary: ModuleSummary, charts: Sequence[EmbeddedChart], generated: datetime | None = None
+    summary: ModuleSummary,
+    charts: Sequence[EmbeddedChart],
+    generated: datetime | None = None,
+    follow_up: FollowUpSummary | None = None,
 ) -> str:
-    """The report as one HTML document."""
+    """The report as one HTML document; with a follow-up section when there are follow-up
+    answers (`follow_up`, whose charts are among `charts`)."""
     by_name = {c.name: c for c in charts}
     n = summary.min_cell_size
     title = f"{summary.title}: module evaluation report"
@@ -77,7 +82,7 @@ def render_html(
         _facts(summary),
         "</header>",
         "<main>",
-        _headline(summary),
+        _headline(summary, follow_up),
         _responses(summary),
         _reception(summary, n),
         _before_after(summary, n, by_name.get("before-after")),
@@ -87,7 +92,8 @@ def render_html(
         _over_time(summary, n, by_name),
         _distributions(summary, n, by_name.get("ratings")),
         _comments(summary),
-        _method(summary),
+        _follow_up(follow_up, by_name) if follow_up is not None else "",
+        _method(summary, follow_up),
         "</main>",
         _footer(generated),
         "</body>",
@@ -112,11 +118,15 @@ def _facts(summary: ModuleSummary) -> str:
     return f'<dl class="facts">{body}</dl>'
 
 
-def _headline(summary: ModuleSummary) -> str:
+def _headline(summary: ModuleSummary, follow_up: FollowUpSummary | None = None) -> str:
     items = "".join(f"<li>{_e(f)}</li>" for f in headline_findings(summary))
+    later = ""
+    if follow_up is not None:
+        found = "".join(f"<li>{_e(f)}</li>" for f in follow_up_findings(follow_up))
+        later = f'<h3>Weeks later (<a href="#follow-up">the follow-up</a>)</h3><ul>{found}</ul>'
     return (
         '<section id="headline" class="headline" aria-labelledby="headline-h">'
-        f'<h2 id="headline-h">Headline findings</h2><ul>{items}</ul></section>'
+        f'<h2 id="headline-h">Headline findings</h2><ul>{items}</ul>{later}</section>'
     )
 
 
@@ -574,10 +584,39 @@ def _over_time(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart])
 
 
 def _follow_up_over_time(summary: ModuleSummary) -> str:
-    """Follow-up outcomes cohort by cohort: the place issue 18's follow-up phase (points
-    1–2) fills, with each cohort's share using it in practice and its post → follow-up
-    change. Empty until the follow-up phase exists."""
-    return ""
+    """Follow-up outcomes cohort by cohort, in date order, where cohorts have them: each
+    one's share using it in practice and its change after the module → follow-up, the
+    figures of that cohort's own follow-up summary."""
+    if not summary.follow_ups:
+        return ""
+    items = [item.label for item in summary.follow_ups[0].items]
+    rows: list[list[Cell]] = []
+    for found in summary.follow_ups:
+        row = phrases.follow_up_row(found)
+        rows.append(
+            [
+                f'<span class="code">{_e(row.cohort)}</span><br>{_e(row.day)}',
+                str(row.asked),
+                _e(row.responded),
+                _e(row.used),
+                *(_e(cell) for cell in row.kept),
+            ]
+        )
+    table = _table(
+        "Follow-up outcomes, cohort by cohort (weeks after each module)",
+        [
+            "Cohort",
+            "Asked",
+            "Responded",
+            "Used in practice",
+            *(f"{_e(label)}: after → follow-up" for label in items),
+        ],
+        rows,
+    )
+    return (
+        '<h3 id="follow-ups-h">Weeks later: the follow-up, cohort by cohort</h3>'
+        f"<p>{_e(phrases.FOLLOW_UPS_NOTE)}</p>{table}"
+    )
 
 
 def _distributions(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -> str:
@@ -636,7 +675,156 @@ def _comments(summary: ModuleSummary) -> str:
     )
 
 
-def _method(summary: ModuleSummary) -> str:
+def _follow_up(summary: FollowUpSummary, charts: dict[str, EmbeddedChart]) -> str:
+    """Weeks later: who answered, who used it in practice, what helped and what got in the
+    way, each item at three points and the changes to the follow-up."""
+    n = summary.min_cell_size
+    total = summary.asked
+    rows = [
+        ["Asked", str(total), "–", "–"],
+        [
+            "Responded",
+            str(summary.respondents),
+            _pct(summary.respondents, total),
+            str(summary.partial),
+        ],
+    ]
+    out = [
+        '<section id="follow-up" aria-labelledby="follow-up-h">',
+        _keep(
+            '<h2 id="follow-up-h">Weeks later: the follow-up</h2>',
+            "<p>Some weeks after the module, everyone who had submitted the post-module "
+            "questionnaire and had not opted out was asked once more: whether they have used "
+            "it in practice, what helped and what got in the way, and the same ratings "
+            "again.</p>",
+            _table(
+                "Follow-up responses",
+                ["", "People", "% of those asked", "Partial"],
+                rows,
+            ),
+            f'<p class="note">{_e(phrases.ASKED_NOTE)}</p>',
+        ),
+    ]
+    sentence = phrases.used_sentence(summary)
+    if summary.used is not None and sentence is not None:
+        found = summary.used
+        out.append(
+            _keep(
+                f"<h3>Used in practice</h3><p>{_e(sentence)}</p>",
+                _pair(
+                    _table(
+                        _e(found.label),
+                        ["Answer", "Respondents", "%"],
+                        _breakdown_rows(found, n),
+                        foot=["Answered", str(found.n), ""],
+                    ),
+                    _figure(charts.get("follow-up-used-in-practice"), found.label + "."),
+                ),
+                _hidden_note(found, n),
+            )
+        )
+    for found in summary.choices:
+        top = phrases.largest(found)
+        said = (
+            f"<p>Named most often: {_e(top[0].labels[0])} ({top[0].count} of {found.n}).</p>"
+            if len(top) == 1
+            else ""
+        )
+        name = f"follow-up-{found.question.replace('_', '-')}"
+        out.append(
+            _keep(
+                f"<h3>{_e(found.label)}</h3>{said}",
+                _pair(
+                    _table(
+                        _e(found.label),
+                        ["Answer", "Respondents", "%"],
+                        _breakdown_rows(found, n),
+                        foot=["Answered", str(found.n), ""],
+                    ),
+                    _figure(charts.get(name), found.label + "."),
+                ),
+                _hidden_note(found, n),
+            )
+        )
+    if summary.items:
+        out.append(_three_points(summary, charts.get("follow-up-points")))
+    if summary.comments_hidden:
+        out.append(
+            f'<p class="note">Fewer than {n} people wrote a comment at the follow-up, so '
+            "none are shown: in so small a group a comment could identify its writer.</p>"
+        )
+    elif summary.comments:
+        quotes = "".join(f"<blockquote><p>{_e(c.text)}</p></blockquote>" for c in summary.comments)
+        out.append(
+            f"<h3>Comments at the follow-up ({len(summary.comments)})</h3>"
+            f'<p class="note">As participants typed them.</p>{quotes}'
+        )
+    out.append("</section>")
+    return "".join(out)
+
+
+def _three_points(summary: FollowUpSummary, chart: EmbeddedChart | None) -> str:
+    """Each item's means at the points it was asked, and its changes to the follow-up."""
+    means = []
+    for item in summary.items:
+        cells = [
+            _mean_cell(mean) if (mean := item.point(phase)) is not None else "not asked"
+            for phase in ("pre", "post", "follow_up")
+        ]
+        means.append([_e(item.label), *cells])
+    table = _table(
+        "Mean ratings before, after and weeks after the module (1 = low, 5 = high)",
+        ["Item", "Before: mean (n)", "After: mean (n)", "Follow-up: mean (n)"],
+        means,
+    )
+    changes = []
+    for span, change in phrases.follow_up_changes(summary):
+        cell, p, r = change_cells(change)
+        direction = (
+            "–"
+            if change.direction is None
+            else _e(
+                phrases.groups_sentence(
+                    change.direction, summary.min_cell_size, words=phrases.DIRECTION_WORDS
+                )
+            )
+        )
+        changes.append(
+            [f"{_e(change.label)}<br>({_e(span)})", str(change.pairs), cell, direction, p, r]
+        )
+    paired = _table(
+        "Changes to the follow-up, over the people who answered at both points (matched pairs)",
+        [
+            "Item (points compared)",
+            "Pairs",
+            "Mean change (95% CI)",
+            "Higher / same / lower",
+            "p (Wilcoxon)",
+            "Effect size r",
+        ],
+        changes,
+    )
+    words = phrases.follow_up_tests_note(summary)
+    note = f'<p class="note">{_e(words)}</p>' if words else ""
+    figure = _figure(
+        chart, "Mean ratings before, after and weeks after the module; the bars start at 1."
+    )
+    return (
+        _keep(
+            "<h3>Before, after and weeks after</h3>",
+            "<p>Each item's mean at each point is over everyone who answered it then. The "
+            "changes are over the people who answered at both points compared: after the "
+            "module → follow-up shows whether the gain was kept, before the module → "
+            "follow-up how far people have come since they started.</p>",
+            table,
+        )
+        + figure
+        + paired
+        + note
+    )
+
+
+def _method(summary: ModuleSummary, follow_up: FollowUpSummary | None = None) -> str:
     n = summary.min_cell_size
     lines = [
         "<strong>n</strong> is the number of answers a figure is based on: people who "
@@ -664,6 +852,8 @@ def _method(summary: ModuleSummary) -> str:
             f"{n} people in the report commented: in a smaller group a comment could "
             "identify its writer."
         )
+    if follow_up is not None:
+        lines.append(f"<strong>The follow-up</strong>: {_e(phrases.FOLLOW_UP_METHOD)}")
     items = "".join(f"<li>{line}</li>" for line in lines)
     return (
         '<section id="method" aria-labelledby="method-h">'
@@ -678,9 +868,13 @@ def _footer(generated: datetime | None) -> str:
 
 
 def render_report(
-    summary: ModuleSummary, charts: Sequence[Chart], paper: Sequence[Chart] = ()
+    summary: ModuleSummary,
+    charts: Sequence[Chart],
+    paper: Sequence[Chart] = (),
+    follow_up: FollowUpSummary | None = None,
 ) -> str:
-    """The report with the charts drawn for it, dated today; `paper`: print layouts."""
+    """The report with the charts drawn for it, dated today; `paper`: print layouts;
+    `follow_up`: its section (its charts among `charts` and `paper`)."""
     printed = {c.name: c.svg() for c in paper}
     embedded = [EmbeddedChart(c.name, c.alt, c.svg(), printed.get(c.name)) for c in charts]
-    return render_html(summary, embedded, datetime.now().astimezone())
+    return render_html(summary, embedded, datetime.now().astimezone(), follow_up)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from analysis import over_time, phrases
-from analysis.findings import headline_findings
-from analysis.released import Breakdown, Comparison, ItemChange, ModuleSummary
+from analysis.findings import follow_up_findings, headline_findings
+from analysis.released import Breakdown, Comparison, FollowUpSummary, ItemChange, ModuleSummary
 from analysis.rounding import fmt_signed, percent
 
 
@@ -13,8 +13,13 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> str:
-    """The report as Markdown; `charts` are the chart file names to link."""
+def render_markdown(
+    summary: ModuleSummary,
+    charts: list[str] | None = None,
+    follow_up: FollowUpSummary | None = None,
+) -> str:
+    """The report as Markdown; `charts` are the chart file names to link; `follow_up`
+    adds its section."""
     n = summary.min_cell_size
     charts = charts or []
     out = [f"# {summary.title}: module summary", ""]
@@ -103,11 +108,72 @@ def render_markdown(summary: ModuleSummary, charts: list[str] | None = None) -> 
     for comparison in sorted(summary.comparisons, key=lambda c: c.by != "site"):
         out += ["", *comparison_table(summary, comparison, n)]
     out += over_time_lines(summary, "trend.png" in charts)
+    out += follow_ups_lines(summary)
+
+    if follow_up is not None:
+        out += ["", *follow_up_section(follow_up, charts)]
 
     out += ["", "## Method", ""]
     out += [f"- {line}" for line in phrases.method_note(summary)]
     out += [f"- {line}" for line in over_time.method_lines(summary)]
+    if follow_up is not None:
+        out.append(f"- {phrases.FOLLOW_UP_METHOD}")
     return "\n".join(out) + "\n"
+
+
+def follow_up_section(summary: FollowUpSummary, charts: list[str]) -> list[str]:
+    """Weeks later: the follow-up's findings, responses, answers, three points and changes."""
+    n = summary.min_cell_size
+    out = ["## Weeks later: the follow-up", ""]
+    out += [f"- {line}" for line in follow_up_findings(summary)]
+    out += ["", *[f"- {line}" for line in phrases.follow_up_response_lines(summary)]]
+    sentence = phrases.used_sentence(summary)
+    if summary.used is not None and sentence is not None:
+        out += ["", "### Used in practice", "", sentence, ""]
+        out += breakdown_table("Answer", "Respondents (%)", summary.used, n)
+    for found in summary.choices:
+        out += ["", f"### {found.label}", ""]
+        out += breakdown_table("Answer", "Respondents (%)", found, n)
+    if summary.items:
+        out += [
+            "",
+            "### Before, after and weeks after",
+            "",
+            "| Item (1–5) | Before | After | Follow-up |",
+            "|---|---|---|---|",
+        ]
+        for item in summary.items:
+            cells = [
+                phrases.mean_text(mean) if (mean := item.point(phase)) is not None else "not asked"
+                for phase in ("pre", "post", "follow_up")
+            ]
+            out.append(f"| {_cell(item.label)} | {' | '.join(cells)} |")
+        if "follow-up-points.png" in charts:
+            out += ["", "![Before, after and weeks after](follow-up-points.png)"]
+        out += [
+            "",
+            "| Item (points compared) | Pairs | Mean change (95% CI) | Wilcoxon p | r "
+            "| Higher, the same, lower |",
+            "|---|---|---|---|---|---|",
+        ]
+        for span, change in phrases.follow_up_changes(summary):
+            cell, p, r = change_cells(change)
+            direction = (
+                "–"
+                if change.direction is None
+                else phrases.groups_sentence(change.direction, n, words=phrases.DIRECTION_WORDS)
+            )
+            out.append(
+                f"| {_cell(change.label)} ({span}) | {change.pairs} | {cell} | {p} | {r} "
+                f"| {_cell(direction)} |"
+            )
+        note = phrases.follow_up_tests_note(summary)
+        if note:
+            out += ["", note]
+    if summary.comments:
+        out += ["", f"### Comments at the follow-up ({len(summary.comments)}, as written)", ""]
+        out += [f"> {c.text.replace(chr(10), ' ')}\n" for c in summary.comments]
+    return out
 
 
 def change_cells(item: ItemChange) -> tuple[str, str, str]:
@@ -211,4 +277,23 @@ def over_time_lines(summary: ModuleSummary, chart: bool) -> list[str]:
                 f"| {_cell(cells.label)} | {cells.cohorts} | {cells.fitted} | {cells.change} "
                 f"| {cells.p} |"
             )
+    return out
+
+
+def follow_ups_lines(summary: ModuleSummary) -> list[str]:
+    """Follow-up outcomes cohort by cohort, where cohorts of a module-wide report have them."""
+    if not summary.follow_ups:
+        return []
+    items = [item.label for item in summary.follow_ups[0].items]
+    out = ["", "## Weeks later: the follow-up, cohort by cohort", "", phrases.FOLLOW_UPS_NOTE, ""]
+    out.append(
+        "| Cohort | Asked | Responded | Used in practice | "
+        + " | ".join(f"{_cell(label)}: after → follow-up" for label in items)
+        + " |"
+    )
+    out.append("|---" * (4 + len(items)) + "|")
+    for found in summary.follow_ups:
+        row = phrases.follow_up_row(found)
+        cells = [f"{row.cohort} ({row.day})", str(row.asked), row.responded, row.used, *row.kept]
+        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return out

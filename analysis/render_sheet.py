@@ -10,7 +10,14 @@ from __future__ import annotations
 from fractions import Fraction
 
 from analysis import over_time, phrases
-from analysis.released import Breakdown, ItemChange, ItemTrend, Mean, ModuleSummary
+from analysis.released import (
+    Breakdown,
+    FollowUpSummary,
+    ItemChange,
+    ItemTrend,
+    Mean,
+    ModuleSummary,
+)
 from analysis.rounding import percent, round_half_away
 
 SUMMARY_COLUMNS = (
@@ -68,9 +75,17 @@ def _mean_row(section: str, item: str, phase: str, mean: Mean, statistic: str = 
     return [section, item, "", phase, statistic, None, None, mean.n, note]
 
 
-def _change_rows(item: ItemChange, summary: ModuleSummary) -> list[Row]:
-    section, label = "before and after", item.label
-    rows = [_mean_row(section, label, phase, getattr(item, phase)) for phase in ("pre", "post")]
+def _change_rows(
+    item: ItemChange,
+    summary: ModuleSummary | FollowUpSummary,
+    section: str = "before and after",
+    phases: tuple[str, str] = ("pre", "post"),
+) -> list[Row]:
+    label = item.label
+    rows = [
+        _mean_row(section, label, phase, mean)
+        for phase, mean in zip(phases, (item.pre, item.post), strict=True)
+    ]
     rows.append([section, label, "", "", "matched pairs", item.pairs, None, None, ""])
     if item.change is None:
         note = f"fewer than {summary.min_cell_size} pairs"
@@ -207,6 +222,55 @@ def summary_rows(summary: ModuleSummary) -> list[Row]:
                     )
     for trend in summary.trends:
         rows += _trend_rows(trend)
+    for later in summary.follow_ups:
+        rows += _cohort_follow_up_rows(later)
+    return rows
+
+
+def _cohort_follow_up_rows(found: FollowUpSummary) -> list[Row]:
+    """A cohort's follow-up outcomes in a module-wide report: its own summary's figures."""
+    section, cohort = "follow-up by cohort", found.scope.cohorts[0].code
+    share = found.used_share()
+    rows: list[Row] = [
+        [section, cohort, "asked", "follow_up", "count", found.asked, None, None, ""],
+        [
+            section,
+            cohort,
+            "responded",
+            "follow_up",
+            "count",
+            found.respondents,
+            percent(found.respondents, found.asked) if found.asked else None,
+            found.asked,
+            "",
+        ],
+    ]
+    if found.used is not None:
+        note = "" if share is not None else phrases.NOT_SHOWN
+        rows.append(
+            [
+                section,
+                cohort,
+                "used in practice",
+                "follow_up",
+                "count",
+                found.used_count,
+                share,
+                found.used.n,
+                note,
+            ]
+        )
+    for item in found.items:
+        if item.kept is not None:
+            rows.append(
+                _mean_row(
+                    section,
+                    cohort,
+                    "",
+                    Mean(item.kept.pairs, item.kept.change),
+                    f"mean change after → follow-up {item.label}",
+                )
+            )
     return rows
 
 
@@ -229,4 +293,67 @@ def _trend_rows(trend: ItemTrend) -> list[Row]:
     ]
     rows: list[Row] = [[section, label, "", "", "cohorts", cohorts, None, None, ""]]
     rows += [[section, label, "", "", name, value, None, cohorts, ""] for name, value in figures]
+    return rows
+
+
+def follow_up_rows(summary: FollowUpSummary) -> list[Row]:
+    """Every figure of the follow-up section, one per row, suppressed as the report does."""
+    n = summary.min_cell_size
+    section = "follow-up"
+    rows: list[Row] = [
+        [section, "asked", "", "follow_up", "count", summary.asked, None, None, ""],
+        [
+            section,
+            "responded",
+            "",
+            "follow_up",
+            "count",
+            summary.respondents,
+            percent(summary.respondents, summary.asked) if summary.asked else None,
+            summary.asked,
+            "",
+        ],
+        [
+            section,
+            "partial (never submitted)",
+            "",
+            "follow_up",
+            "count",
+            summary.partial,
+            None,
+            summary.respondents,
+            "",
+        ],
+    ]
+    if summary.used is not None:
+        rows += _count_rows("follow-up: used in practice", summary.used, n, "follow_up")
+        share = summary.used_share()
+        rows.append(
+            [
+                "follow-up: used in practice",
+                summary.used.label,
+                " or ".join(summary.used_labels),
+                "follow_up",
+                "count",
+                summary.used_count,
+                share,
+                summary.used.n,
+                "" if share is not None else phrases.NOT_SHOWN,
+            ]
+        )
+    for found in summary.choices:
+        rows += _count_rows("follow-up: answers", found, n, "follow_up")
+    for item in summary.items:
+        rows += [
+            _mean_row("follow-up: three points", item.label, phase, mean)
+            for phase, mean in item.points
+        ]
+        if item.kept is not None:
+            rows += _change_rows(
+                item.kept, summary, "follow-up: after → follow-up", ("post", "follow_up")
+            )
+        if item.since_before is not None:
+            rows += _change_rows(
+                item.since_before, summary, "follow-up: before → follow-up", ("pre", "follow_up")
+            )
     return rows

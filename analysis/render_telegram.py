@@ -12,8 +12,8 @@ import re
 from html import escape
 
 from analysis import over_time, phrases
-from analysis.findings import headline_findings
-from analysis.released import Comparison, ModuleSummary
+from analysis.findings import follow_up_findings, headline_findings
+from analysis.released import Comparison, FollowUpSummary, ModuleSummary
 from analysis.rounding import percent
 
 TELEGRAM_LIMIT = 4096
@@ -95,6 +95,20 @@ def figure_lines(summary: ModuleSummary) -> list[str]:
     # read for them, and the report file holds what the budget cuts.
     for comparison in summary.comparisons:
         out += ["", *comparison_lines(comparison, n)]
+
+    if summary.follow_ups:
+        out += ["", "<b>Weeks later: the follow-up, cohort by cohort</b>"]
+        for later in summary.follow_ups:
+            row = phrases.follow_up_row(later)
+            kept = "; ".join(
+                f"{item.label[:1].lower() + item.label[1:]} {cell}"
+                for item, cell in zip(later.items, row.kept, strict=True)
+            )
+            out.append(
+                f"<b>{_e(row.cohort)}</b> ({_e(row.day)}): asked {row.asked}, responded "
+                f"{_e(row.responded)}; used in practice {_e(row.used)}; after → follow-up: "
+                f"{_e(kept)}"
+            )
 
     for found in summary.profiles:
         out += ["", f"<b>Participants by {_e(found.label.lower())}</b> (n = {found.n})"]
@@ -248,3 +262,68 @@ def _tokens_split(text: str, size: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+def follow_up_heading(summary: FollowUpSummary) -> str:
+    """The follow-up message's first line; the channel reads it as its title."""
+    return f"📈 <b>Follow-up summary</b> — {_e(summary.title)}, {_e(summary.scope.label)}"
+
+
+def render_follow_up_telegram(summary: FollowUpSummary, budget: int = MESSAGE_BUDGET) -> str:
+    """The follow-up summary as one Telegram HTML message: findings first, every figure in
+    an expandable quote, within `budget` characters (the report file holds the rest)."""
+    cohorts = summary.scope.cohorts
+    dates = phrases.date_range(min(c.start for c in cohorts), max(c.end for c in cohorts))
+    head = [
+        follow_up_heading(summary),
+        _e(f"{', '.join(summary.scope.sites)} · module on {dates} · asked again weeks later"),
+        "",
+    ]
+    head += [f"• {_e(line)}" for line in follow_up_findings(summary)]
+    head += ["", "<b>The figures</b> (tap to expand):"]
+    text = "\n".join(head) + "\n"
+    opening, closing = "<blockquote expandable>", "</blockquote>"
+    details = "\n".join(follow_up_lines(summary))
+    room = budget - len(text) - len(opening) - len(closing)
+    if len(details) > room:
+        kept = split_message(details, room - len(MORE) - 1)[0].split("\n")
+        while kept and (not kept[-1].strip() or _HEADING.fullmatch(kept[-1])):
+            kept.pop()
+        details = "\n".join(kept) + "\n" + MORE
+    return text + opening + details + closing
+
+
+def follow_up_lines(summary: FollowUpSummary) -> list[str]:
+    """Every figure of the follow-up as HTML lines, the three points and the changes first."""
+    n = summary.min_cell_size
+    out = ["<b>Who responded</b>"]
+    out += [_e(line) for line in phrases.follow_up_response_lines(summary)]
+    sentence = phrases.used_sentence(summary)
+    if sentence is not None and summary.used is not None:
+        out += ["", "<b>Used in practice</b>", _e(sentence)]
+        if summary.used.n >= n:
+            out.append(_e(phrases.groups_sentence(summary.used, n) + "."))
+    if summary.items:
+        out += ["", "<b>Three points</b> (1–5; average of everyone who answered then)"]
+        out += [f"• <b>{_e(i.label)}</b>: {_e(phrases.points_text(i))}" for i in summary.items]
+        out += ["", "<b>Changes to the follow-up</b> (matched pairs)"]
+        out += [_e(line) for line in phrases.follow_up_statistics_lines(summary)]
+    for found in summary.choices:
+        out += ["", f"<b>{_e(found.label)}</b> (n = {found.n})"]
+        out.append(_e(phrases.groups_sentence(found, n) + "." if found.n else "Nobody answered."))
+    if summary.comments:
+        out += ["", f"<b>Comments</b> ({len(summary.comments)}, as written)"]
+        out += [f"• <i>{_e(c.text)}</i>" for c in summary.comments[:COMMENT_LIMIT]]
+        if len(summary.comments) > COMMENT_LIMIT:
+            rest = len(summary.comments) - COMMENT_LIMIT
+            out.append(f"… and {rest} more in the report file.")
+    if summary.comments_hidden:
+        out += [
+            "",
+            "<b>Comments</b>",
+            _e(
+                f"Fewer than {n} people wrote a comment, so none are shown: in so small a "
+                "group a comment could identify its writer."
+            ),
+        ]
+    return out

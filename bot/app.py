@@ -43,6 +43,7 @@ PARTICIPANT_COMMANDS = [
     BotCommand("resume", "carry on with your questionnaire"),
     BotCommand("help", "how this works"),
     BotCommand("mydata", "see what is stored about you"),
+    BotCommand("nofollowup", "no follow-up questionnaire weeks later"),
     BotCommand("forgetme", "erase everything stored about you"),
     BotCommand("start", "join with a cohort code"),
 ]

@@ -1,5 +1,5 @@
 """A cohort's life after the module, carried out: push the post questionnaire, remind,
-queue the summary and the digests for the outbox.
+queue the summary and the digests for the outbox; weeks later, the same for the follow-up.
 
 What falls due when is ``core/schedule.py``'s to say, from the database, so a restart
 neither loses nor repeats anything: jobs in PTB's JobQueue only say *when* to look.
@@ -16,7 +16,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
-from analysis.posts import summary_posts
+from analysis.posts import follow_up_posts, summary_posts
 from analysis.scope import ScopeError, resolve_scope
 from bot import outbox
 from bot.screens import participant as screens
@@ -24,8 +24,17 @@ from core import admin, callbacks, cohorts, schedule
 from core.config import Cohort
 from core.journey import cohort_windows
 from core.privacy import purge_expired
-from core.questionnaire import Phase
-from core.schedule import DIGEST, PUSH, SUMMARY, Event, ModuleReportDue, facilitators_chat
+from core.questionnaire import FOLLOW_UP, Phase
+from core.schedule import (
+    DIGEST,
+    FOLLOW_UP_PUSH,
+    FOLLOW_UP_SUMMARY,
+    PUSH,
+    SUMMARY,
+    Event,
+    ModuleReportDue,
+    facilitators_chat,
+)
 from core.services import Services
 from core.storage import PostContent
 from core.windows import Window
@@ -41,10 +50,14 @@ def begin_button(cohort: Cohort, phase: Phase, label: str) -> InlineKeyboardMark
 async def message_participants(
     bot: Bot, svc: Services, cohort: Cohort, kind: str, phase: Phase, text: str, button: str
 ) -> tuple[int, bool]:
-    """Send `text` once to every consenting participant who has not submitted `phase`;
-    returns (how many were sent, whether everyone was reached)."""
+    """Send `text` once to every consenting participant who has not submitted `phase` (the
+    follow-up: only those it is for); returns (how many were sent, whether everyone was
+    reached)."""
     async with svc.db.read() as tx:
-        targets = await tx.deliveries.reachable(cohort.code, phase, kind)
+        if phase == FOLLOW_UP:
+            targets = await tx.follow_up.targets(cohort.code, kind)
+        else:
+            targets = await tx.deliveries.reachable(cohort.code, phase, kind)
     markup = begin_button(cohort, phase, button)
     sent = 0
     for participant_id, telegram_id in targets:
@@ -72,15 +85,29 @@ async def push_post(bot: Bot, svc: Services, cohort: Cohort, window: Window) -> 
     return complete
 
 
-def reminder_text(svc: Services, cohort: Cohort, window: Window) -> str:
+async def push_follow_up(bot: Bot, svc: Services, cohort: Cohort, window: Window) -> bool:
     module = svc.config.module_of(cohort)
-    return screens.reminder(module.title, window.closes, svc.config.bot.timezone)
-
-
-async def remind(bot: Bot, svc: Services, cohort: Cohort, kind: str, window: Window) -> bool:
-    text = reminder_text(svc, cohort, window)
+    text = screens.follow_up_push(module.title, window.closes, svc.config.bot.timezone)
     _, complete = await message_participants(
-        bot, svc, cohort, kind, "post", text, screens.CONTINUE_POST
+        bot, svc, cohort, FOLLOW_UP_PUSH, FOLLOW_UP, text, screens.START_POST
+    )
+    return complete
+
+
+def reminder_text(svc: Services, cohort: Cohort, phase: Phase, window: Window) -> str:
+    module = svc.config.module_of(cohort)
+    tz = svc.config.bot.timezone
+    if phase == FOLLOW_UP:
+        return screens.follow_up_reminder(module.title, window.closes, tz)
+    return screens.reminder(module.title, window.closes, tz)
+
+
+async def remind(
+    bot: Bot, svc: Services, cohort: Cohort, kind: str, phase: Phase, window: Window
+) -> bool:
+    text = reminder_text(svc, cohort, phase, window)
+    _, complete = await message_participants(
+        bot, svc, cohort, kind, phase, text, screens.CONTINUE_POST
     )
     return complete
 
@@ -126,6 +153,32 @@ async def queue_summary(svc: Services, cohort: Cohort) -> bool:
         if await tx.events.mark(cohort.code, SUMMARY, now):
             await tx.outbox.add_batch(batch, chat, posts, now)
             log.info("summary for %s queued", cohort.code)
+    return True
+
+
+async def queue_follow_up_summary(svc: Services, cohort: Cohort) -> bool:
+    """Compute the cohort's follow-up summary (in a worker thread) and queue it, exactly
+    once: one message, the charts as one album, the report with its follow-up section.
+
+    As with the summary, a follow-up nobody answered gets no post, only a log line.
+    """
+    chat = facilitators_chat(svc, cohort)
+    async with svc.db.read() as tx:
+        answered = await tx.follow_up.respondents(cohort.code)
+    if chat is None or answered == 0:
+        async with svc.db.write() as tx:
+            if await tx.events.mark(cohort.code, FOLLOW_UP_SUMMARY, svc.now()):
+                why = "no facilitators' chat" if chat is None else "nobody answered it"
+                log.info("no follow-up summary for %s: %s", cohort.code, why)
+        return True
+    posts = await asyncio.to_thread(
+        follow_up_posts, svc.config, cohort.code, callbacks.encode(callbacks.Export(cohort.code))
+    )
+    now = svc.now()
+    async with svc.db.write() as tx:
+        if await tx.events.mark(cohort.code, FOLLOW_UP_SUMMARY, now):
+            await tx.outbox.add_batch(f"follow-up:{cohort.code}", chat, posts, now)
+            log.info("follow-up summary for %s queued", cohort.code)
     return True
 
 
@@ -197,8 +250,8 @@ async def queue_greetings(svc: Services) -> None:
                 continue
         text = (
             "✅ <b>Module Feedback Bot</b> is connected. Evaluation summaries will be posted "
-            "here when each cohort's post-module questionnaire closes (for cohorts with "
-            "responses)."
+            "here when each cohort's post-module questionnaire closes, and follow-up "
+            "summaries when its follow-up closes weeks later (for cohorts with responses)."
         )
         period = PERIOD_WORDS.get(svc.config.schedule.module_reports or "")
         if period and chat == schedule.module_report_chat(svc):
@@ -218,24 +271,30 @@ async def run_due(bot: Bot, svc: Services, report: Reporter | None = None) -> li
             if event.due > now:
                 break
             cohort = svc.config.cohorts[event.cohort]
+            phase = schedule.phase_of(event.kind)
             async with svc.db.read() as tx:
-                post = (await cohort_windows(tx, svc, cohort))["post"]
+                window = (await cohort_windows(tx, svc, cohort))[phase]
+            summary = event.kind in (SUMMARY, FOLLOW_UP_SUMMARY)
             if event.kind == SUMMARY:
                 complete = await queue_summary(svc, cohort)
+            elif event.kind == FOLLOW_UP_SUMMARY:
+                complete = await queue_follow_up_summary(svc, cohort)
             elif event.kind.startswith(DIGEST):
                 complete = await queue_digest(svc, cohort, event, now)
-            elif not post.contains(now):
+            elif not window.contains(now):
                 complete = True  # closed before it could happen: never message late
             elif event.kind == PUSH:
-                complete = await push_post(bot, svc, cohort, post)
+                complete = await push_post(bot, svc, cohort, window)
+            elif event.kind == FOLLOW_UP_PUSH:
+                complete = await push_follow_up(bot, svc, cohort, window)
             else:
-                complete = await remind(bot, svc, cohort, event.kind, post)
-            if complete and event.kind != SUMMARY:
+                complete = await remind(bot, svc, cohort, event.kind, phase, window)
+            if complete and not summary:
                 async with svc.db.write() as tx:
                     await tx.events.mark(cohort.code, event.kind, svc.now())
             if complete:
                 done.append(event)
-                if event.kind != SUMMARY:  # queue_summary says what it did
+                if not summary:  # the summaries say what they did
                     log.info("%s for %s done", event.kind, event.cohort)
         # After the cohorts' summaries: a module report of a period includes them.
         for due in await schedule.pending_module_reports(svc):
@@ -255,5 +314,5 @@ async def remind_now(bot: Bot, svc: Services, cohort: Cohort) -> tuple[int, bool
         return None
     phase, window = found
     kind = admin.manual_reminder_kind(svc.now())
-    text = reminder_text(svc, cohort, window)
+    text = reminder_text(svc, cohort, phase, window)
     return await message_participants(bot, svc, cohort, kind, phase, text, screens.CONTINUE_POST)

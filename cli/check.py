@@ -62,7 +62,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         rows, database_problem = [], str(exc)
     found = entries_of(config, rows)
     stored = sum(entry.origin == "stored" for entry in found)
-    questions = sum(len(m.pre.questions) + len(m.post.questions) for m in config.modules.values())
+    questions = sum(
+        len(m.questionnaire(phase).questions) for m in config.modules.values() for phase in m.phases
+    )
     where = f" ({len(found) - stored} in the file, {stored} in the database)" if stored else ""
     print(
         f"{args.config}: OK — {len(config.modules)} module(s), {questions} question(s), "
@@ -70,8 +72,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     for module in config.modules.values():
         paired = ", ".join(q.id for q in module.paired_questions) or "none"
+        follow_up = "no follow-up"
+        if module.follow_up is not None:
+            tracked = ", ".join(q.id for q in module.tracked_questions) or "none"
+            follow_up = (
+                f"follow-up: {len(module.follow_up.questions)} question(s), "
+                f"at three points: {tracked}"
+            )
         print(
-            f"  module {module.id} ({module.title}): {module.source}; compared pre/post: {paired}"
+            f"  module {module.id} ({module.title}): {module.source}; compared pre/post: "
+            f"{paired}; {follow_up}"
         )
     print("\n".join(catalogue_lines(config, found)))
     for line in nothing_to_try_note(merged(config, rows), args.config, datetime.now(UTC)):

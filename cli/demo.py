@@ -2,8 +2,9 @@
 
 The real Application, handlers, storage, scheduler (PTB's JobQueue) and analysis run in
 this process. Only two things are stand-ins: Telegram (the in-process simulated Bot API)
-and the clock, which runs thousands of times faster than real time so that a module day
-and the week after it pass in seconds.
+and the clock, which runs hundreds of times faster than real time, and jumps ahead while
+nobody is doing anything, so that a module day, the week after it and the follow-up eight
+weeks later pass in seconds.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ COMMENTS = (
     "Very relevant to my role in the school.",
     "Would like a follow-up session on AMBIT.",
 )
+FOLLOW_UP_COMMENTS = (
+    "We now use the grid in every risk meeting.",
+    "Hard to find time to practise what we learned.",
+    "My manager asked me to share it with the team.",
+)
 
 
 @dataclass
@@ -70,12 +76,14 @@ class DemoClock:
 
 # The files the demo writes at the top of its folder (charts/ and transcripts/ hold more).
 REPORT_FILE = f"report-{CODE}.html"
+FOLLOW_UP_REPORT_FILE = f"report-{CODE}-follow-up.html"
 LIVE_DAY = date(2026, 3, 14)
 MODULE_REPORT_FILE = demo_module.module_report_file(LIVE_DAY)
 WRITES = (
     "config.toml",
     "channel.md",
     REPORT_FILE,
+    FOLLOW_UP_REPORT_FILE,
     MODULE_REPORT_FILE,
     f"{CODE}-answers.csv",
     f"{CODE}-answers.xlsx",
@@ -87,6 +95,9 @@ def write_demo_config(out: DemoFolder, database: Target, start: datetime, cohort
         "pre_opens_before": "14d",
         "post_open_for": "36h",
         "reminders": ["8h", "24h"],
+        "follow_up_after": "8w",
+        "follow_up_open_for": "14d",
+        "follow_up_reminders": ["3d"],
     }
     specs = [CohortSpec(CODE, start, start + timedelta(hours=7))]
     story = "a Risk Support cohort on a simulated day"
@@ -117,6 +128,9 @@ CHOICE_WEIGHTS = {
     "sector": [30, 22, 20, 14, 6, 8],
     "role": [44, 8, 16, 14, 12, 6],
     "met_expectations": [78, 17, 5],
+    "used_in_practice": [38, 30, 24, 8],
+    "helped": [32, 26, 14, 12, 6, 10],
+    "hindered": [42, 20, 14, 10, 9, 5],
 }
 RATING_MEANS = {"relevance": 4.3, "new_info": 3.6}
 
@@ -130,9 +144,13 @@ class Person:
     declines: bool
     pauses: bool  # stops half-way through the pre questionnaire and resumes later
     post_after: int  # 0: answers the push at once, 1 or 2: only after that reminder, 3: never
+    opts_out: bool = False  # taps "No follow-up, thanks" after the post questionnaire
+    later_after: int = 0  # the follow-up: 0 at once, 1 after its reminder, 2 never
     base: float = 2.8
     pre_done: asyncio.Event = field(default_factory=asyncio.Event)
     post_done: asyncio.Event = field(default_factory=asyncio.Event)
+    later_done: asyncio.Event = field(default_factory=asyncio.Event)
+    submitted_post: bool = False
 
     @property
     def user(self) -> int:
@@ -160,7 +178,8 @@ async def answer_questionnaire(person: Person, stop_after: int | None = None) ->
             return
         if screen.asks_for_text:
             if person.rng.random() < 0.35:
-                await chat.send(person.rng.choice(COMMENTS))
+                later = screen.phase == "follow_up"
+                await chat.send(person.rng.choice(FOLLOW_UP_COMMENTS if later else COMMENTS))
             else:
                 await chat.tap(screen.skip)
             continue
@@ -179,8 +198,15 @@ async def answer_questionnaire(person: Person, stop_after: int | None = None) ->
         answered += 1
 
 
+def invitations(person: Person, phase: str) -> int:
+    """The push, then one reminder after another, each with a button to begin `phase`."""
+    messages = person.chat.fake.messages(person.user)
+    return sum(Screen.of(m).begin is not None and Screen.of(m).phase == phase for m in messages)
+
+
 async def take_part(person: Person) -> None:
-    """One participant's week: join, answer pre, and (maybe) answer post when asked."""
+    """One participant's weeks: join, answer pre, (maybe) post when asked, and (maybe) the
+    follow-up eight weeks later."""
     chat = person.chat
     try:
         await chat.send(f"/start {CODE}")
@@ -196,15 +222,21 @@ async def take_part(person: Person) -> None:
         person.pre_done.set()
         if person.post_after == 3:
             return
-
-        def invited() -> bool:
-            """The push, then one reminder after another, each with a button to begin."""
-            messages = chat.fake.messages(person.user)
-            return sum(Screen.of(m).begin is not None for m in messages) > person.post_after
-
-        if not await chat.until(invited, 300):
+        if not await chat.until(lambda: invitations(person, "post") > person.post_after, 300):
             return
         person.base += 0.8  # the module helped
+        if await chat.tap(chat.screen().begin):
+            await answer_questionnaire(person)
+        person.submitted_post = chat.screen().follow_up_choice is not None
+        person.post_done.set()
+        if not person.submitted_post or person.later_after == 2:
+            return
+        if person.opts_out:
+            await chat.tap(chat.screen().follow_up_choice)
+            return
+        if not await chat.until(lambda: invitations(person, "follow_up") > person.later_after, 300):
+            return
+        person.base -= person.rng.uniform(0.0, 0.6)  # some of the gain fades in eight weeks
         if await chat.tap(chat.screen().begin):
             await answer_questionnaire(person)
     except Exception as exc:  # a simulated person must never take the demo down
@@ -212,6 +244,7 @@ async def take_part(person: Person) -> None:
     finally:
         person.pre_done.set()
         person.post_done.set()
+        person.later_done.set()
 
 
 def _print(line: str, clock: DemoClock | None = None) -> None:
@@ -254,6 +287,11 @@ async def run_demo(
         )
         for i in range(participants)
     ]
+    # Drawn apart, so that the module day plays out for a seed as it did before.
+    later_rng = random.Random(f"{seed} weeks later")
+    for person in people:
+        person.opts_out = later_rng.random() < 0.1
+        person.later_after = later_rng.choices([0, 1, 2], [55, 25, 20])[0]
     _print(f"Module Feedback Bot demo: {participants} simulated participants (seed {seed})")
     if imported:
         earlier = " and ".join(r.code for r in demo_module.EARLIER)
@@ -289,7 +327,6 @@ async def run_demo(
             "The post-module questionnaire closes: the summary job posts to the channel",
         )
         await fake.wait_until(lambda: _summary_arrived(fake), 120)
-        await asyncio.wait(tasks, timeout=5)
         if cohorts == 3:
             await jump(
                 demo_module.report_due(config, LIVE_DAY),
@@ -297,12 +334,38 @@ async def run_demo(
                 "goes to the channel",
             )
             await fake.wait_until(lambda: _module_report_arrived(fake), 120)
+
+        # Eight weeks later: has it changed practice?
+        later = cohort.end + schedule.follow_up_after
+        asked = [p for p in people if p.submitted_post and not p.opts_out]
+        to_ask, opted = await _follow_up_audience(app)
+        await jump(
+            later,
+            f"Eight weeks later: the follow-up is pushed to the {to_ask} who submitted the "
+            f"post-module questionnaire and did not opt out ({opted} did)",
+        )
+        first = [p.later_done for p in asked if p.later_after == 0]
+        await _progress(app, clock, "follow_up", first, within=60)
+        for number, delay in enumerate(schedule.follow_up_reminder_delays(), start=1):
+            await jump(later + delay, f"Follow-up reminder {number} goes to those not finished")
+            late = [p.later_done for p in asked if p.later_after == number]
+            await _progress(app, clock, "follow_up", late, within=60)
+        await jump(
+            later + schedule.follow_up_open_for,
+            "The follow-up closes: its summary goes to the channel",
+        )
+        if await _follow_up_answered(app):
+            await fake.wait_until(lambda: _follow_up_arrived(fake), 120)
+        else:
+            _print("Nobody answered the follow-up, so it has no summary (as with the bot)")
+        await asyncio.wait(tasks, timeout=5)
     elapsed = time.monotonic() - began
     await asyncio.to_thread(_write_outputs, fake, config, folder, people[:4])
     _print_channel(fake)
     print(f"\nDone in {elapsed:.0f} s of real time. Everything is in {out}:")
     print(f"  channel.md          the channel's messages, with the charts ({out / 'charts'})")
-    print("  report-*.html       the evaluation report the channel received as a file")
+    print("  report-*.html       the evaluation reports the channel received as files (the")
+    print("                      second, after the follow-up, has its follow-up section)")
     if cohorts == 3:
         print(f"  {MODULE_REPORT_FILE}   the module's quarterly report, with its trend chart")
     print("  transcripts/        four participants' chats, tap by tap")
@@ -334,6 +397,31 @@ async def _progress(
         )
         if all(e.is_set() for e in done) or time.monotonic() > deadline:
             return
+
+
+async def _follow_up_audience(app: App) -> tuple[int, int]:
+    """Who the follow-up is for, and how many said no to it, as the bot's database says."""
+    from bot.context import services_of
+    from core.schedule import FOLLOW_UP_PUSH
+
+    async with services_of(app).db.read() as tx:
+        targets = await tx.follow_up.targets(CODE, FOLLOW_UP_PUSH)
+        submitted = (await tx.status.counts(CODE))["post_submitted"]
+    return len(targets), submitted - len(targets)
+
+
+async def _follow_up_answered(app: App) -> bool:
+    from bot.context import services_of
+
+    async with services_of(app).db.read() as tx:
+        return await tx.follow_up.respondents(CODE) > 0
+
+
+def _follow_up_arrived(fake: FakeTelegram) -> bool:
+    messages = fake.messages(CHANNEL)
+    return any("Follow-up summary" in str(m.get("text", "")) for m in messages) and any(
+        str(m.get("document", {}).get("file_name")) == FOLLOW_UP_REPORT_FILE for m in messages
+    )
 
 
 def _module_report_arrived(fake: FakeTelegram) -> bool:

@@ -2,8 +2,10 @@
 
 Two earlier runs of the module at a second site (Leeds, in January and February), their
 answers imported as paper forms would be, and their summaries recorded as posted at the
-time. The demo's clock then runs on to the first morning of April, when the quarterly
-module report (January to March: all three cohorts) goes to the channel.
+time. The January run's follow-up forms (eight weeks later, in March) are in too, so the
+module report shows follow-up outcomes where they exist. The demo's clock then runs on to
+the first morning of April, when the quarterly module report (January to March: all three
+cohorts) goes to the channel.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ class EarlierRun:
     day: date
     people: int
     gain: float  # how far the after ratings rise, on average: the module being refined
+    follow_up: bool = False  # its follow-up (eight weeks later) is over by April
 
 
 EARLIER = (
-    EarlierRun("RS-LDS-0117", date(2026, 1, 17), 26, 0.45),
+    EarlierRun("RS-LDS-0117", date(2026, 1, 17), 26, 0.45, follow_up=True),
     EarlierRun("RS-LDS-0214", date(2026, 2, 14), 22, 0.6),
 )
 
@@ -93,6 +96,18 @@ def _rows(config: Config, rng: random.Random) -> list[list[str]]:
             rows.append([person, run.code, "post", "new_info", rating(3.5)])
             for item in ("conf_support", "conf_explain", "thrive_knowledge"):
                 rows.append([person, run.code, "post", item, rating(base + run.gain)])
+            if not run.follow_up or rng.random() < 0.3:
+                continue  # no follow-up form
+            later = [
+                ("used_in_practice", [40, 30, 22, 8]),
+                ("helped", [30, 25, 15, 15, 5, 10]),
+                ("hindered", [40, 20, 15, 10, 10, 5]),
+            ]
+            for question, weights in later:
+                chosen = rng.choices(options("follow_up", question), weights)[0]
+                rows.append([person, run.code, "follow_up", question, chosen])
+            for item in ("conf_support", "conf_explain", "thrive_knowledge"):
+                rows.append([person, run.code, "follow_up", item, rating(base + run.gain * 0.7)])
     return rows
 
 

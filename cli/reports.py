@@ -170,12 +170,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         return found
     config, scope = found
     # Imported here: pandas and matplotlib are slow to import and `check`/`run` skip them.
-    from analysis.charts import PRINT_WIDTH, chart_set
+    from analysis.charts import PRINT_WIDTH, chart_set, follow_up_chart_set
     from analysis.exports import csv_bytes, load_long, xlsx_bytes
     from analysis.render_html import PAPER_CHARTS, render_report
     from analysis.render_markdown import render_markdown
-    from analysis.render_telegram import render_telegram
-    from analysis.summary import compute_summary
+    from analysis.render_telegram import render_follow_up_telegram, render_telegram
+    from analysis.summary import compute_summary, report_follow_up
 
     started = time.perf_counter()
     out: Path = args.out
@@ -194,15 +194,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_folder(out)  # before the work: a path that cannot be written is known now
     _progress(f"Loading and computing the summary of {scope.module}, {scope.label} …")
     summary = compute_summary(config, scope)
+    # Weeks later, once there are follow-up answers: a section of its own in each file.
+    follow_up = report_follow_up(config, scope)
     drawn = chart_set(summary)
+    if follow_up is not None:
+        drawn += follow_up_chart_set(follow_up)
     files = [f"{chart.name}.png" for chart in drawn]
     files += ["report.html", "report.md", "telegram.html", "answers.csv", "answers.xlsx"]
+    if follow_up is not None:
+        files.append("follow-up-telegram.html")
     check_new_files(out, files, args.force)
     _progress("Drawing the charts …")
     charts = [(f"{chart.name}.png", chart.png()) for chart in drawn]
     paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
-    html = render_report(summary, drawn, paper)
-    markdown = render_markdown(summary, [name for name, _ in charts])
+    if follow_up is not None:
+        paper += follow_up_chart_set(follow_up, PRINT_WIDTH, PAPER_CHARTS)
+    html = render_report(summary, drawn, paper, follow_up)
+    markdown = render_markdown(summary, [name for name, _ in charts], follow_up)
     module = config.modules[scope.module]
     long = load_long(config.bot.database, module, scope.codes)
     written = [
@@ -211,13 +219,17 @@ def cmd_report(args: argparse.Namespace) -> int:
         ("report.md", markdown.encode()),
         ("telegram.html", render_telegram(summary).encode()),
         ("answers.csv", csv_bytes(long)),
-        ("answers.xlsx", xlsx_bytes(long, module, summary)),
+        ("answers.xlsx", xlsx_bytes(long, module, summary, follow_up)),
     ]
+    if follow_up is not None:
+        written.append(("follow-up-telegram.html", render_follow_up_telegram(follow_up).encode()))
     _progress(f"Writing {len(written)} files into {out} …")
     for name, data in written:
         write_new(out / name, data, args.force)
     _progress(f"Done in {time.perf_counter() - started:.1f} s; {len(written)} files in {out}")
     print(headline(summary))
+    if follow_up is not None:
+        print(follow_up_headline(follow_up))
     if args.open:
         import webbrowser
 
@@ -251,6 +263,21 @@ def headline(summary: Any) -> str:
     return "\n".join(lines)
 
 
+def follow_up_headline(summary: Any) -> str:
+    """The follow-up's figures as plain text lines."""
+    from analysis import phrases
+
+    lines = ["Follow-up (weeks later):"]
+    lines += phrases.follow_up_response_lines(summary)
+    sentence = phrases.used_sentence(summary)
+    if sentence:
+        lines.append(sentence)
+    for item in summary.items:
+        lines.append(f"{item.label}: {phrases.points_text(item)}")
+    lines += ["  " + line for line in phrases.follow_up_statistics_lines(summary)]
+    return "\n".join(lines)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Write every answer of a cohort or module as CSV or XLSX."""
     found = _config_and_scope(args)
@@ -258,7 +285,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return found
     config, scope = found
     from analysis.exports import iter_long, load_long, write_csv, xlsx_bytes
-    from analysis.summary import compute_summary
+    from analysis.summary import compute_summary, report_follow_up
 
     module = config.modules[scope.module]
     out: Path = args.out
@@ -272,7 +299,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             count = write_csv(iter_long(config.bot.database, module, scope.codes), file)
     else:
         long = load_long(config.bot.database, module, scope.codes)
-        write_new(out, xlsx_bytes(long, module, compute_summary(config, scope)), args.force)
+        summary = compute_summary(config, scope)
+        follow_up = report_follow_up(config, scope)
+        write_new(out, xlsx_bytes(long, module, summary, follow_up), args.force)
         count = len(long)
     print(f"{count} answer(s) written to {out}")
     return 0

@@ -15,7 +15,7 @@ from core.config import Cohort, Config
 from core.journey import cohort_windows
 from core.questionnaire import Phase
 from core.services import Services
-from core.windows import Window, closed_window, default_window, open_phase, opened_window
+from core.windows import Window, closed_window, default_window, opened_window, staff_open_phase
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ async def open_cohorts(svc: Services, user: int) -> list[OpenCohort]:
     async with svc.db.read() as tx:
         for cohort in mine:
             windows = await cohort_windows(tx, svc, cohort)
-            phase = open_phase(windows, now)
+            follow_up = svc.config.module_of(cohort).follow_up is not None
+            phase = staff_open_phase(windows, now, follow_up)
             if phase is not None:
                 counts = await tx.status.counts(cohort.code)
                 found.append(OpenCohort(cohort, phase, windows[phase].closes, counts))
@@ -68,7 +69,8 @@ async def open_questionnaire(svc: Services, cohort: Cohort) -> tuple[Phase, Wind
     """The questionnaire of the cohort open now, with its window; None if none is (/remind)."""
     async with svc.db.read() as tx:
         windows = await cohort_windows(tx, svc, cohort)
-    phase = open_phase(windows, svc.now())
+    follow_up = svc.config.module_of(cohort).follow_up is not None
+    phase = staff_open_phase(windows, svc.now(), follow_up)
     return None if phase is None else (phase, windows[phase])
 
 

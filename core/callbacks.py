@@ -1,10 +1,10 @@
 """The one codec of every button's callback data.
 
 Every button the bot sends carries data written and read here, whatever its prefix: the
-participant's steps (a k s g c), the /forgetme confirmation (f), the export button under a
-summary (x) and the cohort dialogue's buttons (co). One codec keeps the prefixes apart, so
-each handler claims exactly the taps that decode to its actions and registration order does
-not matter. It lives in
+participant's steps (a k s g c), the follow-up opt-out (u), the /forgetme confirmation (f),
+the export button under a summary (x) and the cohort dialogue's buttons (co). One codec
+keeps the prefixes apart, so each handler claims exactly the taps that decode to its actions
+and registration order does not matter. It lives in
 the core because the actions are the journey's own vocabulary and it needs no Telegram.
 Data is short, self-describing and checked against the stored state on every tap, so a
 stale, replayed or forged button can never change anything (64 bytes at most).
@@ -56,6 +56,15 @@ class Begin:
 
 
 @dataclass(frozen=True)
+class FollowUpChoice:
+    """The button under the thank-you for the post questionnaire: no follow-up (wanted
+    False), or yes after all."""
+
+    cohort: str
+    wanted: bool
+
+
+@dataclass(frozen=True)
 class Forget:
     """The answer to /forgetme's question: erase everything, or keep it."""
 
@@ -79,11 +88,11 @@ class CohortTap:
     value: str = ""
 
 
-ParticipantAction = Answer | Back | Submit | Consent | Begin
+ParticipantAction = Answer | Back | Submit | Consent | Begin | FollowUpChoice
 Action = ParticipantAction | Forget | Export | CohortTap
 
 _CODE = r"[A-Z0-9][A-Z0-9-]{1,19}"
-_PHASE = r"(?:pre|post)"
+_PHASE = r"(?:pre|post|follow_up)"
 _QID = r"[a-z][a-z0-9_]{0,23}"
 _PATTERNS: tuple[tuple[re.Pattern[str], type], ...] = (
     (re.compile(rf"^a:({_CODE}):({_PHASE}):({_QID}):(\d{{1,2}}|-)$"), Answer),
@@ -92,6 +101,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], type], ...] = (
     (re.compile(rf"^g:({_CODE}):({_PHASE})$"), Begin),
 )
 _CONSENT = re.compile(rf"^c:({_CODE}):([yn])$")
+_FOLLOW_UP = re.compile(rf"^u:({_CODE}):([yn])$")
 _FORGET = re.compile(r"^f:([yn])$")
 # The module id rule of the config's [[modules]] entries.
 _EXPORT = re.compile(rf"^x:(?:c:({_CODE})|m:([a-z0-9][a-z0-9-]{{0,39}}))$")
@@ -110,6 +120,8 @@ def encode(action: Action) -> str:
             data = f"g:{cohort}:{phase}"
         case Consent(cohort, agreed):
             data = f"c:{cohort}:{'y' if agreed else 'n'}"
+        case FollowUpChoice(cohort, wanted):
+            data = f"u:{cohort}:{'y' if wanted else 'n'}"
         case Forget(erase):
             data = f"f:{'y' if erase else 'n'}"
         case Export(cohort, module):
@@ -128,6 +140,9 @@ def decode(data: str | None) -> Action | None:
     match = _CONSENT.match(data)
     if match:
         return Consent(match[1], match[2] == "y")
+    match = _FOLLOW_UP.match(data)
+    if match:
+        return FollowUpChoice(match[1], match[2] == "y")
     match = _FORGET.match(data)
     if match:
         return Forget(match[1] == "y")

@@ -19,10 +19,10 @@ from typing import Literal
 from core.config import CODE_PATTERN, Cohort, Config
 from core.dates import DateError, parse_session
 from core.journey import cohort_windows, pseudonym
-from core.questionnaire import Phase
+from core.questionnaire import ALL_PHASES, Phase
 from core.services import Services
 from core.storage import StoredCohortRow, Tx, parse_utc, stored_cohort_rows
-from core.windows import Windows, open_phase
+from core.windows import Windows, staff_open_phase
 
 SITE_MAX = 40
 Origin = Literal["config", "stored"]
@@ -482,7 +482,7 @@ async def cancel(svc: Services, code: str, by: str, done_events: Iterable[str]) 
             await tx.cohorts.delete_stored(cohort.code)
             outcome = "deleted"
         else:
-            for phase in ("pre", "post"):
+            for phase in ALL_PHASES:
                 await tx.windows.set(cohort.code, phase, min(now, cohort.start), now, None, now)
             for kind in done_events:
                 await tx.events.mark(cohort.code, kind, now)
@@ -503,4 +503,5 @@ async def progress(svc: Services, cohort: Cohort) -> tuple[dict[str, int], Phase
     async with svc.db.read() as tx:
         windows = await cohort_windows(tx, svc, cohort)
         counts = await tx.status.counts(cohort.code)
-    return counts, open_phase(windows, svc.now())
+    follow_up = svc.config.module_of(cohort).follow_up is not None
+    return counts, staff_open_phase(windows, svc.now(), follow_up)

@@ -22,8 +22,8 @@ DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 
 # Deep-link payloads allow [A-Za-z0-9_-]; codes are also typed by hand, so keep them short.
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,19}$")
-_DURATION_PART = re.compile(r"(\d+)\s*([dhms])")
-_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION_PART = re.compile(r"(\d+)\s*([wdhms])")
+_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,18 @@ class ScheduleSettings:
     # Each module's report for the period just ended, posted to bot.facilitators_chat on
     # the first day of the next: one of MODULE_REPORT_PERIODS, or None (off).
     module_reports: str | None = None
+    # The follow-up questionnaire (modules whose file has one): it opens this long after
+    # the cohort ends, for this long, with reminders counted from when it opens.
+    follow_up_after: timedelta = timedelta(weeks=8)
+    follow_up_open_for: timedelta = timedelta(days=14)
+    # None: the post questionnaire's `reminders`, those that fall before it closes.
+    follow_up_reminders: tuple[timedelta, ...] | None = None
+
+    def follow_up_reminder_delays(self) -> tuple[timedelta, ...]:
+        """When the follow-up's reminders go, counted from when it opens."""
+        if self.follow_up_reminders is not None:
+            return self.follow_up_reminders
+        return tuple(d for d in self.reminders if d < self.follow_up_open_for)
 
 
 MODULE_REPORT_PERIODS = ("monthly", "quarterly", "yearly")
@@ -112,7 +124,7 @@ class Config:
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """Parse '7d', '24h', '90m', '1d12h' or '30s'; None if it is not such a duration."""
+    """Parse '8w', '7d', '24h', '90m', '1d12h' or '30s'; None if it is not such a duration."""
     cleaned = text.strip().lower()
     if not cleaned or _DURATION_PART.sub("", cleaned).strip():
         return None
@@ -171,9 +183,27 @@ class _Reader:
         modules = self.modules()
         cohorts = self.cohorts(modules, bot.timezone, bot.facilitators)
         privacy = self.privacy_settings()
+        self.retention_outlasts_follow_up(privacy, schedule, modules)
         if self.problems:
             raise ConfigError(self.problems)
         return Config(self.path, bot, analysis, schedule, modules, cohorts, privacy)
+
+    def retention_outlasts_follow_up(
+        self, privacy: PrivacySettings, schedule: ScheduleSettings, modules: dict[str, Module]
+    ) -> None:
+        """Answers must be kept until a follow-up has closed, or it would be erased half-way
+        (and its summary compare nothing)."""
+        if privacy.retain_days <= 0 or not any(m.follow_up for m in modules.values()):
+            return
+        needed = schedule.follow_up_after + schedule.follow_up_open_for
+        if timedelta(days=privacy.retain_days) < needed:
+            days = -(-needed // timedelta(days=1))
+            self.problem(
+                "privacy.retain_days",
+                f"must be at least {days} (schedule.follow_up_after + follow_up_open_for): "
+                "answers would be erased before the follow-up closes (or use questionnaires "
+                "without a [follow_up])",
+            )
 
     def privacy_settings(self) -> PrivacySettings:
         t = self.table("privacy")
@@ -297,7 +327,7 @@ class _Reader:
     def duration(self, key: str, value: Any, default: timedelta) -> timedelta:
         parsed = parse_duration(value) if isinstance(value, str) else None
         if parsed is None:
-            self.problem(key, "expected a duration such as '7d', '24h', '30m' or '1d12h'")
+            self.problem(key, "expected a duration such as '8w', '7d', '24h', '30m' or '1d12h'")
             return default
         return parsed
 
@@ -306,7 +336,16 @@ class _Reader:
         self.unknown_keys(
             "schedule",
             t,
-            {"pre_opens_before", "post_open_for", "reminders", "daily_digest", "module_reports"},
+            {
+                "pre_opens_before",
+                "post_open_for",
+                "reminders",
+                "daily_digest",
+                "follow_up_after",
+                "follow_up_open_for",
+                "follow_up_reminders",
+                "module_reports",
+            },
         )
         defaults = ScheduleSettings()
         pre = self.duration(
@@ -341,6 +380,9 @@ class _Reader:
                 self.problem("schedule.daily_digest", "expected a local time such as '18:00'")
             else:
                 digest = time(int(match[1]), int(match[2]))
+        after, open_for, follow_up_reminders = self.follow_up_schedule(
+            t, defaults, post if post_valid else None
+        )
         module_reports = t.get("module_reports", "off")
         if module_reports not in (*MODULE_REPORT_PERIODS, "off"):
             choices = ", ".join(f'"{p}"' for p in MODULE_REPORT_PERIODS)
@@ -348,7 +390,57 @@ class _Reader:
                 "schedule.module_reports", f'expected {choices} or "off" (the default), as text'
             )
         reports = module_reports if module_reports in MODULE_REPORT_PERIODS else None
-        return ScheduleSettings(pre, post, tuple(sorted(reminders)), digest, reports)
+        return ScheduleSettings(
+            pre,
+            post,
+            tuple(sorted(reminders)),
+            digest,
+            module_reports=reports,
+            follow_up_after=after,
+            follow_up_open_for=open_for,
+            follow_up_reminders=follow_up_reminders,
+        )
+
+    def follow_up_schedule(
+        self, t: dict[str, Any], defaults: ScheduleSettings, post: timedelta | None
+    ) -> tuple[timedelta, timedelta, tuple[timedelta, ...] | None]:
+        """When the follow-up opens after the cohort ends, how long it stays open, and its
+        reminders (None: those of the post questionnaire that fall while it is open)."""
+        before = len(self.problems)
+        after = self.duration(
+            "schedule.follow_up_after", t.get("follow_up_after", "8w"), defaults.follow_up_after
+        )
+        if len(self.problems) == before and post is not None and after < post:
+            self.problem(
+                "schedule.follow_up_after",
+                "must be at least post_open_for: the follow-up opens after the post-module "
+                "questionnaire has closed",
+            )
+        before = len(self.problems)
+        open_for = self.duration(
+            "schedule.follow_up_open_for",
+            t.get("follow_up_open_for", "14d"),
+            defaults.follow_up_open_for,
+        )
+        if len(self.problems) == before and open_for <= timedelta(0):
+            self.problem("schedule.follow_up_open_for", "must be longer than zero")
+        open_for_valid = len(self.problems) == before
+        raw = t.get("follow_up_reminders")
+        if raw is None:
+            return after, open_for, None
+        if not isinstance(raw, list) or len(raw) > 2:
+            self.problem("schedule.follow_up_reminders", "expected a list of at most two durations")
+            return after, open_for, None
+        delays = []
+        for i, item in enumerate(raw):
+            key = f"schedule.follow_up_reminders[{i}]"
+            delay = self.duration(key, item, timedelta(days=3))
+            if open_for_valid and delay >= open_for:
+                self.problem(
+                    key, "must fall before the follow-up questionnaire closes (follow_up_open_for)"
+                )
+            delays.append(delay)
+        return after, open_for, tuple(sorted(delays))
 
     def modules(self) -> dict[str, Module]:
         items = self.raw.get("modules", [])

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from core.callbacks import SKIP
-from core.questionnaire import Module, Phase, Question
+from core.questionnaire import FOLLOW_UP, Module, Phase, Question
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,12 @@ class Step:
 def sequence(
     module: Module, phase: Phase, answered_elsewhere: frozenset[str]
 ) -> tuple[Question, ...]:
-    """The questions of a phase: profile questions not yet answered in the other phase first."""
-    profile = tuple(q for q in module.profile_questions if q.id not in answered_elsewhere)
+    """The questions of a phase: profile questions not yet answered in the other phase first
+    (the follow-up has none: it goes only to those who have answered them)."""
     own = tuple(q for q in module.questionnaire(phase).questions if not q.profile)
+    if phase == FOLLOW_UP:
+        return own
+    profile = tuple(q for q in module.profile_questions if q.id not in answered_elsewhere)
     return profile + own
 
 

@@ -13,12 +13,12 @@ import enum
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core import callbacks, flow
 from core.config import Cohort
 from core.flow import Progress, Step
-from core.questionnaire import Module, Phase, Question
+from core.questionnaire import ALL_PHASES, FOLLOW_UP, PHASES, Module, Phase, Question
 from core.services import Services
 from core.storage import ParticipantRow, Tx, parse_utc
 from core.windows import Windows, next_opening, open_phase, windows_for
@@ -46,6 +46,16 @@ class Refusal(enum.Enum):
     TOO_LONG = "too_long"
     EMPTY = "empty"
     INCOMPLETE = "incomplete"
+    NOT_ASKED = "not_asked"  # the follow-up, to someone who opted out or never submitted post
+
+
+@dataclass(frozen=True)
+class FollowUpOffer:
+    """What the thank-you for the post questionnaire says about the follow-up to come."""
+
+    opens: datetime  # in the bot's time zone
+    wait: timedelta  # from now until it opens (zero or less: open now)
+    opted_out: bool
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class View:
     step: Step
     answers: dict[str, str | None]
     message_id: int | None
+    follow_up: FollowUpOffer | None = None  # on the submitted post questionnaire's thank-you
 
 
 @dataclass(frozen=True)
@@ -82,19 +93,55 @@ async def _view(
     module = svc.config.module_of(cohort)
     response = await tx.responses.get(participant.id, phase)
     answers = await tx.answers.of(participant.id, phase)
-    other: Phase = "post" if phase == "pre" else "pre"
-    other_answers = await tx.answers.of(participant.id, other)
-    profile_ids = {q.id for q in module.profile_questions}
+    answered_elsewhere: frozenset[str] = frozenset()
+    if phase != FOLLOW_UP:
+        other: Phase = "post" if phase == "pre" else "pre"
+        other_answers = await tx.answers.of(participant.id, other)
+        profile_ids = {q.id for q in module.profile_questions}
+        answered_elsewhere = frozenset(q for q in other_answers if q in profile_ids)
     progress = Progress(
         answers=answers,
-        answered_elsewhere=frozenset(q for q in other_answers if q in profile_ids),
+        answered_elsewhere=answered_elsewhere,
         position=response.position if response else None,
         submitted=bool(response and response.submitted_at),
     )
     step = flow.current_step(module, phase, progress)
+    offer = None
+    if phase == "post" and step.kind == "done" and module.follow_up is not None:
+        offer = await _follow_up_offer(tx, svc, participant, cohort)
     return View(
-        participant, cohort, module, phase, step, answers, response.message_id if response else None
+        participant,
+        cohort,
+        module,
+        phase,
+        step,
+        answers,
+        response.message_id if response else None,
+        offer,
     )
+
+
+async def _follow_up_offer(
+    tx: Tx, svc: Services, participant: ParticipantRow, cohort: Cohort
+) -> FollowUpOffer | None:
+    """The follow-up still to come (or open now) for someone who submitted post."""
+    window = (await cohort_windows(tx, svc, cohort))[FOLLOW_UP]
+    if window.closes is not None and window.closes <= svc.now():
+        return None
+    opted_out = await tx.follow_up.opted_out(participant.id)
+    opens = window.opens.astimezone(svc.config.bot.timezone)
+    return FollowUpOffer(opens, window.opens - svc.now(), opted_out)
+
+
+async def follow_up_eligible(tx: Tx, svc: Services, cohort: Cohort, participant_id: int) -> bool:
+    """Whether the follow-up is for this participant: the module has one, they submitted the
+    post questionnaire, and they have not opted out."""
+    if svc.config.module_of(cohort).follow_up is None:
+        return False
+    post = await tx.responses.get(participant_id, "post")
+    if post is None or post.submitted_at is None:
+        return False
+    return not await tx.follow_up.opted_out(participant_id)
 
 
 async def cohort_windows(tx: Tx, svc: Services, cohort: Cohort) -> Windows:
@@ -107,14 +154,27 @@ async def cohort_windows(tx: Tx, svc: Services, cohort: Cohort) -> Windows:
     return windows_for(cohort, svc.config.schedule, overrides)
 
 
-async def _open_phase(tx: Tx, svc: Services, cohort: Cohort) -> Phase | None:
-    return open_phase(await cohort_windows(tx, svc, cohort), svc.now())
+async def _open_phase(
+    tx: Tx, svc: Services, cohort: Cohort, participant: ParticipantRow | None = None
+) -> Phase | None:
+    """The phase this participant answers now: the follow-up while it is open, if it is for
+    them; else pre or post, whichever is open (anyone joined answers those)."""
+    windows = await cohort_windows(tx, svc, cohort)
+    now = svc.now()
+    if (
+        participant is not None
+        and windows[FOLLOW_UP].contains(now)
+        and await follow_up_eligible(tx, svc, cohort, participant.id)
+    ):
+        return FOLLOW_UP
+    return open_phase(windows, now)
 
 
 async def _not_open(tx: Tx, svc: Services, cohort: Cohort) -> Outcome:
-    """The refusal for a cohort with no questionnaire open: when one opens next, if one
-    will (admins' /open and /close count)."""
-    opens = next_opening(await cohort_windows(tx, svc, cohort), svc.now())
+    """The refusal for a cohort with no questionnaire open to join: when pre or post opens
+    next, if one will (admins' /open and /close count)."""
+    windows = await cohort_windows(tx, svc, cohort)
+    opens = next_opening({phase: windows[phase] for phase in PHASES}, svc.now())
     return Outcome(refusal=Refusal.NOT_OPEN, cohort=cohort, opens=opens)
 
 
@@ -124,10 +184,10 @@ async def request_join(svc: Services, telegram_id: int, code: str) -> Outcome:
     if cohort is None:
         return Outcome(refusal=Refusal.UNKNOWN_CODE)
     async with svc.db.write() as tx:
-        phase = await _open_phase(tx, svc, cohort)
+        participant = await tx.participants.find(telegram_id, cohort.code, lock=True)
+        phase = await _open_phase(tx, svc, cohort, participant)
         if phase is None:
             return await _not_open(tx, svc, cohort)
-        participant = await tx.participants.find(telegram_id, cohort.code, lock=True)
         if participant is None:
             # Nothing is stored before consent: the notice carries the code in its buttons.
             return Outcome(cohort=cohort)
@@ -143,7 +203,8 @@ async def give_consent(svc: Services, telegram_id: int, code: str) -> Outcome:
         return Outcome(refusal=Refusal.INVALID)
     now = svc.now()
     async with svc.db.write() as tx:
-        phase = await _open_phase(tx, svc, cohort)
+        known = await tx.participants.find(telegram_id, cohort.code, lock=True)
+        phase = await _open_phase(tx, svc, cohort, known)
         if phase is None:
             return await _not_open(tx, svc, cohort)
         participant = await tx.participants.join(
@@ -164,8 +225,8 @@ async def decline(svc: Services, telegram_id: int, code: str) -> View | None:
         participant = await tx.participants.find(telegram_id, cohort.code, lock=True)
         if participant is None:
             return None
-        phase = await _open_phase(tx, svc, cohort)
-        answered = any([await tx.answers.of(participant.id, p) for p in ("pre", "post")])
+        phase = await _open_phase(tx, svc, cohort, participant)
+        answered = any([await tx.answers.of(participant.id, p) for p in ALL_PHASES])
         if answered and phase is not None:
             return await _view(tx, svc, participant, cohort, phase)
         if not answered:
@@ -182,7 +243,7 @@ async def resume(svc: Services, telegram_id: int) -> Outcome:
         cohort = svc.config.cohort(participant.cohort)
         if cohort is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
-        phase = await _open_phase(tx, svc, cohort)
+        phase = await _open_phase(tx, svc, cohort, participant)
         if phase is None:
             return await _not_open(tx, svc, cohort)
         await tx.responses.start(participant.id, phase, svc.now())
@@ -198,7 +259,7 @@ async def current_view(svc: Services, telegram_id: int) -> View | None:
         cohort = svc.config.cohort(participant.cohort)
         if cohort is None:
             return None
-        phase = await _open_phase(tx, svc, cohort)
+        phase = await _open_phase(tx, svc, cohort, participant)
         if phase is None or await tx.responses.get(participant.id, phase) is None:
             return None
         return await _view(tx, svc, participant, cohort, phase)
@@ -213,8 +274,13 @@ async def _locate(
     participant = await tx.participants.find(telegram_id, cohort.code, lock=True)
     if participant is None:
         return Outcome(refusal=Refusal.NOT_JOINED)
+    if phase not in svc.config.module_of(cohort).phases:
+        return Outcome(refusal=Refusal.INVALID)
     if not (await cohort_windows(tx, svc, cohort))[phase].contains(svc.now()):
         return Outcome(refusal=Refusal.CLOSED, cohort=cohort)
+    if phase == FOLLOW_UP and not await follow_up_eligible(tx, svc, cohort, participant.id):
+        # Honoured at once: an opt-out stops a follow-up half-way through as well.
+        return Outcome(refusal=Refusal.NOT_ASKED, cohort=cohort)
     return participant, cohort
 
 
@@ -261,7 +327,7 @@ async def answer_text(svc: Services, telegram_id: int, text: str) -> Outcome:
         if participant is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
         cohort = svc.config.cohort(participant.cohort)
-        phase = await _open_phase(tx, svc, cohort) if cohort else None
+        phase = await _open_phase(tx, svc, cohort, participant) if cohort else None
         if cohort is None or phase is None or await tx.responses.get(participant.id, phase) is None:
             return Outcome(refusal=Refusal.NOT_JOINED)
         view = await _view(tx, svc, participant, cohort, phase)
@@ -333,3 +399,24 @@ async def remember_message(svc: Services, view: View, message_id: int) -> None:
     """Record which chat message shows the questionnaire, to tidy it up later."""
     async with svc.db.write() as tx:
         await tx.responses.set_message(view.participant.id, view.phase, message_id)
+
+
+async def choose_follow_up(
+    svc: Services, telegram_id: int, action: callbacks.FollowUpChoice
+) -> Outcome:
+    """Opt out of the cohort's follow-up questionnaire (or back in), from the button under
+    the thank-you for the post questionnaire; shows that thank-you again."""
+    cohort = svc.config.cohort(action.cohort)
+    if cohort is None or svc.config.module_of(cohort).follow_up is None:
+        return Outcome(refusal=Refusal.INVALID)
+    async with svc.db.write() as tx:
+        participant = await tx.participants.find(telegram_id, cohort.code, lock=True)
+        if participant is None:
+            return Outcome(refusal=Refusal.NOT_JOINED)
+        view = await _view(tx, svc, participant, cohort, "post")
+        if view.step.kind != "done":
+            return Outcome(refusal=Refusal.STALE)
+        if view.follow_up is None:
+            return Outcome(view=view, refusal=Refusal.CLOSED, cohort=cohort)
+        await tx.follow_up.set_opt_out(participant.id, not action.wanted, svc.now())
+        return Outcome(view=await _refreshed(tx, svc, view), cohort=cohort)

@@ -4,9 +4,13 @@ the storage, each one transaction, with no Telegram in sight."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from core.config import Cohort
+from core.journey import cohort_windows
+from core.questionnaire import FOLLOW_UP
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -36,3 +40,36 @@ async def purge_expired(svc: Services) -> int:
     if purged:
         log.info("retention: erased %s participant record(s) older than %s days", purged, days)
     return purged
+
+
+@dataclass(frozen=True)
+class FollowUpChange:
+    """A cohort whose follow-up questionnaire someone opted out of, or back into."""
+
+    cohort: Cohort
+    title: str
+
+
+async def choose_follow_ups(svc: Services, telegram_id: int, wanted: bool) -> list[FollowUpChange]:
+    """/nofollowup and /followup: every follow-up still to come (or open now) of this
+    person's cohorts, off or on again, in one transaction; honoured at once (a follow-up
+    half answered stops taking answers). Returns the cohorts it changed."""
+    changed: list[FollowUpChange] = []
+    now = svc.now()
+    async with svc.db.write() as tx:
+        for participant in await tx.participants.of(telegram_id):
+            cohort = svc.config.cohort(participant.cohort)
+            if cohort is None:
+                continue
+            module = svc.config.module_of(cohort)
+            if module.follow_up is None:
+                continue
+            window = (await cohort_windows(tx, svc, cohort))[FOLLOW_UP]
+            if window.closes is not None and window.closes <= now:
+                continue  # over: nothing to ask any more
+            if await tx.follow_up.opted_out(participant.id) == (not wanted):
+                continue
+            await tx.follow_up.set_opt_out(participant.id, not wanted, now)
+            changed.append(FollowUpChange(cohort, module.title))
+    log.info("a participant turned %s %s follow-up(s)", "on" if wanted else "off", len(changed))
+    return changed

@@ -1,4 +1,5 @@
-"""Questionnaire files: the model of a module's pre and post questionnaires and its loader."""
+"""Questionnaire files: the model of a module's pre, post and (optional) follow-up
+questionnaires, and its loader."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from typing import Any, Literal, cast
 from core.problems import ConfigError, Problem, read_toml
 
 Kind = Literal["rating", "choice", "text"]
-Phase = Literal["pre", "post"]
+Phase = Literal["pre", "post", "follow_up"]
+# The two phases every module has: the module day's summary compares them.
 PHASES: tuple[Phase, Phase] = ("pre", "post")
+# Weeks later, for those who submitted the post questionnaire: optional per module.
+FOLLOW_UP: Phase = "follow_up"
+ALL_PHASES: tuple[Phase, Phase, Phase] = ("pre", "post", "follow_up")
 KINDS: tuple[str, ...] = ("rating", "choice", "text")
 RATING_VALUES = ("1", "2", "3", "4", "5")
 
@@ -64,18 +69,33 @@ class Questionnaire:
 
 @dataclass(frozen=True)
 class Module:
-    """A training module with its pre and post questionnaires."""
+    """A training module with its pre and post questionnaires, and a follow-up weeks later
+    if its file has one."""
 
     id: str
     title: str
     pre: Questionnaire
     post: Questionnaire
     source: Path = field(default=Path("."), compare=False)
+    follow_up: Questionnaire | None = None
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        """The phases this module asks, in order."""
+        return ALL_PHASES if self.follow_up is not None else PHASES
 
     def questionnaire(self, phase: Phase) -> Questionnaire:
-        return self.pre if phase == "pre" else self.post
+        if phase == "pre":
+            return self.pre
+        if phase == "post":
+            return self.post
+        if self.follow_up is None:
+            raise ValueError(f"module {self.id} has no follow-up questionnaire")
+        return self.follow_up
 
     def question(self, phase: Phase, question_id: str) -> Question | None:
+        if phase not in self.phases:
+            return None
         return self.questionnaire(phase).get(question_id)
 
     @property
@@ -97,8 +117,24 @@ class Module:
             if q.kind == "rating" and not q.profile and q.id in post_ids
         )
 
+    @property
+    def tracked_questions(self) -> tuple[Question, ...]:
+        """Rating items asked again at the follow-up that were asked before or after the
+        module too: each person's ratings at up to three points."""
+        if self.follow_up is None:
+            return ()
+        earlier = {q.id for q in (*self.pre.questions, *self.post.questions) if q.kind == "rating"}
+        return tuple(
+            q
+            for q in self.follow_up.questions
+            if q.kind == "rating" and not q.profile and q.id in earlier
+        )
+
     def any_question(self, question_id: str) -> Question | None:
-        return self.pre.get(question_id) or self.post.get(question_id)
+        found = self.pre.get(question_id) or self.post.get(question_id)
+        if found is None and self.follow_up is not None:
+            found = self.follow_up.get(question_id)
+        return found
 
 
 def load_module(module_id: str, title: str, file: Path | Traversable) -> Module:
@@ -108,7 +144,7 @@ def load_module(module_id: str, title: str, file: Path | Traversable) -> Module:
     problems: list[Problem] = []
     raw = read_toml(file, "questionnaire file")
 
-    known_top = {"title", "pre", "post"}
+    known_top = {"title", "pre", "post", "follow_up"}
     for key in raw:
         if key not in known_top:
             problems.append(
@@ -117,7 +153,12 @@ def load_module(module_id: str, title: str, file: Path | Traversable) -> Module:
     phases: dict[str, Questionnaire] = {}
     for phase in PHASES:
         phases[phase] = _load_phase(path, phase, raw.get(phase), problems)
+    follow_up = None
+    if FOLLOW_UP in raw:
+        follow_up = _load_phase(path, FOLLOW_UP, raw[FOLLOW_UP], problems)
     _check_across_phases(path, phases["pre"], phases["post"], problems)
+    if follow_up is not None:
+        _check_follow_up(path, phases["pre"], phases["post"], follow_up, problems)
     if problems:
         raise ConfigError(problems)
     file_title = raw.get("title")
@@ -127,6 +168,7 @@ def load_module(module_id: str, title: str, file: Path | Traversable) -> Module:
         pre=phases["pre"],
         post=phases["post"],
         source=path,
+        follow_up=follow_up,
     )
 
 
@@ -137,6 +179,13 @@ def _load_phase(path: Path, phase: Phase, raw: Any, problems: list[Problem]) -> 
     if not isinstance(raw, dict):
         problems.append(Problem(path, phase, "expected a table"))
         return Questionnaire(phase, "", ())
+    for name in raw:
+        if name not in ("intro", "questions"):
+            problems.append(
+                Problem(
+                    path, f"{phase}.{name}", "unknown key (expected one of ['intro', 'questions'])"
+                )
+            )
     intro = raw.get("intro", "")
     if not isinstance(intro, str):
         problems.append(Problem(path, f"{phase}.intro", "expected a string"))
@@ -144,7 +193,9 @@ def _load_phase(path: Path, phase: Phase, raw: Any, problems: list[Problem]) -> 
     items = raw.get("questions")
     if not isinstance(items, list) or not items:
         problems.append(
-            Problem(path, f"{phase}.questions", "expected at least one [[{phase}.questions]] entry")
+            Problem(
+                path, f"{phase}.questions", f"expected at least one [[{phase}.questions]] entry"
+            )
         )
         return Questionnaire(phase, intro, ())
     questions: list[Question] = []
@@ -294,23 +345,7 @@ def _check_across_phases(
         other = post.get(question.id)
         if other is None:
             continue
-        if other.kind != question.kind:
-            problems.append(
-                Problem(
-                    path,
-                    f"post.questions ({question.id}).kind",
-                    f"is {other.kind!r} but {question.kind!r} in pre: "
-                    "a shared id must keep its kind",
-                )
-            )
-        elif question.kind == "choice" and other.options != question.options:
-            problems.append(
-                Problem(
-                    path,
-                    f"post.questions ({question.id}).options",
-                    "must list the same options as in pre",
-                )
-            )
+        _check_same_meaning(path, question, "pre", other, "post", problems)
         if question.profile != other.profile:
             problems.append(
                 Problem(
@@ -319,3 +354,72 @@ def _check_across_phases(
                     "a profile question must be marked profile in both phases",
                 )
             )
+
+
+def _check_same_meaning(
+    path: Path,
+    question: Question,
+    phase: Phase,
+    other: Question,
+    other_phase: Phase,
+    problems: list[Problem],
+) -> None:
+    """A shared id keeps its kind (and a choice its options), so answers compare."""
+    if other.kind != question.kind:
+        problems.append(
+            Problem(
+                path,
+                f"{other_phase}.questions ({question.id}).kind",
+                f"is {other.kind!r} but {question.kind!r} in {phase}: "
+                "a shared id must keep its kind",
+            )
+        )
+    elif question.kind == "choice" and other.options != question.options:
+        problems.append(
+            Problem(
+                path,
+                f"{other_phase}.questions ({question.id}).options",
+                f"must list the same options as in {phase}",
+            )
+        )
+
+
+def _check_follow_up(
+    path: Path,
+    pre: Questionnaire,
+    post: Questionnaire,
+    follow_up: Questionnaire,
+    problems: list[Problem],
+) -> None:
+    """Follow-up items compare with the same ids before and after; profile questions belong
+    to pre and post (only those who submitted post are asked the follow-up)."""
+    for question in follow_up.questions:
+        key = f"follow_up.questions ({question.id})"
+        if question.profile:
+            problems.append(
+                Problem(
+                    path,
+                    f"{key}.profile",
+                    "profile questions are asked in pre or post; the follow-up goes only to "
+                    "people who have answered those",
+                )
+            )
+            continue
+        for phase, earlier in (("pre", pre), ("post", post)):
+            before = earlier.get(question.id)
+            if before is None:
+                continue
+            if before.profile:
+                problems.append(
+                    Problem(
+                        path,
+                        f"{key}.id",
+                        f"{question.id!r} is a profile question in {phase}; "
+                        "it cannot be asked again at the follow-up",
+                    )
+                )
+                break
+            before_problems = len(problems)
+            _check_same_meaning(path, before, cast(Phase, phase), question, FOLLOW_UP, problems)
+            if len(problems) > before_problems:
+                break

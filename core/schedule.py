@@ -9,22 +9,37 @@ already done, both in the database, so a restart neither loses nor repeats anyth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from core.config import Cohort, ScheduleSettings
 from core.journey import cohort_windows
 from core.periods import Period, last_ended, next_due
+from core.questionnaire import FOLLOW_UP, PHASES, Phase
 from core.services import Services
-from core.windows import Windows
+from core.windows import Window, Windows
 
 PUSH = "post_push"
 SUMMARY = "summary"
 DIGEST = "digest:"
+# The follow-up's own events, weeks later, for modules that have one.
+FOLLOW_UP_PUSH = "follow_up_push"
+FOLLOW_UP_SUMMARY = "follow_up_summary"
+FOLLOW_UP_REMINDER = "follow_up_reminder_"
 
 
 def reminder_kind(number: int) -> str:
     return f"reminder_{number}"
+
+
+def follow_up_reminder_kind(number: int) -> str:
+    return f"{FOLLOW_UP_REMINDER}{number}"
+
+
+def phase_of(kind: str) -> Phase:
+    """The questionnaire a push or reminder is about."""
+    return FOLLOW_UP if kind.startswith("follow_up_") else "post"
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,8 @@ def digest_times(
     moments = [
         datetime.combine(today + timedelta(days=d), schedule.daily_digest, tz) for d in (0, 1)
     ]
-    return [m for m in moments if any(w.contains(m) for w in windows.values())]
+    # Around the module only: the follow-up weeks later has a summary of its own.
+    return [m for m in moments if any(windows[p].contains(m) for p in PHASES)]
 
 
 def planned_events(
@@ -52,17 +68,36 @@ def planned_events(
     windows: Windows,
     schedule: ScheduleSettings,
     digests: list[datetime] | None = None,
+    *,
+    follow_up: bool = False,
 ) -> list[Event]:
-    """Everything a cohort's post questionnaire brings, with when it falls due."""
+    """Everything a cohort's post questionnaire brings, and its follow-up if the module has
+    one, with when each falls due."""
     post = windows["post"]
     events = [Event(cohort.code, PUSH, post.opens)]
     events += [Event(cohort.code, f"{DIGEST}{d.date().isoformat()}", d) for d in digests or []]
-    for number, delay in enumerate(schedule.reminders, start=1):
-        due = post.opens + delay
-        if post.closes is None or due < post.closes:
-            events.append(Event(cohort.code, reminder_kind(number), due))
+    events += _reminders(cohort, post, schedule.reminders, reminder_kind)
     if post.closes is not None:
         events.append(Event(cohort.code, SUMMARY, post.closes))
+    if follow_up:
+        later = windows[FOLLOW_UP]
+        events.append(Event(cohort.code, FOLLOW_UP_PUSH, later.opens))
+        delays = schedule.follow_up_reminder_delays()
+        events += _reminders(cohort, later, delays, follow_up_reminder_kind)
+        if later.closes is not None:
+            events.append(Event(cohort.code, FOLLOW_UP_SUMMARY, later.closes))
+    return events
+
+
+def _reminders(
+    cohort: Cohort, window: Window, delays: tuple[timedelta, ...], kind: Callable[[int], str]
+) -> list[Event]:
+    """A questionnaire's reminders that fall while it is open."""
+    events = []
+    for number, delay in enumerate(delays, start=1):
+        due = window.opens + delay
+        if window.closes is None or due < window.closes:
+            events.append(Event(cohort.code, kind(number), due))
     return events
 
 
@@ -74,16 +109,22 @@ async def pending_events(svc: Services) -> list[Event]:
             windows = await cohort_windows(tx, svc, cohort)
             done = await tx.events.done(cohort.code)
             digests = digest_times(windows, svc.config.schedule, svc.config.bot.timezone, svc.now())
-            planned = planned_events(cohort, windows, svc.config.schedule, digests)
+            follow_up = svc.config.module_of(cohort).follow_up is not None
+            planned = planned_events(
+                cohort, windows, svc.config.schedule, digests, follow_up=follow_up
+            )
             pending.extend(e for e in planned if e.kind not in done)
     return sorted(pending, key=lambda e: e.due)
 
 
 def cancelled_events(schedule: ScheduleSettings) -> tuple[str, ...]:
-    """The events an archived (cancelled) cohort must never carry out: the push, every
-    reminder and the summary."""
+    """The events an archived (cancelled) cohort must never carry out: the pushes, every
+    reminder and the summaries, of the post questionnaire and of the follow-up."""
     reminders = (reminder_kind(n) for n in range(1, len(schedule.reminders) + 1))
-    return (PUSH, SUMMARY, *reminders)
+    later = (
+        follow_up_reminder_kind(n) for n in range(1, len(schedule.follow_up_reminder_delays()) + 1)
+    )
+    return (PUSH, SUMMARY, *reminders, FOLLOW_UP_PUSH, FOLLOW_UP_SUMMARY, *later)
 
 
 def facilitators_chat(svc: Services, cohort: Cohort) -> int | None:

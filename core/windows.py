@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.config import Cohort, ScheduleSettings
-from core.questionnaire import PHASES, Phase
+from core.questionnaire import ALL_PHASES, FOLLOW_UP, Phase
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,13 @@ class Window:
 
 
 def default_window(cohort: Cohort, phase: Phase, schedule: ScheduleSettings) -> Window:
-    """From the config: pre before and during the module, post for a while after it."""
+    """From the config: pre before and during the module, post for a while after it, the
+    follow-up weeks later (for modules that have one)."""
     if phase == "pre":
         return Window(cohort.start - schedule.pre_opens_before, cohort.end)
+    if phase == FOLLOW_UP:
+        opens = cohort.end + schedule.follow_up_after
+        return Window(opens, opens + schedule.follow_up_open_for)
     return Window(cohort.end, cohort.end + schedule.post_open_for)
 
 
@@ -40,18 +44,28 @@ def windows_for(
 ) -> Windows:
     """The configured windows, with an admin's /open or /close taking precedence."""
     result: Windows = {}
-    for phase in PHASES:
+    for phase in ALL_PHASES:
         override = overrides.get(phase)
         result[phase] = Window(*override) if override else default_window(cohort, phase, schedule)
     return result
 
 
 def open_phase(windows: Windows, now: datetime) -> Phase | None:
-    """The phase a participant answers now: post once it is open, else pre."""
+    """The phase anyone joined answers now: post once it is open, else pre. (The follow-up
+    is not among them: it is for those who submitted post; see `core.journey`.)"""
     for phase in ("post", "pre"):
         if windows[phase].contains(now):
             return phase
     return None
+
+
+def staff_open_phase(windows: Windows, now: datetime, follow_up: bool) -> Phase | None:
+    """The cohort's questionnaire open now, as staff see it (/status, /remind): its
+    follow-up (`follow_up`: the module has one) before the others, which an admin may have
+    kept open that long."""
+    if follow_up and windows[FOLLOW_UP].contains(now):
+        return FOLLOW_UP
+    return open_phase(windows, now)
 
 
 def next_opening(windows: Windows, now: datetime) -> datetime | None:
@@ -70,6 +84,8 @@ def opened_window(
         return Window(now, default.closes)
     if phase == "post":
         return Window(now, now + schedule.post_open_for)
+    if phase == FOLLOW_UP:
+        return Window(now, now + schedule.follow_up_open_for)
     return Window(now, None)
 
 

@@ -18,7 +18,13 @@ from sim.telegram.api import FakeTelegram, JSONDict
 from sim.telegram.state import inline_rows
 
 A = TypeVar(
-    "A", callbacks.Answer, callbacks.Back, callbacks.Submit, callbacks.Consent, callbacks.Begin
+    "A",
+    callbacks.Answer,
+    callbacks.Back,
+    callbacks.Submit,
+    callbacks.Consent,
+    callbacks.Begin,
+    callbacks.FollowUpChoice,
 )
 
 
@@ -101,6 +107,23 @@ class Screen:
         for _, back in self.find(callbacks.Back):
             return back.question or None
         return None
+
+    @property
+    def phase(self) -> str | None:
+        """The questionnaire on screen (pre, post or follow_up), from its buttons."""
+        for button in self.buttons:
+            action = button.action
+            if isinstance(
+                action, callbacks.Answer | callbacks.Back | callbacks.Submit | callbacks.Begin
+            ):
+                return action.phase
+        return None
+
+    @property
+    def follow_up_choice(self) -> Button | None:
+        """The button under the thank-you for the post questionnaire (no follow-up, or yes
+        after all)."""
+        return next((b for b, _ in self.find(callbacks.FollowUpChoice)), None)
 
     @property
     def cohort(self) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import random
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -95,3 +96,50 @@ def summary_of(
     config: Config, cohort: str | None = None, module: str | None = None
 ) -> ModuleSummary:
     return compute_summary(config, resolve_scope(config, cohort=cohort, module=module))
+
+
+# A cohort with follow-up answers, for the follow-up tests (and its report in a browser).
+FOLLOW_UP_CODE = "RS-FIG-1"
+START = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
+TRACKED = ("conf_support", "conf_explain", "thrive_knowledge")
+USED = ("Yes, several times", "Yes, once or twice", "Not yet", "Not relevant to my role")
+HELPED = (
+    "Support from my manager or team",
+    "The module's materials and tools",
+    "A shared language with other services",
+    "Time set aside to practise",
+    "Nothing in particular",
+    "Other",
+)
+
+
+def follow_up_csv(
+    rng: random.Random, people: int, alike: bool, code: str = FOLLOW_UP_CODE, follow_up: bool = True
+) -> str:
+    """A long-format CSV of one cohort: pre for all, post for most, follow-up for some."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def rating(base: float) -> str:
+        if rng.random() < 0.08:
+            return ""  # skipped
+        return "4" if alike else str(min(5, max(1, round(rng.gauss(base, 1.0)))))
+
+    for i in range(people):
+        who = f"P{i:03d}"
+        answers = [(who, "pre", "sector", "Education"), (who, "pre", "role", "Clinician")]
+        answers += [(who, "pre", q, rating(2.7)) for q in TRACKED]
+        if rng.random() >= 0.2:
+            answers.append((who, "post", "met_expectations", "Yes"))
+            answers += [(who, "post", q, rating(3.6)) for q in TRACKED]
+            if follow_up and rng.random() >= 0.35:
+                answers.append(
+                    (who, "follow_up", "used_in_practice", rng.choices(USED, (30, 25, 30, 15))[0])
+                )
+                answers.append((who, "follow_up", "helped", rng.choice(HELPED)))
+                answers += [(who, "follow_up", q, rating(3.3)) for q in TRACKED]
+        rows += answers
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["participant", "cohort", "phase", "question", "value"])
+    writer.writerows((who, code, phase, q, value) for who, phase, q, value in rows)
+    return out.getvalue()

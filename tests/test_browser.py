@@ -15,7 +15,7 @@ import pytest
 
 from analysis.charts import PRINT_WIDTH, chart_set
 from analysis.render_html import PAPER_CHARTS, render_report
-from report_data import SEED, make, summary_of
+from report_data import FOLLOW_UP_CODE, SEED, START, follow_up_csv, make, summary_of
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -160,4 +160,65 @@ def test_a_module_wide_report_prints_at_full_size(reports: dict[str, Path], tmp_
     assert pages in range(5, 15)
     assert "Sites side by side" in flat and "Manchester" in flat
     assert "Cohort by cohort, over time" in flat and "Mean change per cohort" in flat
+    assert heading_height(boxes, "Method") > 16
+
+
+@pytest.fixture(scope="module")
+def follow_up_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cohort's report with its follow-up section."""
+    import asyncio
+    import random
+    from datetime import timedelta
+
+    from analysis.charts import follow_up_chart_set
+    from analysis.importer import parse_answers, write_answers
+    from analysis.scope import resolve_scope
+    from analysis.summary import compute_follow_up, compute_summary
+    from core.config import load_config
+    from sim.config import CohortSpec, config_toml
+
+    directory = tmp_path_factory.mktemp("follow-up")
+    text = config_toml(
+        [CohortSpec(FOLLOW_UP_CODE, START, START + timedelta(hours=8))],
+        database=directory / "feedback.db",
+        timezone="UTC",
+    )
+    (directory / "config.toml").write_text(text, encoding="utf-8")
+    config = load_config(directory / "config.toml")
+    plan = parse_answers(follow_up_csv(random.Random(3), 45, False), config)
+    asyncio.run(write_answers(config, plan.answers))
+    scope = resolve_scope(config, cohort=FOLLOW_UP_CODE)
+    summary, follow_up = compute_summary(config, scope), compute_follow_up(config, scope)
+    assert follow_up is not None
+    charts = chart_set(summary) + follow_up_chart_set(follow_up)
+    paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS) + follow_up_chart_set(
+        follow_up, PRINT_WIDTH, PAPER_CHARTS
+    )
+    path = directory / "report" / "report.html"
+    path.parent.mkdir()
+    path.write_text(render_report(summary, charts, paper, follow_up), encoding="utf-8")
+    return path
+
+
+def test_the_follow_up_section_reads_on_a_phone_and_prints_at_full_size(
+    follow_up_report: Path, tmp_path: Path
+) -> None:
+    frame = follow_up_report.parent / "frame.html"
+    frame.write_text(FRAME.format(width=PHONE), encoding="utf-8")
+    done = chromium(
+        tmp_path / "profile",
+        "--allow-file-access-from-files",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        frame.as_uri(),
+    )
+    found = re.search(r'<pre id="result">(.*?)</pre>', done.stdout)
+    assert found, done.stderr[-2000:]
+    result = json.loads(found.group(1).replace("&quot;", '"'))
+    assert result["scrollWidth"] <= result["innerWidth"] == PHONE
+    assert result["wideOutsideTables"] == []
+    assert result["drawnCharts"] >= 7  # the module's four, and the follow-up's three or more
+    _, flat, boxes = print_pdf(follow_up_report, tmp_path)
+    assert "Weeks later: the follow-up" in flat and "Before, after and weeks after" in flat
+    assert "after the module → follow-up" in flat
     assert heading_height(boxes, "Method") > 16

@@ -152,6 +152,132 @@ max_length = 0
     assert "post.questions[0] (conf).max_length" in text
 
 
+FOLLOW_UP_BROKEN = """
+title = "With a follow-up"
+[pre]
+[[pre.questions]]
+id = "sector"
+kind = "choice"
+profile = true
+text = "Sector?"
+options = ["A", "B"]
+
+[[pre.questions]]
+id = "conf"
+kind = "rating"
+text = "How confident?"
+low = "low"
+high = "high"
+
+[post]
+[[post.questions]]
+id = "used"
+kind = "choice"
+text = "Used?"
+options = ["Yes", "No"]
+
+[follow_up]
+colour = "blue"
+
+[[follow_up.questions]]
+id = "sector"
+kind = "choice"
+text = "Sector again?"
+options = ["A", "B"]
+
+[[follow_up.questions]]
+id = "conf"
+kind = "choice"
+text = "Confident now?"
+options = ["Yes", "No"]
+
+[[follow_up.questions]]
+id = "used"
+kind = "choice"
+text = "Used since?"
+options = ["Yes", "Not yet"]
+
+[[follow_up.questions]]
+id = "where"
+kind = "choice"
+profile = true
+text = "Where?"
+options = ["Here", "There"]
+
+[[follow_up.questions]]
+id = "more"
+kind = "rating"
+text = "More?"
+low = "less"
+"""
+
+
+def test_follow_up_questions_are_checked_like_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, FOLLOW_UP_BROKEN, name="q.toml")
+    path = write(tmp_path, '[[modules]]\nid = "b"\nquestionnaire = "q.toml"\n')
+    assert main(["check", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    where = tmp_path / "q.toml"
+    for expected in (
+        f"{where}: follow_up.colour: unknown key (expected one of ['intro', 'questions'])",
+        f"{where}: follow_up.questions (sector).id: 'sector' is a profile question in pre",
+        f"{where}: follow_up.questions (conf).kind: is 'choice' but 'rating' in pre",
+        f"{where}: follow_up.questions (used).options: must list the same options as in post",
+        f"{where}: follow_up.questions (where).profile: profile questions are asked in pre or",
+        f"{where}: follow_up.questions[4] (more).high: expected the meaning of the scale's end",
+    ):
+        assert expected in err, (expected, err)
+
+
+def test_a_follow_up_without_questions_is_a_problem(tmp_path: Path) -> None:
+    text = FOLLOW_UP_BROKEN[: FOLLOW_UP_BROKEN.index("[follow_up]")] + "[follow_up]\nintro = 'Hi'\n"
+    write(tmp_path, text, name="q.toml")
+    path = write(tmp_path, '[[modules]]\nid = "b"\nquestionnaire = "q.toml"\n')
+    assert any(
+        "follow_up.questions: expected at least one [[follow_up.questions]] entry" in p
+        for p in problems_of(path)
+    )
+
+
+def test_follow_up_schedule_problems_name_their_keys(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[schedule]\npost_open_for = "7d"\nfollow_up_after = "3d"\n'
+        'follow_up_open_for = "5d"\nfollow_up_reminders = ["2d", "6d"]\n'
+        '[[modules]]\nid = "risk-support"\nquestionnaire = "builtin:risk-support"\n',
+    )
+    found = problems_of(path)
+    assert f"{path}: schedule.follow_up_after: must be at least post_open_for" in found[0]
+    assert any(
+        "schedule.follow_up_reminders[1]: must fall before the follow-up questionnaire closes" in p
+        for p in found
+    )
+    good = write(
+        tmp_path,
+        '[schedule]\nfollow_up_after = "6w"\nfollow_up_open_for = "10d"\n'
+        '[[modules]]\nid = "risk-support"\nquestionnaire = "builtin:risk-support"\n',
+        name="good.toml",
+    )
+    schedule = load_config(good).schedule
+    assert schedule.follow_up_after.days == 42 and schedule.follow_up_open_for.days == 10
+    # Without follow_up_reminders, the post questionnaire's (24h, 72h) serve, if they fit.
+    assert [d.total_seconds() / 3600 for d in schedule.follow_up_reminder_delays()] == [24, 72]
+
+
+def test_retention_must_outlast_the_follow_up(tmp_path: Path) -> None:
+    modules = '[[modules]]\nid = "risk-support"\nquestionnaire = "builtin:risk-support"\n'
+    short = write(tmp_path, "[privacy]\nretain_days = 30\n" + modules)
+    assert problems_of(short) == [
+        f"{short}: privacy.retain_days: must be at least 70 (schedule.follow_up_after + "
+        "follow_up_open_for): answers would be erased before the follow-up closes "
+        "(or use questionnaires without a [follow_up])"
+    ]
+    enough = write(tmp_path, "[privacy]\nretain_days = 70\n" + modules, name="enough.toml")
+    assert load_config(enough).privacy.retain_days == 70
+
+
 def test_invalid_toml_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "[bot\nadmins = [")
     with pytest.raises(ConfigError) as info:
@@ -161,7 +287,14 @@ def test_invalid_toml_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("7d", 604800), ("24h", 86400), ("90m", 5400), ("1d12h", 129600), ("30s", 30)],
+    [
+        ("8w", 4838400),
+        ("7d", 604800),
+        ("24h", 86400),
+        ("90m", 5400),
+        ("1d12h", 129600),
+        ("30s", 30),
+    ],
 )
 def test_durations(text: str, seconds: int) -> None:
     duration = parse_duration(text)

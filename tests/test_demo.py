@@ -111,6 +111,25 @@ def test_demo_runs_offline_and_its_summary_matches_the_exports(
             assert "Tests need at least 10 people who answered both times" in channel
     assert tested  # the demo's cohort is large enough for some
 
+    # The clock runs on to the follow-up eight weeks later and its summary, in the same
+    # shape: one message, the charts, the report (now with its follow-up section).
+    assert "Eight weeks later: the follow-up is pushed" in printed
+    assert channel.count("📈 Follow-up summary") == 1
+    later = (out / "report-RS-DEMO-0314-follow-up.html").read_text("utf-8")
+    assert "Weeks later: the follow-up" in later and "Headline findings" in later
+    answered = {r["participant"] for r in rows if r["phase"] == "follow_up" and r["value"]}
+    assert f"Follow-up responses: {len(answered)} (" in channel
+    for question, label in ITEMS.items():
+        values = [
+            int(r["value"])
+            for r in rows
+            if r["phase"] == "follow_up" and r["question"] == question and r["value"]
+        ]
+        shown = mean_text(values) if len(values) >= 3 else "too few responses"
+        assert (
+            f"{label}: " in channel and f"{shown} at the follow-up (n = {len(values)})" in channel
+        )
+
     # The transcripts include what the bot sent on its own: the push, the reminders.
     transcripts = [p.read_text("utf-8") for p in (out / "transcripts").glob("*.txt")]
     push = "🤖 (sent by the bot on its own) 👋 Thank you for taking part in Risk Support!"
@@ -148,7 +167,7 @@ def test_demo_fresh_deletes_only_what_an_earlier_demo_wrote(
 
     assert main([*args, "--fresh"]) == 0
     printed = capsys.readouterr().out
-    written = len([name for name in first if name.startswith(("charts/", "transcripts/"))]) + 5
+    written = len([n for n in first if n.startswith(("charts/", "transcripts/")) or n in WRITES])
     assert printed.startswith(
         f"Starting fresh: deleted the earlier demo's {written} file(s) in {tmp_path / 'd8'} "
         f"and its database {tmp_path / 'd8' / 'feedback.db'}"

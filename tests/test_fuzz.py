@@ -2,7 +2,8 @@
 
 Several participants and a couple of group chats send random sequences of updates through
 the real PTB ``Application`` (the real update processor, the real handlers, a real SQLite
-file) while the clock moves from the pre window through the post window to closed. After
+file) while the clock moves from the pre window through the post window to closed, and on
+to the follow-up weeks later. After
 every delivered batch the test checks that
 
 * no exception reached PTB's error handlers (the bot's own handler logs "error handling
@@ -11,8 +12,9 @@ every delivered batch the test checks that
 * the database keeps its invariants: one answer per participant, phase and question; every
   stored value valid for its question; NULL only for optional ones; nothing stored for
   people who never tapped "I agree"; no answer outside its phase's window and none after
-  the submission; profile questions answered in one phase only; submitted responses
-  complete; ``PRAGMA integrity_check`` ok and ``PRAGMA foreign_key_check`` empty.
+  the submission; profile questions answered in one phase only; follow-up answers only
+  from people who had submitted the post questionnaire; submitted responses complete;
+  ``PRAGMA integrity_check`` ok and ``PRAGMA foreign_key_check`` empty.
 
 Building an Application costs more than a hundred updates, so one is built per test run
 and reused: every example gets a fresh ``FakeTelegram`` (swapped in behind the request
@@ -215,6 +217,8 @@ commands = st.one_of(
             "/help",
             "/mydata",
             "/forgetme",
+            "/nofollowup",
+            "/followup",
             "/status",
             "/cohorts",
             "/nosuchcommand",
@@ -230,7 +234,7 @@ commands = st.one_of(
 )
 
 cohort_codes = st.sampled_from([RS, GH, "XX-NOPE-1", "RS-LDN-0315"])
-phases = st.sampled_from(["pre", "post"])
+phases = st.sampled_from(["pre", "post", "follow_up"])
 question_ids = st.sampled_from([*QUESTION_IDS, "nope", "a" * 24])
 button_values = st.sampled_from(
     ["0", "1", "2", "3", "4", "5", "6", "9", "00", "01", "05", "10", "99", "-"]
@@ -241,6 +245,7 @@ wellformed_data = st.one_of(
     st.builds(callbacks.Submit, cohort_codes, phases),
     st.builds(callbacks.Begin, cohort_codes, phases),
     st.builds(callbacks.Consent, cohort_codes, st.booleans()),
+    st.builds(callbacks.FollowUpChoice, cohort_codes, st.booleans()),
 ).map(callbacks.encode)
 random_data = st.one_of(
     st.text(max_size=80),
@@ -275,7 +280,16 @@ ANCHORS = (
     COHORT_END + timedelta(days=2) - timedelta(seconds=30),
     COHORT_END + timedelta(days=2),
 )
-BOUNDARIES = (COHORT_START - timedelta(days=7), COHORT_END, COHORT_END + timedelta(days=2))
+# The follow-up: eight weeks after the end, for fourteen days (the defaults).
+FOLLOW_UP_OPENS = COHORT_END + timedelta(weeks=8)
+FOLLOW_UP_CLOSES = FOLLOW_UP_OPENS + timedelta(days=14)
+BOUNDARIES = (
+    COHORT_START - timedelta(days=7),
+    COHORT_END,
+    COHORT_END + timedelta(days=2),
+    FOLLOW_UP_OPENS,
+    FOLLOW_UP_CLOSES,
+)
 STEPS_FORWARD = (
     timedelta(seconds=1),
     timedelta(seconds=20),
@@ -283,6 +297,7 @@ STEPS_FORWARD = (
     timedelta(hours=1),
     timedelta(hours=9),
     timedelta(days=1),
+    timedelta(weeks=8),
 )
 
 
@@ -290,6 +305,9 @@ STEPS_FORWARD = (
 
 
 def valid_questions(module: Module, phase: str) -> dict[str, Question]:
+    if phase == "follow_up":
+        assert module.follow_up is not None
+        return {q.id: q for q in module.follow_up.questions}
     own = module.pre.questions if phase == "pre" else module.post.questions
     return {q.id: q for q in (*module.profile_questions, *own)}
 
@@ -311,6 +329,9 @@ def window(config: Config, code: str, phase: str) -> tuple[datetime, datetime]:
     cohort, schedule = config.cohorts[code], config.schedule
     if phase == "pre":
         return cohort.start - schedule.pre_opens_before, cohort.end
+    if phase == "follow_up":
+        opens = cohort.end + schedule.follow_up_after
+        return opens, opens + schedule.follow_up_open_for
     return cohort.end, cohort.end + schedule.post_open_for
 
 
@@ -362,6 +383,9 @@ def check_database(world: World, consented: set[tuple[int, str]]) -> None:
         assert opens - timedelta(seconds=1) < moment < closes, f"outside its window: {where}"
         if (pid, phase) in submitted:
             assert moment <= submitted[(pid, phase)], f"changed after submission: {where}"
+        if phase == "follow_up":
+            post = submitted.get((pid, "post"))
+            assert post is not None and post <= moment, f"follow-up without post: {where}"
         answered.setdefault((pid, phase), {})[question_id] = value
         if question.profile:
             profile_phases.setdefault((pid, question_id), set()).add(phase)
@@ -488,6 +512,12 @@ class BotFuzz(RuleBasedStateMachine):
         """Time passes, sometimes landing exactly on a window's edge; it never runs back."""
         now = self.world.clock.now + step
         self.world.clock.now = max(now, boundary) if boundary else now
+
+    @rule(offset=st.integers(-60, 14 * 86400))
+    def weeks_later(self, offset: int) -> None:
+        """Weeks pass: the clock lands around or in the follow-up (it never runs back)."""
+        moment = FOLLOW_UP_OPENS + timedelta(seconds=offset)
+        self.world.clock.now = max(self.world.clock.now, moment)
 
     @rule(
         user=st.sampled_from(USERS),

@@ -269,6 +269,7 @@ async def test_command_menus(bot: Harness) -> None:
         "resume",
         "help",
         "mydata",
+        "nofollowup",
         "forgetme",
     }
     admin_menu = next(c for c in calls if c.get("scope", {}).get("chat_id") == ADMIN)

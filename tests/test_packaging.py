@@ -58,7 +58,7 @@ def test_example_config_command_prints_a_config_that_checks(
     (tmp_path / "config.toml").write_text(capsys.readouterr().out, encoding="utf-8")
     assert main(["check", "--config", "config.toml"]) == 0
     out = capsys.readouterr().out
-    assert "2 module(s), 20 question(s), 3 cohort(s)" in out
+    assert "2 module(s), 33 question(s), 3 cohort(s)" in out
     assert f"database {tmp_path / 'feedback.db'}" in out
 
 

@@ -263,7 +263,7 @@ async def test_a_batch_stored_twice_at_once_is_stored_once(pg: Any) -> None:
 
 async def fill_everything(config_path: Path, clock: Clock) -> FakeTelegram:
     """A database with a row in every table: answers before and after, a cohort made in the
-    chat, a dialogue half-way, an admin's /open, pushes, a summary in the outbox with its
+    chat, a dialogue half-way, an admin's /open, pushes, an opt-out of the follow-up, a summary in the outbox with its
     files, the bot's own messages, a send of unknown outcome, and a mark."""
     fake = FakeTelegram(TOKEN)
     fake.group(FACILITATORS, "Facilitators")
@@ -284,6 +284,7 @@ async def fill_everything(config_path: Path, clock: Clock) -> FakeTelegram:
             await bot.tap(user, screens.START_POST)
             for label in POST:
                 await bot.tap(user, label)
+        await bot.send(5002, "/nofollowup")  # an opt-out of the follow-up
         await bot.send(ADMIN, f"/close {RS} post")
         await bot.run_due()  # the summary: message, album, report
         clock.now = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)

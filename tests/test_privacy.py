@@ -75,16 +75,17 @@ async def test_forgetme_asks_then_erases_everything_and_stops_reminders(bot: Har
 
 
 async def test_retention_purges_old_cohorts(tmp_path: Path, database: Target) -> None:
-    config = load_config(write_config(tmp_path, "[privacy]\nretain_days = 30\n", database))
+    # At least the follow-up's 8 weeks and 14 days: `check` refuses a shorter retention.
+    config = load_config(write_config(tmp_path, "[privacy]\nretain_days = 80\n", database))
     clock = Clock()
     bot = Harness(config, clock)
     await bot.start()
     try:
         await join_and_answer(bot, 8201)
-        clock.now = COHORT_END + timedelta(days=29)
+        clock.now = COHORT_END + timedelta(days=79)
         await bot.run_due()
         assert len(bot.answers(8201)) == 5
-        clock.now = COHORT_END + timedelta(days=31)
+        clock.now = COHORT_END + timedelta(days=81)
         await bot.run_due()
         assert bot.rows("SELECT count(*) FROM participants") == [(0,)]
         assert bot.rows("SELECT count(*) FROM answers") == [(0,)]

@@ -25,7 +25,7 @@ from bot.screens import cohorts as cohort_screens
 from core import admin, callbacks, cohorts, schedule
 from core.config import Cohort
 from core.periods import parse_period
-from core.questionnaire import PHASES, Phase
+from core.questionnaire import ALL_PHASES, Phase
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,16 @@ async def status(update: Update, context: BotContext) -> None:
 
 
 def _cohort_and_phase(svc: Services, args: list[str]) -> tuple[Cohort, Phase] | str:
-    if len(args) != 2 or args[1].lower() not in PHASES:
+    # "follow-up" as people type it, "follow_up" as the menu spells it.
+    named = args[1].lower().replace("-", "_") if len(args) == 2 else ""
+    phase = next((p for p in ALL_PHASES if p == named), None)
+    if phase is None:
         return admin_screens.USAGE_WINDOW
     cohort = svc.config.cohort(args[0])
     if cohort is None:
         return admin_screens.unknown_cohort(args[0])
-    phase: Phase = "pre" if args[1].lower() == "pre" else "post"
+    if phase not in svc.config.module_of(cohort).phases:
+        return admin_screens.no_follow_up(cohort.code)
     return cohort, phase
 
 

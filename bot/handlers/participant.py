@@ -111,9 +111,11 @@ async def _join(update: Update, context: BotContext, code: str) -> None:
         await _send_view(context, message.chat_id, outcome.view)
         return
     assert outcome.cohort is not None
-    module = context.svc.config.module_of(outcome.cohort)
+    config = context.svc.config
+    module = config.module_of(outcome.cohort)
+    after = config.schedule.follow_up_after if module.follow_up is not None else None
     text, markup = screens.privacy_notice(
-        outcome.cohort, module.title, context.svc.config.bot.privacy_contact
+        outcome.cohort, module.title, config.bot.privacy_contact, after
     )
     await message.reply_text(text, reply_markup=markup)
 
@@ -239,6 +241,8 @@ async def button(update: Update, context: BotContext) -> None:
         outcome = await journey.go_back(svc, user_id, action)
     elif isinstance(action, callbacks.Submit):
         outcome = await journey.submit(svc, user_id, action)
+    elif isinstance(action, callbacks.FollowUpChoice):
+        outcome = await journey.choose_follow_up(svc, user_id, action)
     else:
         outcome = await journey.begin(svc, user_id, action)
     if not outcome.ok or outcome.view is None:

@@ -1,4 +1,5 @@
-"""What a participant can do about their data: see it all (/mydata), erase it (/forgetme)."""
+"""What a participant can do about their data: see it all (/mydata), erase it (/forgetme),
+say no (or yes again) to follow-up questionnaires (/nofollowup, /followup)."""
 
 from __future__ import annotations
 
@@ -51,8 +52,27 @@ async def forget_button(update: Update, context: BotContext) -> None:
         await replies.edit(message, privacy_screens.erased(cohorts, answers))
 
 
+async def nofollowup(update: Update, context: BotContext) -> None:
+    """No follow-up questionnaires, from now on."""
+    await _choose_follow_ups(update, context, wanted=False)
+
+
+async def followup(update: Update, context: BotContext) -> None:
+    """Follow-up questionnaires after all."""
+    await _choose_follow_ups(update, context, wanted=True)
+
+
+async def _choose_follow_ups(update: Update, context: BotContext, *, wanted: bool) -> None:
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    changed = await privacy.choose_follow_ups(context.svc, user.id, wanted)
+    await message.reply_text(privacy_screens.follow_ups_chosen(changed, wanted))
+
+
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("nofollowup", nofollowup, filters=private))
+    application.add_handler(CommandHandler("followup", followup, filters=private))
     application.add_handler(CommandHandler("mydata", mydata, filters=private))
     application.add_handler(CommandHandler("forgetme", forgetme, filters=private))
     application.add_handler(

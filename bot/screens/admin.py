@@ -15,14 +15,14 @@ MENU = {
     "cohorts": "list cohorts and their questionnaires",
     "report": "<cohort|module> [channel] — post the summary",
     "export": "<cohort|module> — answers as CSV and XLSX",
-    "open": "<cohort> pre|post — open a questionnaire now",
-    "close": "<cohort> pre|post — close a questionnaire now",
+    "open": "<cohort> pre|post|follow_up — open a questionnaire now",
+    "close": "<cohort> pre|post|follow_up — close a questionnaire now",
     "remind": "<cohort> — remind those who have not finished",
 }
 
 REFUSAL = "Sorry — this command is only for the programme team."
 ADMINS_ONLY = "Sorry — this command is only for the programme team's admins."
-USAGE_WINDOW = "Usage: /open &lt;cohort&gt; pre|post (or /close …)"
+USAGE_WINDOW = "Usage: /open &lt;cohort&gt; pre|post|follow_up (or /close …)"
 USAGE_REMIND = "Usage: /remind &lt;cohort&gt; — see /cohorts for the codes."
 USAGE_REPORT = (
     "Usage: /report &lt;cohort|module&gt; [period] [channel]\n"
@@ -65,11 +65,14 @@ def status(open_now: list[OpenCohort], tz: tzinfo, everyone: bool = True) -> str
     by_site: dict[str, list[str]] = {}
     for item in open_now:
         c = item.counts
+        later = ""
+        if item.phase == "follow_up":
+            later = f" · follow-up {c['follow_up_submitted']}/{c['follow_up_started']}"
         by_site.setdefault(item.cohort.site, []).append(
-            f"<code>{item.cohort.code}</code> ({item.phase} open until "
+            f"<code>{item.cohort.code}</code> ({item.phase.replace('_', '-')} open until "
             f"{when(item.closes, tz)}): {c['joined']} joined · "
             f"pre {c['pre_submitted']}/{c['pre_started']} submitted/started · "
-            f"post {c['post_submitted']}/{c['post_started']}"
+            f"post {c['post_submitted']}/{c['post_started']}{later}"
         )
     lines = ["<b>Open cohorts</b>"]
     for site in sorted(by_site):
@@ -83,7 +86,11 @@ def unknown_cohort(code: str) -> str:
 
 def window_set(code: str, phase: Phase, window: Window, opening: bool, tz: tzinfo) -> str:
     verb = "open until " + when(window.closes, tz) if opening else "closed"
-    return f"The {phase} questionnaire of <code>{code}</code> is now {verb}."
+    return f"The {phase.replace('_', '-')} questionnaire of <code>{code}</code> is now {verb}."
+
+
+def no_follow_up(code: str) -> str:
+    return f"The module of <code>{escape(code)}</code> has no follow-up questionnaire."
 
 
 def no_responses(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from html import escape
 
@@ -250,16 +251,22 @@ def _history(entry: Entry, tz: tzinfo) -> str:
     return "; ".join(parts)
 
 
-def windows_line(windows: Windows, now: datetime, tz: tzinfo) -> str:
-    """Each questionnaire's state and times: "pre open (07 Mar 09:00 – 14 Mar 17:00)"."""
+def windows_line(
+    windows: Windows, now: datetime, tz: tzinfo, phases: Sequence[str] = ("pre", "post")
+) -> str:
+    """Each questionnaire's state and times: "pre open (07 Mar 09:00 – 14 Mar 17:00)";
+    `phases`: those the cohort's module asks."""
 
     def at(moment: datetime | None) -> str:
         return moment.astimezone(tz).strftime("%d %b %H:%M") if moment else "until closed"
 
     parts = []
     for phase, window in windows.items():
+        if phase not in phases:
+            continue
         state = "open" if window.contains(now) else "upcoming" if now < window.opens else "closed"
-        parts.append(f"{phase} {state} ({at(window.opens)} – {at(window.closes)})")
+        name = phase.replace("_", "-")
+        parts.append(f"{name} {state} ({at(window.opens)} – {at(window.closes)})")
     return " · ".join(parts)
 
 
@@ -291,11 +298,15 @@ def listing(
     rows = []
     for entry in entries:
         cohort = entry.cohort
-        title = config.modules[cohort.module].title if cohort.module in config.modules else "?"
+        module = config.modules.get(cohort.module)
+        title = module.title if module is not None else "?"
+        phases = module.phases if module is not None else ("pre", "post")
+        shown = (
+            windows_line(windows[cohort.code], now, tz, phases) if cohort.code in windows else ""
+        )
         lines.append(
             f"\n<code>{cohort.code}</code> {escape(title)}, {escape(cohort.site)} — "
-            f"{_state(entry, now)}\n{span(cohort, tz)} · {_history(entry, tz)}\n"
-            f"{windows_line(windows[cohort.code], now, tz) if cohort.code in windows else ''}"
+            f"{_state(entry, now)}\n{span(cohort, tz)} · {_history(entry, tz)}\n{shown}"
         )
         buttons = [_button(f"{CARD} {cohort.code}", "k", cohort.code)]
         if entry.origin == "stored" and _state(entry, now) in ("upcoming", "running"):
@@ -311,9 +322,12 @@ def listing(
 
 
 def status(cohort: Cohort, counts: dict[str, int], phase: str | None) -> str:
-    state = f"{phase} questionnaire open" if phase else "no questionnaire open"
+    state = f"{phase.replace('_', '-')} questionnaire open" if phase else "no questionnaire open"
+    later = ""
+    if counts.get("follow_up_started"):
+        later = f" · follow-up {counts['follow_up_submitted']}/{counts['follow_up_started']}"
     return (
         f"<code>{cohort.code}</code> ({escape(cohort.site)}): {state}. "
         f"{counts['joined']} joined · pre {counts['pre_submitted']}/{counts['pre_started']} "
-        f"submitted/started · post {counts['post_submitted']}/{counts['post_started']}"
+        f"submitted/started · post {counts['post_submitted']}/{counts['post_started']}{later}"
     )

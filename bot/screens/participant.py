@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core import callbacks, flow
 from core.config import Cohort
-from core.journey import Refusal, View
+from core.journey import FollowUpOffer, Refusal, View
 from core.questionnaire import Question
 
-PHASE_NAMES = {"pre": "pre-module", "post": "post-module"}
+PHASE_NAMES = {"pre": "pre-module", "post": "post-module", "follow_up": "follow-up"}
 CHECK = "✓ "  # before the answer already given, on its button
 # Button labels, named so that simulations and tests read them from here.
 AGREE = "I agree"
@@ -20,8 +20,10 @@ DECLINE = "No thanks"
 BACK = "⬅ Back"
 SKIP = "Skip"
 SUBMIT = "✅ Submit"
-START_POST = "Start ▶"  # under the post questionnaire's push
+START_POST = "Start ▶"  # under the post questionnaire's push (and the follow-up's)
 CONTINUE_POST = "Continue ▶"  # under a reminder
+NO_FOLLOW_UP = "No follow-up, thanks"  # under the thank-you for the post questionnaire
+FOLLOW_UP_AFTER_ALL = "Ask me after all"  # the same place, once opted out
 
 
 def _button(text: str, action: callbacks.Action) -> InlineKeyboardButton:
@@ -45,14 +47,39 @@ def help_text(contact: str) -> str:
         "<b>Back</b> changes your previous answer.\n"
         "• At the end you can check your answers and tap <b>Submit</b>.\n"
         "• You can stop at any time and carry on later with /resume.\n"
+        "• Some weeks after a module I may ask once more how you have used it (the "
+        "follow-up). /nofollowup turns that off at once, for every module you took part "
+        "in; /followup turns it back on.\n"
         "• /mydata shows everything stored about you; /forgetme erases it.\n\n"
         f"Questions about your data: {escape(contact)}."
     )
 
 
+def about(delta: timedelta) -> str:
+    """A rough duration in words: "about 8 weeks", "about 10 days", "about 3 hours"."""
+    seconds = max(0, int(delta.total_seconds()))
+    for size, unit, least in (
+        (604800, "week", 2),
+        (86400, "day", 1),
+        (3600, "hour", 1),
+        (60, "minute", 1),
+    ):
+        if seconds >= size * least:
+            count = round(seconds / size)
+            return f"about {count} {unit}{'s' if count != 1 else ''}"
+    return "a few seconds"
+
+
 def privacy_notice(
-    cohort: Cohort, module_title: str, contact: str
+    cohort: Cohort, module_title: str, contact: str, follow_up_after: timedelta | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
+    follow_up = ""
+    if follow_up_after is not None:
+        follow_up = (
+            f"• {about(follow_up_after).capitalize()} after the module I will ask once more, "
+            "briefly, how you have used it (the follow-up), if you answered the questions at "
+            "its end. You can say no then, or any time with /nofollowup.\n"
+        )
     text = (
         f"<b>{escape(module_title)}</b> · {escape(cohort.site)} · <code>{cohort.code}</code>\n\n"
         "Before we start — <b>what happens to your answers</b>\n"
@@ -63,7 +90,8 @@ def privacy_notice(
         "• Comments you type are shown to facilitators as you wrote them, without your name, "
         "once several people have commented. Leave out anything that identifies you or "
         "others.\n"
-        "• You can skip optional questions, see what is stored with /mydata, and erase it "
+        + follow_up
+        + "• You can skip optional questions, see what is stored with /mydata, and erase it "
         "with /forgetme.\n"
         f"• Questions: {escape(contact)}.\n\n"
         "Do you agree to take part?"
@@ -167,7 +195,39 @@ def _done(view: View) -> tuple[str, InlineKeyboardMarkup | None]:
     )
     if view.phase == "pre":
         text += "\n\nI will message you again when the module ends for a few short questions."
+    if view.phase == "follow_up":
+        text += "\n\nThat was the last questionnaire for this module."
+    if view.follow_up is not None:
+        return follow_up_offer(text, view.cohort.code, view.follow_up)
     return text, None
+
+
+def follow_up_offer(
+    thanks: str, code: str, offer: FollowUpOffer
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The thank-you for the post questionnaire, saying when the follow-up will come, with
+    the button to say no to it (or yes again)."""
+    when = f"{offer.opens.day} {offer.opens:%B}"
+    if offer.opted_out:
+        text = (
+            f"{thanks}\n\nYou have opted out of the follow-up questionnaire: I will not ask "
+            "you again about this module. Changed your mind? Tap below."
+        )
+        button = _button(FOLLOW_UP_AFTER_ALL, callbacks.FollowUpChoice(code, True))
+    elif offer.wait <= timedelta(0):
+        text = (
+            f"{thanks}\n\nThe follow-up questionnaire is open now: /resume starts it. If you "
+            "would rather not be asked, tap below (or send /nofollowup)."
+        )
+        button = _button(NO_FOLLOW_UP, callbacks.FollowUpChoice(code, False))
+    else:
+        text = (
+            f"{thanks}\n\nIn {about(offer.wait)} (around {when}) I will ask you once more, "
+            "briefly, whether you have used what you learned and how confident you feel "
+            "then. If you would rather not be asked, tap below (or send /nofollowup later)."
+        )
+        button = _button(NO_FOLLOW_UP, callbacks.FollowUpChoice(code, False))
+    return text, InlineKeyboardMarkup([[button]])
 
 
 def step_screen(view: View) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -193,6 +253,8 @@ REFUSAL_TOASTS: dict[Refusal, str] = {
     Refusal.REQUIRED: "This question needs an answer.",
     Refusal.INCOMPLETE: "Some required questions still need an answer.",
     Refusal.NOT_OPEN: "This questionnaire is not open at the moment.",
+    Refusal.NOT_ASKED: "You are not taking part in this follow-up (send /followup to take "
+    "part after all).",
 }
 
 
@@ -258,6 +320,23 @@ def post_push(module_title: str, closes: datetime | None, tz: tzinfo) -> str:
         f"👋 Thank you for taking part in <b>{escape(module_title)}</b>!\n\n"
         "Please tell us how it went: a few short questions, about three minutes."
         + _closing(closes, tz)
+    )
+
+
+def follow_up_push(module_title: str, closes: datetime | None, tz: tzinfo) -> str:
+    return (
+        f"👋 Some weeks ago you took part in <b>{escape(module_title)}</b>. "
+        "How has it gone since? A few short questions and some of the same ratings as "
+        "before, about two minutes." + _closing(closes, tz) + " Not wanted? /nofollowup."
+    )
+
+
+def follow_up_reminder(module_title: str, closes: datetime | None, tz: tzinfo) -> str:
+    return (
+        f"⏰ A reminder: how have you used <b>{escape(module_title)}</b> since the module? "
+        "Your answers show the course leaders what lasts."
+        + _closing(closes, tz)
+        + " Tap below to carry on where you left off."
     )
 
 

@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core import callbacks
 from core.config import Config
+from core.privacy import FollowUpChange
 from core.storage import parse_utc
 
 MESSAGE_LIMIT = 4000
@@ -53,6 +54,15 @@ def records(config: Config, stored: list[dict[str, Any]]) -> list[str]:
             lines.append(f"• {phase}: {escape(label)}: {shown} ({_when(config, answered)})")
         for kind, sent in record["deliveries"]:
             lines.append(f"Message sent to you: {escape(str(kind))} ({_when(config, sent)})")
+        if module is not None and module.follow_up is not None:
+            opted_out = record.get("follow_up_opted_out_at")
+            lines.append(
+                f"Follow-up questionnaire: you opted out {_when(config, opted_out)} "
+                "(/followup to take part after all)"
+                if opted_out
+                else "Follow-up questionnaire: you will be asked, if you submitted the "
+                "post-module one (/nofollowup to say no)"
+            )
     lines += [
         "",
         "Your name, username and Telegram id are not in any report or export. "
@@ -94,4 +104,25 @@ def erased(cohorts: int, answers: int) -> str:
         f"Done: everything about you is erased ({answers} answer(s) in {cohorts} "
         "cohort(s)). You will get no more reminders. You can join again any time with a "
         "cohort code."
+    )
+
+
+def follow_ups_chosen(changed: list[FollowUpChange], wanted: bool) -> str:
+    """The answer to /nofollowup or /followup."""
+    names = ", ".join(f"{escape(c.title)} (<code>{escape(c.cohort.code)}</code>)" for c in changed)
+    if wanted:
+        if not changed:
+            return "You had not opted out of any follow-up still to come: nothing changed."
+        return (
+            f"Done: you will be asked the follow-up questionnaire after all for {names}, "
+            "if you submitted the post-module questionnaire."
+        )
+    if not changed:
+        return (
+            "There is no follow-up questionnaire still to come for you (or you had opted "
+            "out already): nothing changed."
+        )
+    return (
+        f"Done: no follow-up questionnaire for {names}. You will get no follow-up "
+        "message or reminder. /followup undoes this."
     )

@@ -34,6 +34,8 @@ UNKNOWN_CODE = 30
 COHORT_BITS = 12
 MAX_QUESTIONS = 2**QUESTION_BITS
 MAX_COHORTS = 2**COHORT_BITS
+# The module day's phases: the follow-up weeks later is read on its own (reads.follow_up_rows).
+DAY = "a.phase IN ('pre', 'post')"
 
 
 @dataclass(frozen=True)
@@ -148,19 +150,19 @@ def scope_answers(
         # the table rather than walking the primary-key index row by row.
         in_range = "+a.participant_id BETWEEN ? AND ?"
         answers = packed(
-            encoding, f"FROM answers a WHERE {in_range}", [*encoding_params, low, high]
+            encoding, f"FROM answers a WHERE {in_range} AND {DAY}", [*encoding_params, low, high]
         )
         submitted = dialect.flag.format("a.submitted_at IS NOT NULL")
         is_post = dialect.flag.format("a.phase = 'post'")
         responses = packed(
             f"(a.participant_id << 2) | ({is_post} << 1) | {submitted}",
-            f"FROM responses a WHERE {in_range}",
+            f"FROM responses a WHERE {in_range} AND {DAY}",
             [low, high],
         )
         text_rows = db.all(
             "SELECT a.participant_id, a.phase, a.question, a.value FROM answers a"
             f" WHERE a.question IN ({placeholders(texts)}) AND a.value IS NOT NULL"
-            f" AND {in_range}",
+            f" AND {in_range} AND {DAY}",
             [*texts, low, high],
         )
     return _decoded(people, answers, responses, text_rows, len(questions), high)

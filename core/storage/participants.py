@@ -43,6 +43,13 @@ class Participants:
         )
         return ParticipantRow(*row) if row else None
 
+    async def of(self, telegram_id: int) -> list[ParticipantRow]:
+        """Every cohort this person joined, oldest first."""
+        rows = await self.sql.all(
+            f"{_PARTICIPANT} WHERE telegram_id = ? ORDER BY joined_at, id", (telegram_id,)
+        )
+        return [ParticipantRow(*row) for row in rows]
+
     def _lock(self, lock: bool) -> str:
         return self.sql.for_update if lock else ""
 

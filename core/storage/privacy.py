@@ -7,6 +7,9 @@ from datetime import datetime
 from core.storage.rows import utc_text
 from core.storage.sql import Sql
 
+# Phases in the order they are asked (text order would put follow_up first).
+PHASE_ORDER = "CASE phase WHEN 'pre' THEN 0 WHEN 'post' THEN 1 ELSE 2 END"
+
 
 class Privacy:
     __slots__ = ("sql",)
@@ -26,16 +29,19 @@ class Privacy:
         for pid, cohort, pseudonym, joined, consented, version in people:
             responses = await self.sql.all(
                 "SELECT phase, started_at, submitted_at FROM responses WHERE participant_id = ?"
-                " ORDER BY phase DESC",
+                f" ORDER BY {PHASE_ORDER}",
                 (pid,),
             )
             answers = await self.sql.all(
                 "SELECT phase, question, value, answered_at FROM answers"
-                " WHERE participant_id = ? ORDER BY phase DESC, answered_at",
+                f" WHERE participant_id = ? ORDER BY {PHASE_ORDER}, answered_at",
                 (pid,),
             )
             deliveries = await self.sql.all(
                 "SELECT kind, sent_at FROM deliveries WHERE participant_id = ?", (pid,)
+            )
+            opted_out = await self.sql.one(
+                "SELECT opted_out_at FROM follow_up_opt_outs WHERE participant_id = ?", (pid,)
             )
             records.append(
                 {
@@ -47,6 +53,7 @@ class Privacy:
                     "responses": responses,
                     "answers": answers,
                     "deliveries": deliveries,
+                    "follow_up_opted_out_at": opted_out[0] if opted_out else None,
                 }
             )
         return records
@@ -58,7 +65,8 @@ class Privacy:
             " LEFT JOIN answers a ON a.participant_id = p.id WHERE p.telegram_id = ?",
             (telegram_id,),
         )
-        # ON DELETE CASCADE takes consents, responses, answers and deliveries along.
+        # ON DELETE CASCADE takes consents, responses, answers (the follow-up's too),
+        # deliveries and follow-up opt-outs along.
         await self.sql.run("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))
         return (int(row[0]), int(row[1])) if row else (0, 0)
 

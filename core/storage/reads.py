@@ -112,3 +112,40 @@ def long_rows(target: Target, cohorts: Sequence[str]) -> Iterator[tuple[object, 
             f" WHERE p.cohort IN ({placeholders(codes)}) ORDER BY p.cohort, p.pseudonym",
             codes,
         )
+
+
+def follow_up_rows(
+    target: Target,
+    cohorts: Sequence[str],
+    tracked: Sequence[str],
+    own: Sequence[str],
+    phase: str,
+    push_kind: str,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The follow-up's people and answers, in one snapshot: (participant, cohort, asked,
+    submitted) of everyone in `cohorts`, asked when the follow-up (`phase`) was pushed to
+    them (`push_kind`) or, imported from paper, they submitted post; and (participant,
+    cohort, phase, question, value) of the follow-up's `own` questions and of the `tracked`
+    items in every phase."""
+    codes = list(cohorts)
+    in_scope = f"p.cohort IN ({placeholders(codes)})"
+    with snapshot(target) as db:
+        people = db.all(
+            "SELECT p.id, p.cohort,"
+            " EXISTS (SELECT 1 FROM deliveries d WHERE d.participant_id = p.id AND d.kind = ?)"
+            " OR (p.telegram_id IS NULL AND EXISTS (SELECT 1 FROM responses r"
+            "   WHERE r.participant_id = p.id AND r.phase = 'post'"
+            "   AND r.submitted_at IS NOT NULL)),"
+            " EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id"
+            "   AND r.phase = ? AND r.submitted_at IS NOT NULL)"
+            f" FROM participants p WHERE {in_scope}",
+            [push_kind, phase, *codes],
+        )
+        rows = db.all(
+            "SELECT a.participant_id, p.cohort, a.phase, a.question, a.value FROM answers a"
+            f" JOIN participants p ON p.id = a.participant_id WHERE {in_scope}"
+            f" AND ((a.phase = ? AND a.question IN ({placeholders(own)}))"
+            f"   OR (a.phase IN ('pre', 'post') AND a.question IN ({placeholders(tracked)})))",
+            [*codes, phase, *own, *tracked],
+        )
+    return people, rows

@@ -1,6 +1,7 @@
 """A cohort's schedule as stored: admins' changes to when its questionnaires are open, the
 lifecycle events already carried out, what each participant has been sent, and the counts
-that /status and the summaries ask for; and each module's scheduled reports."""
+that /status and the summaries ask for; each module's scheduled reports; and the
+follow-up (who may be asked, who said no)."""
 
 from __future__ import annotations
 
@@ -143,6 +144,64 @@ class Deliveries:
         )
 
 
+class FollowUps:
+    """The follow-up questionnaire weeks after a module: who may be asked, who said no."""
+
+    __slots__ = ("sql",)
+
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    async def opted_out(self, participant_id: int) -> bool:
+        row = await self.sql.one(
+            "SELECT 1 FROM follow_up_opt_outs WHERE participant_id = ?", (participant_id,)
+        )
+        return row is not None
+
+    async def set_opt_out(self, participant_id: int, out: bool, now: datetime) -> None:
+        """Record that this participant wants no follow-up (out) or wants it after all."""
+        if out:
+            await self.sql.run(
+                "INSERT INTO follow_up_opt_outs (participant_id, opted_out_at) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (participant_id, utc_text(now)),
+            )
+        else:
+            await self.sql.run(
+                "DELETE FROM follow_up_opt_outs WHERE participant_id = ?", (participant_id,)
+            )
+
+    async def respondents(self, cohort: str) -> int:
+        """How many of the cohort gave at least one follow-up answer (not a skip)."""
+        row = await self.sql.one(
+            "SELECT count(DISTINCT a.participant_id) FROM answers a"
+            " JOIN participants p ON p.id = a.participant_id"
+            " WHERE p.cohort = ? AND a.phase = 'follow_up' AND a.value IS NOT NULL",
+            (cohort,),
+        )
+        return int(row[0]) if row is not None else 0
+
+    async def targets(self, cohort: str, kind: str) -> list[tuple[int, int]]:
+        """(participant id, Telegram id) of consenting people who submitted the post
+        questionnaire, did not opt out of the follow-up, have not submitted it, and have not
+        yet been sent `kind`."""
+        rows = await self.sql.all(
+            "SELECT p.id, p.telegram_id FROM participants p"
+            " JOIN consents c ON c.participant_id = p.id"
+            " JOIN responses post ON post.participant_id = p.id AND post.phase = 'post'"
+            "   AND post.submitted_at IS NOT NULL"
+            " WHERE p.cohort = ? AND p.telegram_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM follow_up_opt_outs o WHERE o.participant_id = p.id)"
+            " AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id"
+            "   AND r.phase = 'follow_up' AND r.submitted_at IS NOT NULL)"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.participant_id = p.id"
+            "   AND d.kind = ?)"
+            " ORDER BY p.id",
+            (cohort, kind),
+        )
+        return [(int(row[0]), int(row[1])) for row in rows]
+
+
 class Status:
     """How far a cohort's participants have got."""
 
@@ -161,13 +220,14 @@ class Status:
             responses.format(""),
             responses.format(" AND r.submitted_at IS NOT NULL"),
         )
+        phases = ("pre", "post", "follow_up")
         row = await self.sql.one(
             "SELECT (SELECT count(*) FROM participants WHERE cohort = ?"
-            f" AND telegram_id IS NOT NULL), {started}, {submitted}, {started}, {submitted}",
-            (cohort, cohort, "pre", cohort, "pre", cohort, "post", cohort, "post"),
+            " AND telegram_id IS NOT NULL)" + f", {started}, {submitted}" * len(phases),
+            (cohort, *(x for phase in phases for x in (cohort, phase, cohort, phase))),
         )
         assert row is not None
-        keys = ("joined", "pre_started", "pre_submitted", "post_started", "post_submitted")
+        keys = ("joined", *(f"{p}_{n}" for p in phases for n in ("started", "submitted")))
         return dict(zip(keys, (int(v) for v in row), strict=True))
 
     async def respondents(self, cohorts: Sequence[str]) -> int:

@@ -421,6 +421,68 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     """,
     ),
+    Migration(
+        sqlite="""
+    -- A third phase, the follow-up weeks after the module. SQLite cannot change a CHECK
+    -- constraint in place, so the three tables that name phases are rebuilt (foreign keys
+    -- are off while migrating; nothing points at these tables).
+    CREATE TABLE responses_new (
+        participant_id  INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        phase           TEXT NOT NULL CHECK (phase IN ('pre', 'post', 'follow_up')),
+        started_at      TEXT NOT NULL,
+        submitted_at    TEXT,
+        position        TEXT,
+        message_id      INTEGER,
+        PRIMARY KEY (participant_id, phase)
+    );
+    INSERT INTO responses_new SELECT * FROM responses;
+    DROP TABLE responses;
+    ALTER TABLE responses_new RENAME TO responses;
+    CREATE TABLE answers_new (
+        participant_id  INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        phase           TEXT NOT NULL CHECK (phase IN ('pre', 'post', 'follow_up')),
+        question        TEXT NOT NULL,
+        value           TEXT,
+        answered_at     TEXT NOT NULL,
+        PRIMARY KEY (participant_id, phase, question)
+    );
+    INSERT INTO answers_new SELECT * FROM answers;
+    DROP TABLE answers;
+    ALTER TABLE answers_new RENAME TO answers;
+    CREATE TABLE windows_new (
+        cohort     TEXT NOT NULL REFERENCES cohorts(code),
+        phase      TEXT NOT NULL CHECK (phase IN ('pre', 'post', 'follow_up')),
+        opens_at   TEXT NOT NULL,
+        closes_at  TEXT,
+        set_by     INTEGER,
+        set_at     TEXT NOT NULL,
+        PRIMARY KEY (cohort, phase)
+    );
+    INSERT INTO windows_new SELECT * FROM windows;
+    DROP TABLE windows;
+    ALTER TABLE windows_new RENAME TO windows;
+    -- Who said no to the follow-up questionnaire of a cohort (the button at the end of the
+    -- post questionnaire, or /nofollowup); without a row they are asked. Erased with them.
+    CREATE TABLE follow_up_opt_outs (
+        participant_id  INTEGER PRIMARY KEY REFERENCES participants(id) ON DELETE CASCADE,
+        opted_out_at    TEXT NOT NULL
+    );
+    """,
+        postgresql="""
+    -- A column's CHECK constraint is named <table>_<column>_check by PostgreSQL: changed in
+    -- place, where SQLite rebuilds the tables.
+    ALTER TABLE responses DROP CONSTRAINT responses_phase_check,
+        ADD CONSTRAINT responses_phase_check CHECK (phase IN ('pre', 'post', 'follow_up'));
+    ALTER TABLE answers DROP CONSTRAINT answers_phase_check,
+        ADD CONSTRAINT answers_phase_check CHECK (phase IN ('pre', 'post', 'follow_up'));
+    ALTER TABLE windows DROP CONSTRAINT windows_phase_check,
+        ADD CONSTRAINT windows_phase_check CHECK (phase IN ('pre', 'post', 'follow_up'));
+    CREATE TABLE follow_up_opt_outs (
+        participant_id  BIGINT PRIMARY KEY REFERENCES participants(id) ON DELETE CASCADE,
+        opted_out_at    TEXT COLLATE "C" NOT NULL
+    );
+    """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -435,6 +497,7 @@ TABLES: tuple[str, ...] = (
     "windows",
     "events",
     "deliveries",
+    "follow_up_opt_outs",
     "outbox",
     "outbox_files",
     "own_messages",

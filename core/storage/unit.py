@@ -13,7 +13,14 @@ from core.storage.cohorts import Cohorts, Drafts
 from core.storage.outbox import Ledger, Outbox
 from core.storage.participants import Answers, Participants, Responses
 from core.storage.privacy import Privacy
-from core.storage.schedule import Deliveries, Events, ModuleReports, Status, Windows
+from core.storage.schedule import (
+    Deliveries,
+    Events,
+    FollowUps,
+    ModuleReports,
+    Status,
+    Windows,
+)
 from core.storage.sql import Sql
 from core.storage.target import Target
 
@@ -27,6 +34,7 @@ class Tx:
         "deliveries",
         "drafts",
         "events",
+        "follow_up",
         "ledger",
         "module_reports",
         "outbox",
@@ -49,6 +57,7 @@ class Tx:
         self.events = Events(sql)
         self.module_reports = ModuleReports(sql)
         self.deliveries = Deliveries(sql)
+        self.follow_up = FollowUps(sql)
         self.status = Status(sql)
         self.outbox = Outbox(sql)
         self.ledger = Ledger(sql)
