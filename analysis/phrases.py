@@ -245,6 +245,14 @@ def direction_sentence(item: ItemChange, min_cell_size: int) -> str:
     return f"After compared with before, over the {item.pairs} who answered both times: {groups}."
 
 
+def direction_cell(item: ItemChange, min_cell_size: int) -> str:
+    """Who rated an item higher, the same or lower after, for a table's cell; "–" where
+    too few pairs to say."""
+    if item.direction is None:
+        return "–"
+    return groups_sentence(item.direction, min_cell_size, words=DIRECTION_WORDS)
+
+
 def statistics_line(item: ItemChange, min_cell_size: int) -> str:
     """The paired change of one item with its interval, test and effect size."""
     if item.change is None:

@@ -7,12 +7,18 @@ in the worker thread, so that the bot answers participants at once after a resta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from html import escape
+from typing import TYPE_CHECKING
 
 from analysis.scope import resolve_scope
 from core.config import Config
 from core.storage import PostContent
+
+if TYPE_CHECKING:
+    from analysis.chart_layout import Chart
+    from analysis.released import FollowUpSummary, ModuleSummary
 
 ALBUM_LIMIT = 10  # photos in one media group
 
@@ -32,8 +38,7 @@ def summary_posts(
     Every post can be looked for after a timeout: the message by its text and button,
     the album and the document by their captions, which differ from each other.
     """
-    from analysis.charts import PRINT_WIDTH, chart_set, follow_up_chart_set
-    from analysis.render_html import PAPER_CHARTS, render_report
+    from analysis.charts import chart_set, follow_up_chart_set
     from analysis.render_telegram import render_telegram
     from analysis.summary import compute_summary, report_follow_up
 
@@ -42,17 +47,12 @@ def summary_posts(
     charts = chart_set(summary)
     where = f"{escape(summary.title)}, {escape(scope.label)}"
     posts = [PostContent("text", render_telegram(summary), [], marker)]
-    if charts:
-        # One album: a summary never takes more than three posts.
-        files = [(f"{c.name}.png", c.png()) for c in charts[:ALBUM_LIMIT]]
-        posts.append(PostContent("photos", f"Charts — {where}", files))
-    paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
+    posts += _album(charts, f"Charts — {where}")
     # A cohort's report asked for after its follow-up (/report) carries that section too.
     follow_up = report_follow_up(config, scope)
     if follow_up is not None:
         charts = charts + follow_up_chart_set(follow_up)
-        paper = paper + follow_up_chart_set(follow_up, PRINT_WIDTH, PAPER_CHARTS)
-    report = render_report(summary, charts, paper, follow_up).encode("utf-8")
+    report = _report(summary, charts, follow_up)
     stem = (cohort or module or "summary").replace("/", "-")
     if since is not None or until is not None:
         stem += "".join(f"-{day.isoformat()}" if day else "-" for day in (since, until))
@@ -66,8 +66,7 @@ def follow_up_posts(config: Config, cohort: str, marker: str | None) -> list[Pos
     button), its charts as one album, and the cohort's report, now with its follow-up
     section, as a document. Captions differ from the summary's, so every post can be looked
     for after a timeout."""
-    from analysis.charts import PRINT_WIDTH, chart_set, follow_up_chart_set
-    from analysis.render_html import PAPER_CHARTS, render_report
+    from analysis.charts import chart_set, follow_up_chart_set
     from analysis.render_telegram import render_follow_up_telegram
     from analysis.summary import compute_follow_up, compute_summary
 
@@ -79,20 +78,33 @@ def follow_up_posts(config: Config, cohort: str, marker: str | None) -> list[Pos
     later = follow_up_chart_set(follow_up)
     where = f"{escape(summary.title)}, {escape(scope.label)}"
     posts = [PostContent("text", render_follow_up_telegram(follow_up), [], marker)]
-    if later:
-        files = [(f"{c.name}.png", c.png()) for c in later[:ALBUM_LIMIT]]
-        posts.append(PostContent("photos", f"Follow-up charts — {where}", files))
-    charts = chart_set(summary) + later
-    paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS) + follow_up_chart_set(
-        follow_up, PRINT_WIDTH, PAPER_CHARTS
-    )
-    report = render_report(summary, charts, paper, follow_up).encode("utf-8")
+    posts += _album(later, f"Follow-up charts — {where}")
+    report = _report(summary, chart_set(summary) + later, follow_up)
     caption = (
         f"📄 Evaluation report with the follow-up — {where}. Open it in a browser; it prints on A4."
     )
     name = f"report-{cohort.replace('/', '-')}-follow-up.html"
     posts.append(PostContent("document", caption, [(name, report)]))
     return posts
+
+
+def _album(charts: Sequence[Chart], caption: str) -> list[PostContent]:
+    """The charts as one album, or no post without charts: a summary never takes more
+    than three posts."""
+    if not charts:
+        return []
+    files = [(f"{c.name}.png", c.png()) for c in charts[:ALBUM_LIMIT]]
+    return [PostContent("photos", caption, files)]
+
+
+def _report(
+    summary: ModuleSummary, charts: Sequence[Chart], follow_up: FollowUpSummary | None
+) -> bytes:
+    """report.html with these charts, and those that span a page laid out again for A4."""
+    from analysis.charts import paper_charts
+    from analysis.render_html import render_report
+
+    return render_report(summary, charts, paper_charts(summary, follow_up), follow_up).encode()
 
 
 def export_files(config: Config, cohort: str | None, module: str | None) -> list[tuple[str, bytes]]:

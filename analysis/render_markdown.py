@@ -52,11 +52,7 @@ def render_markdown(
         ]
         for item in summary.changes:
             change, p, r = change_cells(item)
-            direction = (
-                "–"
-                if item.direction is None
-                else phrases.groups_sentence(item.direction, n, words=phrases.DIRECTION_WORDS)
-            )
+            direction = phrases.direction_cell(item, n)
             out.append(
                 f"| {_cell(item.label)} | {phrases.mean_text(item.pre)} | "
                 f"{phrases.mean_text(item.post)} | {item.pairs} | {change} | {p} | {r} | "
@@ -158,11 +154,7 @@ def follow_up_section(summary: FollowUpSummary, charts: list[str]) -> list[str]:
         ]
         for span, change in phrases.follow_up_changes(summary):
             cell, p, r = change_cells(change)
-            direction = (
-                "–"
-                if change.direction is None
-                else phrases.groups_sentence(change.direction, n, words=phrases.DIRECTION_WORDS)
-            )
+            direction = phrases.direction_cell(change, n)
             out.append(
                 f"| {_cell(change.label)} ({span}) | {change.pairs} | {cell} | {p} | {r} "
                 f"| {_cell(direction)} |"

@@ -170,9 +170,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         return found
     config, scope = found
     # Imported here: pandas and matplotlib are slow to import and `check`/`run` skip them.
-    from analysis.charts import PRINT_WIDTH, chart_set, follow_up_chart_set
+    from analysis.charts import chart_set, follow_up_chart_set, paper_charts
     from analysis.exports import csv_bytes, load_long, xlsx_bytes
-    from analysis.render_html import PAPER_CHARTS, render_report
+    from analysis.render_html import render_report
     from analysis.render_markdown import render_markdown
     from analysis.render_telegram import render_follow_up_telegram, render_telegram
     from analysis.summary import compute_summary, report_follow_up
@@ -206,10 +206,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_new_files(out, files, args.force)
     _progress("Drawing the charts …")
     charts = [(f"{chart.name}.png", chart.png()) for chart in drawn]
-    paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
-    if follow_up is not None:
-        paper += follow_up_chart_set(follow_up, PRINT_WIDTH, PAPER_CHARTS)
-    html = render_report(summary, drawn, paper, follow_up)
+    html = render_report(summary, drawn, paper_charts(summary, follow_up), follow_up)
     markdown = render_markdown(summary, [name for name, _ in charts], follow_up)
     module = config.modules[scope.module]
     long = load_long(config.bot.database, module, scope.codes)

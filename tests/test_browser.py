@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.charts import PRINT_WIDTH, chart_set
-from analysis.render_html import PAPER_CHARTS, render_report
+from analysis.charts import chart_set, paper_charts
+from analysis.render_html import render_report
 from report_data import FOLLOW_UP_CODE, SEED, START, follow_up_csv, make, summary_of
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -83,7 +83,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         summary = summary_of(config, **scope)
         path = directory / name / "report.html"
         path.parent.mkdir()
-        paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS)
+        paper = paper_charts(summary)
         path.write_text(render_report(summary, chart_set(summary), paper), encoding="utf-8")
         found[name] = path
     return found
@@ -191,9 +191,7 @@ def follow_up_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary, follow_up = compute_summary(config, scope), compute_follow_up(config, scope)
     assert follow_up is not None
     charts = chart_set(summary) + follow_up_chart_set(follow_up)
-    paper = chart_set(summary, PRINT_WIDTH, PAPER_CHARTS) + follow_up_chart_set(
-        follow_up, PRINT_WIDTH, PAPER_CHARTS
-    )
+    paper = paper_charts(summary, follow_up)
     path = directory / "report" / "report.html"
     path.parent.mkdir()
     path.write_text(render_report(summary, charts, paper, follow_up), encoding="utf-8")

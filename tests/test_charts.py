@@ -14,16 +14,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Bbox
 
-from analysis.charts import (
-    PHONE_WIDTH,
-    PRINT_WIDTH,
-    breakdown_chart,
-    chart_set,
-    distribution_chart,
-    pre_post_chart,
-    site_chart,
-    text_boxes,
-)
+from analysis.bar_charts import breakdown_chart, distribution_chart, pre_post_chart, site_chart
+from analysis.chart_layout import PHONE_WIDTH, PRINT_WIDTH, text_boxes
+from analysis.charts import chart_set
 from analysis.released import ModuleSummary
 from core.config import Config
 from report_data import SEED, make, summary_of

@@ -10,9 +10,9 @@ from pathlib import Path
 import html5lib
 import pytest
 
-from analysis.charts import PRINT_WIDTH, chart_set
+from analysis.charts import chart_set, paper_charts
 from analysis.released import ModuleSummary
-from analysis.render_html import PAPER_CHARTS, render_report
+from analysis.render_html import render_report
 from cli.main import main
 from core.config import Config
 from report_data import SEED, make, summary_of, write_config
@@ -30,7 +30,7 @@ def seed(config: Config) -> ModuleSummary:
 
 @pytest.fixture(scope="module")
 def seed_html(seed: ModuleSummary) -> str:
-    return render_report(seed, chart_set(seed), chart_set(seed, PRINT_WIDTH, PAPER_CHARTS))
+    return render_report(seed, chart_set(seed), paper_charts(seed))
 
 
 def parse(html: str) -> object:
