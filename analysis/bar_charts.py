@@ -37,7 +37,6 @@ from analysis.released import (
     Comparison,
     Distribution,
     FollowUpSummary,
-    ItemChange,
     Mean,
     ModuleSummary,
 )
@@ -48,18 +47,22 @@ def left_out_text(min_cell_size: int) -> str:
     return f"not shown separately: it would reveal a group of fewer than {min_cell_size}"
 
 
-def shown_items(summary: ModuleSummary) -> list[ItemChange]:
-    """The paired items whose before and after means are both shown."""
-    return [i for i in summary.changes if i.pre.value is not None and i.post.value is not None]
+# Each item's bars, in the order drawn: (label, [(point's word, mean, colour), …]).
+MeanBars = list[tuple[str, list[tuple[str, Mean, str]]]]
+
+
+def before_after_bars(summary: ModuleSummary) -> MeanBars:
+    """The paired items whose before and after means are both shown, as bars to draw."""
+    return [
+        (i.label, [("before", i.pre, PRE_COLOUR), ("after", i.post, POST_COLOUR)])
+        for i in summary.changes
+        if i.pre.value is not None and i.post.value is not None
+    ]
 
 
 def pre_post_chart(summary: ModuleSummary, width: float = PHONE_WIDTH) -> Figure:
     """Pre and post means of each paired item, as bars from the scale's minimum (1)."""
-    items = [
-        (i.label, [("before", i.pre, PRE_COLOUR), ("after", i.post, POST_COLOUR)])
-        for i in shown_items(summary)
-    ]
-    return _means_chart(items, "Ratings before and after the module", width)
+    return _means_chart(before_after_bars(summary), "Ratings before and after the module", width)
 
 
 POINT_BARS = {
@@ -69,7 +72,7 @@ POINT_BARS = {
 }
 
 
-def shown_points(summary: FollowUpSummary) -> list[tuple[str, list[tuple[str, Mean, str]]]]:
+def three_point_bars(summary: FollowUpSummary) -> MeanBars:
     """Each tracked item with the points whose means are shown, as bars to draw."""
     items = []
     for item in summary.items:
@@ -86,13 +89,11 @@ def shown_points(summary: FollowUpSummary) -> list[tuple[str, list[tuple[str, Me
 def three_point_chart(summary: FollowUpSummary, width: float = PHONE_WIDTH) -> Figure:
     """Each tracked item's means before, after and weeks after the module, from 1."""
     return _means_chart(
-        shown_points(summary), "Ratings before, after and weeks after the module", width
+        three_point_bars(summary), "Ratings before, after and weeks after the module", width
     )
 
 
-def _means_chart(
-    items: Sequence[tuple[str, Sequence[tuple[str, Mean, str]]]], title: str, width: float
-) -> Figure:
+def _means_chart(items: MeanBars, title: str, width: float) -> Figure:
     """Labelled mean bars per item, from the scale's minimum (1)."""
     rows = Rows(width)
     bars: list[tuple[float, str, Mean, str]] = []

@@ -6,20 +6,23 @@ Which charts a summary gets and what each says in words; how each is drawn is in
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+
+from matplotlib.figure import Figure
 
 from analysis import phrases
 from analysis.bar_charts import (
+    MeanBars,
+    before_after_bars,
     breakdown_chart,
     distribution_chart,
     pre_post_chart,
-    shown_items,
-    shown_points,
     site_chart,
+    three_point_bars,
     three_point_chart,
 )
 from analysis.chart_layout import PHONE_WIDTH, PRINT_WIDTH, Chart
-from analysis.released import FollowUpSummary, ModuleSummary
+from analysis.released import Breakdown, FollowUpSummary, ModuleSummary
 from analysis.rounding import fmt_mean, fmt_signed
 from analysis.trend_chart import trend_chart
 
@@ -32,25 +35,18 @@ def chart_set(
     summary: ModuleSummary, width: float = PHONE_WIDTH, only: Collection[str] | None = None
 ) -> list[Chart]:
     """Every chart of a summary (or those named in `only`), with a text alternative each."""
-
-    def wanted(name: str) -> bool:
-        return only is None or name in only
-
+    wanted = _wanted(only)
     charts: list[Chart] = []
     n = summary.min_cell_size
-    shown = shown_items(summary)
-    if shown and wanted("before-after"):
-        alt = "Bar chart of mean ratings before and after the module: " + "; ".join(
-            f"{i.label}: {fmt_mean(i.pre.value or 0)} before, {fmt_mean(i.post.value or 0)} after"
-            for i in shown
-        )
-        charts.append(Chart("before-after", alt, pre_post_chart(summary, width)))
+    before_after = before_after_bars(summary)
+    if before_after and wanted("before-after"):
+        figure = pre_post_chart(summary, width)
+        charts.append(_means("before-after", "before and after the module", before_after, figure))
     for found in summary.profiles:
         if not wanted(f"by-{found.question}"):
             continue
         noun = found.label.lower()
-        parts = [f"{label}: {text}" for label, text in phrases.breakdown_items(found, n)]
-        alt = f"Bar chart of participants by {noun} (n = {found.n}): " + "; ".join(parts)
+        alt = f"Bar chart of participants by {noun} (n = {found.n}): {_parts_text(found, n)}"
         figure = breakdown_chart(found, n, f"Participants by {noun}", width)
         charts.append(Chart(f"by-{found.question}", alt, figure))
     for comparison in summary.comparisons:
@@ -105,29 +101,43 @@ def follow_up_chart_set(
 ) -> list[Chart]:
     """Every chart of a follow-up summary (or those named in `only`): the three points,
     then who used it in practice, what helped and what got in the way."""
-
-    def wanted(name: str) -> bool:
-        return only is None or name in only
-
+    wanted = _wanted(only)
     charts: list[Chart] = []
     n = summary.min_cell_size
-    points = shown_points(summary)
+    points = three_point_bars(summary)
     if points and wanted("follow-up-points"):
-        alt = "Bar chart of mean ratings before, after and weeks after the module: " + "; ".join(
-            f"{label}: " + ", ".join(f"{fmt_mean(m.value or 0)} {word}" for word, m, _ in bars)
-            for label, bars in points
-        )
-        charts.append(Chart("follow-up-points", alt, three_point_chart(summary, width)))
+        figure = three_point_chart(summary, width)
+        when = "before, after and weeks after the module"
+        charts.append(_means("follow-up-points", when, points, figure))
     for found in (summary.used, *summary.choices):
         name = f"follow-up-{found.question.replace('_', '-')}" if found is not None else ""
         if found is None or found.n == 0 or not wanted(name):
             continue
-        parts = [f"{label}: {text}" for label, text in phrases.breakdown_items(found, n)]
-        alt = f"Bar chart of the follow-up answers to '{found.label}' (n = {found.n}): " + (
-            "; ".join(parts)
+        alt = (
+            f"Bar chart of the follow-up answers to '{found.label}' (n = {found.n}): "
+            + _parts_text(found, n)
         )
         charts.append(Chart(name, alt, breakdown_chart(found, n, found.label, width)))
     return charts
+
+
+def _means(name: str, when: str, bars: MeanBars, figure: Figure) -> Chart:
+    """A chart of means, its text alternative giving each item's mean at each point."""
+    alt = f"Bar chart of mean ratings {when}: " + "; ".join(
+        f"{label}: " + ", ".join(f"{fmt_mean(m.value or 0)} {word}" for word, m, _ in points)
+        for label, points in bars
+    )
+    return Chart(name, alt, figure)
+
+
+def _wanted(only: Collection[str] | None) -> Callable[[str], bool]:
+    """Whether a chart of this name is to be drawn: every chart, or those in `only`."""
+    return lambda name: only is None or name in only
+
+
+def _parts_text(found: Breakdown, n: int) -> str:
+    """A breakdown's parts in words, for a text alternative."""
+    return "; ".join(f"{label}: {text}" for label, text in phrases.breakdown_items(found, n))
 
 
 def paper_charts(summary: ModuleSummary, follow_up: FollowUpSummary | None = None) -> list[Chart]:

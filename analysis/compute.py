@@ -254,22 +254,24 @@ def _paired_item(answers: _Answers, question: Question) -> PairedItem:
         codes = answers.code[answers.rows(question.id, phase)]
         phase_sums.append(rating_sum(codes[(codes >= 1) & (codes <= 5)]))
     _, pre, post = _pairs(answers, question.id)
-    diff = post.astype(np.int16) - pre
+    return _paired(question, phase_sums[0], phase_sums[1], pre, post)
+
+
+def _paired(
+    question: Question, before: RatingSum, after: RatingSum, a: np.ndarray, b: np.ndarray
+) -> PairedItem:
+    """An item compared between two points: each point's ratings (`before`, `after`), and
+    the matched pairs' ratings `a` and `b`, a person's at the same index in both."""
+    diff = b.astype(np.int16) - a
     direction = counts_of(
         question.id,
         question.label,
         DIRECTIONS,
         (int((diff > 0).sum()), int((diff == 0).sum()), int((diff < 0).sum())),
     )
+    stats = paired_stats(a, b) if len(a) else None
     return PairedItem(
-        question.id,
-        question.label,
-        question.text,
-        phase_sums[0],
-        phase_sums[1],
-        len(pre),
-        paired_stats(pre, post) if len(pre) else None,
-        direction,
+        question.id, question.label, question.text, before, after, len(a), stats, direction
     )
 
 
@@ -452,23 +454,8 @@ def _tracked(ratings: pd.DataFrame, module: Module, question: Question) -> Track
         both = before.index.intersection(after.index).sort_values()
         a = before.loc[both].to_numpy()
         b = after.loc[both].to_numpy()
-        diff = b.astype(np.int16) - a
-        direction = counts_of(
-            question.id,
-            question.label,
-            DIRECTIONS,
-            (int((diff > 0).sum()), int((diff == 0).sum()), int((diff < 0).sum())),
-        )
-        return PairedItem(
-            question.id,
-            question.label,
-            question.text,
-            rating_sum(before.to_numpy()),
-            rating_sum(after.to_numpy()),
-            len(both),
-            paired_stats(a, b) if len(both) else None,
-            direction,
-        )
+        before_sum, after_sum = rating_sum(before.to_numpy()), rating_sum(after.to_numpy())
+        return _paired(question, before_sum, after_sum, a, b)
 
     return TrackedItem(
         question.id, question.label, question.text, points, pairs("post"), pairs("pre")

@@ -51,6 +51,7 @@ from analysis.released import (
     ThreePoints,
 )
 from analysis.rounding import totals_rounding_to
+from analysis.scope import Scope
 from analysis.suppress import (
     Interval,
     choose_bands,
@@ -79,6 +80,26 @@ class Policy:
 
     def small(self, count: int) -> bool:
         return is_small(count, self.min_cell_size)
+
+
+def _about(
+    figures: Figures | FollowUpFigures, policy: Policy
+) -> tuple[str, str, Scope, int, int, int]:
+    """The fields every released summary begins with (those of `Released`), in order."""
+    return (
+        figures.module,
+        figures.title,
+        figures.scope,
+        policy.min_cell_size,
+        policy.min_pairs_for_tests,
+        policy.pairs_for_tests,
+    )
+
+
+def _withheld(figures: Figures | FollowUpFigures, m: int) -> bool:
+    """Whether every comment is withheld: fewer than `m` people wrote one, and a comment
+    quoted word for word could identify its writer in so small a group."""
+    return figures.comments is not None and figures.commenters < m
 
 
 def release(figures: Figures, policy: Policy) -> ModuleSummary:
@@ -115,18 +136,10 @@ def release(figures: Figures, policy: Policy) -> ModuleSummary:
         found = figures.expectations
         keep = [i for i, label in enumerate(found.labels) if label == EXPECTATIONS_YES]
         expectations = breakdown(found, m, keep=keep)
-    comments = figures.comments
-    comments_hidden = False
-    if comments is not None and figures.commenters < m:
-        comments, comments_hidden = (), bool(comments)
+    withheld = _withheld(figures, m)
     cohorts = next((c for c in comparisons if c.by == "cohort"), None)
     return ModuleSummary(
-        module=figures.module,
-        title=figures.title,
-        scope=figures.scope,
-        min_cell_size=m,
-        min_pairs_for_tests=policy.min_pairs_for_tests,
-        pairs_for_tests=policy.pairs_for_tests,
+        *_about(figures, policy),
         participants=figures.participants,
         phases=figures.phases,
         pairs=figures.pairs,
@@ -136,9 +149,9 @@ def release(figures: Figures, policy: Policy) -> ModuleSummary:
         profiles=tuple(breakdown(found, m) for found in figures.profiles),
         choices=tuple(breakdown(found, m) for found in figures.choices),
         distributions=distributions,
-        comments=comments,
+        comments=() if withheld else figures.comments,
         comparisons=comparisons,
-        comments_hidden=comments_hidden,
+        comments_hidden=withheld and bool(figures.comments),
         trends=item_trends(cohorts, figures.scope) if cohorts is not None else (),
     )
 
@@ -500,17 +513,9 @@ def release_follow_up(figures: FollowUpFigures, policy: Policy) -> FollowUpSumma
         keep = [i for i, label in enumerate(found.labels) if label in figures.used_labels]
         used = breakdown(found, m, keep=keep)
         used_count = _union_count(used, figures.used_labels)
-    comments = figures.comments
-    comments_hidden = False
-    if comments is not None and figures.commenters < m:
-        comments, comments_hidden = (), bool(comments)
+    withheld = _withheld(figures, m)
     return FollowUpSummary(
-        module=figures.module,
-        title=figures.title,
-        scope=figures.scope,
-        min_cell_size=m,
-        min_pairs_for_tests=policy.min_pairs_for_tests,
-        pairs_for_tests=policy.pairs_for_tests,
+        *_about(figures, policy),
         asked=figures.asked,
         respondents=figures.respondents,
         partial=figures.partial,
@@ -519,8 +524,8 @@ def release_follow_up(figures: FollowUpFigures, policy: Policy) -> FollowUpSumma
         used_count=used_count,
         choices=tuple(breakdown(found, m) for found in figures.choices),
         items=tuple(_three_points(item, policy) for item in figures.items),
-        comments=comments,
-        comments_hidden=comments_hidden,
+        comments=() if withheld else figures.comments,
+        comments_hidden=withheld and bool(figures.comments),
     )
 
 

@@ -6,18 +6,10 @@ one in date order: their tables, the trend chart and test, and each cohort's fol
 
 from __future__ import annotations
 
-from analysis import over_time, phrases
-from analysis.html_parts import (
-    Cell,
-    EmbeddedChart,
-    chart_figure,
-    data_table,
-    esc,
-    kept_together,
-    short_mean,
-)
+from analysis import html_parts, over_time, phrases
+from analysis.html_parts import Cell, EmbeddedChart, esc
 from analysis.released import Comparison, ComparisonRow, ModuleSummary
-from analysis.rounding import fmt_signed, percent
+from analysis.rounding import fmt_signed
 
 
 def _ordered_rows(summary: ModuleSummary, comparison: Comparison) -> list[ComparisonRow]:
@@ -27,13 +19,9 @@ def _ordered_rows(summary: ModuleSummary, comparison: Comparison) -> list[Compar
     return over_time.cohorts_in_date_order(summary, comparison)
 
 
-def _count(value: int | None) -> str:
-    return phrases.NOT_SHOWN if value is None else str(value)
-
-
 def _change_cell(row: ComparisonRow, index: int) -> str:
     """ "+0.58 (36)", with its 95% interval below it where the row shows one."""
-    cell = short_mean(row.changes[index], change=True)
+    cell = html_parts.short_mean(row.changes[index], change=True)
     interval = row.intervals[index] if row.intervals else None
     if interval is None:
         return cell
@@ -77,29 +65,25 @@ def _comparison_tables(summary: ModuleSummary, comparison: Comparison, n: int) -
             )
             changes.append([name, *when, *[phrases.NOT_SHOWN] * len(comparison.items)])
             continue
-        who.append(
-            [name, *facts, *(_count(v) for v in (row.participants, row.pre, row.post, row.pairs))]
-        )
+        who.append([name, *facts, *phrases.row_counts(row)])
         rated: list[Cell] = []
         if comparison.has_yes:
-            rated.append(
-                f"{percent(row.yes, row.yes_n)}%"
-                if row.yes is not None and row.yes_n
-                else phrases.NOT_SHOWN
-            )
-        rated += [short_mean(m) for m in row.means]
+            rated.append(phrases.row_met_expectations(row))
+        rated += [html_parts.short_mean(m) for m in row.means]
         ratings.append([name, *when, *rated])
         changes.append([name, *when, *(_change_cell(row, i) for i in range(len(row.changes)))])
-    out = data_table(f"By {what}: who took part", who_heads, who, numeric_from=len(who_heads) - 4)
+    out = html_parts.table(
+        f"By {what}: who took part", who_heads, who, numeric_from=len(who_heads) - 4
+    )
     if len(rating_heads) > 1 + len(when_head):
-        out += data_table(
+        out += html_parts.table(
             f"By {what}: how they rated the module",
             rating_heads,
             ratings,
             numeric_from=1 + len(when_head),
         )
     if comparison.items:
-        out += data_table(
+        out += html_parts.table(
             f"By {what}: mean change from before to after (matched pairs)",
             change_heads,
             changes,
@@ -128,7 +112,7 @@ def comparisons_section(summary: ModuleSummary, n: int, charts: dict[str, Embedd
         + esc(HIDDEN_ROWS.format(tests=summary.pairs_for_tests, n=n))
         + "</p>"
         + _comparison_tables(summary, sites, n)
-        + chart_figure(charts.get("by-site"), "Mean change from before to after, by site.")
+        + html_parts.figure(charts.get("by-site"), "Mean change from before to after, by site.")
         + "</section>"
     )
 
@@ -154,7 +138,7 @@ def over_time_section(summary: ModuleSummary, n: int, charts: dict[str, Embedded
         )
     tested = any(t.test is not None for t in summary.trends)
     trend_table = (
-        data_table(
+        html_parts.table(
             "Trend over time: the fitted straight line through the cohorts' mean changes",
             [
                 "Item",
@@ -170,7 +154,7 @@ def over_time_section(summary: ModuleSummary, n: int, charts: dict[str, Embedded
     )
     return (
         '<section id="over-time" aria-labelledby="over-time-h">'
-        + kept_together(
+        + html_parts.keep(
             '<h2 id="over-time-h">Cohort by cohort, over time</h2>',
             f"<p>{esc(' '.join(sentences))}</p>" if sentences else "",
         )
@@ -179,7 +163,7 @@ def over_time_section(summary: ModuleSummary, n: int, charts: dict[str, Embedded
         + esc(HIDDEN_ROWS.format(tests=summary.pairs_for_tests, n=n))
         + "</p>"
         + _comparison_tables(summary, cohorts, n)
-        + chart_figure(
+        + html_parts.figure(
             charts.get("trend"),
             "Mean change per cohort in date order, with 95% intervals where shown.",
         )
@@ -208,7 +192,7 @@ def _follow_up_over_time(summary: ModuleSummary) -> str:
                 *(esc(cell) for cell in row.kept),
             ]
         )
-    table = data_table(
+    table = html_parts.table(
         "Follow-up outcomes, cohort by cohort (weeks after each module)",
         [
             "Cohort",

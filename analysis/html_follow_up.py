@@ -6,19 +6,8 @@ the three points it was asked, and the changes to the follow-up.
 
 from __future__ import annotations
 
-from analysis import phrases
-from analysis.html_parts import (
-    EmbeddedChart,
-    breakdown_block,
-    change_cells,
-    chart_figure,
-    data_table,
-    esc,
-    kept_together,
-    mean_cell,
-    note_paragraph,
-    share_cell,
-)
+from analysis import html_parts, phrases
+from analysis.html_parts import EmbeddedChart, esc
 from analysis.released import FollowUpSummary
 
 
@@ -32,32 +21,32 @@ def follow_up_section(summary: FollowUpSummary, charts: dict[str, EmbeddedChart]
         [
             "Responded",
             str(summary.respondents),
-            share_cell(summary.respondents, total),
+            html_parts.share(summary.respondents, total),
             str(summary.partial),
         ],
     ]
     out = [
         '<section id="follow-up" aria-labelledby="follow-up-h">',
-        kept_together(
+        html_parts.keep(
             '<h2 id="follow-up-h">Weeks later: the follow-up</h2>',
             "<p>Some weeks after the module, everyone who had submitted the post-module "
             "questionnaire and had not opted out was asked once more: whether they have used "
             "it in practice, what helped and what got in the way, and the same ratings "
             "again.</p>",
-            data_table(
+            html_parts.table(
                 "Follow-up responses",
                 ["", "People", "% of those asked", "Partial"],
                 rows,
             ),
-            note_paragraph(phrases.ASKED_NOTE),
+            html_parts.note(phrases.ASKED_NOTE),
         ),
     ]
     sentence = phrases.used_sentence(summary)
     if summary.used is not None and sentence is not None:
         found = summary.used
-        figure = chart_figure(charts.get("follow-up-used-in-practice"), found.label + ".")
+        figure = html_parts.figure(charts.get("follow-up-used-in-practice"), found.label + ".")
         intro = f"<h3>Used in practice</h3><p>{esc(sentence)}</p>"
-        out.append(breakdown_block(intro, found, n, esc(found.label), figure))
+        out.append(html_parts.breakdown_block(intro, found, n, esc(found.label), figure))
     for found in summary.choices:
         top = phrases.largest(found)
         said = (
@@ -66,9 +55,9 @@ def follow_up_section(summary: FollowUpSummary, charts: dict[str, EmbeddedChart]
             else ""
         )
         name = f"follow-up-{found.question.replace('_', '-')}"
-        figure = chart_figure(charts.get(name), found.label + ".")
+        figure = html_parts.figure(charts.get(name), found.label + ".")
         intro = f"<h3>{esc(found.label)}</h3>{said}"
-        out.append(breakdown_block(intro, found, n, esc(found.label), figure))
+        out.append(html_parts.breakdown_block(intro, found, n, esc(found.label), figure))
     if summary.items:
         out.append(_three_points(summary, charts.get("follow-up-points")))
     if summary.comments_hidden:
@@ -91,23 +80,23 @@ def _three_points(summary: FollowUpSummary, chart: EmbeddedChart | None) -> str:
     means = []
     for item in summary.items:
         cells = [
-            mean_cell(mean) if (mean := item.point(phase)) is not None else "not asked"
+            html_parts.mean_cell(mean) if (mean := item.point(phase)) is not None else "not asked"
             for phase in ("pre", "post", "follow_up")
         ]
         means.append([esc(item.label), *cells])
-    table = data_table(
+    table = html_parts.table(
         "Mean ratings before, after and weeks after the module (1 = low, 5 = high)",
         ["Item", "Before: mean (n)", "After: mean (n)", "Follow-up: mean (n)"],
         means,
     )
     changes = []
     for span, change in phrases.follow_up_changes(summary):
-        cell, p, r = change_cells(change)
+        cell, p, r = html_parts.change_cells(change)
         direction = esc(phrases.direction_cell(change, summary.min_cell_size))
         changes.append(
             [f"{esc(change.label)}<br>({esc(span)})", str(change.pairs), cell, direction, p, r]
         )
-    paired = data_table(
+    paired = html_parts.table(
         "Changes to the follow-up, over the people who answered at both points (matched pairs)",
         [
             "Item (points compared)",
@@ -119,12 +108,12 @@ def _three_points(summary: FollowUpSummary, chart: EmbeddedChart | None) -> str:
         ],
         changes,
     )
-    note = note_paragraph(phrases.follow_up_tests_note(summary))
-    figure = chart_figure(
+    note = html_parts.note(phrases.follow_up_tests_note(summary))
+    figure = html_parts.figure(
         chart, "Mean ratings before, after and weeks after the module; the bars start at 1."
     )
     return (
-        kept_together(
+        html_parts.keep(
             "<h3>Before, after and weeks after</h3>",
             "<p>Each item's mean at each point is over everyone who answered it then. The "
             "changes are over the people who answered at both points compared: after the "

@@ -38,7 +38,7 @@ def esc(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def data_table(
+def table(
     caption: str,
     heads: Sequence[str],
     rows: Sequence[Sequence[Cell]],
@@ -78,7 +78,7 @@ def data_table(
     )
 
 
-def kept_together(*parts: str) -> str:
+def keep(*parts: str) -> str:
     """Parts a printed page must not split: a heading with what it introduces."""
     return '<div class="keep">' + "".join(parts) + "</div>"
 
@@ -88,7 +88,7 @@ def beside(table: str, figure: str) -> str:
     return f'<div class="keep pair">{table}{figure}</div>' if figure else table
 
 
-def chart_figure(chart: EmbeddedChart | None, caption: str) -> str:
+def figure(chart: EmbeddedChart | None, caption: str) -> str:
     """The chart with its caption, or nothing where there is no chart."""
     if chart is None:
         return ""
@@ -113,7 +113,7 @@ def _scoped_svg(markup: str, name: str, alt: str) -> str:
     return re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S).strip()
 
 
-def share_cell(count: int, total: int) -> str:
+def share(count: int, total: int) -> str:
     return f"{percent(count, total)}%" if total else "–"
 
 
@@ -126,7 +126,7 @@ def breakdown_table(
         [esc(label), *(esc(t) for t in _count_and_share(text))]
         for label, text in phrases.breakdown_items(found, n)
     ]
-    return data_table(caption, [head, who, "%"], rows, foot=["Answered", str(found.n), ""])
+    return table(caption, [head, who, "%"], rows, foot=["Answered", str(found.n), ""])
 
 
 def _count_and_share(text: str) -> tuple[str, str]:
@@ -137,7 +137,7 @@ def _count_and_share(text: str) -> tuple[str, str]:
 
 def hidden_note(found: Breakdown, n: int) -> str:
     """Why groups are given together, or the breakdown left out, under its table."""
-    return note_paragraph(phrases.merging_note(found, n))
+    return note(phrases.merging_note(found, n))
 
 
 def breakdown_block(
@@ -153,7 +153,7 @@ def breakdown_block(
     """A question's answers kept together: `intro` (already HTML), the table beside its
     chart, and why groups are given together."""
     table = breakdown_table(caption, found, n, head, who)
-    return kept_together(intro, beside(table, figure), hidden_note(found, n))
+    return keep(intro, beside(table, figure), hidden_note(found, n))
 
 
 def change_cells(item: ItemChange) -> tuple[str, str, str]:
@@ -179,6 +179,6 @@ def short_mean(mean: Mean, change: bool = False) -> str:
     return f"{fmt_signed(mean.value)} ({mean.n})" if change else fmt_mean(mean.value)
 
 
-def note_paragraph(words: str | None) -> str:
+def note(words: str | None) -> str:
     """A note under a table, or nothing."""
     return f'<p class="note">{esc(words)}</p>' if words else ""

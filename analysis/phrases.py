@@ -8,6 +8,7 @@ from datetime import datetime
 
 from analysis.released import (
     Breakdown,
+    ComparisonRow,
     FollowUpSummary,
     ItemChange,
     Mean,
@@ -135,6 +136,21 @@ def change_text(mean: Mean, unit: str = " pairs") -> str:
 
 def rate_text(count: int, total: int) -> str:
     return f"{percent(count, total)}%" if total else "–"
+
+
+def row_counts(row: ComparisonRow) -> list[str]:
+    """A comparison row's participants, responses before and after, and matched pairs, as
+    table cells ("not shown" where hidden)."""
+    counts = (row.participants, row.pre, row.post, row.pairs)
+    return [NOT_SHOWN if count is None else str(count) for count in counts]
+
+
+def row_met_expectations(row: ComparisonRow, with_n: bool = False) -> str:
+    """The share of a comparison row who said the module met their expectations."""
+    if row.yes is None or not row.yes_n:
+        return NOT_SHOWN
+    share = f"{percent(row.yes, row.yes_n)}%"
+    return f"{share} (n = {row.yes_n})" if with_n else share
 
 
 def scope_lines(summary: ModuleSummary) -> list[str]:

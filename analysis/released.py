@@ -220,8 +220,9 @@ class ItemTrend:
 
 
 @dataclass(frozen=True)
-class ModuleSummary:
-    """Everything a facilitator's summary shows, with its n, as the policy released it."""
+class Released:
+    """What every released summary says of itself, before its figures: its module and
+    scope, and the disclosure policy it was released under."""
 
     module: str
     title: str
@@ -231,6 +232,12 @@ class ModuleSummary:
     # The pairs an item needs for its interval, test and effect size: the setting, or
     # min_cell_size where that is larger (see disclosure.Policy.pairs_for_tests).
     pairs_for_tests: int
+
+
+@dataclass(frozen=True)
+class ModuleSummary(Released):
+    """Everything a facilitator's summary shows, with its n, as the policy released it."""
+
     participants: int
     phases: tuple[PhaseCount, PhaseCount]
     pairs: int
@@ -278,17 +285,11 @@ class ThreePoints:
 
 
 @dataclass(frozen=True)
-class FollowUpSummary:
+class FollowUpSummary(Released):
     """What a follow-up summary shows (weeks after the module: has it changed practice?),
     as the disclosure policy released it: one cohort's, or several cohorts' together. The
     module's report includes it per cohort where a cohort has follow-up answers."""
 
-    module: str
-    title: str
-    scope: Scope
-    min_cell_size: int
-    min_pairs_for_tests: int
-    pairs_for_tests: int
     asked: int  # the people the follow-up went to (imported: who submitted post)
     respondents: int  # of them (and anyone else), who answered at least one question
     partial: int  # of the respondents, how many never submitted

@@ -14,24 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from analysis import over_time, phrases
+from analysis import html_parts, over_time, phrases
 from analysis.findings import follow_up_findings, headline_findings
 from analysis.html_comparisons import comparisons_section, over_time_section
 from analysis.html_follow_up import follow_up_section
-from analysis.html_parts import (
-    Cell,
-    EmbeddedChart,
-    breakdown_block,
-    breakdown_table,
-    change_cells,
-    chart_figure,
-    data_table,
-    esc,
-    kept_together,
-    mean_cell,
-    note_paragraph,
-    share_cell,
-)
+from analysis.html_parts import Cell, EmbeddedChart, esc
 from analysis.released import FollowUpSummary, ModuleSummary
 from analysis.report_style import CSS
 
@@ -121,12 +108,22 @@ def _responses(summary: ModuleSummary) -> str:
         label = "Before the module (pre)" if count.phase == "pre" else "After the module (post)"
         partial = f"{count.partial}" if count.partial else "0"
         rows.append(
-            [esc(label), str(count.respondents), share_cell(count.respondents, total), partial]
+            [
+                esc(label),
+                str(count.respondents),
+                html_parts.share(count.respondents, total),
+                partial,
+            ]
         )
     rows.append(
-        ["Answered both (matched pairs)", str(summary.pairs), share_cell(summary.pairs, total), "–"]
+        [
+            "Answered both (matched pairs)",
+            str(summary.pairs),
+            html_parts.share(summary.pairs, total),
+            "–",
+        ]
     )
-    table = data_table(
+    table = html_parts.table(
         "Responses",
         ["Questionnaire", "Responded", "% of all", "Partial"],
         rows,
@@ -134,7 +131,7 @@ def _responses(summary: ModuleSummary) -> str:
     )
     return (
         '<section id="responses" aria-labelledby="responses-h">'
-        + kept_together(
+        + html_parts.keep(
             '<h2 id="responses-h">Responses and matched pairs</h2>',
             f"<p>{total} people joined the evaluation. A response counts when at least one "
             "question was answered; a partial response was never submitted. A matched pair is "
@@ -151,7 +148,7 @@ def _reception(summary: ModuleSummary, n: int) -> str:
     if summary.expectations is not None and sentence is not None:
         intro = f"<h3>Did the module meet expectations?</h3><p>{esc(sentence)}</p>"
         caption = "Met expectations (after the module)"
-        out.append(breakdown_block(intro, summary.expectations, n, caption))
+        out.append(html_parts.breakdown_block(intro, summary.expectations, n, caption))
     if summary.means:
         rows = [
             [
@@ -163,9 +160,9 @@ def _reception(summary: ModuleSummary, n: int) -> str:
             for m in summary.means
         ]
         out.append(
-            kept_together(
+            html_parts.keep(
                 "<h3>Relevance and new information</h3>",
-                data_table(
+                html_parts.table(
                     "Mean ratings, 1 (low) to 5 (high)",
                     ["Item", "Asked", "Mean (1–5)", "n"],
                     rows,
@@ -189,17 +186,19 @@ def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -
     means, tests = [], []
     for item in summary.changes:
         label = esc(item.label)
-        change, p, r = change_cells(item)
+        change, p, r = html_parts.change_cells(item)
         direction = esc(phrases.direction_cell(item, n))
         tests.append([label, str(item.pairs), direction, p, r])
-        means.append([label, mean_cell(item.pre), mean_cell(item.post), change])
-    untested = note_paragraph(phrases.tests_note(summary))
-    table = data_table(
+        means.append(
+            [label, html_parts.mean_cell(item.pre), html_parts.mean_cell(item.post), change]
+        )
+    untested = html_parts.note(phrases.tests_note(summary))
+    table = html_parts.table(
         "Mean ratings before and after the module (1 = low, 5 = high)",
         ["Item", "Before: mean (n)", "After: mean (n)", "Mean change (95% CI)"],
         means,
     )
-    paired = data_table(
+    paired = html_parts.table(
         "Matched pairs: how many rated higher, the same or lower after, and the tests",
         ["Item", "Pairs", "After compared with before", "p (Wilcoxon)", "Effect size r"],
         tests,
@@ -210,12 +209,12 @@ def _before_after(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) -
         "then; the change is over the matched pairs, the participants who answered it both "
         "times. The method section explains each figure.</p>"
     )
-    chart_html = chart_figure(
+    chart_html = html_parts.figure(
         chart, "Mean ratings before and after; the bars start at 1, the lowest point of the scale."
     )
     return (
         '<section id="before-after" aria-labelledby="before-after-h">'
-        + kept_together('<h2 id="before-after-h">Before and after</h2>', intro, table, untested)
+        + html_parts.keep('<h2 id="before-after-h">Before and after</h2>', intro, table, untested)
         + f"{chart_html}{paired}</section>"
     )
 
@@ -227,7 +226,7 @@ def _who(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> st
     for index, found in enumerate(summary.profiles):
         noun = found.label.lower()
         sentence = phrases.largest_group_sentence(found, noun)
-        figure = chart_figure(charts.get(f"by-{found.question}"), f"Participants by {noun}.")
+        figure = html_parts.figure(charts.get(f"by-{found.question}"), f"Participants by {noun}.")
         intro = (
             '<h2 id="who-h">Who took part</h2>'
             "<p>Sector and role are asked once of each participant.</p>"
@@ -237,7 +236,7 @@ def _who(summary: ModuleSummary, n: int, charts: dict[str, EmbeddedChart]) -> st
         intro += f"<h3>By {esc(noun)}</h3>" + (f"<p>{esc(sentence)}</p>" if sentence else "")
         caption = f"Participants by {esc(noun)}"
         out.append(
-            breakdown_block(
+            html_parts.breakdown_block(
                 intro, found, n, caption, figure, head=esc(found.label), who="Participants"
             )
         )
@@ -253,7 +252,7 @@ def _choices(summary: ModuleSummary, n: int) -> str:
         '<h2 id="choices-h">Other questions</h2>',
     ]
     for found in summary.choices:
-        out.append(breakdown_table(esc(found.label), found, n))
+        out.append(html_parts.breakdown_table(esc(found.label), found, n))
     out.append("</section>")
     return "".join(out)
 
@@ -275,7 +274,7 @@ def _distributions(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) 
                 for p in found.parts
             ]
         rows.append([esc(dist.label), phase, *counts, str(found.n), str(dist.skipped)])
-    table = data_table(
+    table = html_parts.table(
         "Answers per rating, 1 (low) to 5 (high)",
         ["Item", "Asked", "1", "2", "3", "4", "5", "Answered", "Skipped"],
         rows,
@@ -283,11 +282,11 @@ def _distributions(summary: ModuleSummary, n: int, chart: EmbeddedChart | None) 
     )
     note = ""
     if any(d.counts.merged or d.counts.left_out for d in summary.distributions):
-        note = note_paragraph(phrases.RATINGS_NOTE.format(n=n))
+        note = html_parts.note(phrases.RATINGS_NOTE.format(n=n))
     return (
         '<section id="distributions" aria-labelledby="distributions-h">'
-        + kept_together('<h2 id="distributions-h">Rating distributions</h2>', table, note)
-        + chart_figure(chart, "How participants rated each item, as shares of the answers.")
+        + html_parts.keep('<h2 id="distributions-h">Rating distributions</h2>', table, note)
+        + html_parts.figure(chart, "How participants rated each item, as shares of the answers.")
         + "</section>"
     )
 
@@ -304,7 +303,7 @@ def _comments(summary: ModuleSummary) -> str:
     quotes = [f"<blockquote><p>{esc(c.text)}</p></blockquote>" for c in summary.comments]
     return (
         '<section id="comments" aria-labelledby="comments-h">'
-        + kept_together(
+        + html_parts.keep(
             f'<h2 id="comments-h">Comments ({len(summary.comments)})</h2>'
             '<p class="note">As participants typed them.</p>',
             *quotes[:3],
@@ -347,7 +346,7 @@ def _method(summary: ModuleSummary, follow_up: FollowUpSummary | None = None) ->
     items = "".join(f"<li>{line}</li>" for line in lines)
     return (
         '<section id="method" aria-labelledby="method-h">'
-        + kept_together(f'<h2 id="method-h">Method</h2><ul>{items}</ul>')
+        + html_parts.keep(f'<h2 id="method-h">Method</h2><ul>{items}</ul>')
         + "</section>"
     )
 

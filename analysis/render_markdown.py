@@ -5,7 +5,7 @@ from __future__ import annotations
 from analysis import over_time, phrases
 from analysis.findings import follow_up_findings, headline_findings
 from analysis.released import Breakdown, Comparison, FollowUpSummary, ItemChange, ModuleSummary
-from analysis.rounding import fmt_signed, percent
+from analysis.rounding import fmt_signed
 
 
 def _cell(text: str) -> str:
@@ -210,9 +210,6 @@ def comparison_table(
         "|---" * (len(heads) + 1) + "|",
     ]
 
-    def count(value: int | None) -> str:
-        return phrases.NOT_SHOWN if value is None else str(value)
-
     rows = over_time.cohorts_in_date_order(summary, comparison) if cohorts else comparison.rows
     for row in rows:
         if cohorts:
@@ -222,13 +219,9 @@ def comparison_table(
         if row.participants is None:
             cells = [*facts, *[phrases.NOT_SHOWN] * (len(heads) - len(facts))]
         else:
-            cells = [*facts, *(count(v) for v in (row.participants, row.pre, row.post, row.pairs))]
+            cells = [*facts, *phrases.row_counts(row)]
             if comparison.has_yes:
-                cells.append(
-                    f"{percent(row.yes, row.yes_n)}% (n = {row.yes_n})"
-                    if row.yes is not None and row.yes_n
-                    else phrases.NOT_SHOWN
-                )
+                cells.append(phrases.row_met_expectations(row, with_n=True))
             cells += [phrases.mean_text(m) for m in row.means]
             for index, change in enumerate(row.changes):
                 text = phrases.change_text(change, "")

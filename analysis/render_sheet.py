@@ -68,6 +68,18 @@ def _count_rows(
     return rows
 
 
+def _response_rows(
+    section: str, phase: str, respondents: int, partial: int, asked: int
+) -> list[Row]:
+    """How many responded (and their share of those `asked`), and how many of them never
+    submitted."""
+    share = percent(respondents, asked) if asked else None
+    return [
+        [section, "responded", "", phase, "count", respondents, share, asked, ""],
+        [section, "partial (never submitted)", "", phase, "count", partial, None, respondents, ""],
+    ]
+
+
 def _mean_row(section: str, item: str, phase: str, mean: Mean, statistic: str = "mean") -> Row:
     if mean.value is not None:
         return [section, item, "", phase, statistic, _number(mean.value), None, mean.n, ""]
@@ -121,45 +133,11 @@ def summary_rows(summary: ModuleSummary) -> list[Row]:
         ["responses", "participants", "", "", "count", summary.participants, None, None, ""]
     ]
     for count in summary.phases:
-        rows.append(
-            [
-                "responses",
-                "responded",
-                "",
-                count.phase,
-                "count",
-                count.respondents,
-                percent(count.respondents, summary.participants) if summary.participants else None,
-                summary.participants,
-                "",
-            ]
+        rows += _response_rows(
+            "responses", count.phase, count.respondents, count.partial, summary.participants
         )
-        rows.append(
-            [
-                "responses",
-                "partial (never submitted)",
-                "",
-                count.phase,
-                "count",
-                count.partial,
-                None,
-                count.respondents,
-                "",
-            ]
-        )
-    rows.append(
-        [
-            "responses",
-            "matched pairs",
-            "",
-            "",
-            "count",
-            summary.pairs,
-            None,
-            summary.participants,
-            "",
-        ]
-    )
+    pairs = ["responses", "matched pairs", "", "", "count", summary.pairs, None]
+    rows.append([*pairs, summary.participants, ""])
     if summary.expectations is not None:
         rows += _count_rows("expectations", summary.expectations, n, "post")
     rows += [_mean_row("means", m.label, m.phase, m.mean) for m in summary.means]
@@ -302,28 +280,7 @@ def follow_up_rows(summary: FollowUpSummary) -> list[Row]:
     section = "follow-up"
     rows: list[Row] = [
         [section, "asked", "", "follow_up", "count", summary.asked, None, None, ""],
-        [
-            section,
-            "responded",
-            "",
-            "follow_up",
-            "count",
-            summary.respondents,
-            percent(summary.respondents, summary.asked) if summary.asked else None,
-            summary.asked,
-            "",
-        ],
-        [
-            section,
-            "partial (never submitted)",
-            "",
-            "follow_up",
-            "count",
-            summary.partial,
-            None,
-            summary.respondents,
-            "",
-        ],
+        *_response_rows(section, "follow_up", summary.respondents, summary.partial, summary.asked),
     ]
     if summary.used is not None:
         rows += _count_rows("follow-up: used in practice", summary.used, n, "follow_up")

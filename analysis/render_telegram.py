@@ -9,11 +9,12 @@ posted after it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import escape
 
 from analysis import over_time, phrases
 from analysis.findings import follow_up_findings, headline_findings
-from analysis.released import Comparison, FollowUpSummary, ModuleSummary
+from analysis.released import Comment, Comparison, FollowUpSummary, ModuleSummary
 from analysis.rounding import percent
 
 TELEGRAM_LIMIT = 4096
@@ -38,11 +39,16 @@ def render_telegram(summary: ModuleSummary, budget: int = MESSAGE_BUDGET) -> str
     cohorts = summary.scope.cohorts
     dates = phrases.date_range(min(c.start for c in cohorts), max(c.end for c in cohorts))
     head = [heading(summary), _e(f"{', '.join(summary.scope.sites)} · {dates}"), ""]
-    head += [f"• {_e(line)}" for line in headline_findings(summary)]
-    head += ["", "<b>The figures</b> (tap to expand):"]
-    text = "\n".join(head) + "\n"
+    return _message(head, headline_findings(summary), figure_lines(summary), budget)
+
+
+def _message(head: list[str], findings: list[str], figures: list[str], budget: int) -> str:
+    """The head lines, the findings as bullets, then the figures in an expandable quote,
+    cut to `budget` characters."""
+    lines = [*head, *(f"• {_e(line)}" for line in findings)]
+    text = "\n".join([*lines, "", "<b>The figures</b> (tap to expand):"]) + "\n"
     opening, closing = "<blockquote expandable>", "</blockquote>"
-    details = "\n".join(figure_lines(summary))
+    details = "\n".join(figures)
     room = budget - len(text) - len(opening) - len(closing)
     if len(details) > room:
         # Cut at a line, with any tag open there closed: the quote stays valid HTML.
@@ -122,11 +128,7 @@ def figure_lines(summary: ModuleSummary) -> list[str]:
         out.append(_e(phrases.groups_sentence(found, n) + "."))
 
     if summary.comments:
-        out += ["", f"<b>Comments</b> ({len(summary.comments)}, as written)"]
-        out += [f"• <i>{_e(c.text)}</i>" for c in summary.comments[:COMMENT_LIMIT]]
-        if len(summary.comments) > COMMENT_LIMIT:
-            rest = len(summary.comments) - COMMENT_LIMIT
-            out.append(f"… and {rest} more in the report file.")
+        out += _comment_lines(summary.comments)
     note = phrases.comments_note(summary)
     if note:
         out += ["", "<b>Comments</b>", _e(note)]
@@ -174,6 +176,15 @@ def comparison_lines(comparison: Comparison, min_cell_size: int) -> list[str]:
 _HEADING = re.compile(r"<b>[^<]*</b>( \([^)]*\))?")
 _TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]+|[<&]")
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)([^>]*)>")
+
+
+def _comment_lines(comments: Sequence[Comment]) -> list[str]:
+    """The comments as written, the first COMMENT_LIMIT of them (the report has them all)."""
+    out = ["", f"<b>Comments</b> ({len(comments)}, as written)"]
+    out += [f"• <i>{_e(c.text)}</i>" for c in comments[:COMMENT_LIMIT]]
+    if len(comments) > COMMENT_LIMIT:
+        out.append(f"… and {len(comments) - COMMENT_LIMIT} more in the report file.")
+    return out
 
 
 def split_message(html: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -279,18 +290,7 @@ def render_follow_up_telegram(summary: FollowUpSummary, budget: int = MESSAGE_BU
         _e(f"{', '.join(summary.scope.sites)} · module on {dates} · asked again weeks later"),
         "",
     ]
-    head += [f"• {_e(line)}" for line in follow_up_findings(summary)]
-    head += ["", "<b>The figures</b> (tap to expand):"]
-    text = "\n".join(head) + "\n"
-    opening, closing = "<blockquote expandable>", "</blockquote>"
-    details = "\n".join(follow_up_lines(summary))
-    room = budget - len(text) - len(opening) - len(closing)
-    if len(details) > room:
-        kept = split_message(details, room - len(MORE) - 1)[0].split("\n")
-        while kept and (not kept[-1].strip() or _HEADING.fullmatch(kept[-1])):
-            kept.pop()
-        details = "\n".join(kept) + "\n" + MORE
-    return text + opening + details + closing
+    return _message(head, follow_up_findings(summary), follow_up_lines(summary), budget)
 
 
 def follow_up_lines(summary: FollowUpSummary) -> list[str]:
@@ -312,11 +312,7 @@ def follow_up_lines(summary: FollowUpSummary) -> list[str]:
         out += ["", f"<b>{_e(found.label)}</b> (n = {found.n})"]
         out.append(_e(phrases.groups_sentence(found, n) + "." if found.n else "Nobody answered."))
     if summary.comments:
-        out += ["", f"<b>Comments</b> ({len(summary.comments)}, as written)"]
-        out += [f"• <i>{_e(c.text)}</i>" for c in summary.comments[:COMMENT_LIMIT]]
-        if len(summary.comments) > COMMENT_LIMIT:
-            rest = len(summary.comments) - COMMENT_LIMIT
-            out.append(f"… and {rest} more in the report file.")
+        out += _comment_lines(summary.comments)
     if summary.comments_hidden:
         out += [
             "",
