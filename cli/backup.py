@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.exits import ExitStatus
-from cli.check import load_listing_problems
+from cli.options import command, with_config
+from core.config import Config
 from core.outputs import OutputRefused, check_new_file, ensure_folder, why_not
 from core.storage import DatabaseUnavailable, Postgres
 from core.storage.sqlite import backup_sqlite
@@ -28,8 +29,10 @@ from core.storage.sqlite import backup_sqlite
 
 def register(subparsers: Any) -> None:
     """Add `backup` to the `feedback-bot` parser."""
-    backup = subparsers.add_parser(
+    backup = command(
+        subparsers,
         "backup",
+        cmd_backup,
         help="copy the database safely, even while the bot is running",
         description="Copy an SQLite bot.database with SQLite's online backup API into one "
         "self-contained, owner-only file, checked with PRAGMA integrity_check before it is "
@@ -37,21 +40,17 @@ def register(subparsers: Any) -> None:
         "exists) to write feedback-<UTC time>.db into. An existing file is never "
         "overwritten without --force. For PostgreSQL it says how to use pg_dump.",
     )
-    backup.add_argument("--config", required=True, help="config TOML file")
     backup.add_argument(
         "--out", required=True, help="backup file to write, or a folder to write one into"
     )
     backup.add_argument(
         "--force", action="store_true", help="overwrite --out if that file already exists"
     )
-    backup.set_defaults(func=cmd_backup)
 
 
-def cmd_backup(args: argparse.Namespace) -> int:
+@with_config
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     """Copy the database consistently, even while the bot runs and writes to it."""
-    config = load_listing_problems(args.config)
-    if config is None:
-        return ExitStatus.USAGE
     if isinstance(config.bot.database, Postgres):
         print(
             f"backup: bot.database is PostgreSQL; back it up with pg_dump, e.g. pg_dump "

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from cli.cohort import catalogue_lines
+from cli.options import command, load_listing_problems
 from core.cohorts import entries_of, merged
-from core.config import Config, load_config
+from core.config import Config
 from core.packaged import example_config
-from core.problems import ConfigError
 from core.secrets import environment_problems
 from core.storage import DatabaseUnavailable, stored_cohort_rows
 from core.storage import check as check_database
@@ -20,33 +19,24 @@ from core.storage import check as check_database
 
 def register(subparsers: Any) -> None:
     """Add `check` and `example-config` to the `feedback-bot` parser."""
-    check = subparsers.add_parser(
+    command(
+        subparsers,
         "check",
+        cmd_check,
         help="validate the config and questionnaire files",
         description="Validate the config and every questionnaire file, listing each problem "
         "with its file, key and what was expected; then list the cohorts, from the file and "
         "the database. Reads only: it never creates or changes the database. A pseudonym key "
         "or bot token set in the environment is checked too.",
     )
-    check.add_argument("--config", required=True, help="config TOML file")
-    check.set_defaults(func=cmd_check)
-    example = subparsers.add_parser(
+    command(
+        subparsers,
         "example-config",
+        cmd_example_config,
         help="print the example config, to save as config.toml and edit",
         description="Print the example config shipped with the package, every key explained.",
+        config=None,
     )
-    example.set_defaults(func=cmd_example_config)
-
-
-def load_listing_problems(path: str) -> Config | None:
-    """The config, or None after listing every problem in it on stderr."""
-    try:
-        return load_config(Path(path))
-    except ConfigError as exc:
-        print(f"{len(exc.problems)} problem(s) in the configuration:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return None
 
 
 def cmd_check(args: argparse.Namespace) -> int:

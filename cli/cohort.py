@@ -15,12 +15,12 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.exits import ExitStatus
 from bot.logs import one_line
+from cli.options import command, with_config
 from core import cohorts
 from core.cohorts import COMMAND_LINE, CohortError, DuplicateCohort, Entry, ImportRow, NewCohort
-from core.config import Cohort, Config, bot_token, load_config
+from core.config import Cohort, Config, bot_token
 from core.dates import DateError, parse_moment, parse_session
 from core.outputs import check_new_files, write_new
-from core.problems import ConfigError
 from core.schedule import cancelled_events
 from core.secrets import TOKEN_ENV
 from core.services import Services
@@ -31,25 +31,27 @@ T = TypeVar("T")
 
 def register(subparsers: Any) -> None:
     """Add `cohort` and its subcommands to the `feedback-bot` parser."""
-    cohort = sub_parser(
+    cohort = command(
         subparsers,
         "cohort",
+        None,
         "add, list, change, cancel or import cohorts",
         "The chat's cohort commands, for a terminal. Cohorts made here are stored in the "
         "database; a running bot picks the changes up within 10 seconds. `feedback-bot "
         "cohort COMMAND --help` describes each.",
+        config=None,
     )
     sub = cohort.add_subparsers(dest="cohort_command", required=True, help="what to do")
 
-    add = sub_parser(
+    add = command(
         sub,
         "add",
+        cmd_add,
         "create a cohort in the database",
         "Create a cohort in the database. The day and times are read forgivingly "
         '("2 Apr 9:30-16:30", "tomorrow 9:30-16:30"), in bot.timezone. A cohort with the same '
         "module, site and times as one already there is refused unless --allow-duplicate.",
     )
-    _config_argument(add)
     add.add_argument("--module", required=True, help="module id, e.g. risk-support")
     add.add_argument("--site", required=True, help="where it runs, e.g. Manchester")
     add.add_argument("--when", required=True, help='day and times, e.g. "2 Apr 9:30-16:30"')
@@ -68,52 +70,48 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="create it even if a cohort with the same module, site and times exists",
     )
-    add.set_defaults(func=cmd_add)
 
-    listing = sub_parser(
+    command(
         sub,
         "list",
+        cmd_list,
         "every cohort, from the config file and the database",
         "List every cohort with where it comes from (the config file or the database) and, "
         "for stored ones, who made and changed them. Reads only.",
     )
-    _config_argument(listing)
-    listing.set_defaults(func=cmd_list)
 
-    edit = sub_parser(
+    edit = command(
         sub,
         "edit",
+        cmd_edit,
         "change a stored cohort's site or times",
         "Change a stored cohort's site or times. Before it starts anything may change; "
         "once it has started only its end can move, and only later.",
     )
-    _config_argument(edit)
     edit.add_argument("code", help="the cohort's code, e.g. RS-MAN-0402")
     edit.add_argument("--site", help="new site")
     edit.add_argument("--when", help="new day and times")
     edit.add_argument("--end", help='new end, e.g. "17:00" or "3 Apr 17:00"')
-    edit.set_defaults(func=cmd_edit)
 
-    cancel = sub_parser(
+    cancel = command(
         sub,
         "cancel",
+        cmd_cancel,
         "delete a cohort nobody joined, else archive it",
         "Cancel a stored cohort: one nobody joined is deleted; one with participants is "
         "archived (its questionnaires close, it gets no summary, its answers stay).",
     )
-    _config_argument(cancel)
     cancel.add_argument("code", help="the cohort's code")
-    cancel.set_defaults(func=cmd_cancel)
 
-    card = sub_parser(
+    card = command(
         sub,
         "card",
+        cmd_card,
         "write the join card (A5 PNG) and QR code",
         "Write CODE-card-A5.png and CODE-qr.png into --out. The join link needs the bot's "
         "username: give it with --username, or it is asked of Telegram (getMe) with "
         "TELEGRAM_BOT_TOKEN. Existing files are not overwritten without --force.",
     )
-    _config_argument(card)
     card.add_argument("code", help="the cohort's code")
     card.add_argument(
         "--username",
@@ -124,38 +122,18 @@ def register(subparsers: Any) -> None:
     card.add_argument(
         "--force", action="store_true", help="overwrite the card and QR code files if there"
     )
-    card.set_defaults(func=cmd_card)
 
-    importer = sub_parser(
+    importer = command(
         sub,
         "import",
+        cmd_import,
         "add a term's cohorts from a CSV file, all or none",
         "Add cohorts from a CSV file with the columns module, site, when and optionally code "
         "and facilitators. All or nothing: any bad line is reported by its number and nothing "
         "is imported. Cohorts already there (same code, or same module, site and times) are "
         "left alone, so running it again is safe.",
     )
-    _config_argument(importer)
     importer.add_argument("file", type=Path, help="CSV: module,site,when[,code][,facilitators]")
-    importer.set_defaults(func=cmd_import)
-
-
-def sub_parser(subparsers: Any, name: str, help: str, description: str) -> Any:
-    """A subcommand with a one-line help and a description for its own `--help`."""
-    return subparsers.add_parser(name, help=help, description=description)
-
-
-def _config_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, help="config TOML file")
-
-
-def _load(path: str) -> Config | None:
-    try:
-        return load_config(Path(path))
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(str(problem), file=sys.stderr)
-        return None
 
 
 def _with_services(config: Config, work: Callable[[Services], Awaitable[T]]) -> T:
@@ -172,6 +150,19 @@ def _with_services(config: Config, work: Callable[[Services], Awaitable[T]]) -> 
     return asyncio.run(run())
 
 
+def _change(
+    config: Config, work: Callable[[Services], Awaitable[T]], said: Callable[[T], str]
+) -> int:
+    """Carry out one change to the cohorts and print what it did; a refusal is one line
+    on stderr and exit status 2."""
+    try:
+        done = _with_services(config, work)
+    except (CohortError, DateError) as exc:
+        return _fail(str(exc))
+    print(said(done))
+    return 0
+
+
 def _fail(message: str, status: ExitStatus = ExitStatus.USAGE) -> int:
     print(f"error: {message}", file=sys.stderr)
     return status
@@ -183,10 +174,8 @@ def _describe(cohort: Cohort, config: Config) -> str:
     return f"{cohort.code}: {cohort.module} at {cohort.site}, {start:%Y-%m-%d %H:%M}–{end:%H:%M}"
 
 
-def cmd_add(args: argparse.Namespace) -> int:
-    config = _load(args.config)
-    if config is None:
-        return ExitStatus.USAGE
+@with_config
+def cmd_add(args: argparse.Namespace, config: Config) -> int:
 
     async def add(svc: Services) -> Cohort:
         module = cohorts.check_module(svc.config, args.module)
@@ -205,12 +194,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 "--allow-duplicate to create another cohort like it"
             ) from None
 
-    try:
-        cohort = _with_services(config, add)
-    except (CohortError, DateError) as exc:
-        return _fail(str(exc))
-    print(f"created {_describe(cohort, config)}")
-    return 0
+    return _change(config, add, lambda cohort: f"created {_describe(cohort, config)}")
 
 
 def catalogue(config: Config) -> list[Entry]:
@@ -239,19 +223,15 @@ def catalogue_lines(config: Config, found: list[Entry] | None = None) -> list[st
     return lines
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    config = _load(args.config)
-    if config is None:
-        return ExitStatus.USAGE
+@with_config
+def cmd_list(args: argparse.Namespace, config: Config) -> int:
     lines = catalogue_lines(config)
     print("\n".join(lines) if lines else "no cohorts")
     return 0
 
 
-def cmd_edit(args: argparse.Namespace) -> int:
-    config = _load(args.config)
-    if config is None:
-        return ExitStatus.USAGE
+@with_config
+def cmd_edit(args: argparse.Namespace, config: Config) -> int:
     if args.site is None and args.when is None and args.end is None:
         return _fail("say what changes: --site, --when or --end")
 
@@ -268,35 +248,25 @@ def cmd_edit(args: argparse.Namespace) -> int:
             svc, args.code, COMMAND_LINE, site=args.site, start=start, end=end
         )
 
-    try:
-        before, after = _with_services(config, edit)
-    except (CohortError, DateError) as exc:
-        return _fail(str(exc))
-    print(f"changed {_describe(before, config)}\n     to {_describe(after, config)}")
-    return 0
+    def said(change: tuple[Cohort, Cohort]) -> str:
+        before, after = change
+        return f"changed {_describe(before, config)}\n     to {_describe(after, config)}"
+
+    return _change(config, edit, said)
 
 
-def cmd_cancel(args: argparse.Namespace) -> int:
-    config = _load(args.config)
-    if config is None:
-        return ExitStatus.USAGE
+@with_config
+def cmd_cancel(args: argparse.Namespace, config: Config) -> int:
     skipped = cancelled_events(config.schedule)
 
     async def cancel(svc: Services) -> str:
         return await cohorts.cancel(svc, args.code, COMMAND_LINE, skipped)
 
-    try:
-        outcome = _with_services(config, cancel)
-    except CohortError as exc:
-        return _fail(str(exc))
-    print(f"{args.code.upper()} {outcome}")
-    return 0
+    return _change(config, cancel, lambda outcome: f"{args.code.upper()} {outcome}")
 
 
-def cmd_card(args: argparse.Namespace) -> int:
-    config = _load(args.config)
-    if config is None:
-        return ExitStatus.USAGE
+@with_config
+def cmd_card(args: argparse.Namespace, config: Config) -> int:
     from bot import cards
 
     merged = cohorts.with_stored_cohorts(config)
@@ -372,10 +342,8 @@ def read_import(path: Path) -> tuple[list[ImportRow], str | None]:
     return rows, None
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    config = _load(args.config)
-    if config is None:
-        return ExitStatus.USAGE
+@with_config
+def cmd_import(args: argparse.Namespace, config: Config) -> int:
 
     rows, unreadable = read_import(args.file)
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.exits import ExitStatus
-from cli.check import load_listing_problems
+from cli.options import command, load_listing_problems, with_config
+from core.config import Config
 from core.storage import SCHEMA_VERSION, Target, TargetError, parse_target
 from core.storage.copy import CopyRefused, copy_database
 from core.storage.manage import migrate_schema
@@ -26,8 +27,10 @@ from core.storage.manage import migrate_schema
 
 def register(subparsers: Any) -> None:
     """Add `migrate-schema` and `migrate` to the `feedback-bot` parser."""
-    schema = subparsers.add_parser(
+    command(
+        subparsers,
         "migrate-schema",
+        cmd_migrate_schema,
         help="bring the database to this version's schema (PostgreSQL: as its owner)",
         description="Create the bot's tables in bot.database, or bring them to this "
         "version's schema; running it again changes nothing. On PostgreSQL run it as the "
@@ -35,11 +38,10 @@ def register(subparsers: Any) -> None:
         "each upgrade: `run` refuses a database that is not migrated, so the bot's own role "
         "needs no right to create or alter tables. SQLite databases are migrated by `run`.",
     )
-    schema.add_argument("--config", required=True, help="config TOML file")
-    schema.set_defaults(func=cmd_migrate_schema)
-
-    copy = subparsers.add_parser(
+    copy = command(
+        subparsers,
         "migrate",
+        cmd_migrate,
         help="copy the whole database into an empty one (SQLite to PostgreSQL, or back)",
         description="Copy every table of bot.database (or --from) into the empty database "
         "--to names: answers, consents, cohorts made in the chat, cohort dialogues, the "
@@ -47,6 +49,7 @@ def register(subparsers: Any) -> None:
         "marks. Row counts and a SHA-256 per table are compared between the two before "
         "anything is kept; a target that holds any row is refused. Stop the bot first, and "
         "point bot.database at the new database afterwards.",
+        config=None,  # optional here: --from may name the source instead
     )
     copy.add_argument("--config", help="config TOML file (its bot.database is the source)")
     copy.add_argument(
@@ -62,14 +65,11 @@ def register(subparsers: Any) -> None:
         help="the empty target: postgresql://user@host:5432/db (the password from PGPASSWORD "
         "or a password file), or sqlite:///path/to/new.db",
     )
-    copy.set_defaults(func=cmd_migrate)
 
 
-def cmd_migrate_schema(args: argparse.Namespace) -> int:
+@with_config
+def cmd_migrate_schema(args: argparse.Namespace, config: Config) -> int:
     """Create or upgrade the bot's tables in bot.database."""
-    config = load_listing_problems(args.config)
-    if config is None:
-        return ExitStatus.USAGE
     before, after = migrate_schema(config.bot.database)
     if before == after:
         print(f"database {config.bot.database}: already at schema version {after}")

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.exits import ExitStatus
+from cli.options import command, with_config
 from core.cohorts import with_stored_cohorts
-from core.config import Config, load_config
+from core.config import Config
 from core.outputs import check_folder, check_new_file, check_new_files, new_file, write_new
-from core.problems import ConfigError
 from core.storage import respondents_in
 from core.storage.reads import exists as database_exists
 
@@ -22,8 +22,10 @@ def register(subparsers: Any) -> None:
     """Add `report`, `export` and `import` to the `feedback-bot` parser."""
     from analysis.importer import DATE_MARGIN
 
-    report = subparsers.add_parser(
+    report = command(
+        subparsers,
         "report",
+        cmd_report,
         help="write a summary: Markdown report, charts, Telegram text, exports",
         description="Write the summary of a cohort, a site or a module into --out: "
         "report.html, report.md, the chart PNGs, telegram.html, answers.csv and answers.xlsx; "
@@ -39,10 +41,11 @@ def register(subparsers: Any) -> None:
     report.add_argument(
         "--force", action="store_true", help="overwrite the report's files if --out has them"
     )
-    report.set_defaults(func=cmd_report)
 
-    export = subparsers.add_parser(
+    export = command(
+        subparsers,
         "export",
+        cmd_export,
         help="export answers in the long format",
         description="Write every answer of a cohort, a site or a module to --out, as CSV "
         "(the long format `import` reads back) or XLSX (four sheets). Participants appear "
@@ -54,10 +57,11 @@ def register(subparsers: Any) -> None:
     )
     export.add_argument("--out", required=True, type=Path, help="file to write")
     export.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    export.set_defaults(func=cmd_export)
 
-    importer = subparsers.add_parser(
+    importer = command(
+        subparsers,
         "import",
+        cmd_import,
         help="import answers from a CSV file in the export's long format",
         description="Add answers collected on paper or a web form, in the long format "
         "`export` writes. Every row is checked first; if any is wrong, or would change an "
@@ -65,7 +69,6 @@ def register(subparsers: Any) -> None:
         "are listed by line and nothing is imported. Importing the same file again changes "
         "nothing.",
     )
-    importer.add_argument("--config", required=True, help="config TOML file")
     importer.add_argument("answers", type=Path, help="CSV file (see `feedback-bot export`)")
     importer.add_argument(
         "--allow-dates-outside-window",
@@ -79,11 +82,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="replace stored answers that the file gives differently (refused otherwise)",
     )
-    importer.set_defaults(func=cmd_import)
 
 
 def _scope_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, help="config TOML file")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--cohort", metavar="CODE", help="one cohort, by its join code")
     which.add_argument("--module", metavar="ID", help="a module across all its cohorts")
@@ -110,16 +111,6 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(
             f"expected a day such as 2026-03-31, not {text!r}"
         ) from None
-
-
-def _config(path: str) -> Config | None:
-    """The config with the cohorts stored in the database (made from the chat) as well."""
-    try:
-        return with_stored_cohorts(load_config(Path(path)))
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(str(problem), file=sys.stderr)
-        return None
 
 
 def _progress(message: str) -> None:
@@ -152,20 +143,20 @@ def _resolve(args: argparse.Namespace, config: Config) -> Any:
         return None
 
 
-def _config_and_scope(args: argparse.Namespace) -> tuple[Config, Any] | int:
-    """The config and the scope the arguments name, or the exit status that says why not."""
-    config = _config(args.config)
-    if config is None:
-        return ExitStatus.USAGE
+def _config_and_scope(args: argparse.Namespace, config: Config) -> tuple[Config, Any] | int:
+    """The config with the cohorts stored in the database (made from the chat) as well, and
+    the scope the arguments name; or the exit status that says why there is none."""
+    config = with_stored_cohorts(config)
     scope = _resolve(args, config)
     if isinstance(scope, int):
         return scope
     return ExitStatus.USAGE if scope is None else (config, scope)
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+@with_config
+def cmd_report(args: argparse.Namespace, config: Config) -> int:
     """Write the summary files for a cohort, a site or a module and print the headline."""
-    found = _config_and_scope(args)
+    found = _config_and_scope(args, config)
     if isinstance(found, int):
         return found
     config, scope = found
@@ -275,9 +266,10 @@ def follow_up_headline(summary: Any) -> str:
     return "\n".join(lines)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+@with_config
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
     """Write every answer of a cohort or module as CSV or XLSX."""
-    found = _config_and_scope(args)
+    found = _config_and_scope(args, config)
     if isinstance(found, int):
         return found
     config, scope = found
@@ -304,11 +296,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+@with_config
+def cmd_import(args: argparse.Namespace, config: Config) -> int:
     """Validate a CSV of answers and import it; on any bad row, import nothing."""
-    config = _config(args.config)
-    if config is None:
-        return ExitStatus.USAGE
+    config = with_stored_cohorts(config)
     from analysis.importer import AnswersWouldChange, import_file
 
     if not args.answers.is_file():

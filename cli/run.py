@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.exits import ExitStatus
 from bot.logs import FORMATS, configure_logging
+from cli.options import command
 from core.config import load_config
 from core.problems import ConfigError
 from core.secrets import PSEUDONYM_KEY_ENV, TOKEN_ENV, environment_problems
@@ -20,8 +21,10 @@ log = logging.getLogger("bot")
 
 def register(subparsers: Any) -> None:
     """Add `run` to the `feedback-bot` parser."""
-    run = subparsers.add_parser(
+    run = command(
+        subparsers,
         "run",
+        cmd_run,
         help="run the bot (token from $TELEGRAM_BOT_TOKEN)",
         description="Run the bot until SIGTERM or Ctrl-C. The bot token comes from "
         "TELEGRAM_BOT_TOKEN and the pseudonym key (at least 32 random characters) from "
@@ -30,7 +33,6 @@ def register(subparsers: Any) -> None:
         "One bot runs per database: on SQLite a second one refuses to start; on PostgreSQL it "
         "stands by, and takes over within seconds when the active one stops or dies.",
     )
-    run.add_argument("--config", required=True, help="config TOML file")
     run.add_argument(
         "--log-level",
         default="INFO",
@@ -44,7 +46,6 @@ def register(subparsers: Any) -> None:
         choices=FORMATS,
         help="text lines (default) or one JSON object per line for log collectors",
     )
-    run.set_defaults(func=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
