@@ -46,9 +46,8 @@ def chart_set(
         if not wanted(f"by-{found.question}"):
             continue
         noun = found.label.lower()
-        alt = f"Bar chart of participants by {noun} (n = {found.n}): {_parts_text(found, n)}"
-        figure = breakdown_chart(found, n, f"Participants by {noun}", width)
-        charts.append(Chart(f"by-{found.question}", alt, figure))
+        name, title = f"by-{found.question}", f"Participants by {noun}"
+        charts.append(_breakdown(name, f"participants by {noun}", found, n, title, width))
     for comparison in summary.comparisons:
         if comparison.by == "site" and comparison.items and wanted("by-site"):
             alt = (
@@ -103,21 +102,18 @@ def follow_up_chart_set(
     then who used it in practice, what helped and what got in the way."""
     wanted = _wanted(only)
     charts: list[Chart] = []
-    n = summary.min_cell_size
     points = three_point_bars(summary)
     if points and wanted("follow-up-points"):
         figure = three_point_chart(summary, width)
         when = "before, after and weeks after the module"
         charts.append(_means("follow-up-points", when, points, figure))
+    n = summary.min_cell_size
     for found in (summary.used, *summary.choices):
         name = f"follow-up-{found.question.replace('_', '-')}" if found is not None else ""
         if found is None or found.n == 0 or not wanted(name):
             continue
-        alt = (
-            f"Bar chart of the follow-up answers to '{found.label}' (n = {found.n}): "
-            + _parts_text(found, n)
-        )
-        charts.append(Chart(name, alt, breakdown_chart(found, n, found.label, width)))
+        what = f"the follow-up answers to '{found.label}'"
+        charts.append(_breakdown(name, what, found, n, found.label, width))
     return charts
 
 
@@ -135,9 +131,11 @@ def _wanted(only: Collection[str] | None) -> Callable[[str], bool]:
     return lambda name: only is None or name in only
 
 
-def _parts_text(found: Breakdown, n: int) -> str:
-    """A breakdown's parts in words, for a text alternative."""
-    return "; ".join(f"{label}: {text}" for label, text in phrases.breakdown_items(found, n))
+def _breakdown(name: str, what: str, found: Breakdown, n: int, title: str, width: float) -> Chart:
+    """A question's answers as bars, its text alternative giving each part's count."""
+    parts = "; ".join(f"{label}: {text}" for label, text in phrases.breakdown_items(found, n))
+    alt = f"Bar chart of {what} (n = {found.n}): {parts}"
+    return Chart(name, alt, breakdown_chart(found, n, title, width))
 
 
 def paper_charts(summary: ModuleSummary, follow_up: FollowUpSummary | None = None) -> list[Chart]:

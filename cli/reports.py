@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.exits import ExitStatus
-from cli.options import command, with_config
+from cli.options import Command, command, with_config
 from core.cohorts import with_stored_cohorts
 from core.config import Config
 from core.outputs import check_folder, check_new_file, check_new_files, new_file, write_new
 from core.storage import respondents_in
 from core.storage.reads import exists as database_exists
+
+if TYPE_CHECKING:
+    from analysis.scope import Scope
 
 
 def register(subparsers: Any) -> None:
@@ -143,23 +148,26 @@ def _resolve(args: argparse.Namespace, config: Config) -> Any:
         return None
 
 
-def _config_and_scope(args: argparse.Namespace, config: Config) -> tuple[Config, Any] | int:
-    """The config with the cohorts stored in the database (made from the chat) as well, and
-    the scope the arguments name; or the exit status that says why there is none."""
-    config = with_stored_cohorts(config)
-    scope = _resolve(args, config)
-    if isinstance(scope, int):
-        return scope
-    return ExitStatus.USAGE if scope is None else (config, scope)
+def _with_scope(run: Callable[[argparse.Namespace, Config, Scope], int]) -> Command:
+    """A command over the cohorts its arguments name: `run` gets the config, with the
+    cohorts stored in the database (made from the chat) as well, and the scope; or the
+    command ends with the exit status that says why there is none."""
+
+    @with_config
+    @functools.wraps(run)
+    def scoped(args: argparse.Namespace, config: Config) -> int:
+        config = with_stored_cohorts(config)
+        scope = _resolve(args, config)
+        if isinstance(scope, int):
+            return scope
+        return ExitStatus.USAGE if scope is None else run(args, config, scope)
+
+    return scoped
 
 
-@with_config
-def cmd_report(args: argparse.Namespace, config: Config) -> int:
+@_with_scope
+def cmd_report(args: argparse.Namespace, config: Config, scope: Scope) -> int:
     """Write the summary files for a cohort, a site or a module and print the headline."""
-    found = _config_and_scope(args, config)
-    if isinstance(found, int):
-        return found
-    config, scope = found
     # Imported here: pandas and matplotlib are slow to import and `check`/`run` skip them.
     from analysis.charts import chart_set, follow_up_chart_set, paper_charts
     from analysis.exports import csv_bytes, load_long, xlsx_bytes
@@ -266,13 +274,9 @@ def follow_up_headline(summary: Any) -> str:
     return "\n".join(lines)
 
 
-@with_config
-def cmd_export(args: argparse.Namespace, config: Config) -> int:
+@_with_scope
+def cmd_export(args: argparse.Namespace, config: Config, scope: Scope) -> int:
     """Write every answer of a cohort or module as CSV or XLSX."""
-    found = _config_and_scope(args, config)
-    if isinstance(found, int):
-        return found
-    config, scope = found
     from analysis.exports import iter_long, load_long, write_csv, xlsx_bytes
     from analysis.summary import compute_summary, report_follow_up
 
