@@ -20,10 +20,12 @@ Private chats (positive ids) pass straight through: nothing is looked for there.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import NamedTuple
 
 import httpx
 from telegram import Bot
@@ -80,7 +82,43 @@ def _message_ids(status: int, payload: bytes) -> list[int]:
     return [int(i["message_id"]) for i in items if isinstance(i, dict) and "message_id" in i]
 
 
-class LedgerRequest(BaseRequest):
+class Timeouts(NamedTuple):
+    """The four timeouts PTB passes with every call, in `do_request`'s order."""
+
+    read: ODVInput[float]
+    write: ODVInput[float]
+    connect: ODVInput[float]
+    pool: ODVInput[float]
+
+
+class Exchange(BaseRequest):
+    """A `BaseRequest` that answers each call in `exchange`: PTB's `do_request` with its
+    timeouts as one value. The ledger and the simulated Telegram (`sim.telegram`) are both
+    one, so that signature is written once."""
+
+    __slots__ = ()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        timeouts = Timeouts(read_timeout, write_timeout, connect_timeout, pool_timeout)
+        return await self.exchange(url, method, request_data, timeouts)
+
+    @abc.abstractmethod
+    async def exchange(
+        self, url: str, method: str, request_data: RequestData | None, timeouts: Timeouts
+    ) -> tuple[int, bytes]:
+        """The call's HTTP status and body."""
+
+
+class LedgerRequest(Exchange):
     """The bot's `BaseRequest`: the real one (HTTP, or a simulated Telegram), with every
     message sent to a group or channel recorded in the database."""
 
@@ -109,26 +147,11 @@ class LedgerRequest(BaseRequest):
     async def shutdown(self) -> None:
         await self._inner.shutdown()
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    async def exchange(
+        self, url: str, method: str, request_data: RequestData | None, timeouts: Timeouts
     ) -> tuple[int, bytes]:
         async def call() -> tuple[int, bytes]:
-            return await self._inner.do_request(
-                url=url,
-                method=method,
-                request_data=request_data,
-                read_timeout=read_timeout,
-                write_timeout=write_timeout,
-                connect_timeout=connect_timeout,
-                pool_timeout=pool_timeout,
-            )
+            return await self._inner.do_request(url, method, request_data, *timeouts)
 
         chat_id = _group_of_new_message(url, request_data)
         db = self._db

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.screens import participant as screens
+from core import callbacks
 from core.journey import Refusal
 
 log = logging.getLogger(__name__)
+
+A = TypeVar("A")
 
 
 async def ack(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
@@ -28,6 +32,18 @@ async def refuse_tap(query: CallbackQuery) -> None:
     the same about it, whichever was registered first.
     """
     await ack(query, screens.refusal_toast(Refusal.INVALID))
+
+
+async def tapped(update: Update, kind: type[A]) -> tuple[CallbackQuery, A] | None:
+    """The tap and its action, when its data decodes to a `kind`; otherwise None, the tap
+    refused."""
+    query = update.callback_query
+    assert query is not None
+    action = callbacks.decode(query.data)
+    if not isinstance(action, kind):
+        await refuse_tap(query)
+        return None
+    return query, action
 
 
 async def edit(

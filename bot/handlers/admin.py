@@ -190,12 +190,10 @@ async def export(update: Update, context: BotContext) -> None:
 
 async def export_button(update: Update, context: BotContext) -> None:
     """The 📥 button under a summary: admins get the exports in a private chat."""
-    query = update.callback_query
-    assert query is not None
-    action = callbacks.decode(query.data)
-    if not isinstance(action, callbacks.Export):
-        await replies.refuse_tap(query)
+    tap = await replies.tapped(update, callbacks.Export)
+    if tap is None:
         return
+    query, action = tap
     if not await may_tap(query, context.svc.config, admins_only=True):
         return
     await replies.ack(query, admin_screens.EXPORT_STARTED)

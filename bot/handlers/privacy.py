@@ -33,12 +33,10 @@ async def forgetme(update: Update, context: BotContext) -> None:
 
 async def forget_button(update: Update, context: BotContext) -> None:
     """Erase in one transaction, or leave everything as it is."""
-    query = update.callback_query
-    assert query is not None
-    action = callbacks.decode(query.data)
-    if not isinstance(action, callbacks.Forget):
-        await replies.refuse_tap(query)
+    tap = await replies.tapped(update, callbacks.Forget)
+    if tap is None:
         return
+    query, action = tap
     await replies.ack(query)  # too old to answer: act on it all the same
     message = query.message
     if not action.erase:

@@ -2,7 +2,9 @@
 
 PTB routes every Bot API call through ``BaseRequest.do_request(url, method, request_data)``
 and only then interprets the (status, bytes) pair, so plugging in here exercises PTB's real
-error handling (BadRequest, RetryAfter, TimedOut, ...) without sockets.
+error handling (BadRequest, RetryAfter, TimedOut, ...) without sockets. It plugs in as the
+ledger does (``bot.ledger.Exchange``: the call with its timeouts as one value, which a
+simulation ignores).
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ import asyncio
 import json
 from typing import IO
 
-from telegram._utils.types import ODVInput
 from telegram.error import TimedOut
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
+from bot.ledger import Exchange, Timeouts
 from sim.telegram.api import FakeTelegram, SimulatedTimeout
 from sim.telegram.state import UploadedFiles
 
 
-class SimulatedRequest(BaseRequest):
+class SimulatedRequest(Exchange):
     """A ``telegram.request.BaseRequest`` answered by a ``FakeTelegram`` in the same loop.
 
     A PTB ``Application`` needs two of these (one for getUpdates, one for everything else);
@@ -52,15 +54,8 @@ class SimulatedRequest(BaseRequest):
     async def shutdown(self) -> None:
         """Nothing to close."""
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    async def exchange(
+        self, url: str, method: str, request_data: RequestData | None, timeouts: Timeouts
     ) -> tuple[int, bytes]:
         api_method = url.rstrip("/").rsplit("/", 1)[-1]
         # json_parameters is exactly what goes over the wire (every value a string), so the
