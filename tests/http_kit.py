@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,34 @@ def write_config(
         admins=[1],
         **options,
     )
+
+
+def point_at(
+    config: Path,
+    base: str,
+    target: Path | None = None,
+    *,
+    startup_timeout: str | None = None,
+) -> None:
+    """Aim the config at another Bot API address (and optionally give up sooner), in its
+    place or as a copy at `target`."""
+    lines = []
+    for line in config.read_text(encoding="utf-8").splitlines():
+        if line.startswith("api_base_url"):
+            line = f'api_base_url = "{base}/bot"'
+        elif line.startswith("api_base_file_url"):
+            line = f'api_base_file_url = "{base}/file/bot"'
+        lines.append(line)
+        if line == "[bot]" and startup_timeout:
+            lines.append(f'startup_timeout = "{startup_timeout}"')
+    (target or config).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (it was free a moment ago)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def bot_process(config: Path) -> BotProcess:

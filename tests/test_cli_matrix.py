@@ -22,7 +22,6 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,6 +36,7 @@ import pytest
 from bot.exits import ExitStatus
 from cli.main import main
 from conftest import write_config
+from http_kit import free_port, point_at
 
 TOKEN = "7012345678:AAHmatrixSECRETtokenHALF0123456789abcd"
 KEY = "5f2c0e9b8a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170615243f"
@@ -267,35 +267,15 @@ def rejecting_api() -> Iterator[str]:
         server.server_close()
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def aim(config: Path, base: str, target: Path, extra: str = "") -> None:
-    """A copy of `config` at `target` that talks to the Bot API at `base`."""
-    lines = []
-    for line in config.read_text(encoding="utf-8").splitlines():
-        if line.startswith("api_base_url"):
-            line = f'api_base_url = "{base}/bot"'
-        elif line.startswith("api_base_file_url"):
-            line = f'api_base_file_url = "{base}/file/bot"'
-        lines.append(line)
-        if line == "[bot]" and extra:
-            lines.append(extra)
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, rejecting_api: str) -> Path:
     """A folder as an operator's might be: a config, a database with answers and a stored
     cohort, and files and folders of their own (the sentinels)."""
     root = tmp_path_factory.mktemp("world")
     made = write_config(root)
-    aim(made, rejecting_api, root / "config.toml")
-    unreachable = f"http://127.0.0.1:{closed_port()}"
-    aim(made, unreachable, root / "unreachable.toml", 'startup_timeout = "1s"')
+    point_at(made, rejecting_api, root / "config.toml")
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    point_at(made, unreachable, root / "unreachable.toml", startup_timeout="1s")
     (root / "pg.toml").write_text(
         (root / "config.toml")
         .read_text(encoding="utf-8")

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import sys
 import tempfile
@@ -26,33 +25,21 @@ from bot.exits import ExitStatus
 from bot.startup import StartupFailed, connect
 from conftest import write_config as conftest_write_config
 from core.config import load_config
-from http_kit import KEY, TOKEN, Watcher, bot_process, last_text, write_config
+from http_kit import (
+    KEY,
+    TOKEN,
+    Watcher,
+    bot_process,
+    free_port,
+    last_text,
+    point_at,
+    write_config,
+)
 from sim.telegram.api import FakeTelegram
 from sim.telegram.transport import SimulatedRequest
 from sim.testing.http_server import BotApiServer
 
 REJECTED = "987654:SECRET-rejected-token-abcdefghijklmnop"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def point_at(config: Path, base: str, *, startup_timeout: str | None = None) -> None:
-    """Aim the config at another Bot API address (and optionally give up sooner)."""
-    text = config.read_text(encoding="utf-8")
-    lines = []
-    for line in text.splitlines():
-        if line.startswith("api_base_url"):
-            line = f'api_base_url = "{base}/bot"'
-        elif line.startswith("api_base_file_url"):
-            line = f'api_base_file_url = "{base}/file/bot"'
-        lines.append(line)
-        if line == "[bot]" and startup_timeout:
-            lines.append(f'startup_timeout = "{startup_timeout}"')
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def set_database(config: Path, database: str) -> None:
@@ -170,12 +157,11 @@ async def test_a_silent_server_times_out_and_gives_up(tmp_path: Path, api: BotAp
     assert "TimedOut" in final_line(output)
 
 
-async def test_server_errors_are_retried_and_the_bot_starts(
-    tmp_path: Path, api: BotApiServer
-) -> None:
-    api.fake.inject_fault("getMe", "server_error", times=2)
-    config = write_config(tmp_path, api)
-    bot = bot_process(config)
+async def polls_despite_failures(tmp_path: Path, api: BotApiServer, method: str) -> str:
+    """The clean log of a bot whose first two `method` calls fail with a server error: it
+    reaches getUpdates all the same, and stops with exit status 0 on SIGTERM."""
+    api.fake.inject_fault(method, "server_error", times=2)
+    bot = bot_process(write_config(tmp_path, api))
     await bot.start()
     try:
         await Watcher(api.fake).until(
@@ -186,6 +172,13 @@ async def test_server_errors_are_retried_and_the_bot_starts(
         await bot.ensure_dead()
     output = bot.log.read_text()
     assert_clean(output)
+    return output
+
+
+async def test_server_errors_are_retried_and_the_bot_starts(
+    tmp_path: Path, api: BotApiServer
+) -> None:
+    output = await polls_despite_failures(tmp_path, api, "getMe")
     assert output.count("not reachable (attempt") == 2
     assert "Internal Server Error" in output
 
@@ -195,19 +188,7 @@ async def test_webhook_removal_failing_is_retried_by_the_same_one_loop(
 ) -> None:
     """getMe works but deleteWebhook fails twice: our loop (one line per attempt, with its
     wait) retries it, then PTB's bootstrap runs once, without a loop of its own."""
-    api.fake.inject_fault("deleteWebhook", "server_error", times=2)
-    config = write_config(tmp_path, api)
-    bot = bot_process(config)
-    await bot.start()
-    try:
-        await Watcher(api.fake).until(
-            lambda: any(m == "getUpdates" for m, _ in api.fake.calls), within=30
-        )
-        assert await bot.stop(signal.SIGTERM) == ExitStatus.OK
-    finally:
-        await bot.ensure_dead()
-    output = bot.log.read_text()
-    assert_clean(output)
+    output = await polls_despite_failures(tmp_path, api, "deleteWebhook")
     attempts = [line for line in output.splitlines() if "not reachable (attempt" in line]
     assert len(attempts) == 2 and "next try in 1 s" in attempts[0] and "in 2 s" in attempts[1]
     assert "reached the Bot API" in output and "on attempt 3" in output
