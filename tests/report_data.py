@@ -2,6 +2,7 @@
 
 The seed cohort (tests/data/seed-risk-support.csv) reproduces the seed report's figures.
 The other cohorts reuse its answers, so a module-wide report has several sites and runs.
+A cohort's answers come back out through `feedback-bot export` (`exported`).
 """
 
 from __future__ import annotations
@@ -84,6 +85,15 @@ def populate(config: Config) -> None:
     plan = parse_answers(out.getvalue(), config)
     assert not plan.problems, plan.problems[:3]
     asyncio.run(write_answers(config, plan.answers))
+
+
+def exported(config: Path, cohort: str, out: Path, file_format: str = "csv") -> Path:
+    """`out`, written by `feedback-bot export` with every answer of `cohort` (it must succeed)."""
+    from cli.main import main
+
+    command = ["export", "--config", str(config), "--cohort", cohort, "--format", file_format]
+    assert main([*command, "--out", str(out)]) == 0
+    return out
 
 
 def make(directory: Path) -> Config:

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,6 +75,23 @@ def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
 
 
+def on_a_phone(report: Path, tmp_path: Path) -> dict[str, Any]:
+    """What FRAME's script measures of the report shown in a frame as wide as a phone."""
+    frame = report.parent / "frame.html"
+    frame.write_text(FRAME.format(width=PHONE), encoding="utf-8")
+    done = chromium(
+        tmp_path / "profile",
+        "--allow-file-access-from-files",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        frame.as_uri(),
+    )
+    found = re.search(r'<pre id="result">(.*?)</pre>', done.stdout)
+    assert found, done.stderr[-2000:]
+    result: dict[str, Any] = json.loads(found.group(1).replace("&quot;", '"'))
+    return result
+
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     directory = tmp_path_factory.mktemp("browser")
@@ -93,19 +111,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_readable_at_390_px_without_sideways_scrolling(
     reports: dict[str, Path], tmp_path: Path, which: str, charts: int
 ) -> None:
-    report = reports[which]
-    frame = report.parent / "frame.html"
-    frame.write_text(FRAME.format(width=PHONE), encoding="utf-8")
-    done = chromium(
-        tmp_path / "profile",
-        "--allow-file-access-from-files",
-        "--virtual-time-budget=10000",
-        "--dump-dom",
-        frame.as_uri(),
-    )
-    found = re.search(r'<pre id="result">(.*?)</pre>', done.stdout)
-    assert found, done.stderr[-2000:]
-    result = json.loads(found.group(1).replace("&quot;", '"'))
+    result = on_a_phone(reports[which], tmp_path)
     assert result["innerWidth"] == PHONE
     assert result["scrollWidth"] <= result["innerWidth"]
     assert result["wideOutsideTables"] == []
@@ -201,18 +207,7 @@ def follow_up_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_follow_up_section_reads_on_a_phone_and_prints_at_full_size(
     follow_up_report: Path, tmp_path: Path
 ) -> None:
-    frame = follow_up_report.parent / "frame.html"
-    frame.write_text(FRAME.format(width=PHONE), encoding="utf-8")
-    done = chromium(
-        tmp_path / "profile",
-        "--allow-file-access-from-files",
-        "--virtual-time-budget=10000",
-        "--dump-dom",
-        frame.as_uri(),
-    )
-    found = re.search(r'<pre id="result">(.*?)</pre>', done.stdout)
-    assert found, done.stderr[-2000:]
-    result = json.loads(found.group(1).replace("&quot;", '"'))
+    result = on_a_phone(follow_up_report, tmp_path)
     assert result["scrollWidth"] <= result["innerWidth"] == PHONE
     assert result["wideOutsideTables"] == []
     assert result["drawnCharts"] >= 7  # the module's four, and the follow-up's three or more

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from cli.main import main
-from report_data import SEED, write_config
+from report_data import SEED, exported, write_config
 
 DATA = Path(__file__).parent / "data"
 
@@ -19,24 +19,7 @@ def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("export")
     config = write_config(folder, [SEED])
     assert main(["import", "--config", str(config), str(DATA / "seed-risk-support.csv")]) == 0
-    out = folder / "answers.xlsx"
-    assert (
-        main(
-            [
-                "export",
-                "--config",
-                str(config),
-                "--cohort",
-                "RS-SEED-2017",
-                "--format",
-                "xlsx",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
-    return out
+    return exported(config, SEED, folder / "answers.xlsx", "xlsx")
 
 
 def test_answers_have_numeric_ratings_and_real_times(workbook: Path) -> None:

@@ -32,7 +32,7 @@ from analysis.scope import resolve_scope
 from analysis.summary import compute_follow_up, compute_summary
 from core.config import load_config
 from report_data import FOLLOW_UP_CODE as CODE
-from report_data import START, USED, follow_up_csv
+from report_data import START, USED, exported, follow_up_csv
 from sim.config import CohortSpec, config_toml
 
 M = 3  # the config's min_cell_size
@@ -209,43 +209,11 @@ def test_report_exports_and_import_carry_the_follow_up(tmp_path: Path) -> None:
     assert {"follow-up", "follow-up: three points", "follow-up: after → follow-up"} <= sections
 
     # Export → import into a new database → export: the same file, follow-up and all.
-    first = tmp_path / "first.csv"
-    assert (
-        main(
-            [
-                "export",
-                "--config",
-                str(config),
-                "--cohort",
-                CODE,
-                "--format",
-                "csv",
-                "--out",
-                str(first),
-            ]
-        )
-        == 0
-    )
+    first = exported(config, CODE, tmp_path / "first.csv")
     assert ",follow_up,used_in_practice," in first.read_text("utf-8-sig")
     other = config_at(tmp_path / "other")
     assert main(["import", "--config", str(other), str(first)]) == 0
-    second = tmp_path / "second.csv"
-    assert (
-        main(
-            [
-                "export",
-                "--config",
-                str(other),
-                "--cohort",
-                CODE,
-                "--format",
-                "csv",
-                "--out",
-                str(second),
-            ]
-        )
-        == 0
-    )
+    second = exported(other, CODE, tmp_path / "second.csv")
     assert second.read_bytes() == first.read_bytes()
 
 

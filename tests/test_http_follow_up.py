@@ -24,8 +24,8 @@ import pytest
 from scipy import stats
 
 from bot.screens import participant as screens
-from cli.main import main
 from http_kit import TOKEN, bot_process, write_config
+from report_data import exported
 from sim.participant import Participant
 from sim.telegram.api import FakeTelegram
 from sim.testing.http_server import BotApiServer
@@ -187,23 +187,7 @@ async def test_follow_up_over_http_with_a_kill(tmp_path: Path, server: BotApiSer
     message = str(channel(fake, "Follow-up summary")[0]["text"])
 
     # Every answer of the follow-up seen accepted is stored, once (the table's key).
-    export = tmp_path / "answers.csv"
-    assert (
-        main(
-            [
-                "export",
-                "--config",
-                str(config),
-                "--cohort",
-                CODE,
-                "--format",
-                "csv",
-                "--out",
-                str(export),
-            ]
-        )
-        == 0
-    )
+    export = exported(config, CODE, tmp_path / "answers.csv")
     rows = list(csv.DictReader(export.read_text(encoding="utf-8-sig").splitlines()))
     later_rows = [r for r in rows if r["phase"] == "follow_up"]
     assert len(later_rows) == 3 * 7
