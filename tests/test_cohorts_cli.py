@@ -25,6 +25,8 @@ from sim.testing.http_server import BotApiServer
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+# A Risk Support cohort at Hull on 2 December 2099, as `cohort add` is given it.
+HULL = ("--module", "risk-support", "--site", "Hull", "--when", "2 Dec 2099 9:30-16:30")
 
 
 @pytest.mark.parametrize(
@@ -99,27 +101,11 @@ def codes(config: Path) -> list[str]:
 
 
 def test_add_list_edit_cancel_card(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    when = "2 Dec 2099 9:30-16:30"
-    assert (
-        cli(config_path, "add", "--module", "risk-support", "--site", "Hull", "--when", when) == 0
-    )
+    assert cli(config_path, "add", *HULL) == 0
     assert "created RS-HUL-1202" in capsys.readouterr().out
-    assert (
-        cli(
-            config_path,
-            "add",
-            "--module",
-            "risk-support",
-            "--site",
-            "Hull",
-            "--when",
-            when,
-            "--code",
-            "rs-hul-1202",
-        )
-        == 2
-    )
+    assert cli(config_path, "add", *HULL, "--code", "rs-hul-1202") == 2
     assert "already taken" in capsys.readouterr().err
+    when = "2 Dec 2099 9:30-16:30"
     assert cli(config_path, "add", "--module", "nope", "--site", "Hull", "--when", when) == 2
     assert "no module" in capsys.readouterr().err
     assert codes(config_path) == ["RS-HUL-1202"]
@@ -247,16 +233,7 @@ async def test_a_running_bot_sees_a_cohort_added_from_the_command_line(
     try:
         # The harness clock is 14 March 2026; the command line uses the real one. It runs
         # in a thread, as it would in a process of its own.
-        args = (
-            "add",
-            "--module",
-            "risk-support",
-            "--site",
-            "Hull",
-            "--when",
-            "2 Dec 2099 9:30-16:30",
-        )
-        assert await asyncio.to_thread(cli, config_path, *args) == 0
+        assert await asyncio.to_thread(cli, config_path, "add", *HULL) == 0
         await harness.send(7501, "/start RS-HUL-1202")
         assert "I don't know the cohort code" in harness.text(7501)
         await harness.run_due()  # the lifecycle tick (every 10 s) reads the catalogue again

@@ -66,12 +66,19 @@ async def test_the_standby_takes_over_a_room_within_15_s_losing_and_repeating_no
     assert figures.errors_in_log == 0 and figures.tracebacks_in_log == 0
 
 
+async def tap_then(
+    fake: FakeTelegram, watch: Watcher, user: int, button: str, question: int
+) -> None:
+    """Tap `button` under the user's last message; wait until question `question` of 5."""
+    fake.tap(user, fake.last_message(user)["message_id"], button_text=button)
+    await watch.until(lambda: f"Question {question} of 5" in last_text(fake, user))
+
+
 async def answer_to_first_question(fake: FakeTelegram, watch: Watcher, user: int) -> None:
     fake.user(user)
     fake.send_text(user, "/start RS-HTTP-1")
     await watch.until(lambda: "Do you agree" in last_text(fake, user))
-    fake.tap(user, fake.last_message(user)["message_id"], button_text=screens.AGREE)
-    await watch.until(lambda: "Question 1 of 5" in last_text(fake, user))
+    await tap_then(fake, watch, user, screens.AGREE, 1)
 
 
 async def test_losing_the_lock_connection_stops_the_bot_at_once(
@@ -107,8 +114,7 @@ async def test_losing_the_lock_connection_stops_the_bot_at_once(
         assert time.monotonic() - began < 10
         assert first.logged("lost the lock on the database") and first.logged("exit status 7")
         await watch.until(lambda: second.logged("taking over"), 20)
-        fake.tap(7001, fake.last_message(7001)["message_id"], button_text="Education")
-        await watch.until(lambda: "Question 2 of 5" in last_text(fake, 7001))
+        await tap_then(fake, watch, 7001, "Education", 2)
         assert await second.stop(signal.SIGTERM) == 0
     finally:
         await first.ensure_dead()
@@ -140,17 +146,14 @@ async def test_a_second_bot_on_one_sqlite_file_refuses_to_start(
         assert "feedback.db.lock" in refusal[0] and "PostgreSQL" in refusal[0]
         assert [m for m, _ in fake.calls[calls:] if m == "getMe"] == []  # it never got that far
         # The first one carries on, untouched.
-        fake.tap(7101, fake.last_message(7101)["message_id"], button_text="Education")
-        await watch.until(lambda: "Question 2 of 5" in last_text(fake, 7101))
+        await tap_then(fake, watch, 7101, "Education", 2)
         assert await first.stop(signal.SIGTERM) == 0
         # Once it has stopped, the lock is free again: the kernel released it.
         await first.start()
-        fake.tap(7101, fake.last_message(7101)["message_id"], button_text="Clinician")
-        await watch.until(lambda: "Question 3 of 5" in last_text(fake, 7101))
+        await tap_then(fake, watch, 7101, "Clinician", 3)
         assert await first.stop(signal.SIGKILL) == -signal.SIGKILL
         await second.start()
-        fake.tap(7101, fake.last_message(7101)["message_id"], button_text="4")
-        await watch.until(lambda: "Question 4 of 5" in last_text(fake, 7101))
+        await tap_then(fake, watch, 7101, "4", 4)
         assert await second.stop(signal.SIGTERM) == 0
     finally:
         await first.ensure_dead()
