@@ -10,27 +10,14 @@ import numpy as np
 
 from core.storage import migrate
 from sim import config as sim_config
-from sim.config import CohortSpec, ModuleSpec
+from sim.config import CohortSpec, ModuleSpec, toml_value
 
 ITEMS = 8  # paired confidence items
 
 QUESTIONNAIRE = """
 title = "Synthetic"
 [pre]
-[[pre.questions]]
-id = "sector"
-kind = "choice"
-profile = true
-required = true
-text = "Sector?"
-options = ["NHS", "Local authority", "Education", "Voluntary", "Commissioning", "Other"]
-[[pre.questions]]
-id = "role"
-kind = "choice"
-profile = true
-required = true
-text = "Role?"
-options = ["Clinician", "Commissioner", "Manager", "Youth worker", "School nurse", "Other"]
+{profiles}
 {pre_items}
 [post]
 [[post.questions]]
@@ -58,6 +45,23 @@ kind = "text"
 text = "Comments?"
 """
 
+# The profile questions (asked once, before the module): id → (text, options), each
+# followed by "Other".
+PROFILES = {
+    "sector": ("Sector?", ["NHS", "Local authority", "Education", "Voluntary", "Commissioning"]),
+    "role": ("Role?", ["Clinician", "Commissioner", "Manager", "Youth worker", "School nurse"]),
+}
+
+PROFILE = """
+[[pre.questions]]
+id = "{id}"
+kind = "choice"
+profile = true
+required = true
+text = "{text}"
+options = {options}
+"""
+
 ITEM = """
 [[{phase}.questions]]
 id = "conf_{i}"
@@ -71,9 +75,14 @@ high = "high"
 def write_config(folder: Path, cohorts: int, database: str = "bench.db") -> Path:
     """A config with the synthetic module and `cohorts` cohorts at three sites."""
     items = {p: "".join(ITEM.format(phase=p, i=i) for i in range(ITEMS)) for p in ("pre", "post")}
-    (folder / "synthetic.toml").write_text(
-        QUESTIONNAIRE.format(pre_items=items["pre"], post_items=items["post"]), encoding="utf-8"
+    profiles = "".join(
+        PROFILE.format(id=id_, text=text, options=toml_value([*options, "Other"]))
+        for id_, (text, options) in PROFILES.items()
     )
+    questionnaire = QUESTIONNAIRE.format(
+        profiles=profiles, pre_items=items["pre"], post_items=items["post"]
+    )
+    (folder / "synthetic.toml").write_text(questionnaire, encoding="utf-8")
     days = [datetime(2026, 3, 1 + c % 28, 9, tzinfo=UTC) for c in range(cohorts)]
     sites = ("London", "Manchester", "Leeds")
     specs = [
