@@ -263,8 +263,9 @@ async def test_a_batch_stored_twice_at_once_is_stored_once(pg: Any) -> None:
 
 async def fill_everything(config_path: Path, clock: Clock) -> FakeTelegram:
     """A database with a row in every table: answers before and after, a cohort made in the
-    chat, a dialogue half-way, an admin's /open, pushes, an opt-out of the follow-up, a summary in the outbox with its
-    files, the bot's own messages, a send of unknown outcome, and a mark."""
+    chat, a dialogue half-way, an admin's /open, pushes, an opt-out of the follow-up, a
+    summary in the outbox with its files, the bot's own messages, a send of unknown outcome,
+    and a mark."""
     fake = FakeTelegram(TOKEN)
     fake.group(FACILITATORS, "Facilitators")
     bot = Harness(load_config(config_path), clock, fake)
