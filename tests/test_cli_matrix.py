@@ -83,6 +83,7 @@ def case(
 
 
 C = ("--config", "config.toml")
+MISSING_CONFIG = "1 problem(s) in the configuration:\n  nope.toml: config file not found"
 USAGE, DATABASE = ExitStatus.USAGE, ExitStatus.DATABASE
 # fmt: off
 CASES = [
@@ -107,11 +108,15 @@ CASES = [
     case("check of a missing config", ExitStatus.UNEXPECTED, "check", "--config", "nope.toml",
          says="config file not found"),
     case("run with a missing config", USAGE, "run", "--config", "nope.toml"),
-    case("backup with a missing config", USAGE, "backup", "--config", "nope.toml", "--out", "b"),
+    # every command that reads a config lists its problems the same way
+    case("backup with a missing config", USAGE, "backup", "--config", "nope.toml", "--out", "b",
+         says=MISSING_CONFIG),
     case("report with a missing config", USAGE, "report", "--config", "nope.toml",
-         "--cohort", "RS-LDN-0314", "--out", "r"),
-    case("import with a missing config", USAGE, "import", "--config", "nope.toml", "a.csv"),
-    case("cohort list with a missing config", USAGE, "cohort", "list", "--config", "nope.toml"),
+         "--cohort", "RS-LDN-0314", "--out", "r", says=MISSING_CONFIG),
+    case("import with a missing config", USAGE, "import", "--config", "nope.toml", "a.csv",
+         says=MISSING_CONFIG),
+    case("cohort list with a missing config", USAGE, "cohort", "list", "--config", "nope.toml",
+         says=MISSING_CONFIG),
     # malformed values
     case("report of an unknown cohort", USAGE, "report", *C, "--cohort", "RS-NOPE",
          "--out", "r"),
