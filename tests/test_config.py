@@ -14,6 +14,18 @@ from core.config import load_config, parse_duration
 from core.problems import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
+# The configs and questionnaires these tests write, each with the mistakes its test names.
+DATA = Path(__file__).resolve().parent / "data" / "config"
+
+
+def data(name: str) -> str:
+    return (DATA / name).read_text(encoding="utf-8")
+
+
+def with_questionnaire(tmp_path: Path, questionnaire: str) -> Path:
+    """A config of one module whose questionnaire file (q.toml) is `questionnaire`."""
+    write(tmp_path, questionnaire, name="q.toml")
+    return write(tmp_path, '[[modules]]\nid = "b"\nquestionnaire = "q.toml"\n')
 
 
 def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
@@ -44,27 +56,7 @@ def test_every_problem_is_reported_with_key(
 ) -> None:
     path = write(
         tmp_path,
-        """
-[bot]
-token = "123:abc"
-admins = ["me"]
-timezone = "Mars/Olympus"
-api_base_url = "ftp://nope"
-
-[schedule]
-post_open_for = "a week"
-
-[[modules]]
-id = "rs"
-questionnaire = "missing.toml"
-
-[[cohorts]]
-code = "X"
-module = "nope"
-site = "London"
-start = 2026-01-01T10:00:00
-end = 2026-01-01T09:00:00
-""",
+        data("every-mistake.toml"),
     )
     assert main(["check", "--config", str(path)]) == 1
     err = capsys.readouterr().err
@@ -89,25 +81,7 @@ def test_cohort_errors_name_the_cohort(tmp_path: Path) -> None:
     )
     path = write(
         tmp_path,
-        """
-[[modules]]
-id = "rs"
-questionnaire = "rs.toml"
-
-[[cohorts]]
-code = "RS-1"
-module = "other"
-site = "London"
-start = 2026-01-01T10:00:00
-end = 2026-01-01T11:00:00
-
-[[cohorts]]
-code = "RS-2"
-module = "rs"
-site = "Leeds"
-start = 2026-01-01T10:00:00
-end = 2026-01-01T09:00:00
-""",
+        data("cohort-mistakes.toml"),
     )
     with pytest.raises(ConfigError) as info:
         load_config(path)
@@ -117,33 +91,7 @@ end = 2026-01-01T09:00:00
 
 
 def test_questionnaire_problems_name_question(tmp_path: Path) -> None:
-    write(
-        tmp_path,
-        """
-title = "Broken"
-[pre]
-[[pre.questions]]
-id = "conf"
-kind = "rating"
-text = "How confident?"
-low = "low"
-
-[[pre.questions]]
-id = "conf"
-kind = "choice"
-text = "Again"
-options = ["one"]
-
-[post]
-[[post.questions]]
-id = "conf"
-kind = "text"
-text = "Now?"
-max_length = 0
-""",
-        name="q.toml",
-    )
-    path = write(tmp_path, '[[modules]]\nid = "b"\nquestionnaire = "q.toml"\n')
+    path = with_questionnaire(tmp_path, data("questionnaire-mistakes.toml"))
     with pytest.raises(ConfigError) as info:
         load_config(path)
     text = str(info.value)
@@ -152,71 +100,13 @@ max_length = 0
     assert "post.questions[0] (conf).max_length" in text
 
 
-FOLLOW_UP_BROKEN = """
-title = "With a follow-up"
-[pre]
-[[pre.questions]]
-id = "sector"
-kind = "choice"
-profile = true
-text = "Sector?"
-options = ["A", "B"]
-
-[[pre.questions]]
-id = "conf"
-kind = "rating"
-text = "How confident?"
-low = "low"
-high = "high"
-
-[post]
-[[post.questions]]
-id = "used"
-kind = "choice"
-text = "Used?"
-options = ["Yes", "No"]
-
-[follow_up]
-colour = "blue"
-
-[[follow_up.questions]]
-id = "sector"
-kind = "choice"
-text = "Sector again?"
-options = ["A", "B"]
-
-[[follow_up.questions]]
-id = "conf"
-kind = "choice"
-text = "Confident now?"
-options = ["Yes", "No"]
-
-[[follow_up.questions]]
-id = "used"
-kind = "choice"
-text = "Used since?"
-options = ["Yes", "Not yet"]
-
-[[follow_up.questions]]
-id = "where"
-kind = "choice"
-profile = true
-text = "Where?"
-options = ["Here", "There"]
-
-[[follow_up.questions]]
-id = "more"
-kind = "rating"
-text = "More?"
-low = "less"
-"""
+FOLLOW_UP_BROKEN = data("follow-up-mistakes.toml")
 
 
 def test_follow_up_questions_are_checked_like_the_others(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write(tmp_path, FOLLOW_UP_BROKEN, name="q.toml")
-    path = write(tmp_path, '[[modules]]\nid = "b"\nquestionnaire = "q.toml"\n')
+    path = with_questionnaire(tmp_path, FOLLOW_UP_BROKEN)
     assert main(["check", "--config", str(path)]) == 1
     err = capsys.readouterr().err
     where = tmp_path / "q.toml"
@@ -233,8 +123,7 @@ def test_follow_up_questions_are_checked_like_the_others(
 
 def test_a_follow_up_without_questions_is_a_problem(tmp_path: Path) -> None:
     text = FOLLOW_UP_BROKEN[: FOLLOW_UP_BROKEN.index("[follow_up]")] + "[follow_up]\nintro = 'Hi'\n"
-    write(tmp_path, text, name="q.toml")
-    path = write(tmp_path, '[[modules]]\nid = "b"\nquestionnaire = "q.toml"\n')
+    path = with_questionnaire(tmp_path, text)
     assert any(
         "follow_up.questions: expected at least one [[follow_up.questions]] entry" in p
         for p in problems_of(path)
@@ -306,21 +195,7 @@ def test_bad_durations(text: str) -> None:
     assert parse_duration(text) is None
 
 
-RS_COHORTS = """
-[[cohorts]]
-code = "RS-1"
-module = "risk-support"
-site = "London"
-start = 2026-01-01T10:00:00
-end = 2026-01-01T16:00:00
-
-[[cohorts]]
-code = "RS-2"
-module = "risk-support"
-site = "Leeds"
-start = 2026-02-01T10:00:00
-end = 2026-02-01T16:00:00
-"""
+RS_COHORTS = data("two-cohorts.toml")
 
 
 def problems_of(path: Path) -> list[str]:
@@ -395,34 +270,7 @@ def test_bad_post_window_does_not_also_fault_the_reminders(tmp_path: Path) -> No
 
 
 def test_unknown_question_kind_is_the_only_problem_of_that_question(tmp_path: Path) -> None:
-    write(
-        tmp_path,
-        """
-[pre]
-[[pre.questions]]
-id = "sector"
-kind = "choise"
-text = "Which sector?"
-options = ["A", "B"]
-
-[[pre.questions]]
-id = "sector"
-kind = "rating"
-text = "Again?"
-low = "low"
-high = "high"
-
-[post]
-[[post.questions]]
-id = "conf"
-kind = "rating"
-text = "How confident?"
-low = "low"
-high = "high"
-""",
-        name="q.toml",
-    )
-    path = write(tmp_path, '[[modules]]\nid = "b"\nquestionnaire = "q.toml"\n')
+    path = with_questionnaire(tmp_path, data("unknown-kind.toml"))
     problems = problems_of(path)
     assert len(problems) == 2, problems
     assert problems[0].endswith(
