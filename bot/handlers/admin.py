@@ -141,6 +141,22 @@ async def report(update: Update, context: BotContext) -> None:
         name += f", {period.words}" if period else ""
         await _reply(update, admin_screens.no_responses(name))
         return
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None and message is not None
+    # What is asked for, whoever asks and whenever: one post of it at a time to the chat.
+    request = f"report:{cohort_code or module_id}:{period.label if period else 'all'}"
+    target = None
+    if to_channel:
+        cohort = svc.config.cohort(cohort_code) if cohort_code else None
+        target = (
+            schedule.facilitators_chat(svc, cohort) if cohort else svc.config.bot.facilitators_chat
+        )
+        if target is None:
+            await _reply(update, admin_screens.NO_FACILITATORS_CHAT)
+            return
+        if await outbox.request_pending(svc, request):  # before seconds of computing
+            await _reply(update, admin_screens.REPORT_ALREADY_POSTING)
+            return
     marker = callbacks.encode(callbacks.Export(cohort_code, module_id))
     try:
         posts = await asyncio.to_thread(
@@ -149,21 +165,16 @@ async def report(update: Update, context: BotContext) -> None:
     except ScopeError as exc:
         await _reply(update, escape(str(exc)))
         return
-    chat = update.effective_chat
-    assert chat is not None
-    if not to_channel:
+    if target is None:
         unconfirmed = await outbox.send_now(context.bot, chat.id, posts)
         if unconfirmed:
             parts = [post.kind for post in unconfirmed]
             await _reply(update, admin_screens.report_unconfirmed(parts, args[0]))
         return
-    cohort = svc.config.cohort(cohort_code) if cohort_code else None
-    target = schedule.facilitators_chat(svc, cohort) if cohort else svc.config.bot.facilitators_chat
-    if target is None:
-        await _reply(update, admin_screens.NO_FACILITATORS_CHAT)
+    batch = outbox.request_batch(request, chat.id, message.message_id)
+    if not await outbox.enqueue_request(svc, request, batch, target, posts, svc.now()):
+        await _reply(update, admin_screens.REPORT_ALREADY_POSTING)
         return
-    batch = f"report:{cohort_code or module_id}:{svc.now().isoformat()}"
-    await outbox.enqueue(svc, batch, target, posts, svc.now())
     await _reply(update, admin_screens.REPORT_QUEUED)
     await lifecycle.run_due(context.bot, svc, notify.reporter(context.application))
 
