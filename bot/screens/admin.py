@@ -55,6 +55,31 @@ def report_unconfirmed(kinds: list[str], scope: str) -> str:
     )
 
 
+def staff_error(what: str, kind: str, admin: bool) -> str:
+    """A staff member's command, button or dialogue step failed on the bot's side: what
+    failed, that it is logged and reported, and what to try (an admin has the report)."""
+    then = (
+        "the error report in the admins' chat and the bot's log say why "
+        "(<code>--log-level debug</code> adds the traceback)"
+        if admin
+        else "please tell the programme team's admins what you tried: they have the report"
+    )
+    return (
+        f"Sorry — {escape(what)} failed on my side ({escape(kind)}). It is logged, and the "
+        f"admins get a report of it. Try it again in a minute; if it fails again, {then}."
+    )
+
+
+def staff_unconfirmed(what: str, kind: str) -> str:
+    """A staff member's command stopped because Telegram did not answer in time: its reply
+    may have arrived all the same."""
+    return (
+        f"Sorry — Telegram did not confirm my answer to {escape(what)} ({escape(kind)}), so "
+        "part of it may be missing above. It is logged. If something is missing, try it "
+        "again in a minute."
+    )
+
+
 def when(moment: datetime | None, tz: tzinfo) -> str:
     if moment is None:
         return "until closed"
