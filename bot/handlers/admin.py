@@ -24,7 +24,7 @@ from bot.screens import admin as admin_screens
 from bot.screens import cohorts as cohort_screens
 from core import admin, callbacks, cohorts, schedule
 from core.config import Cohort
-from core.periods import parse_period
+from core.periods import Period, parse_period
 from core.questionnaire import ALL_PHASES, Phase
 from core.services import Services
 
@@ -157,7 +157,10 @@ async def report(update: Update, context: BotContext) -> None:
         if await outbox.request_pending(svc, request):  # before seconds of computing
             await _reply(update, admin_screens.REPORT_ALREADY_POSTING)
             return
-    marker = callbacks.encode(callbacks.Export(cohort_code, module_id))
+    # The button under it exports what the report covers: a period's cohorts, if one is named.
+    marker = callbacks.encode(
+        callbacks.Export(cohort_code, module_id, period.label if period else None)
+    )
     try:
         posts = await asyncio.to_thread(
             summary_posts, svc.config, cohort_code, module_id, marker, since, until
@@ -180,11 +183,25 @@ async def report(update: Update, context: BotContext) -> None:
 
 
 async def _send_exports(
-    context: BotContext, chat_id: int, cohort: str | None, module: str | None
+    context: BotContext,
+    chat_id: int,
+    cohort: str | None,
+    module: str | None,
+    period: Period | None = None,
 ) -> None:
-    files = await asyncio.to_thread(export_files, context.svc.config, cohort, module)
+    """The answers of a scope as CSV and XLSX documents, each captioned with what it covers."""
+    config = context.svc.config
+    since, until = (period.first, period.last) if period else (None, None)
+    try:
+        scope = resolve_scope(config, cohort=cohort, module=module, since=since, until=until)
+    except ScopeError as exc:  # the cohorts have changed since the button was posted
+        await context.bot.send_message(chat_id, escape(str(exc)))
+        return
+    files = await asyncio.to_thread(export_files, config, cohort, module, since, until)
+    title = config.modules[scope.module].title
+    caption = admin_screens.export_caption(title, scope.label, scope.codes)
     for name, data in files:
-        await context.bot.send_document(chat_id, data, filename=name)
+        await context.bot.send_document(chat_id, data, filename=name, caption=caption)
 
 
 @admin_command
@@ -210,8 +227,9 @@ async def export_button(update: Update, context: BotContext) -> None:
     if not await may_tap(query, context.svc.config, admins_only=True):
         return
     await replies.ack(query, admin_screens.EXPORT_STARTED)
+    period = parse_period(action.period) if action.period else None
     try:
-        await _send_exports(context, query.from_user.id, action.cohort, action.module)
+        await _send_exports(context, query.from_user.id, action.cohort, action.module, period)
     except Exception:
         log.exception("export for admin %s failed", query.from_user.id)
         raise

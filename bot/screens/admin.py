@@ -80,6 +80,15 @@ def staff_unconfirmed(what: str, kind: str) -> str:
     )
 
 
+def export_caption(title: str, label: str, codes: tuple[str, ...]) -> str:
+    """What an export covers: "Answers — Risk Support, all cohorts starting from … (2
+    cohorts: A, B)"."""
+    shown = ", ".join(codes[:12]) + (f" and {len(codes) - 12} more" if len(codes) > 12 else "")
+    count = "1 cohort" if len(codes) == 1 else f"{len(codes)} cohorts"
+    where = f" ({count}: {shown})" if label != f"cohort {codes[0]}" else ""
+    return f"Answers — {escape(title)}, {escape(label)}{escape(where)}"
+
+
 def when(moment: datetime | None, tz: tzinfo) -> str:
     if moment is None:
         return "until closed"
