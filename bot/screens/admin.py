@@ -13,7 +13,7 @@ from core.windows import Window
 MENU = {
     "status": "live counts per open cohort",
     "cohorts": "list cohorts and their questionnaires",
-    "report": "<cohort|module> [channel] — post the summary",
+    "report": "<cohort|module> [period|followup] [channel] — post a summary",
     "export": "<cohort|module> — answers as CSV and XLSX",
     "open": "<cohort> pre|post|follow_up — open a questionnaire now",
     "close": "<cohort> pre|post|follow_up — close a questionnaire now",
@@ -26,7 +26,8 @@ USAGE_WINDOW = "Usage: /open &lt;cohort&gt; pre|post|follow_up (or /close …)"
 USAGE_REMIND = "Usage: /remind &lt;cohort&gt; — see /cohorts for the codes."
 USAGE_REPORT = (
     "Usage: /report &lt;cohort|module&gt; [period] [channel]\n"
-    "A period (for a module: the cohorts that started in it): 2026, 2026-Q1 or 2026-03."
+    "A period (for a module: the cohorts that started in it): 2026, 2026-Q1 or 2026-03.\n"
+    "A cohort's follow-up summary: /report &lt;cohort&gt; followup [channel]"
 )
 USAGE_EXPORT = "Usage: /export &lt;cohort|module&gt;"
 NOTHING_OPEN = "No questionnaire is open right now. /cohorts lists them all."
@@ -35,6 +36,7 @@ NONE_OF_YOURS_OPEN = (
 )
 NO_FACILITATORS_CHAT = "No facilitators' chat is configured."
 REPORT_QUEUED = "The summary is on its way to the facilitators' chat."
+FOLLOW_UP_QUEUED = "The follow-up summary is on its way to the facilitators' chat."
 REPORT_ALREADY_POSTING = (
     "That summary is already being posted to the facilitators' chat; it will arrive there "
     "once, so there is nothing more to do."
@@ -44,6 +46,28 @@ EXPORT_STARTED = "Sending the exports to you privately…"
 
 # What each post of a summary is called, for a note about one that went astray.
 POST_NAMES = {"text": "the summary message", "photos": "the charts", "document": "the report file"}
+
+
+# The forms of /report, for the admins' part of /help.
+REPORT_FORMS = (
+    "/report CODE — a cohort's summary here; add <code>channel</code> to post it to the "
+    "facilitators' chat",
+    "/report CODE followup — the cohort's follow-up summary (once anyone has answered the "
+    "follow-up), here or, with <code>channel</code>, in the facilitators' chat again",
+    "/report MODULE [2026-Q1] — the module's report across its cohorts (or those of one "
+    "year, quarter or month)",
+)
+
+
+def staff_help(menu: dict[str, str], admin: bool) -> str:
+    """The staff's part of /help: their commands as their command menu lists them, and for
+    admins every form of /report."""
+    lines = ["<b>For the programme team</b>"]
+    for name, what in menu.items():
+        lines.append(f"/{name}{' ' if ' — ' in what else ' — '}{escape(what)}")
+    if admin:
+        lines += ["", "<b>Reports</b>", *REPORT_FORMS]
+    return "\n".join(lines)
 
 
 def report_unconfirmed(kinds: list[str], scope: str) -> str:
@@ -129,6 +153,13 @@ def window_set(code: str, phase: Phase, window: Window, opening: bool, tz: tzinf
 
 def no_follow_up(code: str) -> str:
     return f"The module of <code>{escape(code)}</code> has no follow-up questionnaire."
+
+
+def no_follow_up_answers(code: str) -> str:
+    return (
+        f"No follow-up answers yet for <code>{escape(code)}</code>: there is no follow-up "
+        "summary to post."
+    )
 
 
 def no_responses(name: str) -> str:
