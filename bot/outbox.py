@@ -76,21 +76,6 @@ def request_batch(request: str, asked_in: int, message_id: int) -> str:
     return f"{request}#{asked_in}:{message_id}"
 
 
-async def request_pending(svc: Services, request: str) -> bool:
-    """Whether a batch of this request is still going out."""
-    async with svc.db.read() as tx:
-        return await tx.outbox.request_pending(request)
-
-
-async def enqueue_request(
-    svc: Services, request: str, batch: str, chat_id: int, posts: list[PostContent], now: datetime
-) -> bool:
-    """Store the batch of a request unless one of the same request is still going out (or
-    this very batch was stored before); False if nothing was stored."""
-    async with svc.db.write() as tx:
-        return await tx.outbox.add_request(request, batch, chat_id, posts, now)
-
-
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2**attempts, 600))
 

@@ -101,8 +101,7 @@ async def test_two_reports_in_a_row_are_each_posted_once(bot: Harness) -> None:
     lose_next_answer(bot.fake, "sendMessage", FACILITATORS)
     await bot.send(ADMIN, f"/report {RS} channel")
     bot.clock.advance(minutes=1)
-    # Another report to the same chat (the same one again, while the first is in doubt,
-    # is told it is already being posted: tests/test_report_requests.py).
+    # Another report to the same chat (the same one asked twice: tests/test_report_requests.py).
     await bot.send(ADMIN, f"/report {GH} channel")
     await ticks(bot)
     # The first report's message arrived although the bot never heard so; the second

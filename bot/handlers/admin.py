@@ -212,8 +212,8 @@ async def _post_report(
 ) -> None:
     """Send a summary's posts here, or queue them once for the facilitators' chat.
 
-    `request` names what is asked for, whoever asks and whenever: while a batch of it is
-    still going out to the chat, asking again is answered, not queued a second time.
+    `request` names what is asked for; each asking is posted once, named by the command
+    message that asked (so the same update handed over twice is stored once).
     `posts` computes them (blocking: run in a worker thread, after the cheap checks)."""
     svc = context.svc
     chat, message = update.effective_chat, update.effective_message
@@ -225,9 +225,6 @@ async def _post_report(
         )
         if target is None:
             await _reply(update, admin_screens.NO_FACILITATORS_CHAT)
-            return
-        if await outbox.request_pending(svc, request):  # before seconds of computing
-            await _reply(update, admin_screens.REPORT_ALREADY_POSTING)
             return
     try:
         made = await asyncio.to_thread(posts)
@@ -242,9 +239,7 @@ async def _post_report(
             await _reply(update, admin_screens.report_unconfirmed(parts, asked))
         return
     batch = outbox.request_batch(request, chat.id, message.message_id)
-    if not await outbox.enqueue_request(svc, request, batch, target, made, svc.now()):
-        await _reply(update, admin_screens.REPORT_ALREADY_POSTING)
-        return
+    await outbox.enqueue(svc, batch, target, made, svc.now())
     await _reply(update, queued)
     await lifecycle.run_due(context.bot, svc, notify.reporter(context.application))
 

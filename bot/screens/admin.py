@@ -37,10 +37,6 @@ NONE_OF_YOURS_OPEN = (
 NO_FACILITATORS_CHAT = "No facilitators' chat is configured."
 REPORT_QUEUED = "The summary is on its way to the facilitators' chat."
 FOLLOW_UP_QUEUED = "The follow-up summary is on its way to the facilitators' chat."
-REPORT_ALREADY_POSTING = (
-    "That summary is already being posted to the facilitators' chat; it will arrive there "
-    "once, so there is nothing more to do."
-)
 EXPORT_STARTED = "Sending the exports to you privately…"
 
 

@@ -52,30 +52,6 @@ class Outbox:
             )
         return True
 
-    async def add_request(
-        self, request: str, batch: str, chat_id: int, posts: list[PostContent], now: datetime
-    ) -> bool:
-        """Store the batch of a request someone made (an admin's `/report … channel`) unless a
-        batch of the same request is still going out; False (and nothing stored) if one is,
-        or if this very batch was stored before (the same command handed over twice).
-
-        A request's batches are named `request#…`; two at once of one request (a double
-        tap, two admins) store one, on either engine."""
-        await self.sql.serialize(f"outbox request {request}")
-        if await self.request_pending(request):
-            return False
-        return await self.add_batch(batch, chat_id, posts, now)
-
-    async def request_pending(self, request: str) -> bool:
-        """Whether a batch of this request is still going out (not every part sent or given
-        up on)."""
-        prefix = f"{request}#"
-        row = await self.sql.one(
-            "SELECT 1 FROM outbox WHERE substr(batch, 1, ?) = ? AND state = 'pending' LIMIT 1",
-            (len(prefix), prefix),
-        )
-        return row is not None
-
     async def due(self, now: datetime) -> list[OutboxRow]:
         """Pending posts whose turn has come: due, every earlier post of the batch sent, and
         no older batch still going out to the same chat (a chat takes one batch at a time, so
