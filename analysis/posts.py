@@ -107,16 +107,26 @@ def _report(
     return render_report(summary, charts, paper_charts(summary, follow_up), follow_up).encode()
 
 
-def export_files(config: Config, cohort: str | None, module: str | None) -> list[tuple[str, bytes]]:
+def export_files(
+    config: Config,
+    cohort: str | None,
+    module: str | None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[tuple[str, bytes]]:
     """The answers of a scope as CSV and XLSX files (long format, a wide sheet, a codebook
-    and the report's figures in a summary sheet). Blocking: run it in a thread."""
+    and the report's figures in a summary sheet). `since` and `until` limit a module's to
+    the cohorts starting in that period, as its report is, and the file names say so as the
+    report's does. Blocking: run it in a thread."""
     from analysis.exports import csv_bytes, load_long, xlsx_bytes
     from analysis.summary import compute_summary, report_follow_up
 
-    scope = resolve_scope(config, cohort=cohort, module=module)
+    scope = resolve_scope(config, cohort=cohort, module=module, since=since, until=until)
     module_def = config.modules[scope.module]
     long = load_long(config.bot.database, module_def, scope.codes)
-    stem = cohort or module or "answers"
+    stem = (cohort or module or "answers").replace("/", "-")
+    if since is not None or until is not None:
+        stem += "".join(f"-{day.isoformat()}" if day else "-" for day in (since, until))
     summary = compute_summary(config, scope)
     follow_up = report_follow_up(config, scope)
     return [

@@ -217,7 +217,7 @@ async def queue_module_report(svc: Services, report: ModuleReportDue) -> None:
                 why = "no facilitators' chat" if chat is None else "nobody responded in it"
                 log.info("no %s report for %s, %s: %s", module, period.words, period.label, why)
         return
-    marker = callbacks.encode(callbacks.Export(None, module))
+    marker = callbacks.encode(callbacks.Export(None, module, period.label))
     posts = await asyncio.to_thread(
         summary_posts, svc.config, None, module, marker, period.first, period.last
     )

@@ -69,6 +69,13 @@ async def enqueue(
         return await tx.outbox.add_batch(batch, chat_id, posts, now)
 
 
+def request_batch(request: str, asked_in: int, message_id: int) -> str:
+    """The batch of one asking of a request: the command's own message names it, so the same
+    update handed over twice (Telegram redelivers after a crash) is stored once, and two
+    askings never share a name, however close together they come."""
+    return f"{request}#{asked_in}:{message_id}"
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2**attempts, 600))
 

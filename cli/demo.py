@@ -29,7 +29,7 @@ from cli.demo_files import DB_MARK, DemoFolder, DemoRefused, prepare
 from core.config import Config, load_config
 from core.outputs import OutputRefused
 from core.storage import DatabaseUnavailable, Target, TargetError, parse_target
-from core.storage.manage import migrate_schema, set_mark
+from core.storage.manage import checkpoint, migrate_schema, set_mark
 from sim.config import CohortSpec, ModuleSpec, TomlValue, config_toml
 from sim.harness import simulated_app, started
 from sim.participant import Button, Participant, Screen
@@ -88,6 +88,8 @@ WRITES = (
     f"{CODE}-answers.csv",
     f"{CODE}-answers.xlsx",
 )
+# How many participants' chats are written out as transcripts (all of them, if fewer).
+TRANSCRIPTS = 4
 
 
 def write_demo_config(out: DemoFolder, database: Target, start: datetime, cohorts: int = 1) -> Path:
@@ -292,7 +294,9 @@ async def run_demo(
     for person in people:
         person.opts_out = later_rng.random() < 0.1
         person.later_after = later_rng.choices([0, 1, 2], [55, 25, 20])[0]
-    _print(f"Module Feedback Bot demo: {participants} simulated participants (seed {seed})")
+    _print(
+        f"Module Feedback Bot demo: {_many(participants, 'simulated participant')} (seed {seed})"
+    )
     if imported:
         earlier = " and ".join(r.code for r in demo_module.EARLIER)
         _print(
@@ -360,15 +364,23 @@ async def run_demo(
             _print("Nobody answered the follow-up, so it has no summary (as with the bot)")
         await asyncio.wait(tasks, timeout=5)
     elapsed = time.monotonic() - began
-    await asyncio.to_thread(_write_outputs, fake, config, folder, people[:4])
+    sample = people[:TRANSCRIPTS]
+    await asyncio.to_thread(_write_outputs, fake, config, folder, sample)
+    # The bot has closed its connection; the exports read through read-only ones, which
+    # leave -wal and -shm behind: a finished demo's database is one file.
+    await asyncio.to_thread(checkpoint, database)
     _print_channel(fake)
     print(f"\nDone in {elapsed:.0f} s of real time. Everything is in {out}:")
     print(f"  channel.md          the channel's messages, with the charts ({out / 'charts'})")
-    print("  report-*.html       the evaluation reports the channel received as files (the")
-    print("                      second, after the follow-up, has its follow-up section)")
+    if _follow_up_arrived(fake):
+        print("  report-*.html       the evaluation reports the channel received as files (the")
+        print("                      second, after the follow-up, has its follow-up section)")
+    else:
+        print(f"  {REPORT_FILE}   the evaluation report the channel received as a file")
     if cohorts == 3:
         print(f"  {MODULE_REPORT_FILE}   the module's quarterly report, with its trend chart")
-    print("  transcripts/        four participants' chats, tap by tap")
+    chats = "one participant's chat" if len(sample) == 1 else f"{len(sample)} participants' chats"
+    print(f"  transcripts/        {chats}, tap by tap")
     print(f"  {CODE}-answers.csv / .xlsx   the exports (pseudonymous ids)")
     name = database.name if isinstance(database, Path) else "the database"
     print(f"  {name:<19} the database ({database})")
@@ -376,6 +388,11 @@ async def run_demo(
     print(f"Try: feedback-bot report --config {out / 'config.toml'} {scope} --out {out / 'report'}")
     arrived = _summary_arrived(fake) and (cohorts == 1 or _module_report_arrived(fake))
     return 0 if arrived else 1
+
+
+def _many(count: int, noun: str) -> str:
+    """ "1 simulated participant", "2 simulated participants"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 async def _progress(

@@ -73,10 +73,12 @@ class Forget:
 
 @dataclass(frozen=True)
 class Export:
-    """The export button under a summary: the answers of one cohort, or of one module."""
+    """The export button under a summary: the answers of one cohort, or of one module (with
+    a period's label, "2026-Q1", only of its cohorts that started in that period)."""
 
     cohort: str | None = None
     module: str | None = None
+    period: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,9 @@ _CONSENT = re.compile(rf"^c:({_CODE}):([yn])$")
 _FOLLOW_UP = re.compile(rf"^u:({_CODE}):([yn])$")
 _FORGET = re.compile(r"^f:([yn])$")
 # The module id rule of the config's [[modules]] entries.
-_EXPORT = re.compile(rf"^x:(?:c:({_CODE})|m:([a-z0-9][a-z0-9-]{{0,39}}))$")
+# A period as core.periods labels it: a year, a quarter or a month.
+_PERIOD = r"\d{4}(?:-Q[1-4]|-(?:0[1-9]|1[0-2]))?"
+_EXPORT = re.compile(rf"^x:(?:c:({_CODE})|m:([a-z0-9][a-z0-9-]{{0,39}})(?::({_PERIOD}))?)$")
 _COHORT_TAP = re.compile(rf"^co:(?:(m):([a-z0-9][a-z0-9-]{{0,39}})|([ckes]):({_CODE})|([yn]))$")
 
 
@@ -124,9 +128,11 @@ def encode(action: Action) -> str:
             data = f"u:{cohort}:{'y' if wanted else 'n'}"
         case Forget(erase):
             data = f"f:{'y' if erase else 'n'}"
-        case Export(cohort, module):
+        case Export(cohort, module, period):
             assert (cohort is None) != (module is None), action
+            assert period is None or module is not None, action
             data = f"x:c:{cohort}" if cohort else f"x:m:{module}"
+            data += f":{period}" if period else ""
         case CohortTap(step, value):
             data = f"co:{step}:{value}" if value else f"co:{step}"
     assert len(data.encode()) <= 64, data
@@ -148,7 +154,7 @@ def decode(data: str | None) -> Action | None:
         return Forget(match[1] == "y")
     match = _EXPORT.match(data)
     if match:
-        return Export(match[1], match[2])
+        return Export(match[1], match[2], match[3])
     match = _COHORT_TAP.match(data)
     if match:
         step = match[1] or match[3] or match[5]

@@ -29,6 +29,10 @@ ACTIONS: list[callbacks.Action] = [
     callbacks.Forget(False),
     callbacks.Export(cohort="RS-LDN-0314"),
     callbacks.Export(module="risk-support"),
+    # Under a module's report for a period: its export covers that period's cohorts.
+    callbacks.Export(module="risk-support", period="2026-Q1"),
+    callbacks.Export(module="risk-support", period="2026-03"),
+    callbacks.Export(module="a" * 40, period="2026"),
 ]
 
 
@@ -55,7 +59,19 @@ def test_buttons_sent_by_earlier_versions_still_decode(
     assert callbacks.decode(stored) == meaning
 
 
-@pytest.mark.parametrize("data", ["x:c:", "x:q:RS-LDN-0314", "x:m:Risk Support", "f:", "f:yes"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "x:c:",
+        "x:q:RS-LDN-0314",
+        "x:m:Risk Support",
+        "x:m:risk-support:2026-Q5",
+        "x:m:risk-support:2026-13",
+        "x:c:RS-LDN-0314:2026",
+        "f:",
+        "f:yes",
+    ],
+)
 def test_near_misses_decode_to_nothing(data: str) -> None:
     assert callbacks.decode(data) is None
 

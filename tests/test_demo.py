@@ -143,6 +143,37 @@ def test_demo_runs_offline_and_its_summary_matches_the_exports(
     assert (out / "feedback.db").read_bytes() == before
 
 
+def test_a_small_demo_says_how_many_and_leaves_one_database_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "small"
+    assert main(["demo", "--participants", "2", "--seed", "5", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Module Feedback Bot demo: 2 simulated participants (seed 5)")
+    assert "  transcripts/        2 participants' chats, tap by tap" in printed
+    assert "four" not in printed
+    assert len(list((out / "transcripts").glob("*.txt"))) == 2
+
+    # The database is one file: checkpointed, nothing left in -wal or -shm files beside it.
+    assert sorted(p.name for p in out.glob("feedback.db*")) == ["feedback.db"]
+    # Read as it is on disk (immutable: SQLite looks at no -wal), it holds every answer the
+    # export shows.
+    exported = (out / "RS-DEMO-0314-answers.csv").read_text("utf-8-sig").splitlines()
+    conn = sqlite3.connect(f"{(out / 'feedback.db').as_uri()}?immutable=1", uri=True)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*) FROM answers").fetchone() == (len(exported) - 1,)
+    finally:
+        conn.close()
+
+    one = tmp_path / "one"
+    assert main(["demo", "--participants", "1", "--seed", "5", "--out", str(one)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Module Feedback Bot demo: 1 simulated participant (seed 5)")
+    assert "  transcripts/        one participant's chat, tap by tap" in printed
+    assert sorted(p.name for p in one.glob("feedback.db*")) == ["feedback.db"]
+
+
 def checksums(folder: Path) -> dict[str, str]:
     """Every file under `folder` by its relative path, with its SHA-256."""
     return {

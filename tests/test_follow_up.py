@@ -332,3 +332,75 @@ async def test_an_admin_opens_the_follow_up_early_and_it_is_pushed(bot: Harness)
     assert "follow-up 0/0" in bot.text(ADMIN)  # submitted/started
     await bot.send(ADMIN, "/open GH-LDN-0314 follow_up")
     assert bot.text(ADMIN).startswith("The follow-up questionnaire of GH-LDN-0314")
+
+
+def fail_next_post(bot: Harness) -> None:
+    """The next message to the facilitators' chat fails (a 5xx): its batch stays queued."""
+    armed = True
+
+    def before(name: str, params: dict[str, object]) -> None:
+        nonlocal armed
+        if armed and name == "sendMessage" and params.get("chat_id") == FACILITATORS:
+            armed = False
+            bot.fake.inject_fault("sendMessage", "server_error")
+
+    bot.fake.before_call.append(before)
+
+
+async def test_an_admin_posts_the_follow_up_summary_again(bot: Harness) -> None:
+    for user in (5501, 5502, 5503):
+        await join_and_answer(bot, user, post=False)
+    await to_post(bot)
+    for user in (5501, 5502, 5503):
+        await answer_post(bot, user)
+    bot.clock.now = FOLLOW_UP_OPENS
+    await bot.run_due()
+    await bot.send(ADMIN, f"/report {CODE} followup channel")
+    assert bot.text(ADMIN) == (
+        f"No follow-up answers yet for {CODE}: there is no follow-up summary to post."
+    )
+    for user in (5501, 5502, 5503):
+        await bot.tap(user, screens.START_POST)
+        for label in LATER:
+            await bot.tap(user, label)
+    bot.clock.now = FOLLOW_UP_CLOSES
+    await bot.run_due()
+    assert follow_up_posts(bot) == (1, 1, 1)  # as it closed
+
+    # Asked for again (a facilitator lost it), twice, the first failing once: each request
+    # posted once more, through the outbox.
+    fail_next_post(bot)
+    await bot.send(ADMIN, f"/report {CODE} followup channel")
+    assert bot.text(ADMIN) == "The follow-up summary is on its way to the facilitators' chat."
+    await bot.send(ADMIN, f"/report {CODE} follow-up channel")
+    assert bot.text(ADMIN) == "The follow-up summary is on its way to the facilitators' chat."
+    for _ in range(3):
+        bot.clock.advance(minutes=11)
+        await bot.run_due()
+    assert follow_up_posts(bot) == (3, 3, 3)
+    assert bot.rows(
+        "SELECT count(DISTINCT batch), min(state), max(state) FROM outbox"
+        " WHERE batch LIKE 'report:%:follow-up#%'"
+    ) == [(2, "sent", "sent")]
+
+    # In the admin's own chat: the message, the charts and the report with its section.
+    await bot.send(ADMIN, f"/report {CODE} followup")
+    messages = bot.fake.messages(ADMIN)
+    assert any(str(m.get("text", "")).startswith("📈 Follow-up summary") for m in messages)
+    names = [m["document"]["file_name"] for m in messages if m.get("document")]
+    assert names == [f"report-{CODE}-follow-up.html"]
+    # A module has no pooled follow-up summary: the usage says what there is.
+    await bot.send(ADMIN, "/report risk-support followup")
+    assert "/report <cohort> followup [channel]" in bot.text(ADMIN)
+
+
+async def test_help_shows_staff_their_commands_and_admins_every_report(bot: Harness) -> None:
+    await bot.send(ADMIN, "/help")
+    text = bot.text(ADMIN)
+    assert "For the programme team" in text
+    assert "/report CODE followup — the cohort's follow-up summary" in text
+    assert "/report <cohort|module> [period|followup] [channel] — post a summary" in text
+    await bot.send(5601, "/help")
+    assert "How this works" in bot.text(5601)
+    assert "For the programme team" not in bot.text(5601)
+    assert "/report" not in bot.text(5601)

@@ -7,6 +7,8 @@ simulated. Answers are imported (as paper forms would be); the lifecycle does th
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 from module_data import Run, random_rows, write_answers_csv
 
 from analysis.importer import parse_answers, write_answers
+from bot import outbox
 from conftest import ADMIN, BOTH_ENGINES, FACILITATORS, SCHEDULE, Clock, Harness
 from core.config import Config, load_config
 from core.storage import Target
@@ -202,3 +205,52 @@ async def test_an_admin_asks_for_one_months_report_of_the_module(bot: Harness) -
     quarter = "all cohorts starting from 1 January 2026 to 31 March 2026"
     assert module_report(bot, quarter) == (1, 1, 1)
     assert len(bot.fake.messages(FACILITATORS)) > sent
+
+
+def exported(bot: Harness, user: int = ADMIN) -> dict[str, tuple[str, bytes]]:
+    """The answer files sent to `user`: name → (caption, content)."""
+    return {
+        str(m["document"]["file_name"]): (
+            str(m.get("caption", "")),
+            bot.fake.files[m["document"]["file_id"]].data,
+        )
+        for m in bot.fake.messages(user)
+        if m.get("document") and "-answers." in str(m["document"]["file_name"])
+    }
+
+
+def cohorts_in_csv(data: bytes) -> set[str]:
+    return {row["cohort"] for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))}
+
+
+async def test_the_export_under_a_periods_report_exports_that_period(bot: Harness) -> None:
+    await bot.send(ADMIN, "/report risk-support 2026-03")
+    summary = next(m for m in bot.fake.messages(ADMIN) if outbox.EXPORT in bot.fake.button_data(m))
+    await bot.tap(ADMIN, outbox.EXPORT, message_id=summary["message_id"])
+    files = exported(bot)
+    stem = "risk-support-2026-03-01-2026-03-31-answers"
+    assert sorted(files) == [f"{stem}.csv", f"{stem}.xlsx"]
+    caption, csv_data = files[f"{stem}.csv"]
+    assert caption == (f"Answers — Risk Support, {MARCH} (2 cohorts: RS-LDN-0305, RS-LDS-0318)")
+    # March's two cohorts, not April's: the report's own scope.
+    assert cohorts_in_csv(csv_data) == {"RS-LDN-0305", "RS-LDS-0318"}
+
+    # Without a period the report, and its export, cover every cohort of the module.
+    await bot.send(ADMIN, "/report risk-support")
+    summary = [m for m in bot.fake.messages(ADMIN) if outbox.EXPORT in bot.fake.button_data(m)][-1]
+    await bot.tap(ADMIN, outbox.EXPORT, message_id=summary["message_id"])
+    caption, csv_data = exported(bot)["risk-support-answers.csv"]
+    assert caption.startswith("Answers — Risk Support, all cohorts (3 cohorts: ")
+    assert cohorts_in_csv(csv_data) == {r.code for r in RUNS}
+
+
+async def test_the_export_under_the_scheduled_report_exports_its_month(bot: Harness) -> None:
+    bot.fake.user(ADMIN)
+    await bot.run_due()
+    bot.clock.now = at(date(2026, 4, 1), 9, 0)
+    await bot.run_due()
+    message = next(m for m in bot.fake.messages(FACILITATORS) if MARCH in str(m.get("text")))
+    bot.fake.tap(ADMIN, message["message_id"], button_text=outbox.EXPORT, chat_id=FACILITATORS)
+    await bot.deliver()
+    _, csv_data = exported(bot)["risk-support-2026-03-01-2026-03-31-answers.csv"]
+    assert cohorts_in_csv(csv_data) == {"RS-LDN-0305", "RS-LDS-0318"}

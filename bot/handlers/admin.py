@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from functools import partial
 from html import escape
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from analysis.posts import export_files, summary_posts
+from analysis.posts import export_files, follow_up_posts, summary_posts
 from analysis.scope import ScopeError, resolve_scope
 from bot import lifecycle, notify, outbox, replies, scheduler
 from bot.context import BotContext
@@ -24,9 +26,10 @@ from bot.screens import admin as admin_screens
 from bot.screens import cohorts as cohort_screens
 from core import admin, callbacks, cohorts, schedule
 from core.config import Cohort
-from core.periods import parse_period
+from core.periods import Period, parse_period
 from core.questionnaire import ALL_PHASES, Phase
 from core.services import Services
+from core.storage import PostContent
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +115,15 @@ async def remind_command(update: Update, context: BotContext) -> None:
     await _reply(update, admin_screens.reminded(cohort.code, sent, complete))
 
 
+# How people write the follow-up after a cohort's code in /report.
+FOLLOW_UP_WORDS = ("followup", "follow-up", "follow_up")
+
+
 @admin_command
 async def report(update: Update, context: BotContext) -> None:
     """Post a summary here, or with `channel` to the facilitators' chat; a module's for one
-    month, quarter or year with a period (`2026-03`, `2026-Q1`, `2026`)."""
+    month, quarter or year with a period (`2026-03`, `2026-Q1`, `2026`); a cohort's
+    follow-up summary with `followup`."""
     svc = context.svc
     args = context.args or []
     scope = admin.scope_of(svc.config, args[0]) if args else None
@@ -123,11 +131,20 @@ async def report(update: Update, context: BotContext) -> None:
     to_channel = bool(rest) and rest[-1].lower() == "channel"
     if to_channel:
         rest = rest[:-1]
-    period = parse_period(rest[0]) if len(rest) == 1 else None
-    if scope is None or len(rest) > 1 or (rest and (period is None or scope[1] is None)):
+    follow_up = len(rest) == 1 and rest[0].lower() in FOLLOW_UP_WORDS
+    period = parse_period(rest[0]) if len(rest) == 1 and not follow_up else None
+    if (
+        scope is None
+        or len(rest) > 1
+        or (follow_up and scope[0] is None)
+        or (rest and not follow_up and (period is None or scope[1] is None))
+    ):
         await _reply(update, admin_screens.USAGE_REPORT)
         return
     cohort_code, module_id = scope
+    if cohort_code is not None and follow_up:
+        await _follow_up_report(update, context, cohort_code, to_channel)
+        return
     since, until = (period.first, period.last) if period else (None, None)
     try:
         codes = resolve_scope(
@@ -141,39 +158,112 @@ async def report(update: Update, context: BotContext) -> None:
         name += f", {period.words}" if period else ""
         await _reply(update, admin_screens.no_responses(name))
         return
-    marker = callbacks.encode(callbacks.Export(cohort_code, module_id))
-    try:
-        posts = await asyncio.to_thread(
-            summary_posts, svc.config, cohort_code, module_id, marker, since, until
+    # The button under it exports what the report covers: a period's cohorts, if one is named.
+    marker = callbacks.encode(
+        callbacks.Export(cohort_code, module_id, period.label if period else None)
+    )
+    await _post_report(
+        update,
+        context,
+        request=f"report:{cohort_code or module_id}:{period.label if period else 'all'}",
+        cohort=svc.config.cohort(cohort_code) if cohort_code else None,
+        to_channel=to_channel,
+        posts=partial(summary_posts, svc.config, cohort_code, module_id, marker, since, until),
+        queued=admin_screens.REPORT_QUEUED,
+    )
+
+
+async def _follow_up_report(
+    update: Update, context: BotContext, code: str, to_channel: bool
+) -> None:
+    """`/report CODE followup [channel]`: the cohort's follow-up summary again, here or
+    to the facilitators' chat, in the shape it was posted in when the follow-up closed."""
+    svc = context.svc
+    cohort = svc.config.cohorts[code]
+    if svc.config.module_of(cohort).follow_up is None:
+        await _reply(update, admin_screens.no_follow_up(code))
+        return
+    async with svc.db.read() as tx:
+        answered = await tx.follow_up.respondents(code)
+    if answered == 0:
+        await _reply(update, admin_screens.no_follow_up_answers(code))
+        return
+    marker = callbacks.encode(callbacks.Export(code))
+    await _post_report(
+        update,
+        context,
+        request=f"report:{code}:follow-up",
+        cohort=cohort,
+        to_channel=to_channel,
+        posts=partial(follow_up_posts, svc.config, code, marker),
+        queued=admin_screens.FOLLOW_UP_QUEUED,
+    )
+
+
+async def _post_report(
+    update: Update,
+    context: BotContext,
+    *,
+    request: str,
+    cohort: Cohort | None,
+    to_channel: bool,
+    posts: Callable[[], list[PostContent]],
+    queued: str,
+) -> None:
+    """Send a summary's posts here, or queue them once for the facilitators' chat.
+
+    `request` names what is asked for; each asking is posted once, named by the command
+    message that asked (so the same update handed over twice is stored once).
+    `posts` computes them (blocking: run in a worker thread, after the cheap checks)."""
+    svc = context.svc
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None and message is not None
+    target = None
+    if to_channel:
+        target = (
+            schedule.facilitators_chat(svc, cohort) if cohort else svc.config.bot.facilitators_chat
         )
+        if target is None:
+            await _reply(update, admin_screens.NO_FACILITATORS_CHAT)
+            return
+    try:
+        made = await asyncio.to_thread(posts)
     except ScopeError as exc:
         await _reply(update, escape(str(exc)))
         return
-    chat = update.effective_chat
-    assert chat is not None
-    if not to_channel:
-        unconfirmed = await outbox.send_now(context.bot, chat.id, posts)
+    if target is None:
+        unconfirmed = await outbox.send_now(context.bot, chat.id, made)
         if unconfirmed:
             parts = [post.kind for post in unconfirmed]
-            await _reply(update, admin_screens.report_unconfirmed(parts, args[0]))
+            asked = " ".join(context.args or [])
+            await _reply(update, admin_screens.report_unconfirmed(parts, asked))
         return
-    cohort = svc.config.cohort(cohort_code) if cohort_code else None
-    target = schedule.facilitators_chat(svc, cohort) if cohort else svc.config.bot.facilitators_chat
-    if target is None:
-        await _reply(update, admin_screens.NO_FACILITATORS_CHAT)
-        return
-    batch = f"report:{cohort_code or module_id}:{svc.now().isoformat()}"
-    await outbox.enqueue(svc, batch, target, posts, svc.now())
-    await _reply(update, admin_screens.REPORT_QUEUED)
+    batch = outbox.request_batch(request, chat.id, message.message_id)
+    await outbox.enqueue(svc, batch, target, made, svc.now())
+    await _reply(update, queued)
     await lifecycle.run_due(context.bot, svc, notify.reporter(context.application))
 
 
 async def _send_exports(
-    context: BotContext, chat_id: int, cohort: str | None, module: str | None
+    context: BotContext,
+    chat_id: int,
+    cohort: str | None,
+    module: str | None,
+    period: Period | None = None,
 ) -> None:
-    files = await asyncio.to_thread(export_files, context.svc.config, cohort, module)
+    """The answers of a scope as CSV and XLSX documents, each captioned with what it covers."""
+    config = context.svc.config
+    since, until = (period.first, period.last) if period else (None, None)
+    try:
+        scope = resolve_scope(config, cohort=cohort, module=module, since=since, until=until)
+    except ScopeError as exc:  # the cohorts have changed since the button was posted
+        await context.bot.send_message(chat_id, escape(str(exc)))
+        return
+    files = await asyncio.to_thread(export_files, config, cohort, module, since, until)
+    title = config.modules[scope.module].title
+    caption = admin_screens.export_caption(title, scope.label, scope.codes)
     for name, data in files:
-        await context.bot.send_document(chat_id, data, filename=name)
+        await context.bot.send_document(chat_id, data, filename=name, caption=caption)
 
 
 @admin_command
@@ -197,8 +287,9 @@ async def export_button(update: Update, context: BotContext) -> None:
     if not await may_tap(query, context.svc.config, admins_only=True):
         return
     await replies.ack(query, admin_screens.EXPORT_STARTED)
+    period = parse_period(action.period) if action.period else None
     try:
-        await _send_exports(context, query.from_user.id, action.cohort, action.module)
+        await _send_exports(context, query.from_user.id, action.cohort, action.module, period)
     except Exception:
         log.exception("export for admin %s failed", query.from_user.id)
         raise

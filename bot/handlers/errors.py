@@ -1,4 +1,5 @@
-"""The last line of defence: log with context, reassure the participant, tell the admins."""
+"""The last line of defence: log with context, reassure the participant (or tell the staff
+member what failed), tell the admins."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from telegram.ext import Application
 from bot import notify
 from bot.context import SERVICES_KEY, BotContext
 from bot.logs import one_line
+from bot.screens import admin as admin_screens
+from core import cohorts
 from core.journey import pseudonym
 
 log = logging.getLogger(__name__)
@@ -28,14 +31,44 @@ SORRY = (
 # Where our own packages live (a checkout or site-packages): frames there name the bug.
 _ROOT = Path(__file__).resolve().parents[2]
 _OURS = {"core", "analysis", "bot", "sim", "cli"}
+# The handler modules of the programme team's commands and buttons (bot/handlers/).
+_STAFF_HANDLERS = {"admin.py", "cohorts.py"}
+
+
+def _parts(filename: str) -> tuple[str, ...]:
+    """A frame's file as parts of a path inside our packages; () for anyone else's."""
+    try:
+        return Path(filename).resolve().relative_to(_ROOT).parts
+    except ValueError:
+        return ()
 
 
 def _our_frame(filename: str) -> bool:
-    try:
-        parts = Path(filename).resolve().relative_to(_ROOT).parts
-    except ValueError:
-        return False
+    parts = _parts(filename)
     return bool(parts) and parts[0] in _OURS
+
+
+def _staff_handler_failed(error: BaseException | None) -> bool:
+    """Whether the failure broke one of the staff's handlers (a command, a button or a
+    dialogue step of theirs), not a participant's: the first handler module it went through
+    says which, whoever sent the update."""
+    frames = traceback.extract_tb(error.__traceback__) if error is not None else []
+    for frame in frames:
+        parts = _parts(frame.filename)
+        if parts[:2] == ("bot", "handlers"):
+            return parts[-1] in _STAFF_HANDLERS
+    return False
+
+
+def _what_failed(update: Update) -> str:
+    """What the staff member did, in their words: the command, or the button they tapped."""
+    if update.callback_query is not None:
+        return "that button"
+    message = update.effective_message
+    text = message.text if message is not None else None
+    if text and text.startswith("/"):
+        return text.split()[0].split("@")[0][:40]
+    return "your last message"
 
 
 def error_kind(error: BaseException) -> str:
@@ -65,19 +98,43 @@ async def on_error(update: object, context: BotContext) -> None:
         chat_id,
         exc_info=error,
     )
-    if (
-        isinstance(update, Update)
-        and update.effective_chat
-        and update.effective_chat.type == "private"
-    ):
-        # Each may fail on its own (the query may already be answered); the log has the cause.
-        if update.callback_query is not None:
+    if isinstance(update, Update) and update.effective_chat:
+        text = _apology(update, context, error)
+        if text is not None:
+            # Each may fail on its own (the query may already be answered); the log has the
+            # cause.
+            if update.callback_query is not None:
+                with contextlib.suppress(TelegramError):
+                    await update.callback_query.answer()
             with contextlib.suppress(TelegramError):
-                await update.callback_query.answer()
-        with contextlib.suppress(TelegramError):
-            await context.bot.send_message(update.effective_chat.id, SORRY)
+                await context.bot.send_message(update.effective_chat.id, text)
     if error is not None:
         await _tell_admins(context, error, update_id, user_id)
+
+
+def _apology(update: Update, context: BotContext, error: BaseException | None) -> str | None:
+    """What the person whose update failed is told in their private chat; None elsewhere
+    (in a group the bot says nothing more: a message there is everyone's, and the admins'
+    report has it).
+
+    A participant hears that their answers are saved and how to carry on. An admin or
+    facilitator whose command, button or dialogue step failed hears what failed, that it
+    is logged and reported, and what to try."""
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return None
+    user = update.effective_user
+    role = None
+    if user is not None and SERVICES_KEY in context.application.bot_data:
+        role = cohorts.role_of(context.svc.config, user.id)
+    if role is None or not _staff_handler_failed(error):
+        return SORRY
+    what = _what_failed(update)
+    kind = type(error).__name__ if error is not None else "an error"
+    if isinstance(error, NetworkError):
+        # A timeout may come after Telegram carried the reply out: it may be there.
+        return admin_screens.staff_unconfirmed(what, kind)
+    return admin_screens.staff_error(what, kind, role == "admin")
 
 
 async def _tell_admins(

@@ -19,8 +19,10 @@ from telegram.ext import (
 
 from bot import replies
 from bot.context import BotContext
+from bot.screens import admin as admin_screens
+from bot.screens import cohorts as cohort_screens
 from bot.screens import participant as screens
-from core import callbacks, journey
+from core import callbacks, cohorts, journey
 from core.config import CODE_PATTERN
 from core.journey import Outcome, Refusal, View
 
@@ -147,11 +149,16 @@ async def resume_command(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """Explain how the bot works."""
+    """Explain how the bot works; to admins and facilitators, their commands too."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        screens.help_text(context.svc.config.bot.privacy_contact)
-    )
+    config = context.svc.config
+    text = screens.help_text(config.bot.privacy_contact)
+    role = cohorts.role_of(config, update.effective_user.id if update.effective_user else None)
+    if role is not None:
+        admin = role == "admin"
+        menu = {**cohort_screens.MENU, **admin_screens.MENU} if admin else cohort_screens.MENU
+        text += "\n\n" + admin_screens.staff_help(menu, admin)
+    await update.effective_message.reply_text(text)
 
 
 async def text_message(update: Update, context: BotContext) -> None:

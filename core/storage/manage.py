@@ -1,5 +1,6 @@
 """What commands do to a database as a whole: migrate it, mark it, tell whether it is empty,
-and (for the demo's --fresh, on a database that carries its mark) empty it."""
+leave it tidy when done, and (for the demo's --fresh, on a database that carries its mark)
+empty it."""
 
 from __future__ import annotations
 
@@ -46,6 +47,13 @@ def set_mark(target: Target, name: str, value: str) -> None:
                 raise postgres.unavailable(target, exc) from None
         return
     lite.set_mark(target, name, value)
+
+
+def checkpoint(target: Target) -> None:
+    """Leave a finished SQLite database as one file, with no -wal or -shm beside it (call it
+    once nothing else has the file open); on PostgreSQL there is nothing to do."""
+    if not isinstance(target, Postgres):
+        lite.checkpoint(target)
 
 
 def read_mark(target: Target, name: str) -> str | None:

@@ -103,6 +103,23 @@ def set_mark(path: Path, name: str, value: str) -> None:
         raise unavailable(path, exc) from exc
 
 
+def checkpoint(path: Path) -> None:
+    """Fold the -wal file into the database and leave neither -wal nor -shm beside it.
+
+    SQLite removes both when the last connection closes, but not when that connection is
+    read-only (as the exports' and reports' readers are): one read-write connection, opened
+    and closed once nothing else has the file open, tidies up after them."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise unavailable(path, exc) from exc
+
+
 def read_mark(path: Path, name: str) -> str | None:
     """The value of a mark, or None: no such mark, no such table, or no SQLite database.
 
