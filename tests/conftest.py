@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -230,3 +231,25 @@ async def bot(config: Config, clock: Clock) -> AsyncIterator[Harness]:
         yield harness
     finally:
         await harness.stop()
+
+
+# What a participant is told when a handler fails (bot/handlers/errors.py).
+SORRY = (
+    "Sorry — something went wrong on my side. Your answers so far are saved; "
+    "send /resume to carry on."
+)
+
+
+@contextmanager
+def table_missing(bot: Harness, table: str) -> Iterator[None]:
+    """Another program moves a table away for a while (as a botched manual fix would):
+    the next handler that reads it fails inside its SQL, through the real Application."""
+    conn = sqlite3.connect(bot.config.bot.database)
+    try:
+        conn.execute(f"ALTER TABLE {table} RENAME TO {table}_moved")
+        conn.commit()
+        yield
+        conn.execute(f"ALTER TABLE {table}_moved RENAME TO {table}")
+        conn.commit()
+    finally:
+        conn.close()

@@ -8,37 +8,15 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from bot import notify
 from bot.screens import participant as screens
-from conftest import ADMIN, KEY, TOKEN, Harness
+from conftest import ADMIN, KEY, SORRY, TOKEN, Harness, table_missing
 from core.journey import pseudonym
 
 ALICE = 1001
-# What the participant is told when a handler fails.
-SORRY = (
-    "Sorry — something went wrong on my side. Your answers so far are saved; "
-    "send /resume to carry on."
-)
-
-
-@contextmanager
-def table_missing(bot: Harness, table: str) -> Iterator[None]:
-    """Another program moves a table away for a while (as a botched manual fix would)."""
-    conn = sqlite3.connect(bot.config.bot.database)
-    try:
-        conn.execute(f"ALTER TABLE {table} RENAME TO {table}_moved")
-        conn.commit()
-        yield
-        conn.execute(f"ALTER TABLE {table}_moved RENAME TO {table}")
-        conn.commit()
-    finally:
-        conn.close()
 
 
 async def join(bot: Harness, user: int) -> None:

@@ -7,25 +7,18 @@ handler's SQL fails inside the real Application.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.screens import participant as screens
-from conftest import ADMIN, Clock, Harness, write_config
+from conftest import ADMIN, SORRY, Clock, Harness, table_missing, write_config
 from core.config import load_config
 from core.storage import Target
 
 FACILITATOR = 501
 ALICE = 1001
-# What a participant is told when a handler fails (bot/handlers/errors.py).
-SORRY = (
-    "Sorry — something went wrong on my side. Your answers so far are saved; "
-    "send /resume to carry on."
-)
 
 # What an admin is told when their /status fails.
 STATUS_FAILED = (
@@ -50,20 +43,6 @@ async def bot(tmp_path: Path, clock: Clock, database: Target) -> AsyncIterator[H
         yield harness
     finally:
         await harness.stop()
-
-
-@contextmanager
-def table_missing(bot: Harness, table: str) -> Iterator[None]:
-    """Another program moves a table away for a while (as a botched manual fix would)."""
-    conn = sqlite3.connect(bot.config.bot.database)
-    try:
-        conn.execute(f"ALTER TABLE {table} RENAME TO {table}_moved")
-        conn.commit()
-        yield
-        conn.execute(f"ALTER TABLE {table}_moved RENAME TO {table}")
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def texts(bot: Harness, user: int) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot.screens import admin as admin_screens
 from bot.screens import participant as screens
 from conftest import ADMIN, BOTH_ENGINES, COHORT_END, FACILITATORS, TOKEN, Clock, Harness
 from core.config import Config
@@ -27,6 +28,8 @@ pytestmark = BOTH_ENGINES
 
 RS = "RS-LDN-0314"
 GH = "GH-LDN-0314"
+QUARTER = "all cohorts starting from 1 January 2026 to 31 March 2026"
+YEAR = "all cohorts starting from 1 January 2026 to 31 December 2026"
 
 
 async def respond(bot: Harness, user: int, code: str = RS) -> None:
@@ -36,17 +39,22 @@ async def respond(bot: Harness, user: int, code: str = RS) -> None:
     await bot.tap(user, bot.buttons(user)[0])
 
 
-def lose_next_answer(fake: FakeTelegram, method: str, chat: int) -> None:
-    """The next `method` call to `chat` is carried out, but its answer never comes back."""
+def fail_next(fake: FakeTelegram, method: str, chat: int, kind: str) -> None:
+    """The next `method` call to `chat` fails with the simulated fault `kind`."""
     armed = True
 
     def before(name: str, params: dict[str, Any]) -> None:
         nonlocal armed
         if armed and name == method and params.get("chat_id") == chat:
             armed = False
-            fake.inject_fault(method, "timeout_after_delivery")
+            fake.inject_fault(method, kind)
 
     fake.before_call.append(before)
+
+
+def lose_next_answer(fake: FakeTelegram, method: str, chat: int) -> None:
+    """The next `method` call to `chat` is carried out, but its answer never comes back."""
+    fail_next(fake, method, chat, "timeout_after_delivery")
 
 
 def label(message: dict[str, Any]) -> str:
@@ -101,7 +109,7 @@ async def test_two_reports_in_a_row_are_each_posted_once(bot: Harness) -> None:
     lose_next_answer(bot.fake, "sendMessage", FACILITATORS)
     await bot.send(ADMIN, f"/report {RS} channel")
     bot.clock.advance(minutes=1)
-    # Another report to the same chat (the same one asked twice: tests/test_report_requests.py).
+    # Another report to the same chat (the same one asked twice: further down).
     await bot.send(ADMIN, f"/report {GH} channel")
     await ticks(bot)
     # The first report's message arrived although the bot never heard so; the second
@@ -229,3 +237,66 @@ async def test_a_chat_takes_one_batch_at_a_time_and_a_refused_one_ends(database:
         "B1": "pending",
         "C0": "pending",
     }
+
+
+# -- /report … channel asked for more than once: each request posted once, none lost, none
+# repeated. The test clock stands still, as a real one does within a second: two requests
+# "at the same moment" are exactly that.
+
+
+def summaries(bot: Harness, label: str = f"cohort {RS}") -> int:
+    """How many summary messages of this scope the channel shows."""
+    return sum(
+        text.startswith("📊 Evaluation summary") and label in text for text in bot.channel_texts()
+    )
+
+
+def reports_files(bot: Harness) -> int:
+    return sum(bool(m.get("document")) for m in bot.fake.messages(FACILITATORS))
+
+
+async def test_two_different_reports_asked_in_the_same_second_are_both_posted(
+    bot: Harness,
+) -> None:
+    await respond(bot, 4401)
+    await bot.send(ADMIN, "/report risk-support 2026-Q1 channel")
+    assert bot.text(ADMIN) == admin_screens.REPORT_QUEUED
+    await bot.send(ADMIN, "/report risk-support 2026 channel")  # the clock has not moved
+    assert bot.text(ADMIN) == admin_screens.REPORT_QUEUED
+    await ticks(bot)
+    assert summaries(bot, QUARTER) == 1
+    assert summaries(bot, YEAR) == 1
+    assert reports_files(bot) == 2
+
+
+async def test_the_same_report_asked_twice_while_the_first_is_in_doubt_is_posted_twice(
+    bot: Harness,
+) -> None:
+    await respond(bot, 4411)
+    await bot.run_due()  # the hello: a message of the bot's to look from
+    # The first report's message arrives, but its answer is lost: the bot cannot know yet.
+    fail_next(bot.fake, "sendMessage", FACILITATORS, "timeout_after_delivery")
+    await bot.send(ADMIN, f"/report {RS} channel")
+    assert bot.text(ADMIN) == admin_screens.REPORT_QUEUED
+    await bot.send(ADMIN, f"/report {RS} channel")  # asked again, the clock has not moved
+    assert bot.text(ADMIN) == admin_screens.REPORT_QUEUED
+    await ticks(bot)
+    # Two requests, two summaries: the first found where it was sent, not sent again.
+    assert summaries(bot) == 2
+    assert reports_files(bot) == 2
+    assert not any("edit_date" in m for m in bot.fake.messages(FACILITATORS))
+    assert bot.rows("SELECT DISTINCT state FROM outbox WHERE batch LIKE 'report:%'") == [("sent",)]
+
+
+async def test_one_request_handed_over_twice_is_posted_once(bot: Harness) -> None:
+    await respond(bot, 4421)
+    bot.fake.user(ADMIN)
+    request = bot.fake.send_text(ADMIN, f"/report {RS} channel")
+    await bot.deliver()
+    await ticks(bot)
+    assert summaries(bot) == 1
+    # Telegram hands the same update over again (its confirmation was lost in a crash).
+    bot.fake.duplicate(request)
+    await bot.deliver()
+    await ticks(bot)
+    assert summaries(bot) == 1
