@@ -60,12 +60,17 @@ def interval_and_effect(pre: list[int], post: list[int]) -> tuple[str, str]:
     )
 
 
+def demo(capsys: pytest.CaptureFixture[str], out: Path, *args: str) -> str:
+    """Run `feedback-bot demo` into `out` (it must succeed); what it printed."""
+    assert main(["demo", *args, "--out", str(out)]) == 0
+    return capsys.readouterr().out
+
+
 def test_demo_runs_offline_and_its_summary_matches_the_exports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "demo"
-    assert main(["demo", "--participants", "12", "--seed", "7", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+    printed = demo(capsys, out, "--participants", "12", "--seed", "7")
     assert "The facilitators' channel received" in printed
     assert "Evaluation summary" in printed
     channel = (out / "channel.md").read_text(encoding="utf-8")
@@ -147,8 +152,7 @@ def test_a_small_demo_says_how_many_and_leaves_one_database_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "small"
-    assert main(["demo", "--participants", "2", "--seed", "5", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+    printed = demo(capsys, out, "--participants", "2", "--seed", "5")
     assert printed.startswith("Module Feedback Bot demo: 2 simulated participants (seed 5)")
     assert "  transcripts/        2 participants' chats, tap by tap" in printed
     assert "four" not in printed
@@ -167,8 +171,7 @@ def test_a_small_demo_says_how_many_and_leaves_one_database_file(
         conn.close()
 
     one = tmp_path / "one"
-    assert main(["demo", "--participants", "1", "--seed", "5", "--out", str(one)]) == 0
-    printed = capsys.readouterr().out
+    printed = demo(capsys, one, "--participants", "1", "--seed", "5")
     assert printed.startswith("Module Feedback Bot demo: 1 simulated participant (seed 5)")
     assert "  transcripts/        one participant's chat, tap by tap" in printed
     assert sorted(p.name for p in one.glob("feedback.db*")) == ["feedback.db"]
