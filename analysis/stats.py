@@ -58,11 +58,41 @@ def wilcoxon_method(diff: np.ndarray) -> str:
 
 def wilcoxon(diff: np.ndarray, method: str) -> tuple[float, float]:
     """The two-sided signed-rank statistic and p value by the named method."""
-    scipy_method: str | stats.PermutationMethod = {EXACT: "exact", NORMAL: "asymptotic"}.get(
-        method, stats.PermutationMethod()
-    )
-    result = stats.wilcoxon(diff, method=scipy_method)
+    if method == PERMUTATION:
+        return _wilcoxon_permutation(np.asarray(diff))
+    result = stats.wilcoxon(diff, method={EXACT: "exact", NORMAL: "asymptotic"}[method])
     return float(result.statistic), float(result.pvalue)
+
+
+def _wilcoxon_permutation(diff: np.ndarray) -> tuple[float, float]:
+    """What `stats.wilcoxon(diff, method=stats.PermutationMethod())` returns, to the last
+    bit: scipy's own permutation test on the same statistic (R+, zeros dropped), but
+    evaluated for all 2**n sign patterns in one array operation. scipy's wilcoxon passes
+    its statistic unvectorised, one Python call per pattern: up to 8,192 for an item,
+    about a tenth of a second each time a summary is computed."""
+    result = stats.permutation_test(
+        (diff.astype(float),),
+        _positive_rank_sum,
+        permutation_type="samples",  # one sample: every sign pattern of the differences
+        vectorized=True,
+        alternative="two-sided",
+        axis=-1,
+    )
+    nonzero = diff[diff != 0]
+    ranks = stats.rankdata(np.abs(nonzero))
+    statistic = min(float(ranks[nonzero > 0].sum()), float(ranks[nonzero < 0].sum()))
+    return statistic, float(result.pvalue)
+
+
+def _positive_rank_sum(d: np.ndarray, axis: int = -1) -> np.ndarray:
+    """R+ along `axis`: the sum of the ranks of the positive differences among the non-zero
+    ones. Zeros rank lowest (tied with each other), so a non-zero's rank among the
+    non-zero ones is its rank among all less the number of zeros."""
+    d = np.moveaxis(d, axis, -1)
+    absolute = np.abs(d)
+    ranks = stats.rankdata(absolute, axis=-1) - (absolute == 0).sum(axis=-1, keepdims=True)
+    result: np.ndarray = (ranks * (d > 0)).sum(axis=-1)
+    return result
 
 
 def mean_change_interval(diff: np.ndarray) -> tuple[float, float] | None:

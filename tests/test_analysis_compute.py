@@ -19,7 +19,7 @@ from analysis.importer import parse_answers, write_answers
 from analysis.load import load_frames
 from analysis.rounding import fmt_mean, percent, round_half_away
 from analysis.scope import ScopeError, resolve_scope
-from analysis.stats import paired_stats
+from analysis.stats import PERMUTATION, paired_stats, wilcoxon
 from analysis.summary import build_summary
 from core.config import Config, load_config
 from sim.config import CohortSpec, shipped, write_config
@@ -193,6 +193,25 @@ def test_wilcoxon_label_names_the_method_that_computed_p(diff: list[int], method
             assert result.p_value != pytest.approx(normal_p)  # the two really differ here
     r_minus = float(stats.rankdata(np.abs(changes[changes != 0])).sum()) - r_plus
     assert result.wilcoxon_statistic == pytest.approx(min(r_plus, r_minus))
+
+
+@pytest.mark.parametrize(
+    "diff",
+    [
+        [1, 1, 2, -1, 3, 0],
+        [1, 1, -1, 2, 0, 2, 1, 1, 1, 1, -1, 1, 1],
+        [2, 0, 0, -2, 1, 1, -3, 2, -1],
+        [-1, -1, 1],
+        [0, 0, 3, 3],
+        [4, -4, 2, -2, 1, 1, 0, 3, -3, 2, 2, -1],
+    ],
+)
+def test_the_permutation_p_is_scipys_to_the_last_bit(diff: list[int]) -> None:
+    """Our permutation test hands scipy every sign pattern at once; scipy's wilcoxon takes
+    them one at a time. The statistic and the p value must not differ in any bit."""
+    changes = np.array(diff)
+    expected = stats.wilcoxon(changes, method=stats.PermutationMethod())
+    assert wilcoxon(changes, PERMUTATION) == (float(expected.statistic), float(expected.pvalue))
 
 
 def test_rounding_is_half_away_from_zero() -> None:

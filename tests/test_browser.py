@@ -19,10 +19,13 @@ from analysis.render_html import render_report
 from report_data import FOLLOW_UP_CODE, SEED, START, follow_up_csv, make, summary_of
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or shutil.which("pdftotext") is None,
-    reason="needs chromium and poppler-utils: apt-get install -y chromium poppler-utils",
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        CHROMIUM is None or shutil.which("pdftotext") is None,
+        reason="needs chromium and poppler-utils: apt-get install -y chromium poppler-utils",
+    ),
+]
 PHONE = 390
 # The seed report prints on 6 to 8 A4 pages (tables and charts kept whole); a page count
 # outside 4–10 means a layout gone wrong: charts blown up, or content shrunk to fit.

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +36,8 @@ from bot.exits import ExitStatus
 from cli.main import main
 from conftest import write_config
 from http_kit import free_port, point_at
+
+pytestmark = pytest.mark.e2e
 
 TOKEN = "7012345678:AAHmatrixSECRETtokenHALF0123456789abcd"
 KEY = "5f2c0e9b8a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170615243f"
@@ -374,29 +375,16 @@ def run_case(item: Case, root: Path) -> Outcome:
     return Outcome(done.returncode, done.stdout + done.stderr, before, snapshot(root))
 
 
-@pytest.fixture(scope="module")
-def outcomes(world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
-    """Every case, four at a time (most of their time is spent waiting: for a lock, for a
-    port that never answers)."""
-    places = tmp_path_factory.mktemp("cases")
-
-    def one(numbered: tuple[int, Case]) -> tuple[str, Outcome]:
-        number, item = numbered
-        root = places / f"case-{number}"
-        shutil.copytree(world, root)
-        return item.name, run_case(item, root)
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        # The slow ones (locks, retries) first, so they overlap with the rest.
-        order = sorted(enumerate(CASES), key=lambda c: not (c[1].locked or "Bot API" in c[1].name))
-        return dict(pool.map(one, order))
+@pytest.fixture
+def outcome(item: Case, world: Path, tmp_path: Path) -> Outcome:
+    """The case, run in a copy of the world of its own."""
+    root = tmp_path / "world"
+    shutil.copytree(world, root)
+    return run_case(item, root)
 
 
 @pytest.mark.parametrize("item", CASES, ids=[c.name for c in CASES])
-def test_a_mistake_changes_nothing_and_leaks_nothing(
-    item: Case, outcomes: dict[str, Outcome]
-) -> None:
-    outcome = outcomes[item.name]
+def test_a_mistake_changes_nothing_and_leaks_nothing(item: Case, outcome: Outcome) -> None:
     output = outcome.output
     assert outcome.status == item.status, output
     assert "Traceback" not in output, output

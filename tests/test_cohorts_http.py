@@ -19,6 +19,8 @@ from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
 from sim.telegram.api import FakeTelegram
 from sim.testing.http_server import BotApiServer
 
+pytestmark = pytest.mark.e2e
+
 ADMIN = 1
 FACILITATOR = 2
 PRE = ("Education", "Clinician", "3", "2", screens.SKIP, screens.SUBMIT)

@@ -15,7 +15,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from sim.testing.crash_loop import crash_loop
+
+pytestmark = pytest.mark.e2e
 
 
 async def test_kill_9_in_a_loop_loses_and_duplicates_nothing(tmp_path: Path) -> None:

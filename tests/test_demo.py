@@ -20,6 +20,8 @@ from cli.demo_files import DemoFolder, DemoRefused, prepare
 from cli.main import main
 from core.storage import prepare_file
 
+pytestmark = pytest.mark.e2e
+
 ITEMS = {
     "conf_support": "Confidence supporting families in the risk support group",
     "conf_explain": "Confidence explaining risk support to a third party",

@@ -30,6 +30,8 @@ from sim.participant import Participant
 from sim.telegram.api import FakeTelegram
 from sim.testing.http_server import BotApiServer
 
+pytestmark = pytest.mark.e2e
+
 CHANNEL = -1009000000002
 CODE = "RS-HTTP-1"
 A, B, C, D, E = 7001, 7002, 7003, 7004, 7005

@@ -21,6 +21,8 @@ from http_kit import TOKEN, Watcher, bot_process, last_text, write_config
 from sim.telegram.api import FakeTelegram
 from sim.testing.http_server import BotApiServer
 
+pytestmark = pytest.mark.e2e
+
 CHANNEL = -1009000000001
 ROOM = (6001, 6002, 6003, 6004)
 PRE = ("Education", "Clinician", "3", "2", screens.SKIP, screens.SUBMIT)

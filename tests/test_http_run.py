@@ -18,6 +18,8 @@ from http_kit import KEY, TOKEN, Watcher, bot_process, last_text, write_config
 from sim.telegram.api import FakeTelegram
 from sim.testing.http_server import BotApiServer
 
+pytestmark = pytest.mark.e2e
+
 USERS = (5001, 5002, 5003)
 
 

@@ -242,6 +242,7 @@ def _checkout_copy(destination: Path) -> Path:
     return Path(shutil.copytree(ROOT, destination, ignore=ignore, symlinks=True))
 
 
+@pytest.mark.e2e
 def test_the_wheel_holds_the_runtime_and_the_demo_world_but_no_test_kit(tmp_path: Path) -> None:
     source = _checkout_copy(tmp_path / "src")
     built = subprocess.run(

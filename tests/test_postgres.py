@@ -557,6 +557,7 @@ def test_backup_on_postgresql_says_to_use_pg_dump(
     assert list(tmp_path.glob("*.db")) == []
 
 
+@pytest.mark.e2e
 def test_the_demo_on_postgresql_and_its_fresh_rules(
     tmp_path: Path, pg: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

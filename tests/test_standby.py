@@ -25,6 +25,8 @@ from sim.testing.http_server import BotApiServer
 from sim.testing.postgres import PostgresServer
 from sim.testing.process import BotProcess
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 async def server() -> AsyncIterator[BotApiServer]:

@@ -39,6 +39,8 @@ from sim.telegram.api import FakeTelegram
 from sim.telegram.transport import SimulatedRequest
 from sim.testing.http_server import BotApiServer
 
+pytestmark = pytest.mark.e2e
+
 REJECTED = "987654:SECRET-rejected-token-abcdefghijklmnop"
 
 

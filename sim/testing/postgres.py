@@ -54,8 +54,9 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    """One server for a whole test session (or benchmark run). Tests need no durability and
-    run it without fsync; `durable` keeps PostgreSQL's defaults (benchmarks)."""
+    """One server for a whole test session (each pytest-xdist worker is a session of its own,
+    with its own folder, port and server) or benchmark run. Tests need no durability and run
+    it without fsync; `durable` keeps PostgreSQL's defaults (benchmarks)."""
 
     def __init__(self, durable: bool = False) -> None:
         self.durable = durable
@@ -103,23 +104,16 @@ class PostgresServer:
                 "--locale=C.UTF-8",
                 "--no-sync",
             )
-            options = (
-                f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-                " -c max_connections=200"
-            )
-            if not self.durable:
-                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            self._run(
-                str(self.bin / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-o",
-                options,
-                "-l",
-                str(self.folder / "server.log"),
-                "-w",
-                "start",
-            )
+            for attempt in range(3):
+                try:
+                    self._pg_ctl_start()
+                    break
+                except subprocess.CalledProcessError:
+                    # The free port may have been taken meanwhile (test workers start their
+                    # servers at the same moment): try another.
+                    if attempt == 2:
+                        raise
+                    self.port = _free_port()
         except (OSError, subprocess.SubprocessError) as exc:
             detail = getattr(exc, "stderr", "") or exc
             raise PostgresUnavailable(f"the server did not start: {detail}") from None
@@ -130,6 +124,24 @@ class PostgresServer:
         os.environ["PGPASSFILE"] = str(self.passfile)
         self.execute(f"CREATE DATABASE {TEMPLATE}")
         migrate_schema(self.target(TEMPLATE))
+
+    def _pg_ctl_start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        )
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.folder / "server.log"),
+            "-w",
+            "start",
+        )
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):

@@ -21,6 +21,7 @@ class BotProcess:
         self.env = dict(os.environ, TELEGRAM_BOT_TOKEN=token, FEEDBACK_PSEUDONYM_KEY=pseudonym_key)
         self.log = log or config.parent / "bot.log"
         self.proc: asyncio.subprocess.Process | None = None
+        self._killed: asyncio.subprocess.Process | None = None  # by kill_now
 
     async def start(self) -> None:
         with self.log.open("ab") as log:
@@ -39,8 +40,11 @@ class BotProcess:
     async def stop(self, sig: int, within: float = 30) -> int:
         """Send `sig` and return the exit status (negative: killed by that signal)."""
         assert self.proc is not None
-        if self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):  # already killed by kill_now
+        # Never a second signal after kill_now: signalling a process that has died but is
+        # not yet collected makes subprocess reap it behind asyncio's back, which then
+        # reports exit status 255 (seen on a busy machine).
+        if self.proc.returncode is None and self._killed is not self.proc:
+            with contextlib.suppress(ProcessLookupError):
                 self.proc.send_signal(sig)
         code = await asyncio.wait_for(self.proc.wait(), within)
         self.proc = None
@@ -54,6 +58,7 @@ class BotProcess:
         """SIGKILL at once, from inside a Bot API call (`stop` collects the exit status)."""
         if self.proc is not None and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGKILL)
+            self._killed = self.proc
 
     async def ensure_dead(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
