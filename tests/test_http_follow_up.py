@@ -111,20 +111,21 @@ async def wall_clock(moment: datetime) -> None:
 async def test_follow_up_over_http_with_a_kill(tmp_path: Path, server: BotApiServer) -> None:
     fake = server.fake
     fake.channel(CHANNEL, "Facilitators")
-    ends_in = timedelta(seconds=10)
+    # Half as much again as a quiet machine needs: these tests share the cores with others.
+    ends_in = timedelta(seconds=15)
     ends_at = datetime.now(UTC).replace(microsecond=0) + ends_in
-    opens_at = ends_at + timedelta(seconds=12)
-    closes_at = opens_at + timedelta(seconds=22)
+    opens_at = ends_at + timedelta(seconds=18)
+    closes_at = opens_at + timedelta(seconds=33)
     config = write_config(
         tmp_path,
         server,
         ends_in=ends_in,
         schedule={
-            "post_open_for": "10s",
-            "reminders": ["6s"],
-            "follow_up_after": "12s",
-            "follow_up_open_for": "22s",
-            "follow_up_reminders": ["7s"],
+            "post_open_for": "15s",
+            "reminders": ["9s"],
+            "follow_up_after": "18s",
+            "follow_up_open_for": "33s",
+            "follow_up_reminders": ["11s"],
         },
         # Every figure shown, so that each can be checked against the export.
         analysis={"min_cell_size": 1, "min_pairs_for_tests": 2},

@@ -97,7 +97,7 @@ async def test_losing_the_lock_connection_stops_the_bot_at_once(
         await first.start()
         await answer_to_first_question(fake, watch, 7001)
         await second.start()
-        await watch.until(lambda: second.logged("standing by"))
+        assert await second.until_logged("standing by")
         lock_sessions = audit.rows(
             database,
             "SELECT pid FROM pg_stat_activity WHERE application_name = 'feedback-bot leader'"

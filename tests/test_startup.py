@@ -96,6 +96,13 @@ def final_line(output: str) -> str:
     return lines[-1]
 
 
+def pending_update(fake: FakeTelegram) -> None:
+    """A message waiting for the bot, so that its first getUpdates returns at once instead
+    of at the end of a long poll (10 s)."""
+    fake.user(7001)
+    fake.send_text(7001, "/help")
+
+
 @pytest.fixture
 async def api() -> AsyncIterator[BotApiServer]:
     async with BotApiServer(FakeTelegram(TOKEN), hold_seconds=2) as server:
@@ -165,6 +172,7 @@ async def polls_despite_failures(tmp_path: Path, api: BotApiServer, method: str)
     api.fake.inject_fault(method, "server_error", times=2)
     bot = bot_process(write_config(tmp_path, api))
     await bot.start()
+    pending_update(api.fake)
     try:
         await Watcher(api.fake).until(
             lambda: any(m == "getUpdates" for m, _ in api.fake.calls), within=30

@@ -279,17 +279,9 @@ class CrashLoop:
     async def stand_by(self, bot: BotProcess) -> None:
         """Start a second bot on the database; it must say it stands by, and call nothing."""
         calls = len(self.fake.calls)
-        standing = bot.logged("standing by")  # an earlier incarnation's line does not count
-        lines = bot.log.read_text(errors="replace").count("standing by") if standing else 0
+        lines = bot.times_logged("standing by")  # an earlier incarnation's line does not count
         await bot.start()
-
-        def says_so() -> bool:
-            return (
-                bot.log.exists()
-                and bot.log.read_text(errors="replace").count("standing by") > lines
-            )
-
-        if not await self.monitor.until(says_so, 30):
+        if not await bot.until_logged("standing by", 30, more_than=lines):
             raise AssertionError(f"the second bot did not stand by; see {bot.log}")
         await asyncio.sleep(1.5)  # a poll or two of the lock: still nothing of its own
         # A bot's first call is getMe (the leader has made its own before it polls), so any

@@ -54,6 +54,21 @@ class BotProcess:
         """Whether the bot's log holds `text` (by any incarnation)."""
         return self.log.exists() and text in self.log.read_text(errors="replace")
 
+    def times_logged(self, text: str) -> int:
+        return self.log.read_text(errors="replace").count(text) if self.log.exists() else 0
+
+    async def until_logged(self, text: str, within: float = 30, *, more_than: int = 0) -> bool:
+        """Wait until the log holds `text` more than `more_than` times; False if `within`
+        seconds pass first. For lines no Bot API call follows (a bot standing by calls
+        nothing): waiting on the simulated Bot API's calls would wait for another bot's
+        next long poll."""
+        deadline = asyncio.get_running_loop().time() + within
+        while self.times_logged(text) <= more_than:
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
     def kill_now(self) -> None:
         """SIGKILL at once, from inside a Bot API call (`stop` collects the exit status)."""
         if self.proc is not None and self.proc.returncode is None:
