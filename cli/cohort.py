@@ -11,8 +11,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from telegram.error import InvalidToken, TelegramError
-
 from bot.exits import ExitStatus
 from bot.logs import one_line
 from cli.options import command, with_config
@@ -267,6 +265,9 @@ def cmd_cancel(args: argparse.Namespace, config: Config) -> int:
 
 @with_config
 def cmd_card(args: argparse.Namespace, config: Config) -> int:
+    # Telegram's library only here: every other command starts without loading it.
+    from telegram.error import InvalidToken, TelegramError
+
     from bot import cards
 
     merged = cohorts.with_stored_cohorts(config)

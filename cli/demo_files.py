@@ -15,15 +15,42 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path, PurePosixPath
 
 from core.outputs import OutputRefused, check_folder, folder_problem
+from core.periods import period_containing
 from core.storage import Postgres, Target
 from core.storage.manage import drop_tables, filled_tables, read_mark
 
 MARKER = ".feedback-bot-demo"
 DB_MARK = ("written_by", "feedback-bot demo")
 WAL_FILES = ("-wal", "-shm")
+
+CODE = "RS-DEMO-0314"  # the live cohort
+LIVE_DAY = date(2026, 3, 14)
+PERIODS = "quarterly"  # of the module's reports, with --cohorts 3
+
+
+def module_report_file(live_day: date) -> str:
+    """The name of the quarterly report's file (analysis.posts names it by its period)."""
+    quarter = period_containing(live_day, PERIODS)
+    return f"report-risk-support-{quarter.first.isoformat()}-{quarter.last.isoformat()}.html"
+
+
+# The files the demo writes at the top of its folder (charts/ and transcripts/ hold more).
+REPORT_FILE = f"report-{CODE}.html"
+FOLLOW_UP_REPORT_FILE = f"report-{CODE}-follow-up.html"
+MODULE_REPORT_FILE = module_report_file(LIVE_DAY)
+WRITES = (
+    "config.toml",
+    "channel.md",
+    REPORT_FILE,
+    FOLLOW_UP_REPORT_FILE,
+    MODULE_REPORT_FILE,
+    f"{CODE}-answers.csv",
+    f"{CODE}-answers.xlsx",
+)
 
 
 class DemoRefused(Exception):

@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from analysis.importer import parse_answers, write_answers
+from cli.demo_files import PERIODS
 from core.config import Config
 from core.periods import period_containing
 from core.schedule import cancelled_events
@@ -25,7 +26,6 @@ from core.storage import open_database
 from sim.config import CohortSpec
 
 SITE = "Leeds"
-PERIODS = "quarterly"
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,6 @@ def earlier_cohorts(tz: ZoneInfo) -> list[CohortSpec]:
         )
         for run in EARLIER
     ]
-
-
-def module_report_file(live_day: date) -> str:
-    """The name of the quarterly report's file (analysis.posts names it by its period)."""
-    quarter = period_containing(live_day, PERIODS)
-    return f"report-risk-support-{quarter.first.isoformat()}-{quarter.last.isoformat()}.html"
 
 
 def report_due(config: Config, live_day: date) -> datetime:

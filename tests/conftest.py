@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import sys
+import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -171,28 +174,55 @@ class Harness:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The end-to-end tests first. They are the longest and spend most of their time waiting
-    on real time (a bot process, a timetable of seconds); begun first, on every worker, they
-    overlap the rest of the suite instead of being what it waits for at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+    """The end-to-end tests early, one after every two others. They are the longest, and
+    spend most of their time waiting on real time (a bot process, a timetable of seconds):
+    begun early, beside tests that keep the cores busy meanwhile, they are not what the run
+    waits for at the end. Among them, those of files with fewest first: a file of one
+    end-to-end test is one long scenario, a file of many (the command line's cases) many
+    short ones. (The tests' read-only data is session-scoped, so no order costs a fixture.)"""
+    e2e = [item for item in items if item.get_closest_marker("e2e")]
+    others = [item for item in items if not item.get_closest_marker("e2e")]
+    per_file = Counter(item.path for item in e2e)
+    e2e.sort(key=lambda item: per_file[item.path])
+    order: list[pytest.Item] = []
+    while e2e:
+        order.append(e2e.pop(0))
+        order.extend(others[:2])
+        del others[:2]
+    items[:] = order + others
 
 
-@pytest.fixture(scope="session", autouse=True)
-def compiled_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Where Python may not write bytecode (PYTHONDONTWRITEBYTECODE), every `feedback-bot`
-    process a test starts compiles our sources again (about 0.15 s each, some 200 times). Let
-    them cache it in the run's temporary folder instead, shared by the workers, never beside
-    the sources."""
-    if not sys.dont_write_bytecode:
-        yield
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: two workers a core. About half of the suite's test time is spent waiting on
+    real time (a bot process, a timetable of seconds, a lock's timeout), so a second worker
+    a core runs other tests meanwhile instead of leaving the core idle."""
+    return 2 * len(os.sched_getaffinity(0))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Where Python may not write bytecode (PYTHONDONTWRITEBYTECODE), every process of a run
+    compiles our sources again: each test worker (its test modules too), and each
+    `feedback-bot` process a test starts (some 200 of them, 0.15 s each). They share one
+    bytecode cache instead, never beside the sources: in pytest's cache folder, or a
+    temporary one without it (-p no:cacheprovider). The workers are started after this and
+    find it in their environment."""
+    if not sys.dont_write_bytecode or "PYTHONPYCACHEPREFIX" in os.environ:
         return
-    run = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        run = run.parent  # each worker's folder is inside the run's
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTHONPYCACHEPREFIX", str(run / "pycache"))
-        patch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
-        yield
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        os.environ["PYTHONPYCACHEPREFIX"] = str(cache.mkdir("pycache"))
+    else:
+        temporary = tempfile.mkdtemp(prefix="feedback-bot-pycache-")
+        os.environ["PYTHONPYCACHEPREFIX"] = temporary
+        config.add_cleanup(lambda: shutil.rmtree(temporary, ignore_errors=True))
+    was = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+    def restore() -> None:
+        del os.environ["PYTHONPYCACHEPREFIX"]
+        if was is not None:
+            os.environ["PYTHONDONTWRITEBYTECODE"] = was
+
+    config.add_cleanup(restore)
 
 
 @pytest.fixture

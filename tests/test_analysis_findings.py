@@ -16,7 +16,7 @@ from report_data import SEED, make, summary_of
 NAMES = ("Confidence A", "Confidence B", "Knowledge C")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seed(tmp_path_factory: pytest.TempPathFactory) -> ModuleSummary:
     config: Config = make(tmp_path_factory.mktemp("findings"))
     return summary_of(config, cohort=SEED)

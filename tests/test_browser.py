@@ -95,7 +95,7 @@ def on_a_phone(report: Path, tmp_path: Path) -> dict[str, Any]:
     return result
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     directory = tmp_path_factory.mktemp("browser")
     config = make(directory)
@@ -172,7 +172,7 @@ def test_a_module_wide_report_prints_at_full_size(reports: dict[str, Path], tmp_
     assert heading_height(boxes, "Method") > 16
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def follow_up_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cohort's report with its follow-up section."""
     import asyncio

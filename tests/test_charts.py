@@ -22,12 +22,12 @@ from core.config import Config
 from report_data import SEED, make, summary_of
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
     return make(tmp_path_factory.mktemp("charts"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def summaries(config: Config) -> dict[str, ModuleSummary]:
     return {
         "seed": summary_of(config, cohort=SEED),

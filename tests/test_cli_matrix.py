@@ -261,7 +261,7 @@ class Rejecting(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rejecting_api() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Rejecting)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -273,7 +273,7 @@ def rejecting_api() -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory, rejecting_api: str) -> Path:
     """A folder as an operator's might be: a config, a database with answers and a stored
     cohort, and files and folders of their own (the sentinels)."""

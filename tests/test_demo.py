@@ -15,8 +15,7 @@ import pytest
 from module_data import ITEM_LABELS, module_rows, own_report
 from scipy import stats
 
-from cli.demo import MODULE_REPORT_FILE, WRITES
-from cli.demo_files import DemoFolder, DemoRefused, prepare
+from cli.demo_files import MODULE_REPORT_FILE, WRITES, DemoFolder, DemoRefused, prepare
 from cli.main import main
 from core.storage import prepare_file
 

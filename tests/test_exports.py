@@ -14,7 +14,7 @@ from report_data import SEED, exported, write_config
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("export")
     config = write_config(folder, [SEED])

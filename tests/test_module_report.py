@@ -36,7 +36,7 @@ def report(config: Path, out: Path, *scope: str) -> str:
     return (out / "report.html").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Run]]:
     """The seed cohort and six random ones at three sites over two years, imported."""
     folder = tmp_path_factory.mktemp("module")

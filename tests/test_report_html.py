@@ -18,17 +18,17 @@ from core.config import Config
 from report_data import SEED, make, summary_of, write_config
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
     return make(tmp_path_factory.mktemp("report"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seed(config: Config) -> ModuleSummary:
     return summary_of(config, cohort=SEED)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seed_html(seed: ModuleSummary) -> str:
     return render_report(seed, chart_set(seed), paper_charts(seed))
 
