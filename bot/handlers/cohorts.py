@@ -197,11 +197,11 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
         return
     if not await may_tap(query, context.svc.config):
         return
-    if tap.step in ("k", "e", "s"):
+    if tap.button in ("k", "e", "s"):
         await _cohort_button(context, query, query.message.chat, tap)
         return
     user, chat = query.from_user.id, query.message.chat.id
-    outcome = await dialogue.answer(context.svc, user, dialogue.Tapped(tap.step, tap.value))
+    outcome = await dialogue.answer(context.svc, user, tap)
     stale = isinstance(outcome, Stale)
     await replies.ack(query, screens.STEP_OVER if stale else None, alert=stale)
     message = query.message if isinstance(query.message, Message) else None
@@ -217,16 +217,16 @@ async def _cohort_button(
 ) -> None:
     """Card, Edit or Status under a cohort of /cohorts."""
     svc, user = context.svc, query.from_user.id
-    cohort = own_cohort(svc.config, user, tap.value, f"button {tap.step}")
+    cohort = own_cohort(svc.config, user, tap.value, f"button {tap.button}")
     if cohort is None:
         await replies.ack(query, screens.NOT_YOURS, alert=True)
         return
     await replies.ack(query)
-    if tap.step == "k":
+    if tap.button == "k":
         await send_card(context, chat.id, cohort)
-    elif tap.step == "e" and chat.type == ChatType.PRIVATE:
+    elif tap.button == "e" and chat.type == ChatType.PRIVATE:
         await show(context, chat.id, user, await dialogue.start_edit(svc, user, cohort.code))
-    elif tap.step == "e":
+    elif tap.button == "e":
         await context.bot.send_message(chat.id, screens.PRIVATE_DIALOGUE)
     else:
         counts, phase = await cohorts.progress(svc, cohort)
