@@ -83,10 +83,11 @@ class Export:
 
 @dataclass(frozen=True)
 class CohortTap:
-    """A button of the /newcohort dialogue or under /cohorts. step: m (a module), c (the
-    proposed code), y (create), n (cancel); k, e, s (a cohort's card, edit, status)."""
+    """A button of the /newcohort dialogue or under /cohorts. button: its kind, m (a
+    module), c (the proposed code), y (create), n (cancel); k, e, s (a cohort's card, edit,
+    status)."""
 
-    step: str
+    button: str
     value: str = ""
 
 
@@ -133,8 +134,8 @@ def encode(action: Action) -> str:
             assert period is None or module is not None, action
             data = f"x:c:{cohort}" if cohort else f"x:m:{module}"
             data += f":{period}" if period else ""
-        case CohortTap(step, value):
-            data = f"co:{step}:{value}" if value else f"co:{step}"
+        case CohortTap(button, value):
+            data = f"co:{button}:{value}" if value else f"co:{button}"
     assert len(data.encode()) <= 64, data
     return data
 
@@ -157,8 +158,8 @@ def decode(data: str | None) -> Action | None:
         return Export(match[1], match[2], match[3])
     match = _COHORT_TAP.match(data)
     if match:
-        step = match[1] or match[3] or match[5]
-        return CohortTap(step, match[2] or match[4] or "")
+        button = match[1] or match[3] or match[5]
+        return CohortTap(button, match[2] or match[4] or "")
     for pattern, kind in _PATTERNS:
         match = pattern.match(data)
         if match:

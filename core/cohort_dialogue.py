@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core import cohorts
+from core.callbacks import CohortTap
 from core.cohorts import CohortError, NewCohort
 from core.config import Cohort
 from core.dates import DateError, parse_moment, parse_session
@@ -35,13 +36,8 @@ class Typed:
     text: str
 
 
-@dataclass(frozen=True)
-class Tapped:
-    """A dialogue button: its kind (callbacks.CohortTap's step) and value."""
-
-    button: str
-    value: str = ""
-
+# A dialogue button, as the codec decodes it: its kind and value.
+Tapped = CohortTap
 
 Given = Typed | Tapped
 

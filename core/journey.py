@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -301,23 +302,41 @@ async def _refreshed(tx: Tx, svc: Services, view: View) -> View:
     return await _view(tx, svc, view.participant, view.cohort, view.phase)
 
 
-async def answer_button(svc: Services, telegram_id: int, action: callbacks.Answer) -> Outcome:
-    """Store a tapped answer if it answers the question being shown; then show the next."""
+async def _change_editable(
+    svc: Services,
+    telegram_id: int,
+    tap: callbacks.Answer | callbacks.Back | callbacks.Submit,
+    change: Callable[[Tx, View], Awaitable[Refusal | None]],
+) -> Outcome:
+    """Do what a tap asks in one transaction, if its questionnaire is open and unsubmitted:
+    `change` makes the change or says why not (and changes nothing); then show the
+    questionnaire as it is now."""
     async with svc.db.write() as tx:
-        view = await _editable_view(tx, svc, telegram_id, action.cohort, action.phase)
+        view = await _editable_view(tx, svc, telegram_id, tap.cohort, tap.phase)
         if isinstance(view, Outcome):
             return view
+        refusal = await change(tx, view)
+        if refusal is not None:
+            return Outcome(view=view, refusal=refusal)
+        return Outcome(view=await _refreshed(tx, svc, view))
+
+
+async def answer_button(svc: Services, telegram_id: int, action: callbacks.Answer) -> Outcome:
+    """Store a tapped answer if it answers the question being shown; then show the next."""
+
+    async def store(tx: Tx, view: View) -> Refusal | None:
         # A double tap or an old message's button names a question that is no longer current.
         if view.step.kind != "question" or view.step.question.id != action.question:
-            return Outcome(view=view, refusal=Refusal.STALE)
+            return Refusal.STALE
         question = view.step.question
         try:
             value = flow.button_value(question, action.value)
         except ValueError:
-            refusal = Refusal.REQUIRED if action.value == callbacks.SKIP else Refusal.INVALID
-            return Outcome(view=view, refusal=refusal)
+            return Refusal.REQUIRED if action.value == callbacks.SKIP else Refusal.INVALID
         await _store(tx, svc, view.participant, view.phase, question.id, value)
-        return Outcome(view=await _refreshed(tx, svc, view))
+        return None
+
+    return await _change_editable(svc, telegram_id, action, store)
 
 
 async def answer_text(svc: Services, telegram_id: int, text: str) -> Outcome:
@@ -357,30 +376,30 @@ async def _store(
 
 async def go_back(svc: Services, telegram_id: int, action: callbacks.Back) -> Outcome:
     """Show the question before the one the participant is on."""
-    async with svc.db.write() as tx:
-        view = await _editable_view(tx, svc, telegram_id, action.cohort, action.phase)
-        if isinstance(view, Outcome):
-            return view
+
+    async def move_back(tx: Tx, view: View) -> Refusal | None:
         here = view.step.question.id if view.step.kind == "question" else ""
         target = flow.back_target(view.step)
         if here != action.question or target is None:
-            return Outcome(view=view, refusal=Refusal.STALE)
+            return Refusal.STALE
         await tx.responses.set_position(view.participant.id, view.phase, target)
-        return Outcome(view=await _refreshed(tx, svc, view))
+        return None
+
+    return await _change_editable(svc, telegram_id, action, move_back)
 
 
 async def submit(svc: Services, telegram_id: int, action: callbacks.Submit) -> Outcome:
     """Submit a complete questionnaire; after this it cannot be changed in the chat."""
-    async with svc.db.write() as tx:
-        view = await _editable_view(tx, svc, telegram_id, action.cohort, action.phase)
-        if isinstance(view, Outcome):
-            return view
+
+    async def hand_in(tx: Tx, view: View) -> Refusal | None:
         if view.step.kind != "review":
-            return Outcome(view=view, refusal=Refusal.STALE)
+            return Refusal.STALE
         if flow.missing_required(view.step, view.answers):
-            return Outcome(view=view, refusal=Refusal.INCOMPLETE)
+            return Refusal.INCOMPLETE
         await tx.responses.submit(view.participant.id, view.phase, svc.now())
-        return Outcome(view=await _refreshed(tx, svc, view))
+        return None
+
+    return await _change_editable(svc, telegram_id, action, hand_in)
 
 
 async def begin(svc: Services, telegram_id: int, action: callbacks.Begin) -> Outcome:

@@ -15,13 +15,14 @@ from html import escape
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
 from analysis.posts import export_files, follow_up_posts, summary_posts
 from analysis.scope import ScopeError, resolve_scope
 from bot import lifecycle, notify, outbox, replies, scheduler
 from bot.context import BotContext
 from bot.guard import admin_command, may_tap, own_cohort, staff_command
+from bot.handlers import add_handlers
 from bot.screens import admin as admin_screens
 from bot.screens import cohorts as cohort_screens
 from core import admin, callbacks, cohorts, schedule
@@ -297,12 +298,15 @@ async def export_button(update: Update, context: BotContext) -> None:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add the programme team's commands (usable in any chat)."""
-    application.add_handler(CommandHandler("status", status))
-    application.add_handler(CommandHandler("open", open_command))
-    application.add_handler(CommandHandler("close", close_command))
-    application.add_handler(CommandHandler("remind", remind_command))
-    application.add_handler(CommandHandler("report", report))
-    application.add_handler(CommandHandler("export", export))
-    application.add_handler(
-        CallbackQueryHandler(export_button, pattern=callbacks.taps(callbacks.Export))
+    add_handlers(
+        application,
+        {
+            "status": status,
+            "open": open_command,
+            "close": close_command,
+            "remind": remind_command,
+            "report": report,
+            "export": export,
+        },
+        taps={callbacks.Export: export_button},
     )

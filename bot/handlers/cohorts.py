@@ -16,8 +16,6 @@ from telegram.constants import ChatType
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
-    CallbackQueryHandler,
-    CommandHandler,
     MessageHandler,
     filters,
 )
@@ -25,6 +23,7 @@ from telegram.ext import (
 from bot import cards, replies, scheduler
 from bot.context import BotContext
 from bot.guard import may_tap, own_cohort, refusal, staff_command
+from bot.handlers import add_handlers
 from bot.screens import cohorts as screens
 from core import callbacks, cohorts, schedule
 from core import cohort_dialogue as dialogue
@@ -126,9 +125,8 @@ async def editcohort(update: Update, context: BotContext) -> None:
     if cohort is None:
         return
     svc, line, (user, message) = context.svc, " ".join((context.args or [])[1:]), _who(update)
-    outcome: Outcome
     if line:
-        outcome = await dialogue.change_in_one_line(svc, user, cohort.code, line)
+        outcome: Outcome = await dialogue.change_in_one_line(svc, user, cohort.code, line)
     elif message.chat.type != ChatType.PRIVATE:
         await message.reply_text(screens.PRIVATE_DIALOGUE)
         return
@@ -197,17 +195,16 @@ async def dialogue_button(update: Update, context: BotContext) -> None:
         return
     if not await may_tap(query, context.svc.config):
         return
-    if tap.step in ("k", "e", "s"):
+    if tap.button in ("k", "e", "s"):
         await _cohort_button(context, query, query.message.chat, tap)
         return
     user, chat = query.from_user.id, query.message.chat.id
-    outcome = await dialogue.answer(context.svc, user, dialogue.Tapped(tap.step, tap.value))
+    outcome = await dialogue.answer(context.svc, user, tap)
     stale = isinstance(outcome, Stale)
     await replies.ack(query, screens.STEP_OVER if stale else None, alert=stale)
-    message = query.message if isinstance(query.message, Message) else None
-    if message is not None and isinstance(outcome, Created | Cancelled):
+    if isinstance(query.message, Message) and isinstance(outcome, Created | Cancelled):
         # The message stays as a record, without buttons that no longer do anything.
-        await replies.edit(message, screens.tapped(message.text_html, outcome))
+        await replies.edit(query.message, screens.tapped(query.message.text_html, outcome))
     if outcome is not None and not isinstance(outcome, Cancelled):
         await show(context, chat, user, outcome)
 
@@ -217,16 +214,16 @@ async def _cohort_button(
 ) -> None:
     """Card, Edit or Status under a cohort of /cohorts."""
     svc, user = context.svc, query.from_user.id
-    cohort = own_cohort(svc.config, user, tap.value, f"button {tap.step}")
+    cohort = own_cohort(svc.config, user, tap.value, f"button {tap.button}")
     if cohort is None:
         await replies.ack(query, screens.NOT_YOURS, alert=True)
         return
     await replies.ack(query)
-    if tap.step == "k":
+    if tap.button == "k":
         await send_card(context, chat.id, cohort)
-    elif tap.step == "e" and chat.type == ChatType.PRIVATE:
+    elif tap.button == "e" and chat.type == ChatType.PRIVATE:
         await show(context, chat.id, user, await dialogue.start_edit(svc, user, cohort.code))
-    elif tap.step == "e":
+    elif tap.button == "e":
         await context.bot.send_message(chat.id, screens.PRIVATE_DIALOGUE)
     else:
         counts, phase = await cohorts.progress(svc, cohort)
@@ -238,12 +235,15 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     (group -1): if it answers a step, no other handler reads it as a cohort code."""
     typed = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(typed, dialogue_text), -1)
-    application.add_handler(CommandHandler("newcohort", newcohort))
-    application.add_handler(CommandHandler("editcohort", editcohort))
-    application.add_handler(CommandHandler("cancelcohort", cancelcohort))
-    application.add_handler(CommandHandler("card", card_command))
-    application.add_handler(CommandHandler("cohorts", list_cohorts))
-    application.add_handler(CommandHandler("cancel", cancel_dialogue))
-    application.add_handler(
-        CallbackQueryHandler(dialogue_button, pattern=callbacks.taps(callbacks.CohortTap))
+    add_handlers(
+        application,
+        {
+            "newcohort": newcohort,
+            "editcohort": editcohort,
+            "cancelcohort": cancelcohort,
+            "card": card_command,
+            "cohorts": list_cohorts,
+            "cancel": cancel_dialogue,
+        },
+        taps={callbacks.CohortTap: dialogue_button},
     )

@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from bot import replies
 from bot.context import BotContext
+from bot.handlers import add_handlers
 from bot.screens import admin as admin_screens
 from bot.screens import cohorts as cohort_screens
 from bot.screens import participant as screens
@@ -300,14 +301,14 @@ async def group_start(update: Update, context: BotContext) -> None:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add the participant handlers."""
-    application.add_handler(CommandHandler("start", start, filters=PRIVATE))
-    application.add_handler(CommandHandler("resume", resume_command, filters=PRIVATE))
-    application.add_handler(CommandHandler("help", help_command, filters=PRIVATE))
-    application.add_handler(
-        CommandHandler(["start", "resume"], group_start, filters=filters.ChatType.GROUPS)
+    add_handlers(
+        application,
+        {"start": start, "resume": resume_command, "help": help_command},
+        only=PRIVATE,
+        taps={callbacks.ParticipantAction: button},
     )
     application.add_handler(
-        CallbackQueryHandler(button, pattern=callbacks.taps(callbacks.ParticipantAction))
+        CommandHandler(["start", "resume"], group_start, filters=filters.ChatType.GROUPS)
     )
     application.add_handler(CallbackQueryHandler(unknown_button, pattern=callbacks.undecodable))
     application.add_handler(

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, filters
 
 from bot import replies
 from bot.context import BotContext
+from bot.handlers import add_handlers
 from bot.screens import privacy as privacy_screens
 from core import callbacks, privacy
 
@@ -68,11 +69,9 @@ async def _choose_follow_ups(update: Update, context: BotContext, *, wanted: boo
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("nofollowup", nofollowup, filters=private))
-    application.add_handler(CommandHandler("followup", followup, filters=private))
-    application.add_handler(CommandHandler("mydata", mydata, filters=private))
-    application.add_handler(CommandHandler("forgetme", forgetme, filters=private))
-    application.add_handler(
-        CallbackQueryHandler(forget_button, pattern=callbacks.taps(callbacks.Forget))
+    add_handlers(
+        application,
+        {"nofollowup": nofollowup, "followup": followup, "mydata": mydata, "forgetme": forgetme},
+        only=filters.ChatType.PRIVATE,
+        taps={callbacks.Forget: forget_button},
     )

@@ -64,9 +64,9 @@ def no_cohort_of_yours(code: str) -> str:
     return f"No cohort of yours has the code {escape(code[:20])}. See /cohorts."
 
 
-def _button(label: str, step: str, value: str = "") -> InlineKeyboardButton:
+def _button(label: str, kind: str, value: str = "") -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        label, callback_data=callbacks.encode(callbacks.CohortTap(step, value))
+        label, callback_data=callbacks.encode(callbacks.CohortTap(kind, value))
     )
 
 
