@@ -105,7 +105,5 @@ def card_png(facts: CardFacts, tz: ZoneInfo) -> bytes:
     buffer = io.BytesIO()
     # Greyscale, at a fast zlib level: a quarter of the bytes of colour to encode, the same
     # page.
-    Image.fromarray(page).save(
-        buffer, format="png", dpi=(PRINT_DPI, PRINT_DPI), compress_level=1
-    )
+    Image.fromarray(page).save(buffer, format="png", dpi=(PRINT_DPI, PRINT_DPI), compress_level=1)
     return buffer.getvalue()
