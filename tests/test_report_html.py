@@ -173,6 +173,8 @@ def test_cli_writes_report_html_and_opens_it(
     out = tmp_path / "out"
     assert main(["report", "--config", str(config), "--cohort", SEED, "--out", str(out)]) == 0
     assert opened == []
+    # A report reads: it leaves the database as it found it, without -wal and -shm files.
+    assert sorted(p.name for p in tmp_path.glob("feedback.db*")) == ["feedback.db"]
     html = (out / "report.html").read_text(encoding="utf-8")
     parse(html)
     assert "78% said the module met their expectations" in html

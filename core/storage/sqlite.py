@@ -224,6 +224,24 @@ def snapshot(path: Path) -> Iterator[Snapshot]:
         yield Snapshot(conn, path)
     finally:
         conn.close()
+        _let_go(path)
+
+
+def _let_go(path: Path) -> None:
+    """Leave no -wal and -shm files behind a read (a report, an export). A read-only
+    connection makes them but may not remove them; the last read-write connection to close
+    does, as SQLite always does. So one reads a page and closes: where the bot (or anything
+    else) still has the database open, they stay, as theirs; nothing is written either way."""
+    if not path.with_name(path.name + "-wal").exists():
+        return
+    try:
+        conn = sqlite3.connect(path, timeout=0)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        pass  # no write permission, or locked: the files stay, as they would have
 
 
 class SqliteDatabase(Database):
