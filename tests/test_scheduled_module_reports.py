@@ -244,6 +244,21 @@ async def test_the_export_under_a_periods_report_exports_that_period(bot: Harnes
     assert cohorts_in_csv(csv_data) == {r.code for r in RUNS}
 
 
+async def test_an_admin_exports_one_months_answers_of_the_module(bot: Harness) -> None:
+    await bot.send(ADMIN, "/export risk-support 2026-03")
+    stem = "risk-support-2026-03-01-2026-03-31-answers"
+    files = exported(bot)
+    assert sorted(files) == [f"{stem}.csv", f"{stem}.xlsx"]
+    caption, csv_data = files[f"{stem}.csv"]
+    assert caption == (f"Answers — Risk Support, {MARCH} (2 cohorts: RS-LDN-0305, RS-LDS-0318)")
+    assert cohorts_in_csv(csv_data) == {"RS-LDN-0305", "RS-LDS-0318"}
+    # A period is a module's: a cohort with one, or no period at all, is told how to ask.
+    for wrong in ("/export RS-LDN-0305 2026-03", "/export risk-support March"):
+        await bot.send(ADMIN, wrong)
+        assert bot.text(ADMIN).startswith("Usage: /export <cohort|module> [period]")
+    assert len(exported(bot)) == 2  # nothing more was sent
+
+
 async def test_the_export_under_the_scheduled_report_exports_its_month(bot: Harness) -> None:
     bot.fake.user(ADMIN)
     await bot.run_due()

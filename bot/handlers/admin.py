@@ -269,14 +269,16 @@ async def _send_exports(
 
 @admin_command
 async def export(update: Update, context: BotContext) -> None:
-    """Send the answers as CSV and XLSX documents."""
+    """Send the answers as CSV and XLSX documents; a module's for one month, quarter or year
+    with a period, as /report takes it."""
     args = context.args or []
-    scope = admin.scope_of(context.svc.config, args[0]) if len(args) == 1 else None
-    if scope is None:
+    scope = admin.scope_of(context.svc.config, args[0]) if len(args) in (1, 2) else None
+    period = parse_period(args[1]) if len(args) == 2 else None
+    if scope is None or (len(args) == 2 and (period is None or scope[1] is None)):
         await _reply(update, admin_screens.USAGE_EXPORT)
         return
     assert update.effective_chat is not None
-    await _send_exports(context, update.effective_chat.id, *scope)
+    await _send_exports(context, update.effective_chat.id, *scope, period)
 
 
 async def export_button(update: Update, context: BotContext) -> None:

@@ -14,7 +14,7 @@ MENU = {
     "status": "live counts per open cohort",
     "cohorts": "list cohorts and their questionnaires",
     "report": "<cohort|module> [period|followup] [channel] — post a summary",
-    "export": "<cohort|module> — answers as CSV and XLSX",
+    "export": "<cohort|module> [period] — answers as CSV and XLSX",
     "open": "<cohort> pre|post|follow_up — open a questionnaire now",
     "close": "<cohort> pre|post|follow_up — close a questionnaire now",
     "remind": "<cohort> — remind those who have not finished",
@@ -29,7 +29,10 @@ USAGE_REPORT = (
     "A period (for a module: the cohorts that started in it): 2026, 2026-Q1 or 2026-03.\n"
     "A cohort's follow-up summary: /report &lt;cohort&gt; followup [channel]"
 )
-USAGE_EXPORT = "Usage: /export &lt;cohort|module&gt;"
+USAGE_EXPORT = (
+    "Usage: /export &lt;cohort|module&gt; [period]\n"
+    "A period (for a module: the cohorts that started in it): 2026, 2026-Q1 or 2026-03."
+)
 NOTHING_OPEN = "No questionnaire is open right now. /cohorts lists them all."
 NONE_OF_YOURS_OPEN = (
     "None of your cohorts has a questionnaire open right now. /cohorts lists yours."
